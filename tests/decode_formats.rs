@@ -1,0 +1,140 @@
+//! Decoding parity: every supported format decodes (to 16 kHz mono) to what a reference decoder
+//! (ffmpeg, then soxr high-quality resampling) gives for the same file. Fixtures and references
+//! come from `scripts/make_audio_fixtures.py`.
+
+mod common;
+
+use auscult::audio::decode_file;
+use auscult::tensor_dump::Dump;
+use common::fixture;
+
+/// Largest alignment shift searched: 50 ms at 16 kHz.
+const MAX_SHIFT: isize = 800;
+
+/// Signal-to-difference ratio in dB of `ours` against `reference`, over their overlap, with
+/// `ours` shifted by `shift` samples.
+fn sdr_db(reference: &[f32], ours: &[f32], shift: isize) -> f64 {
+    let (mut signal, mut noise) = (0.0f64, 0.0f64);
+    for (i, &r) in reference.iter().enumerate() {
+        let j = i as isize + shift;
+        if j < 0 || j as usize >= ours.len() {
+            continue;
+        }
+        let o = ours[j as usize];
+        signal += f64::from(r) * f64::from(r);
+        noise += f64::from(r - o) * f64::from(r - o);
+    }
+    10.0 * (signal / noise.max(1e-30)).log10()
+}
+
+struct Agreement {
+    length_error_percent: f64,
+    best_shift: isize,
+    sdr: f64,
+}
+
+fn compare(name: &str) -> Agreement {
+    let path = fixture(&format!("audio/decode/{name}"));
+    let decoded = decode_file(&path, 16_000).expect("fixture decodes");
+    let reference = Dump::read(&fixture(&format!("audio/decode/{name}.ref.safetensors")))
+        .unwrap()
+        .f32("samples")
+        .unwrap();
+    let ours = &decoded.samples;
+    let length_error_percent =
+        100.0 * (ours.len() as f64 - reference.len() as f64).abs() / reference.len() as f64;
+    let (best_shift, sdr) = (-MAX_SHIFT..=MAX_SHIFT)
+        .step_by(1)
+        .map(|shift| (shift, sdr_db(&reference, ours, shift)))
+        .fold((0, f64::NEG_INFINITY), |best, candidate| {
+            if candidate.1 > best.1 {
+                candidate
+            } else {
+                best
+            }
+        });
+    println!(
+        "{name}: {} vs {} samples ({length_error_percent:.3} %), shift {best_shift}, SDR {sdr:.1} dB",
+        ours.len(),
+        reference.len()
+    );
+    Agreement {
+        length_error_percent,
+        best_shift,
+        sdr,
+    }
+}
+
+fn assert_agrees(name: &str) {
+    let a = compare(name);
+    assert!(
+        a.length_error_percent <= 0.5,
+        "{name}: length differs by {:.3} %",
+        a.length_error_percent
+    );
+    assert!(
+        a.sdr >= 30.0,
+        "{name}: SDR {:.1} dB (best shift {})",
+        a.sdr,
+        a.best_shift
+    );
+}
+
+#[test]
+fn wav_unsigned_8_bit() {
+    assert_agrees("wav_u8.wav");
+}
+
+#[test]
+fn wav_signed_16_bit() {
+    assert_agrees("wav_s16.wav");
+}
+
+#[test]
+fn wav_signed_24_bit() {
+    assert_agrees("wav_s24.wav");
+}
+
+#[test]
+fn wav_signed_32_bit() {
+    assert_agrees("wav_s32.wav");
+}
+
+#[test]
+fn wav_float_32_bit() {
+    assert_agrees("wav_f32.wav");
+}
+
+#[test]
+fn flac_16_bit() {
+    assert_agrees("flac_s16.flac");
+}
+
+#[test]
+fn flac_24_bit() {
+    assert_agrees("flac_s24.flac");
+}
+
+#[test]
+fn mp3_gapless() {
+    assert_agrees("mp3.mp3");
+}
+
+#[test]
+fn ogg_vorbis() {
+    assert_agrees("ogg_vorbis.ogg");
+}
+
+#[test]
+fn aac_in_m4a() {
+    assert_agrees("aac.m4a");
+}
+
+#[test]
+fn stereo_is_mixed_to_mono_and_original_rate_is_kept() {
+    let decoded = decode_file(&fixture("audio/decode/wav_s24.wav"), 16_000).unwrap();
+    assert_eq!(decoded.source_channels, 2);
+    assert_eq!(decoded.source_rate, 48_000);
+    assert_eq!(decoded.rate, 16_000);
+    assert_eq!(decoded.source.len(), decoded.samples.len() * 3);
+}
