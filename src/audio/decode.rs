@@ -65,9 +65,9 @@ const MAX_BAD_PACKET_SHARE: f64 = 0.25;
 /// Decodes every packet of the file's first audio track to mono f32 at the file's own rate.
 /// Returns the samples, the sample rate and the channel count.
 fn decode_mono(path: &Path) -> Result<(Vec<f32>, u32, usize), AudioError> {
-    let meta = std::fs::metadata(path).map_err(|source| AudioError::Io {
+    let meta = std::fs::metadata(path).map_err(|error| AudioError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     if meta.is_dir() {
         return Err(AudioError::IsDirectory {
@@ -79,9 +79,9 @@ fn decode_mono(path: &Path) -> Result<(Vec<f32>, u32, usize), AudioError> {
             path: path.to_path_buf(),
         });
     }
-    let file = File::open(path).map_err(|source| AudioError::Io {
+    let file = File::open(path).map_err(|error| AudioError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let stream = MediaSourceStream::new(Box::new(file), Default::default());
 
@@ -99,7 +99,7 @@ fn decode_mono(path: &Path) -> Result<(Vec<f32>, u32, usize), AudioError> {
     };
     let probed = symphonia::default::get_probe()
         .format(&hint, stream, &format_options, &MetadataOptions::default())
-        .map_err(|e| unrecognised(describe(&e)))?;
+        .map_err(|e| unrecognised(describe_probe_failure(&e)))?;
     let mut format = probed.format;
 
     let track = format
@@ -218,6 +218,17 @@ fn check_finite(path: &Path, samples: &[f32], rate: u32) -> Result<(), AudioErro
 
 fn is_end_of_stream(error: &SymphoniaError) -> bool {
     matches!(error, SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof)
+}
+
+/// Why the probe found no format: it reads until a known header or the end of the file.
+fn describe_probe_failure(error: &SymphoniaError) -> String {
+    match error {
+        SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "found no audio stream before the file ended".into()
+        }
+        SymphoniaError::Unsupported(_) => "no known audio format".into(),
+        other => describe(other),
+    }
 }
 
 /// symphonia's messages, made to read as one clause.

@@ -9,10 +9,12 @@ use std::path::PathBuf;
 /// What can go wrong while reading, decoding or preparing audio.
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
-    #[error("{path}: cannot read: {source}")]
+    // The I/O error is part of the message, not a `source`, so a report that prints the
+    // error chain does not say it twice.
+    #[error("{path}: cannot read: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: is a directory, not an audio file")]
     IsDirectory { path: PathBuf },

@@ -3,33 +3,38 @@
 //! mel_scale="slaney")` builds it for Whisper. Computed here from the formula rather than copied
 //! as a table, so any bin count or FFT size a checkpoint asks for works.
 
-/// Below this frequency the Slaney mel scale is linear.
+/// Below this frequency the Slaney mel scale is linear, at 200/3 Hz per mel.
 const SLANEY_BREAK_HZ: f64 = 1000.0;
 /// Mel value at the break: 1000 Hz / (200/3 Hz per mel) = 15 mel.
 const SLANEY_BREAK_MEL: f64 = 15.0;
-/// Linear part: 200/3 Hz per mel.
-const SLANEY_HZ_PER_MEL: f64 = 200.0 / 3.0;
 
-/// log(6.4) / 27: above 1 kHz, 27 mel span a frequency ratio of 6.4.
-fn slaney_log_step() -> f64 {
-    6.4f64.ln() / 27.0
+/// Above 1 kHz, 27 mel span a frequency ratio of 6.4: mel per natural-log unit of frequency.
+fn slaney_mels_per_log_hz() -> f64 {
+    27.0 / 6.4f64.ln()
 }
 
 /// Hertz to Slaney mel.
+///
+/// ```
+/// use auscult::audio::{hz_to_mel, mel_to_hz};
+/// assert_eq!(hz_to_mel(500.0), 7.5); // linear below 1 kHz: 200/3 Hz per mel
+/// assert!((mel_to_hz(hz_to_mel(4000.0)) - 4000.0).abs() < 1e-9);
+/// ```
 pub fn hz_to_mel(hz: f64) -> f64 {
+    // Written in transformers' order of operations (`hertz_to_mel`), so values agree bit for bit.
     if hz < SLANEY_BREAK_HZ {
-        hz / SLANEY_HZ_PER_MEL
+        3.0 * hz / 200.0
     } else {
-        SLANEY_BREAK_MEL + (hz / SLANEY_BREAK_HZ).ln() / slaney_log_step()
+        SLANEY_BREAK_MEL + (hz / SLANEY_BREAK_HZ).ln() * slaney_mels_per_log_hz()
     }
 }
 
 /// Slaney mel to Hertz.
 pub fn mel_to_hz(mel: f64) -> f64 {
     if mel < SLANEY_BREAK_MEL {
-        mel * SLANEY_HZ_PER_MEL
+        200.0 * mel / 3.0
     } else {
-        SLANEY_BREAK_HZ * ((mel - SLANEY_BREAK_MEL) * slaney_log_step()).exp()
+        SLANEY_BREAK_HZ * ((mel - SLANEY_BREAK_MEL) / slaney_mels_per_log_hz()).exp()
     }
 }
 

@@ -78,9 +78,9 @@ impl MelConfig {
             path: path.to_path_buf(),
             detail,
         };
-        let text = std::fs::read_to_string(path).map_err(|source| AudioError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| AudioError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let config: MelConfig =
             serde_json::from_str(&text).map_err(|e| bad(format!("invalid JSON: {e}")))?;

@@ -24,14 +24,15 @@ impl DeviceOutput {
         clip: &PlaybackClip,
         transport: Arc<Mutex<Transport>>,
     ) -> Result<DeviceOutput, String> {
+        let _quiet = QuietStderr::new();
         let host = cpal::default_host();
         let device = host
             .default_output_device()
             .ok_or("no audio output device (normal over SSH or on a server)")?;
         let name = device.name().unwrap_or_else(|_| "audio device".into());
-        let supported = device
-            .default_output_config()
-            .map_err(|e| format!("the audio device {name} has no usable output format ({e})"))?;
+        let supported = device.default_output_config().map_err(|e| {
+            format!("cannot use the audio device \"{name}\" ({e}); normal over SSH or without a sound card")
+        })?;
         let config = supported.config();
         let rate = config.sample_rate.0;
         let samples = Arc::new(
@@ -46,18 +47,19 @@ impl DeviceOutput {
             transport,
             failure: Arc::clone(&failure),
         };
-        let stream =
-            match supported.sample_format() {
-                cpal::SampleFormat::F32 => stream_parts.build::<f32>(&device, &config),
-                cpal::SampleFormat::I16 => stream_parts.build::<i16>(&device, &config),
-                cpal::SampleFormat::U16 => stream_parts.build::<u16>(&device, &config),
-                cpal::SampleFormat::I32 => stream_parts.build::<i32>(&device, &config),
-                cpal::SampleFormat::F64 => stream_parts.build::<f64>(&device, &config),
-                other => return Err(format!(
+        let stream = match supported.sample_format() {
+            cpal::SampleFormat::F32 => stream_parts.build::<f32>(&device, &config),
+            cpal::SampleFormat::I16 => stream_parts.build::<i16>(&device, &config),
+            cpal::SampleFormat::U16 => stream_parts.build::<u16>(&device, &config),
+            cpal::SampleFormat::I32 => stream_parts.build::<i32>(&device, &config),
+            cpal::SampleFormat::F64 => stream_parts.build::<f64>(&device, &config),
+            other => {
+                return Err(format!(
                     "the audio device {name} wants {other:?} samples, which auscult does not write"
-                )),
+                ))
             }
-            .map_err(|e| format!("cannot open the audio device {name} ({e})"))?;
+        }
+        .map_err(|e| format!("cannot open the audio device {name} ({e})"))?;
         stream
             .play()
             .map_err(|e| format!("cannot start the audio device {name} ({e})"))?;
@@ -132,5 +134,57 @@ impl StreamParts {
                 .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error.to_string());
         };
         device.build_output_stream(config, on_data, on_error, None)
+    }
+}
+
+/// Keeps the process's stderr pointed at /dev/null while it lives, on Linux.
+///
+/// ALSA's library prints its own diagnostics ("ALSA lib pcm.c: Unknown PCM default") straight to
+/// stderr when there is no sound card, which would scribble over the inspector's screen; cpal
+/// offers no way to silence them, and ALSA's error-handler hook is a C variadic function that
+/// stable Rust cannot define. We say why sound is off ourselves, in one line.
+struct QuietStderr {
+    #[cfg(target_os = "linux")]
+    saved: Option<i32>,
+}
+
+impl QuietStderr {
+    fn new() -> Self {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: plain descriptor calls on fd 2 and a fresh fd; every result is checked, and
+            // `drop` restores the saved descriptor.
+            unsafe {
+                let saved = libc::dup(2);
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if saved < 0 || null < 0 {
+                    if saved >= 0 {
+                        libc::close(saved);
+                    }
+                    if null >= 0 {
+                        libc::close(null);
+                    }
+                    return QuietStderr { saved: None };
+                }
+                libc::dup2(null, 2);
+                libc::close(null);
+                QuietStderr { saved: Some(saved) }
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        QuietStderr {}
+    }
+}
+
+impl Drop for QuietStderr {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Some(saved) = self.saved.take() {
+            // SAFETY: `saved` is the descriptor `new` duplicated from fd 2.
+            unsafe {
+                libc::dup2(saved, 2);
+                libc::close(saved);
+            }
+        }
     }
 }
