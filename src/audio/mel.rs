@@ -133,8 +133,10 @@ pub struct LogMel {
 /// A reusable extractor: the filterbank, window and FFT plan are built once.
 pub struct MelExtractor {
     config: MelConfig,
-    /// `[n_mels, n_fft/2 + 1]`.
-    filters: Vec<f64>,
+    /// Each mel filter's non-zero weights and the FFT bin of the first: a triangle covers a few
+    /// bins of 201, so summing only those is ~60× less work than the dense product, and gives the
+    /// same sums bit for bit (the skipped terms are exactly zero).
+    filters: Vec<SparseFilter>,
     /// Periodic Hann window of `n_fft` samples.
     window: Vec<f64>,
     fft: Arc<dyn RealToComplex<f64>>,
@@ -144,13 +146,17 @@ impl MelExtractor {
     pub fn new(config: MelConfig) -> Result<Self, String> {
         config.validate()?;
         let n_fft = config.n_fft;
-        let filters = mel_filterbank(
+        let dense = mel_filterbank(
             config.feature_size,
             n_fft,
             config.sampling_rate,
             0.0,
             f64::from(config.sampling_rate) / 2.0,
         );
+        let filters = dense
+            .chunks_exact(n_fft / 2 + 1)
+            .map(SparseFilter::from_dense)
+            .collect();
         let window = (0..n_fft)
             .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n_fft as f64).cos())
             .collect();
@@ -177,7 +183,6 @@ impl MelExtractor {
         } = self.config;
         let window_samples = self.config.window_samples();
         let frames = self.config.frames();
-        let n_freqs = n_fft / 2 + 1;
 
         // Zero-pad or cut to the window, then reflect-pad n_fft/2 on each side (centring).
         let mut padded = vec![0.0f64; window_samples];
@@ -191,7 +196,7 @@ impl MelExtractor {
         let mut frame_in = self.fft.make_input_vec();
         let mut spectrum = self.fft.make_output_vec();
         let mut scratch = self.fft.make_scratch_vec();
-        let mut power = vec![0.0f64; n_freqs];
+        let mut power = vec![0.0f64; n_fft / 2 + 1];
         for t in 0..frames {
             let start = t * hop;
             for ((dst, &x), &w) in frame_in
@@ -208,10 +213,8 @@ impl MelExtractor {
             for (p, c) in power.iter_mut().zip(&spectrum) {
                 *p = c.norm_sqr();
             }
-            for m in 0..n_mels {
-                let weights = &self.filters[m * n_freqs..(m + 1) * n_freqs];
-                let energy: f64 = weights.iter().zip(&power).map(|(w, p)| w * p).sum();
-                log_mel[m * frames + t] = energy.max(MEL_FLOOR).log10();
+            for (m, filter) in self.filters.iter().enumerate() {
+                log_mel[m * frames + t] = filter.apply(&power).max(MEL_FLOOR).log10();
             }
         }
 
@@ -230,6 +233,35 @@ impl MelExtractor {
             mask,
             truncated: samples.len() > window_samples,
         }
+    }
+}
+
+/// One mel filter: its weights from FFT bin `first` on, up to its last non-zero weight.
+struct SparseFilter {
+    first: usize,
+    weights: Vec<f64>,
+}
+
+impl SparseFilter {
+    fn from_dense(row: &[f64]) -> Self {
+        let first = row.iter().position(|&w| w != 0.0).unwrap_or(0);
+        let end = row
+            .iter()
+            .rposition(|&w| w != 0.0)
+            .map_or(first, |last| last + 1);
+        SparseFilter {
+            first,
+            weights: row[first..end].to_vec(),
+        }
+    }
+
+    /// The filter's energy for a power spectrum.
+    fn apply(&self, power: &[f64]) -> f64 {
+        self.weights
+            .iter()
+            .zip(&power[self.first..])
+            .map(|(w, p)| w * p)
+            .sum()
     }
 }
 

@@ -13,8 +13,10 @@ use super::error::AudioError;
 
 /// Sinc filter length in taps: 256 is rubato's documented high-quality choice.
 const SINC_TAPS: usize = 256;
-/// Table oversampling for the sinc, with cubic interpolation between table entries.
+/// Sinc table oversampling (entries per input sample) when interpolating between entries.
 const SINC_OVERSAMPLING: usize = 256;
+/// Most distinct output phases for which the table is built exactly instead (see `resample`).
+const MAX_EXACT_PHASES: usize = 1024;
 /// Input frames handed to rubato per call; a size that keeps its buffers in cache.
 const CHUNK_FRAMES: usize = 4096;
 
@@ -25,11 +27,25 @@ pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, AudioErro
     }
     let failed = |detail: String| AudioError::Resample { from, to, detail };
     let window = WindowFunction::BlackmanHarris2;
+    // Between rates with a small ratio of integers (44.1 kHz → 16 kHz is 441:160) the output
+    // samples fall on only `to / gcd` distinct fractional input positions. A sinc table with a
+    // multiple of that many entries per input sample holds every one of them exactly, so each
+    // output is a single dot product ("nearest" entry, which is then exact) instead of the four
+    // that cubic interpolation between entries costs: about 4× faster, and no less accurate.
+    let phases = (to / gcd(from, to)) as usize;
+    let (interpolation, oversampling_factor) = if phases <= MAX_EXACT_PHASES {
+        (
+            SincInterpolationType::Nearest,
+            phases * SINC_OVERSAMPLING.div_ceil(phases),
+        )
+    } else {
+        (SincInterpolationType::Cubic, SINC_OVERSAMPLING)
+    };
     let parameters = SincInterpolationParameters {
         sinc_len: SINC_TAPS,
         f_cutoff: calculate_cutoff(SINC_TAPS, window),
-        interpolation: SincInterpolationType::Cubic,
-        oversampling_factor: SINC_OVERSAMPLING,
+        interpolation,
+        oversampling_factor,
         window,
     };
     let ratio = f64::from(to) / f64::from(from);
@@ -126,6 +142,19 @@ mod tests {
                 .unwrap();
             assert_eq!(peak, 16_000, "from {from} Hz");
         }
+    }
+
+    #[test]
+    fn uneven_rates_use_the_interpolated_table_and_stay_aligned() {
+        // 44,057 Hz → 16 kHz has 16,000 output phases: too many for an exact table.
+        let out = resample(&sine(440.0, 44_057, 1.0), 44_057, 16_000).unwrap();
+        let expected = sine(440.0, 16_000, 1.0);
+        let worst = out[200..15_800]
+            .iter()
+            .zip(&expected[200..15_800])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-3, "worst difference {worst}");
     }
 
     #[test]
