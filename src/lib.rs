@@ -7,4 +7,5 @@
 
 pub mod audio;
 pub mod cli;
+pub mod model;
 pub mod tensor_dump;

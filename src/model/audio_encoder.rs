@@ -1,0 +1,202 @@
+//! The Whisper-style audio encoder of Qwen2-Audio (`audio_tower.*`) and its projector.
+//!
+//! Ports `Qwen2AudioEncoder` from transformers 5.x (`models/qwen2_audio/modeling_qwen2_audio.py`):
+//! two convolutions, learned positions, pre-LN self-attention layers with padded frames masked as
+//! keys, a pairwise average pool, then the final LayerNorm. The operation order follows the
+//! reference (the query is scaled before the product) so results agree to float rounding.
+
+use candle_core::{DType, Module, Result, Tensor};
+use candle_nn::{Conv1d, Conv1dConfig, LayerNorm, Linear, VarBuilder};
+
+use super::config::AudioEncoderConfig;
+
+/// LayerNorm epsilon of `nn.LayerNorm`'s default, which the reference uses.
+const LAYER_NORM_EPS: f64 = 1e-5;
+
+/// Encoder output length for `valid_frames` mel frames: after conv2 (stride 2), then after the
+/// average pool. These are `_get_feat_extract_output_lengths` of the reference.
+pub fn encoder_lengths(valid_frames: usize) -> (usize, usize) {
+    let after_conv = (valid_frames.max(1) - 1) / 2 + 1;
+    let after_pool = (after_conv.max(2) - 2) / 2 + 1;
+    (after_conv, after_pool)
+}
+
+/// Number of `<|AUDIO|>` tokens (one per 40 ms) for `valid_frames` mel frames.
+pub fn audio_token_count(valid_frames: usize) -> usize {
+    encoder_lengths(valid_frames).1
+}
+
+struct EncoderAttention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    out_proj: Linear,
+    heads: usize,
+    head_dim: usize,
+}
+
+impl EncoderAttention {
+    fn load(cfg: &AudioEncoderConfig, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.d_model;
+        Ok(Self {
+            q_proj: candle_nn::linear(d, d, vb.pp("q_proj"))?,
+            k_proj: candle_nn::linear_no_bias(d, d, vb.pp("k_proj"))?,
+            v_proj: candle_nn::linear(d, d, vb.pp("v_proj"))?,
+            out_proj: candle_nn::linear(d, d, vb.pp("out_proj"))?,
+            heads: cfg.encoder_attention_heads,
+            head_dim: d / cfg.encoder_attention_heads,
+        })
+    }
+
+    /// `xs` (B, T, d); `key_mask` (B, 1, 1, T) additive, 0 or -inf.
+    fn forward(&self, xs: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
+        let (b, t, d) = xs.dims3()?;
+        let split = |x: Tensor| -> Result<Tensor> {
+            // (B, T, d) -> (B, heads, T, head_dim)
+            x.reshape((b, t, self.heads, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
+        let scaling = (self.head_dim as f64).powf(-0.5);
+        let q = split((self.q_proj.forward(xs)? * scaling)?)?;
+        let k = split(self.k_proj.forward(xs)?)?;
+        let v = split(self.v_proj.forward(xs)?)?;
+        let scores = q.matmul(&k.t()?)?.broadcast_add(key_mask)?; // (B, heads, T, T)
+        let probs = softmax_f32(&scores)?;
+        let out = probs.matmul(&v)?; // (B, heads, T, head_dim)
+        let out = out.transpose(1, 2)?.reshape((b, t, d))?;
+        self.out_proj.forward(&out)
+    }
+}
+
+/// Softmax over the last dimension, computed in float32 whatever the compute dtype.
+pub fn softmax_f32(scores: &Tensor) -> Result<Tensor> {
+    let dtype = scores.dtype();
+    let probs = candle_nn::ops::softmax_last_dim(&scores.to_dtype(DType::F32)?)?;
+    probs.to_dtype(dtype)
+}
+
+struct EncoderLayer {
+    self_attn_layer_norm: LayerNorm,
+    self_attn: EncoderAttention,
+    final_layer_norm: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+}
+
+impl EncoderLayer {
+    fn load(cfg: &AudioEncoderConfig, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.d_model;
+        Ok(Self {
+            self_attn_layer_norm: candle_nn::layer_norm(
+                d,
+                LAYER_NORM_EPS,
+                vb.pp("self_attn_layer_norm"),
+            )?,
+            self_attn: EncoderAttention::load(cfg, vb.pp("self_attn"))?,
+            final_layer_norm: candle_nn::layer_norm(d, LAYER_NORM_EPS, vb.pp("final_layer_norm"))?,
+            fc1: candle_nn::linear(d, cfg.encoder_ffn_dim, vb.pp("fc1"))?,
+            fc2: candle_nn::linear(cfg.encoder_ffn_dim, d, vb.pp("fc2"))?,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
+        let attended = self
+            .self_attn
+            .forward(&self.self_attn_layer_norm.forward(xs)?, key_mask)?;
+        let xs = (xs + attended)?;
+        let hidden = self
+            .fc1
+            .forward(&self.final_layer_norm.forward(&xs)?)?
+            .gelu_erf()?;
+        xs + self.fc2.forward(&hidden)?
+    }
+}
+
+/// `audio_tower` plus `multi_modal_projector`: log-mel in, one text-width row per audio token out.
+pub struct AudioEncoder {
+    conv1: Conv1d,
+    conv2: Conv1d,
+    embed_positions: Tensor, // (max_source_positions, d_model)
+    layers: Vec<EncoderLayer>,
+    layer_norm: LayerNorm,
+    projector: Linear,
+    config: AudioEncoderConfig,
+}
+
+impl AudioEncoder {
+    /// `vb` is the checkpoint root: the encoder is under `audio_tower`, the projector under
+    /// `multi_modal_projector.linear`.
+    pub fn load(cfg: &AudioEncoderConfig, text_hidden: usize, vb: VarBuilder) -> Result<Self> {
+        let tower = vb.pp("audio_tower");
+        let d = cfg.d_model;
+        let conv = |stride| Conv1dConfig {
+            padding: 1,
+            stride,
+            ..Default::default()
+        };
+        Ok(Self {
+            conv1: candle_nn::conv1d(cfg.num_mel_bins, d, 3, conv(1), tower.pp("conv1"))?,
+            conv2: candle_nn::conv1d(d, d, 3, conv(2), tower.pp("conv2"))?,
+            embed_positions: tower.get((cfg.max_source_positions, d), "embed_positions.weight")?,
+            layers: (0..cfg.encoder_layers)
+                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}"))))
+                .collect::<Result<_>>()?,
+            layer_norm: candle_nn::layer_norm(d, LAYER_NORM_EPS, tower.pp("layer_norm"))?,
+            projector: candle_nn::linear(d, text_hidden, vb.pp("multi_modal_projector.linear"))?,
+            config: cfg.clone(),
+        })
+    }
+
+    /// Mel frames the encoder takes: two per source position (conv2 halves them).
+    pub fn expected_frames(&self) -> usize {
+        2 * self.config.max_source_positions
+    }
+
+    /// `features` (n_mels, frames), the full padded window; `valid_frames` of them hold audio.
+    /// Returns (audio_tokens, text_hidden): the rows that replace the `<|AUDIO|>` embeddings.
+    pub fn forward(&self, features: &Tensor, valid_frames: usize) -> Result<Tensor> {
+        let (n_mels, frames) = features.dims2()?;
+        if n_mels != self.config.num_mel_bins || frames != self.expected_frames() {
+            candle_core::bail!(
+                "the audio encoder takes ({}, {}) mel features, got ({n_mels}, {frames})",
+                self.config.num_mel_bins,
+                self.expected_frames()
+            );
+        }
+        let dtype = self.embed_positions.dtype();
+        let xs = features.to_dtype(dtype)?.unsqueeze(0)?; // (1, n_mels, frames)
+        let xs = self.conv1.forward(&xs)?.gelu_erf()?;
+        let xs = self.conv2.forward(&xs)?.gelu_erf()?; // (1, d, positions)
+        let xs = xs.transpose(1, 2)?.broadcast_add(&self.embed_positions)?; // (1, positions, d)
+        let positions = xs.dim(1)?;
+
+        let (valid_positions, audio_tokens) = encoder_lengths(valid_frames);
+        let key_mask: Vec<f32> = (0..positions)
+            .map(|j| {
+                if j < valid_positions {
+                    0.0
+                } else {
+                    f32::NEG_INFINITY
+                }
+            })
+            .collect();
+        let key_mask =
+            Tensor::from_vec(key_mask, (1, 1, 1, positions), xs.device())?.to_dtype(dtype)?;
+
+        let mut xs = xs;
+        for layer in &self.layers {
+            xs = layer.forward(&xs, &key_mask)?;
+        }
+        // AvgPool1d(2, stride 2) over time: (1, positions, d) -> (1, positions / 2, d)
+        let pooled_len = positions / 2;
+        let d = self.config.d_model;
+        let xs = xs
+            .narrow(1, 0, pooled_len * 2)?
+            .reshape((1, pooled_len, 2, d))?
+            .mean(2)?;
+        let xs = self.layer_norm.forward(&xs)?;
+        let xs = self.projector.forward(&xs)?.squeeze(0)?; // (pooled_len, text_hidden)
+        xs.narrow(0, 0, audio_tokens.min(pooled_len))
+    }
+}

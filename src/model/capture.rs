@@ -1,0 +1,191 @@
+//! Attention capture: what the decoder's attention records, reduced on the device.
+//!
+//! For each query row (a generated token, or a prompt token on request) and each layer the
+//! attention probabilities are reduced, right after the softmax, to per-head audio ratios
+//! (`Σ_{j∈A} a[h, j]`), per-head sink mass (`a[h, 0]`) and the head-mean map over the audio span
+//! (optionally the per-head maps), as `../shared/DESIGN.md` defines them. Nothing of size
+//! `seq × seq` outlives the layer that computed it, so memory per captured token is
+//! `O(layers × (heads + audio tokens))`.
+//!
+//! Capture is an explicit value the forward pass fills: asking for it is a `CaptureRequest`, the
+//! answer a `CapturedAttention` of the same kind.
+
+use std::ops::Range;
+
+use candle_core::{DType, Result, Tensor};
+
+/// What the decoder's attention records during one forward call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureRequest {
+    /// Record nothing (the path used to measure capture's cost).
+    Off,
+    /// Reduce each query row to ratios, sink mass and audio maps.
+    Reduced {
+        audio_span: Range<usize>,
+        per_head_maps: bool,
+    },
+    /// Keep the full probability matrices: for checking against a reference only.
+    Full,
+}
+
+/// One layer's reduced attention for the query rows of one forward call (float32).
+#[derive(Debug, Clone)]
+pub struct ReducedLayer {
+    pub audio_ratio: Tensor,       // (q, heads)
+    pub sink_mass: Tensor,         // (q, heads)
+    pub audio_map: Tensor,         // (q, audio tokens), mean over heads
+    pub head_maps: Option<Tensor>, // (q, heads, audio tokens)
+}
+
+/// What one forward call captured, per layer, matching the request.
+#[derive(Debug, Clone)]
+pub enum LayerCapture {
+    Off,
+    Reduced(ReducedLayer),
+    /// (heads, q, kv) probabilities.
+    Full(Tensor),
+}
+
+impl CaptureRequest {
+    /// Captures one layer's attention. `probs` is (1, heads, q, kv), already softmaxed.
+    pub fn capture(&self, probs: &Tensor) -> Result<LayerCapture> {
+        match self {
+            CaptureRequest::Off => Ok(LayerCapture::Off),
+            CaptureRequest::Full => Ok(LayerCapture::Full(probs.squeeze(0)?.to_dtype(DType::F32)?)),
+            CaptureRequest::Reduced {
+                audio_span,
+                per_head_maps,
+            } => {
+                let probs = probs.squeeze(0)?.to_dtype(DType::F32)?; // (heads, q, kv)
+                let kv = probs.dim(2)?;
+                if audio_span.is_empty() || audio_span.end > kv {
+                    candle_core::bail!(
+                        "audio span {}..{} is not inside the {kv} attended positions",
+                        audio_span.start,
+                        audio_span.end
+                    );
+                }
+                let audio = probs.narrow(2, audio_span.start, audio_span.len())?; // (heads, q, n_audio)
+                let audio_ratio = audio.sum(2)?.t()?.contiguous()?; // (q, heads)
+                let sink_mass = probs.narrow(2, 0, 1)?.squeeze(2)?.t()?.contiguous()?; // (q, heads)
+                let audio_map = audio.mean(0)?; // (q, n_audio)
+                let head_maps = if *per_head_maps {
+                    Some(audio.transpose(0, 1)?.contiguous()?) // (q, heads, n_audio)
+                } else {
+                    None
+                };
+                Ok(LayerCapture::Reduced(ReducedLayer {
+                    audio_ratio,
+                    sink_mass,
+                    audio_map,
+                    head_maps,
+                }))
+            }
+        }
+    }
+}
+
+/// Reduced attention of consecutive query rows, copied to the host, every layer.
+///
+/// Row-major arrays: `audio_ratio` and `sink_mass` (rows, layers, heads), `audio_map` (rows,
+/// layers, audio tokens), `head_maps` (rows, layers, heads, audio tokens).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttentionRows {
+    pub rows: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub audio_tokens: usize,
+    pub audio_ratio: Vec<f32>,
+    pub sink_mass: Vec<f32>,
+    pub audio_map: Vec<f32>,
+    pub head_maps: Option<Vec<f32>>,
+}
+
+impl AttentionRows {
+    /// Gathers per-layer reductions into host arrays (one device-to-host copy per array).
+    pub fn from_layers(layers: &[ReducedLayer]) -> Result<Self> {
+        let first = layers
+            .first()
+            .ok_or_else(|| candle_core::Error::Msg("no layers captured".into()))?;
+        let (rows, heads) = first.audio_ratio.dims2()?;
+        let audio_tokens = first.audio_map.dim(1)?;
+        let stack = |pick: &dyn Fn(&ReducedLayer) -> Tensor| -> Result<Vec<f32>> {
+            let parts: Vec<Tensor> = layers.iter().map(pick).collect();
+            Tensor::stack(&parts, 1)?.flatten_all()?.to_vec1::<f32>()
+        };
+        let head_maps = if first.head_maps.is_some() {
+            Some(stack(&|l| {
+                l.head_maps.clone().expect("every layer has head maps")
+            })?)
+        } else {
+            None
+        };
+        Ok(Self {
+            rows,
+            layers: layers.len(),
+            heads,
+            audio_tokens,
+            audio_ratio: stack(&|l| l.audio_ratio.clone())?,
+            sink_mass: stack(&|l| l.sink_mass.clone())?,
+            audio_map: stack(&|l| l.audio_map.clone())?,
+            head_maps,
+        })
+    }
+
+    /// An empty collection with these sizes, to append rows to.
+    pub fn empty_like(&self) -> Self {
+        Self {
+            rows: 0,
+            layers: self.layers,
+            heads: self.heads,
+            audio_tokens: self.audio_tokens,
+            head_maps: self.head_maps.as_ref().map(|_| Vec::new()),
+            ..Default::default()
+        }
+    }
+
+    /// The last `n` rows alone.
+    pub fn last_rows(&self, n: usize) -> Self {
+        let n = n.min(self.rows);
+        let tail = |values: &[f32]| {
+            let per_row = values.len() / self.rows.max(1);
+            values[values.len() - n * per_row..].to_vec()
+        };
+        Self {
+            rows: n,
+            layers: self.layers,
+            heads: self.heads,
+            audio_tokens: self.audio_tokens,
+            audio_ratio: tail(&self.audio_ratio),
+            sink_mass: tail(&self.sink_mass),
+            audio_map: tail(&self.audio_map),
+            head_maps: self.head_maps.as_deref().map(tail),
+        }
+    }
+
+    /// Appends `other`'s rows (same sizes).
+    pub fn append(&mut self, other: &AttentionRows) {
+        debug_assert_eq!(
+            (self.layers, self.heads, self.audio_tokens),
+            (other.layers, other.heads, other.audio_tokens)
+        );
+        self.rows += other.rows;
+        self.audio_ratio.extend_from_slice(&other.audio_ratio);
+        self.sink_mass.extend_from_slice(&other.sink_mass);
+        self.audio_map.extend_from_slice(&other.audio_map);
+        if let (Some(mine), Some(theirs)) = (self.head_maps.as_mut(), other.head_maps.as_ref()) {
+            mine.extend_from_slice(theirs);
+        }
+    }
+
+    /// Bytes held per row: the `O(layers × (heads + audio tokens))` of the design.
+    pub fn bytes_per_row(&self) -> usize {
+        let per_layer = 2 * self.heads
+            + self.audio_tokens
+            + self
+                .head_maps
+                .as_ref()
+                .map_or(0, |_| self.heads * self.audio_tokens);
+        4 * self.layers * per_layer
+    }
+}

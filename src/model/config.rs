@@ -1,0 +1,346 @@
+//! Checkpoint configuration: `config.json` and `generation_config.json`, read into plain serde
+//! data with the checkpoint's own field names and transformers' defaults for absent fields.
+//!
+//! Ports `Qwen2AudioConfig`, `Qwen2AudioEncoderConfig` and `Qwen2Config` from transformers 5.x
+//! (`models/qwen2_audio/configuration_qwen2_audio.py`, `models/qwen2/configuration_qwen2.py`).
+//! Nothing here is sized for one checkpoint: a 7B model and a test fixture differ only in these
+//! files.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::error::ModelError;
+
+/// The `model_type` values this build can load.
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &["qwen2_audio"];
+
+/// `config.json` of a Qwen2-Audio checkpoint.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Qwen2AudioConfig {
+    pub model_type: String,
+    #[serde(default)]
+    pub audio_config: AudioEncoderConfig,
+    #[serde(default)]
+    pub text_config: TextConfig,
+    /// Id of the `<|AUDIO|>` placeholder (`audio_token_id` in newer files).
+    #[serde(default = "defaults::audio_token_index", alias = "audio_token_id")]
+    pub audio_token_index: u32,
+}
+
+/// The Whisper-style audio encoder (`audio_config`). Defaults are those transformers fills in for
+/// Qwen2-Audio-7B when the field is absent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AudioEncoderConfig {
+    #[serde(default = "defaults::num_mel_bins")]
+    pub num_mel_bins: usize,
+    #[serde(default = "defaults::encoder_layers")]
+    pub encoder_layers: usize,
+    #[serde(default = "defaults::encoder_attention_heads")]
+    pub encoder_attention_heads: usize,
+    #[serde(default = "defaults::encoder_ffn_dim")]
+    pub encoder_ffn_dim: usize,
+    #[serde(default = "defaults::d_model")]
+    pub d_model: usize,
+    #[serde(default = "defaults::max_source_positions")]
+    pub max_source_positions: usize,
+    #[serde(default = "defaults::gelu")]
+    pub activation_function: String,
+    #[serde(default)]
+    pub scale_embedding: bool,
+}
+
+impl Default for AudioEncoderConfig {
+    fn default() -> Self {
+        serde_json::from_str("{}").expect("all fields have defaults")
+    }
+}
+
+/// RoPE settings as transformers 5 writes them (`rope_parameters`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RopeParameters {
+    pub rope_theta: Option<f64>,
+    #[serde(default = "defaults::rope_type")]
+    pub rope_type: String,
+}
+
+/// The Qwen2 decoder (`text_config`), with `Qwen2Config`'s defaults.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TextConfig {
+    #[serde(default = "defaults::vocab_size")]
+    pub vocab_size: usize,
+    #[serde(default = "defaults::hidden_size")]
+    pub hidden_size: usize,
+    #[serde(default = "defaults::intermediate_size")]
+    pub intermediate_size: usize,
+    #[serde(default = "defaults::num_hidden_layers")]
+    pub num_hidden_layers: usize,
+    #[serde(default = "defaults::num_attention_heads")]
+    pub num_attention_heads: usize,
+    /// `None` means as many as `num_attention_heads` (no grouping).
+    #[serde(default)]
+    pub num_key_value_heads: Option<usize>,
+    /// Absent in Qwen2 checkpoints: `hidden_size / num_attention_heads`.
+    #[serde(default)]
+    pub head_dim: Option<usize>,
+    #[serde(default = "defaults::silu")]
+    pub hidden_act: String,
+    #[serde(default = "defaults::rms_norm_eps")]
+    pub rms_norm_eps: f64,
+    /// Older files (transformers 4.x) put `rope_theta` here; newer ones in `rope_parameters`.
+    #[serde(default)]
+    pub rope_theta: Option<f64>,
+    #[serde(default)]
+    pub rope_parameters: Option<RopeParameters>,
+    #[serde(default)]
+    pub rope_scaling: Option<serde_json::Value>,
+    #[serde(default)]
+    pub tie_word_embeddings: bool,
+    #[serde(default)]
+    pub use_sliding_window: bool,
+    #[serde(default = "defaults::max_position_embeddings")]
+    pub max_position_embeddings: usize,
+}
+
+impl Default for TextConfig {
+    fn default() -> Self {
+        serde_json::from_str("{}").expect("all fields have defaults")
+    }
+}
+
+impl TextConfig {
+    pub fn num_key_value_heads(&self) -> usize {
+        self.num_key_value_heads.unwrap_or(self.num_attention_heads)
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.head_dim
+            .unwrap_or(self.hidden_size / self.num_attention_heads)
+    }
+
+    pub fn rope_theta(&self) -> f64 {
+        self.rope_parameters
+            .as_ref()
+            .and_then(|p| p.rope_theta)
+            .or(self.rope_theta)
+            .unwrap_or(defaults::ROPE_THETA)
+    }
+}
+
+mod defaults {
+    pub const ROPE_THETA: f64 = 10_000.0;
+    pub fn audio_token_index() -> u32 {
+        151_646
+    }
+    pub fn num_mel_bins() -> usize {
+        128
+    }
+    pub fn encoder_layers() -> usize {
+        32
+    }
+    pub fn encoder_attention_heads() -> usize {
+        20
+    }
+    pub fn encoder_ffn_dim() -> usize {
+        5120
+    }
+    pub fn d_model() -> usize {
+        1280
+    }
+    pub fn max_source_positions() -> usize {
+        1500
+    }
+    pub fn gelu() -> String {
+        "gelu".into()
+    }
+    pub fn silu() -> String {
+        "silu".into()
+    }
+    pub fn rope_type() -> String {
+        "default".into()
+    }
+    pub fn vocab_size() -> usize {
+        151_936
+    }
+    pub fn hidden_size() -> usize {
+        4096
+    }
+    pub fn intermediate_size() -> usize {
+        22_016
+    }
+    pub fn num_hidden_layers() -> usize {
+        32
+    }
+    pub fn num_attention_heads() -> usize {
+        32
+    }
+    pub fn rms_norm_eps() -> f64 {
+        1e-6
+    }
+    pub fn max_position_embeddings() -> usize {
+        32_768
+    }
+}
+
+impl Qwen2AudioConfig {
+    /// Reads and checks `config.json`.
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        let text = read_text(path)?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| ModelError::config(path, e))?;
+        let model_type = value
+            .get("model_type")
+            .and_then(|v| v.as_str())
+            .unwrap_or("(none)")
+            .to_owned();
+        if !SUPPORTED_MODEL_TYPES.contains(&model_type.as_str()) {
+            return Err(ModelError::UnsupportedModelType {
+                path: path.to_owned(),
+                found: model_type,
+            });
+        }
+        let config: Self =
+            serde_json::from_value(value).map_err(|e| ModelError::config(path, e))?;
+        config.validate().map_err(|e| ModelError::config(path, e))?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let audio = &self.audio_config;
+        let text = &self.text_config;
+        if audio.activation_function != "gelu" {
+            return Err(format!(
+                "audio_config.activation_function {:?} is not supported (only \"gelu\")",
+                audio.activation_function
+            ));
+        }
+        if text.hidden_act != "silu" {
+            return Err(format!(
+                "text_config.hidden_act {:?} is not supported (only \"silu\")",
+                text.hidden_act
+            ));
+        }
+        if audio.encoder_attention_heads == 0 || audio.d_model % audio.encoder_attention_heads != 0
+        {
+            return Err(format!(
+                "audio_config.d_model {} is not a multiple of encoder_attention_heads {}",
+                audio.d_model, audio.encoder_attention_heads
+            ));
+        }
+        let heads = text.num_attention_heads;
+        let kv_heads = text.num_key_value_heads();
+        if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 {
+            return Err(format!(
+                "text_config.num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}"
+            ));
+        }
+        if text.head_dim.is_none() && text.hidden_size % heads != 0 {
+            return Err(format!(
+                "text_config.hidden_size {} is not a multiple of num_attention_heads {heads}",
+                text.hidden_size
+            ));
+        }
+        if text.head_dim() % 2 != 0 {
+            return Err(format!(
+                "head dimension {} is odd; RoPE needs it even",
+                text.head_dim()
+            ));
+        }
+        if let Some(p) = &text.rope_parameters {
+            if p.rope_type != "default" {
+                return Err(format!(
+                    "rope_type {:?} is not supported (only \"default\")",
+                    p.rope_type
+                ));
+            }
+        }
+        if text.rope_scaling.as_ref().is_some_and(|v| !v.is_null()) {
+            return Err("rope_scaling is not supported".into());
+        }
+        if text.use_sliding_window {
+            return Err("use_sliding_window is not supported".into());
+        }
+        if self.audio_token_index as usize >= text.vocab_size {
+            return Err(format!(
+                "audio_token_index {} is outside the vocabulary ({} tokens)",
+                self.audio_token_index, text.vocab_size
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `generation_config.json`: the ids that end a generation. Missing file: no stop ids from it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GenerationConfig {
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub eos_token_id: Vec<u32>,
+}
+
+impl GenerationConfig {
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        if !path.exists() {
+            return Ok(Self::default());
+        }
+        let text = read_text(path)?;
+        serde_json::from_str(&text).map_err(|e| ModelError::config(path, e))
+    }
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(u32),
+        Many(Vec<u32>),
+        None,
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        Some(OneOrMany::One(id)) => vec![id],
+        Some(OneOrMany::Many(ids)) => ids,
+        Some(OneOrMany::None) | None => Vec::new(),
+    })
+}
+
+pub(super) fn read_text(path: &Path) -> Result<String, ModelError> {
+    std::fs::read_to_string(path).map_err(|error| ModelError::Io {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_fields_take_transformers_defaults() {
+        let config: Qwen2AudioConfig =
+            serde_json::from_str(r#"{"model_type": "qwen2_audio"}"#).unwrap();
+        assert_eq!(config.audio_config.d_model, 1280);
+        assert_eq!(config.audio_config.encoder_layers, 32);
+        assert_eq!(config.text_config.num_key_value_heads(), 32);
+        assert_eq!(config.text_config.head_dim(), 128);
+        assert_eq!(config.text_config.rope_theta(), 10_000.0);
+        assert_eq!(config.audio_token_index, 151_646);
+    }
+
+    #[test]
+    fn rope_theta_is_read_from_either_place() {
+        let old: TextConfig = serde_json::from_str(r#"{"rope_theta": 1000000.0}"#).unwrap();
+        assert_eq!(old.rope_theta(), 1e6);
+        let new: TextConfig = serde_json::from_str(
+            r#"{"rope_parameters": {"rope_theta": 5.0, "rope_type": "default"}}"#,
+        )
+        .unwrap();
+        assert_eq!(new.rope_theta(), 5.0);
+    }
+
+    #[test]
+    fn eos_may_be_one_id_or_a_list() {
+        let one: GenerationConfig = serde_json::from_str(r#"{"eos_token_id": 7}"#).unwrap();
+        assert_eq!(one.eos_token_id, vec![7]);
+        let many: GenerationConfig = serde_json::from_str(r#"{"eos_token_id": [7, 8]}"#).unwrap();
+        assert_eq!(many.eos_token_id, vec![7, 8]);
+    }
+}

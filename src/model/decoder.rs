@@ -1,0 +1,313 @@
+//! The Qwen2 decoder (`language_model.*`): grouped-query attention with RoPE, RMSNorm, SwiGLU
+//! MLP, a KV cache, and attention capture inside the attention.
+//!
+//! Ports `Qwen2ForCausalLM` from transformers 5.x (`models/qwen2/modeling_qwen2.py`), eager
+//! attention: scores in the compute dtype, softmax in float32. Unlike candle's own `qwen2.rs`, the
+//! probabilities are handed to the capture request before they are multiplied into the values.
+//! Grouped heads attend through a reshape, not a copy of the cache: the `n_rep` query heads that
+//! share a key/value head become extra query rows of that head.
+
+use candle_core::{DType, Device, Module, Result, Tensor};
+use candle_nn::kv_cache::KvCache;
+use candle_nn::{Embedding, Linear, RmsNorm, VarBuilder};
+
+use super::audio_encoder::softmax_f32;
+use super::capture::{CaptureRequest, LayerCapture};
+use super::config::TextConfig;
+
+/// Positions the KV cache allocates at a time; it grows by as many when full.
+const KV_CACHE_CHUNK: usize = 512;
+
+/// RoPE tables for a run of positions, as transformers computes them (float32).
+struct Rotary {
+    inv_freq: Vec<f32>, // (head_dim / 2)
+}
+
+impl Rotary {
+    fn new(cfg: &TextConfig) -> Self {
+        let dim = cfg.head_dim();
+        let base = cfg.rope_theta() as f32;
+        let inv_freq = (0..dim / 2)
+            .map(|i| 1.0 / base.powf((2 * i) as f32 / dim as f32))
+            .collect();
+        Self { inv_freq }
+    }
+
+    /// `(cos, sin)`, each (len, head_dim / 2), for positions `start..start + len`.
+    fn tables(
+        &self,
+        start: usize,
+        len: usize,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<(Tensor, Tensor)> {
+        let half = self.inv_freq.len();
+        let mut cos = Vec::with_capacity(len * half);
+        let mut sin = Vec::with_capacity(len * half);
+        for position in start..start + len {
+            for &f in &self.inv_freq {
+                let angle = position as f32 * f;
+                cos.push(angle.cos());
+                sin.push(angle.sin());
+            }
+        }
+        let cos = Tensor::from_vec(cos, (len, half), device)?.to_dtype(dtype)?;
+        let sin = Tensor::from_vec(sin, (len, half), device)?.to_dtype(dtype)?;
+        Ok((cos, sin))
+    }
+}
+
+struct Attention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    o_proj: Linear,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    kv_cache: KvCache,
+}
+
+impl Attention {
+    fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
+        let hidden = cfg.hidden_size;
+        let (heads, kv_heads, head_dim) = (
+            cfg.num_attention_heads,
+            cfg.num_key_value_heads(),
+            cfg.head_dim(),
+        );
+        Ok(Self {
+            q_proj: candle_nn::linear(hidden, heads * head_dim, vb.pp("q_proj"))?,
+            k_proj: candle_nn::linear(hidden, kv_heads * head_dim, vb.pp("k_proj"))?,
+            v_proj: candle_nn::linear(hidden, kv_heads * head_dim, vb.pp("v_proj"))?,
+            o_proj: candle_nn::linear_no_bias(heads * head_dim, hidden, vb.pp("o_proj"))?,
+            heads,
+            kv_heads,
+            head_dim,
+            kv_cache: KvCache::new(2, KV_CACHE_CHUNK),
+        })
+    }
+
+    /// `xs` (1, q, hidden) at positions following the cache; `mask` (q, kv) additive or `None`.
+    fn forward(
+        &mut self,
+        xs: &Tensor,
+        rope: &(Tensor, Tensor),
+        mask: Option<&Tensor>,
+        capture: &CaptureRequest,
+    ) -> Result<(Tensor, LayerCapture)> {
+        let (b, q_len, _) = xs.dims3()?;
+        let n_rep = self.heads / self.kv_heads;
+        let split = |x: Tensor, heads: usize| -> Result<Tensor> {
+            // (1, q, heads * head_dim) -> (1, heads, q, head_dim)
+            x.reshape((b, q_len, heads, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
+        let q = split(self.q_proj.forward(xs)?, self.heads)?;
+        let k = split(self.k_proj.forward(xs)?, self.kv_heads)?;
+        let v = split(self.v_proj.forward(xs)?, self.kv_heads)?;
+        let (cos, sin) = rope;
+        let q = candle_nn::rotary_emb::rope(&q, cos, sin)?;
+        let k = candle_nn::rotary_emb::rope(&k, cos, sin)?;
+        let (k, v) = self.kv_cache.append(&k, &v)?; // (1, kv_heads, kv, head_dim)
+        let kv_len = k.dim(2)?;
+
+        // The n_rep query heads of one key/value head as its rows: (1, kv_heads, n_rep * q, head_dim)
+        let q = q.reshape((b, self.kv_heads, n_rep * q_len, self.head_dim))?;
+        let scale = (self.head_dim as f64).powf(-0.5);
+        let scores = (q.matmul(&k.t()?)? * scale)?; // (1, kv_heads, n_rep * q, kv)
+        let scores = scores.reshape((b, self.heads, q_len, kv_len))?;
+        let scores = match mask {
+            Some(mask) => scores.broadcast_add(mask)?,
+            None => scores,
+        };
+        let probs = softmax_f32(&scores)?; // (1, heads, q, kv)
+        let captured = capture.capture(&probs)?;
+        let out = probs
+            .reshape((b, self.kv_heads, n_rep * q_len, kv_len))?
+            .matmul(&v.contiguous()?)?; // (1, kv_heads, n_rep * q, head_dim)
+        let out = out
+            .reshape((b, self.heads, q_len, self.head_dim))?
+            .transpose(1, 2)?
+            .reshape((b, q_len, self.heads * self.head_dim))?;
+        Ok((self.o_proj.forward(&out)?, captured))
+    }
+}
+
+struct Mlp {
+    gate_proj: Linear,
+    up_proj: Linear,
+    down_proj: Linear,
+}
+
+impl Mlp {
+    fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
+        let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+        Ok(Self {
+            gate_proj: candle_nn::linear_no_bias(h, i, vb.pp("gate_proj"))?,
+            up_proj: candle_nn::linear_no_bias(h, i, vb.pp("up_proj"))?,
+            down_proj: candle_nn::linear_no_bias(i, h, vb.pp("down_proj"))?,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let gate = self.gate_proj.forward(xs)?.silu()?;
+        self.down_proj.forward(&(gate * self.up_proj.forward(xs)?)?)
+    }
+}
+
+struct DecoderLayer {
+    input_layernorm: RmsNorm,
+    self_attn: Attention,
+    post_attention_layernorm: RmsNorm,
+    mlp: Mlp,
+}
+
+impl DecoderLayer {
+    fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
+        let (h, eps) = (cfg.hidden_size, cfg.rms_norm_eps);
+        Ok(Self {
+            input_layernorm: candle_nn::rms_norm(h, eps, vb.pp("input_layernorm"))?,
+            self_attn: Attention::load(cfg, vb.pp("self_attn"))?,
+            post_attention_layernorm: candle_nn::rms_norm(
+                h,
+                eps,
+                vb.pp("post_attention_layernorm"),
+            )?,
+            mlp: Mlp::load(cfg, vb.pp("mlp"))?,
+        })
+    }
+
+    fn forward(
+        &mut self,
+        xs: &Tensor,
+        rope: &(Tensor, Tensor),
+        mask: Option<&Tensor>,
+        capture: &CaptureRequest,
+    ) -> Result<(Tensor, LayerCapture)> {
+        let (attended, captured) =
+            self.self_attn
+                .forward(&self.input_layernorm.forward(xs)?, rope, mask, capture)?;
+        let xs = (xs + attended)?;
+        let xs = (&xs
+            + self
+                .mlp
+                .forward(&self.post_attention_layernorm.forward(&xs)?)?)?;
+        Ok((xs, captured))
+    }
+}
+
+/// Which rows of a forward call get logits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logits {
+    /// Every query row (teacher forcing).
+    All,
+    /// Only the last row (generation: the vocabulary projection of a long prompt is skipped).
+    Last,
+}
+
+/// The Qwen2 decoder with its KV cache.
+pub struct Decoder {
+    embed_tokens: Embedding,
+    layers: Vec<DecoderLayer>,
+    norm: RmsNorm,
+    lm_head: Linear,
+    rotary: Rotary,
+    dtype: DType,
+    device: Device,
+    cached_positions: usize,
+}
+
+impl Decoder {
+    /// `vb` is at `language_model`.
+    pub fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
+        let model = vb.pp("model");
+        let embed_tokens =
+            candle_nn::embedding(cfg.vocab_size, cfg.hidden_size, model.pp("embed_tokens"))?;
+        let lm_head = if cfg.tie_word_embeddings && !vb.contains_tensor("lm_head.weight") {
+            Linear::new(embed_tokens.embeddings().clone(), None)
+        } else {
+            candle_nn::linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
+        };
+        Ok(Self {
+            layers: (0..cfg.num_hidden_layers)
+                .map(|i| DecoderLayer::load(cfg, model.pp(format!("layers.{i}"))))
+                .collect::<Result<_>>()?,
+            norm: candle_nn::rms_norm(cfg.hidden_size, cfg.rms_norm_eps, model.pp("norm"))?,
+            rotary: Rotary::new(cfg),
+            dtype: vb.dtype(),
+            device: vb.device().clone(),
+            embed_tokens,
+            lm_head,
+            cached_positions: 0,
+        })
+    }
+
+    /// Token embeddings: ids (q) -> (q, hidden).
+    pub fn embed(&self, ids: &[u32]) -> Result<Tensor> {
+        let ids = Tensor::new(ids, &self.device)?;
+        self.embed_tokens.forward(&ids)
+    }
+
+    /// Positions already in the KV cache (the next token's position).
+    pub fn cached_positions(&self) -> usize {
+        self.cached_positions
+    }
+
+    pub fn clear_kv_cache(&mut self) {
+        for layer in &mut self.layers {
+            layer.self_attn.kv_cache.reset();
+        }
+        self.cached_positions = 0;
+    }
+
+    /// Runs `embeds` (q, hidden) at the positions after the cache. Returns float32 logits
+    /// (q or 1, vocab) and one capture per layer.
+    pub fn forward(
+        &mut self,
+        embeds: &Tensor,
+        capture: &CaptureRequest,
+        logits: Logits,
+    ) -> Result<(Tensor, Vec<LayerCapture>)> {
+        let q_len = embeds.dim(0)?;
+        let start = self.cached_positions;
+        let rope = self.rotary.tables(start, q_len, self.dtype, &self.device)?;
+        let mask = if q_len > 1 {
+            Some(causal_mask(q_len, start, self.dtype, &self.device)?)
+        } else {
+            None
+        };
+        let mut xs = embeds.to_dtype(self.dtype)?.unsqueeze(0)?; // (1, q, hidden)
+        let mut captures = Vec::with_capacity(self.layers.len());
+        for layer in &mut self.layers {
+            let (next, captured) = layer.forward(&xs, &rope, mask.as_ref(), capture)?;
+            xs = next;
+            captures.push(captured);
+        }
+        self.cached_positions += q_len;
+        let xs = match logits {
+            Logits::All => xs,
+            Logits::Last => xs.narrow(1, q_len - 1, 1)?,
+        };
+        let logits = self.lm_head.forward(&self.norm.forward(&xs)?)?;
+        Ok((logits.squeeze(0)?.to_dtype(DType::F32)?, captures))
+    }
+}
+
+/// (q, start + q): 0 where query row i (at position start + i) may see key j, -inf after it.
+fn causal_mask(q_len: usize, start: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+    let kv_len = start + q_len;
+    let mask: Vec<f32> = (0..q_len)
+        .flat_map(|i| {
+            (0..kv_len).map(move |j| {
+                if j > start + i {
+                    f32::NEG_INFINITY
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect();
+    Tensor::from_vec(mask, (q_len, kv_len), device)?.to_dtype(dtype)
+}

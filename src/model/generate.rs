@@ -1,0 +1,353 @@
+//! Generation: greedy or sampled decoding with the KV cache, attention capture for every
+//! generated token, streaming to a callback, and cancellation.
+//!
+//! The record for generated token `t` is the attention of the query row whose logits chose `t`
+//! (the prompt's last row for the first token, then each previous token's row), which is what
+//! transformers' `generate(output_attentions=True)` returns per step. Sampling follows
+//! transformers' logits processors in order: temperature, top-k, top-p.
+
+use std::ops::{ControlFlow, Range};
+use std::time::Instant;
+
+use candle_core::{Result, Tensor};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::capture::{AttentionRows, CaptureRequest, LayerCapture, ReducedLayer};
+use super::decoder::Logits;
+use super::qwen2_audio::Qwen2Audio;
+
+/// How the next token is chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum Decoding {
+    Greedy,
+    Sample {
+        temperature: f32,
+        /// 1.0 keeps every token.
+        top_p: f32,
+        /// 0 keeps every token.
+        top_k: usize,
+        seed: u64,
+    },
+}
+
+/// What attention to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureSettings {
+    /// Record generated tokens' attention (off only to measure its cost).
+    pub enabled: bool,
+    /// Also keep each head's audio map, not only the head mean.
+    pub per_head_maps: bool,
+    /// Also record the prompt tokens' rows.
+    pub prompt: bool,
+}
+
+impl Default for CaptureSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            per_head_maps: false,
+            prompt: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationParams {
+    pub decoding: Decoding,
+    pub max_new_tokens: usize,
+    pub stop_ids: Vec<u32>,
+    pub capture: CaptureSettings,
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    StopToken,
+    MaxNewTokens,
+    Cancelled,
+}
+
+/// One streamed piece of a running generation.
+#[derive(Debug)]
+pub enum GenerationEvent<'a> {
+    /// The prompt's own attention rows (only with `CaptureSettings::prompt`).
+    Prompt { attention: &'a AttentionRows },
+    /// A new token and, with capture on, its attention record (one row).
+    Token {
+        index: usize,
+        id: u32,
+        attention: Option<&'a AttentionRows>,
+    },
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timings {
+    /// Encoder, scatter and the prompt's forward pass.
+    pub prefill_seconds: f64,
+    /// Every forward pass after the prompt's.
+    pub decode_seconds: f64,
+    /// Generated tokens after the first per decode second.
+    pub decode_tokens_per_second: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// Generated ids, the stop token included when one ended the run.
+    pub ids: Vec<u32>,
+    pub stop_reason: StopReason,
+    /// One row per generated token (capture on).
+    pub attention: Option<AttentionRows>,
+    /// One row per prompt token (prompt capture on).
+    pub prompt_attention: Option<AttentionRows>,
+    pub timings: Timings,
+}
+
+/// Generates from prompt embeddings `(seq, hidden)` whose audio tokens sit at `audio_span`.
+/// `on_event` sees every token as it is chosen; returning `Break` cancels the run.
+pub fn generate(
+    model: &mut Qwen2Audio,
+    prompt_embeds: &Tensor,
+    audio_span: Range<usize>,
+    params: &GenerationParams,
+    mut on_event: impl FnMut(GenerationEvent) -> ControlFlow<()>,
+) -> Result<Generation> {
+    let started = Instant::now();
+    let capture = if params.capture.enabled {
+        CaptureRequest::Reduced {
+            audio_span,
+            per_head_maps: params.capture.per_head_maps,
+        }
+    } else {
+        CaptureRequest::Off
+    };
+    let mut sampler = Sampler::new(&params.decoding);
+    model.clear_kv_cache();
+
+    let (logits, captured) = model.forward_embeds(prompt_embeds, &capture, Logits::Last)?;
+    let mut prompt_attention = None;
+    let mut row = None;
+    let mut stop_reason = StopReason::MaxNewTokens;
+    if params.capture.enabled {
+        let prompt_rows = AttentionRows::from_layers(&reduced(captured)?)?;
+        row = Some(prompt_rows.last_rows(1));
+        if params.capture.prompt {
+            let event = GenerationEvent::Prompt {
+                attention: &prompt_rows,
+            };
+            if on_event(event).is_break() {
+                stop_reason = StopReason::Cancelled;
+            }
+            prompt_attention = Some(prompt_rows);
+        }
+    }
+    let prefill_seconds = started.elapsed().as_secs_f64();
+
+    let decode_started = Instant::now();
+    let mut ids = Vec::new();
+    let mut attention = row.as_ref().map(AttentionRows::empty_like);
+    let mut logits = logits;
+    while stop_reason != StopReason::Cancelled && ids.len() < params.max_new_tokens {
+        let scores = logits.flatten_all()?.to_vec1::<f32>()?;
+        let id = sampler.next(&scores) as u32;
+        ids.push(id);
+        if let (Some(all), Some(row)) = (attention.as_mut(), row.as_ref()) {
+            all.append(row);
+        }
+        let event = GenerationEvent::Token {
+            index: ids.len() - 1,
+            id,
+            attention: row.as_ref(),
+        };
+        if on_event(event).is_break() {
+            stop_reason = StopReason::Cancelled;
+            break;
+        }
+        if params.stop_ids.contains(&id) {
+            stop_reason = StopReason::StopToken;
+            break;
+        }
+        if ids.len() == params.max_new_tokens {
+            break;
+        }
+        let (next_logits, captured) = model.forward_tokens(&[id], &capture, Logits::Last)?;
+        logits = next_logits;
+        if params.capture.enabled {
+            row = Some(AttentionRows::from_layers(&reduced(captured)?)?);
+        }
+    }
+    let decode_seconds = decode_started.elapsed().as_secs_f64();
+    let decoded_after_first = ids.len().saturating_sub(1);
+    Ok(Generation {
+        ids,
+        stop_reason,
+        attention,
+        prompt_attention,
+        timings: Timings {
+            prefill_seconds,
+            decode_seconds,
+            decode_tokens_per_second: if decode_seconds > 0.0 {
+                decoded_after_first as f64 / decode_seconds
+            } else {
+                0.0
+            },
+        },
+    })
+}
+
+fn reduced(captured: Vec<LayerCapture>) -> Result<Vec<ReducedLayer>> {
+    captured
+        .into_iter()
+        .map(|c| match c {
+            LayerCapture::Reduced(r) => Ok(r),
+            _ => candle_core::bail!("the decoder returned no reduced capture"),
+        })
+        .collect()
+}
+
+/// Chooses tokens from logits.
+pub struct Sampler {
+    decoding: Decoding,
+    rng: ChaCha8Rng,
+}
+
+impl Sampler {
+    pub fn new(decoding: &Decoding) -> Self {
+        let seed = match decoding {
+            Decoding::Sample { seed, .. } => *seed,
+            Decoding::Greedy => 0,
+        };
+        Self {
+            decoding: decoding.clone(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    pub fn next(&mut self, logits: &[f32]) -> usize {
+        match self.decoding {
+            Decoding::Greedy => argmax(logits),
+            Decoding::Sample {
+                temperature,
+                top_p,
+                top_k,
+                ..
+            } => {
+                let probs = filtered_probabilities(logits, temperature, top_k, top_p);
+                let mut u: f64 = self.rng.random::<f64>();
+                for &(index, p) in &probs {
+                    u -= p;
+                    if u < 0.0 {
+                        return index;
+                    }
+                }
+                probs.last().map_or(0, |&(index, _)| index)
+            }
+        }
+    }
+}
+
+/// Index of the largest value (the first of equals, as `torch.argmax`).
+pub fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The tokens that survive temperature, top-k and top-p, with their renormalised probabilities,
+/// most likely first. At least one token always survives.
+pub fn filtered_probabilities(
+    logits: &[f32],
+    temperature: f32,
+    top_k: usize,
+    top_p: f32,
+) -> Vec<(usize, f64)> {
+    let temperature = f64::from(temperature.max(1e-5));
+    let mut ranked: Vec<(usize, f64)> = logits
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| (i, f64::from(l) / temperature))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    if top_k > 0 {
+        ranked.truncate(top_k.max(1));
+    }
+    let max = ranked[0].1;
+    let mut total = 0.0;
+    for entry in &mut ranked {
+        entry.1 = (entry.1 - max).exp();
+        total += entry.1;
+    }
+    for entry in &mut ranked {
+        entry.1 /= total;
+    }
+    if top_p < 1.0 {
+        // Keep the smallest prefix whose mass reaches top_p (transformers' TopPLogitsWarper).
+        let mut mass = 0.0;
+        let keep = ranked
+            .iter()
+            .position(|&(_, p)| {
+                mass += p;
+                mass >= f64::from(top_p)
+            })
+            .map_or(ranked.len(), |i| i + 1);
+        ranked.truncate(keep.max(1));
+        let total: f64 = ranked.iter().map(|e| e.1).sum();
+        for entry in &mut ranked {
+            entry.1 /= total;
+        }
+    }
+    ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argmax_takes_the_first_of_equals() {
+        assert_eq!(argmax(&[1.0, 3.0, 3.0, 2.0]), 1);
+    }
+
+    #[test]
+    fn top_k_and_top_p_cut_the_tail() {
+        let logits = [0.0f32, 1.0, 2.0, 3.0];
+        let k2 = filtered_probabilities(&logits, 1.0, 2, 1.0);
+        assert_eq!(k2.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 2]);
+        assert!((k2.iter().map(|e| e.1).sum::<f64>() - 1.0).abs() < 1e-12);
+        // Probabilities are about 0.64, 0.24, 0.09, 0.03: top-p 0.8 keeps two.
+        let p = filtered_probabilities(&logits, 1.0, 0, 0.8);
+        assert_eq!(p.len(), 2);
+        // A tiny top-p still keeps the best token.
+        assert_eq!(filtered_probabilities(&logits, 1.0, 0, 0.0).len(), 1);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_tokens() {
+        let logits: Vec<f32> = (0..50).map(|i| (i as f32 * 0.37).sin()).collect();
+        let decoding = Decoding::Sample {
+            temperature: 1.0,
+            top_p: 0.95,
+            top_k: 20,
+            seed: 7,
+        };
+        let draw = |d: &Decoding| {
+            let mut s = Sampler::new(d);
+            (0..20).map(|_| s.next(&logits)).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(&decoding), draw(&decoding));
+        let other = Decoding::Sample {
+            temperature: 1.0,
+            top_p: 0.95,
+            top_k: 20,
+            seed: 8,
+        };
+        assert_ne!(draw(&decoding), draw(&other));
+    }
+}

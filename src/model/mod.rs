@@ -1,0 +1,29 @@
+//! The model layer: Qwen2-Audio in candle, with attention capture that scales to 7B.
+//!
+//! One code path for every checkpoint: a tiny test fixture, the bundled demo model and a 7B
+//! checkpoint differ only in their files. Bottom-up: `config` and `weights` read the directory,
+//! `processor` turns a clip and a prompt into inputs, `audio_encoder` and `decoder` are the
+//! network (the decoder's attention fills a `capture` request), `qwen2_audio` joins them,
+//! `generate` decodes, and `checkpoint` loads it all.
+
+mod audio_encoder;
+pub mod capture;
+mod checkpoint;
+pub mod config;
+mod decoder;
+mod error;
+pub mod generate;
+mod processor;
+mod qwen2_audio;
+mod weights;
+
+pub use audio_encoder::audio_token_count;
+pub use capture::{AttentionRows, CaptureRequest, LayerCapture};
+pub use checkpoint::{Checkpoint, DeviceKind, Precision};
+pub use decoder::Logits;
+pub use error::ModelError;
+pub use generate::{
+    generate, CaptureSettings, Decoding, Generation, GenerationEvent, GenerationParams, StopReason,
+};
+pub use processor::{PreparedInput, Processor, DEFAULT_CHAT_TEMPLATE};
+pub use qwen2_audio::Qwen2Audio;

@@ -1,0 +1,325 @@
+//! The processor: from a clip and a prompt to the model's inputs, as `Qwen2AudioProcessor` does.
+//!
+//! The chat template is the checkpoint's own Jinja text, rendered with minijinja (never re-typed);
+//! the rendered `<|AUDIO|>` is then expanded to one token per 40 ms of audio and the text is
+//! tokenized with the checkpoint's `tokenizer.json`. The log-mel features come from the audio
+//! layer with the checkpoint's `preprocessor_config.json`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tokenizers::Tokenizer;
+
+use super::audio_encoder::audio_token_count;
+use super::config::read_text;
+use super::error::ModelError;
+use crate::audio::{LogMel, MelConfig, MelExtractor};
+
+/// transformers' `Qwen2AudioProcessor.default_chat_template`, used when the checkpoint has none.
+pub const DEFAULT_CHAT_TEMPLATE: &str = concat!(
+    "{% set audio_count = namespace(value=0) %}",
+    "{% for message in messages %}",
+    "{% if loop.first and message['role'] != 'system' %}",
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n",
+    "{% endif %}",
+    "<|im_start|>{{ message['role'] }}\n",
+    "{% if message['content'] is string %}",
+    "{{ message['content'] }}<|im_end|>\n",
+    "{% else %}",
+    "{% for content in message['content'] %}",
+    "{% if 'audio' in content or 'audio_url' in content or message['type'] == 'audio' or content['type'] == 'audio' %}",
+    "{% set audio_count.value = audio_count.value + 1 %}",
+    "Audio {{ audio_count.value }}: <|audio_bos|><|AUDIO|><|audio_eos|>\n",
+    "{% elif 'text' in content %}",
+    "{{ content['text'] }}",
+    "{% endif %}",
+    "{% endfor %}",
+    "<|im_end|>\n",
+    "{% endif %}",
+    "{% endfor %}",
+    "{% if add_generation_prompt %}",
+    "<|im_start|>assistant\n",
+    "{% endif %}"
+);
+
+/// Special-token strings from `processor_config.json` (or the Qwen2-Audio defaults).
+#[derive(Debug, Clone, Deserialize)]
+struct ProcessorConfig {
+    #[serde(default = "audio_token")]
+    audio_token: String,
+}
+
+fn audio_token() -> String {
+    "<|AUDIO|>".into()
+}
+
+/// The model's inputs for one clip and prompt.
+#[derive(Debug, Clone)]
+pub struct PreparedInput {
+    /// The chat-templated text before audio-token expansion.
+    pub rendered: String,
+    /// Token ids after expansion: `(seq)`.
+    pub input_ids: Vec<u32>,
+    /// Positions of the `<|AUDIO|>` tokens: first, one past the last.
+    pub audio_span: Range<usize>,
+    /// Log-mel features of the full window.
+    pub mel: LogMel,
+    /// Mel frames that hold audio.
+    pub valid_frames: usize,
+}
+
+pub struct Processor {
+    tokenizer: Tokenizer,
+    tokenizer_path: PathBuf,
+    template: String,
+    template_path: PathBuf,
+    audio_token: String,
+    audio_token_id: u32,
+    extractor: MelExtractor,
+}
+
+impl Processor {
+    /// Loads the tokenizer, chat template and front-end settings of a checkpoint directory and
+    /// checks that the tokenizer's audio token is the model's `audio_token_index`.
+    pub fn load(dir: &Path, audio_token_index: u32) -> Result<Self, ModelError> {
+        let tokenizer_path = dir.join("tokenizer.json");
+        if !tokenizer_path.exists() {
+            return Err(ModelError::Io {
+                path: tokenizer_path,
+                error: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        let tokenizer =
+            Tokenizer::from_file(&tokenizer_path).map_err(|e| ModelError::Tokenizer {
+                path: tokenizer_path.clone(),
+                message: format!("cannot read the tokenizer ({e})"),
+            })?;
+
+        let processor_path = dir.join("processor_config.json");
+        let processor: ProcessorConfig = if processor_path.exists() {
+            serde_json::from_str(&read_text(&processor_path)?)
+                .map_err(|e| ModelError::config(&processor_path, e))?
+        } else {
+            serde_json::from_str("{}").expect("all fields have defaults")
+        };
+        let audio_token = processor.audio_token;
+        match tokenizer.token_to_id(&audio_token) {
+            Some(id) if id == audio_token_index => {}
+            Some(id) => {
+                return Err(ModelError::Tokenizer {
+                    path: tokenizer_path,
+                    message: format!(
+                        "{audio_token} has id {id}, but config.json's audio_token_index is {audio_token_index}"
+                    ),
+                })
+            }
+            None => {
+                return Err(ModelError::Tokenizer {
+                    path: tokenizer_path,
+                    message: format!("the tokenizer has no {audio_token} token"),
+                })
+            }
+        }
+
+        let (template, template_path) = find_chat_template(dir)?;
+        let mel_path = dir.join("preprocessor_config.json");
+        let mel_config = if mel_path.exists() {
+            MelConfig::from_preprocessor_config(&mel_path)
+                .map_err(|e| ModelError::config(&mel_path, e))?
+        } else {
+            MelConfig::default()
+        };
+        let extractor =
+            MelExtractor::new(mel_config).map_err(|e| ModelError::config(&mel_path, e))?;
+        let processor = Self {
+            tokenizer,
+            tokenizer_path,
+            template,
+            template_path,
+            audio_token,
+            audio_token_id: audio_token_index,
+            extractor,
+        };
+        // A template that cannot render is reported at load, not on the first prompt.
+        processor.render("", None)?;
+        Ok(processor)
+    }
+
+    pub fn mel_config(&self) -> &MelConfig {
+        self.extractor.config()
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Renders the conversation: an optional system turn, then a user turn holding the audio and
+    /// then `prompt` verbatim, then the assistant's generation prompt.
+    pub fn render(&self, prompt: &str, system: Option<&str>) -> Result<String, ModelError> {
+        let mut messages = Vec::new();
+        if let Some(system) = system {
+            messages.push(serde_json::json!({"role": "system", "content": system}));
+        }
+        messages.push(serde_json::json!({
+            "role": "user",
+            "content": [
+                {"type": "audio", "audio_url": "audio"},
+                {"type": "text", "text": prompt},
+            ],
+        }));
+        let mut env = minijinja::Environment::new();
+        minijinja_contrib::add_to_environment(&mut env);
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_function(
+            "raise_exception",
+            |message: String| -> Result<String, minijinja::Error> {
+                Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    message,
+                ))
+            },
+        );
+        let template_error = |e: minijinja::Error| ModelError::Template {
+            path: self.template_path.clone(),
+            message: e.to_string(),
+        };
+        let template = env
+            .template_from_str(&self.template)
+            .map_err(template_error)?;
+        template
+            .render(minijinja::context! {
+                messages => minijinja::Value::from(minijinja::value::Serde(&messages)),
+                add_generation_prompt => true,
+            })
+            .map_err(template_error)
+    }
+
+    /// Builds the model inputs for a clip (mono samples at the model's rate) and a prompt.
+    pub fn prepare(
+        &self,
+        samples: &[f32],
+        prompt: &str,
+        system: Option<&str>,
+    ) -> Result<PreparedInput, ModelError> {
+        let rendered = self.render(prompt, system)?;
+        let occurrences = rendered.matches(&self.audio_token).count();
+        if occurrences != 1 {
+            return Err(ModelError::Template {
+                path: self.template_path.clone(),
+                message: format!(
+                    "the rendered prompt holds {occurrences} {} tokens; one clip needs exactly one",
+                    self.audio_token
+                ),
+            });
+        }
+        let mel = self.extractor.extract(samples);
+        let valid_frames = mel.mask.iter().filter(|&&m| m != 0).count();
+        let n_audio = audio_token_count(valid_frames);
+        let expanded = rendered.replace(&self.audio_token, &self.audio_token.repeat(n_audio));
+        let encoding = self
+            .tokenizer
+            .encode(expanded.as_str(), true)
+            .map_err(|e| ModelError::Tokenizer {
+                path: self.tokenizer_path.clone(),
+                message: format!("cannot tokenize the prompt ({e})"),
+            })?;
+        let input_ids = encoding.get_ids().to_vec();
+        let audio_span = contiguous_span(&input_ids, self.audio_token_id).ok_or_else(|| {
+            ModelError::Tokenizer {
+                path: self.tokenizer_path.clone(),
+                message: format!(
+                    "the {} tokens are not one contiguous run after tokenizing",
+                    self.audio_token
+                ),
+            }
+        })?;
+        if audio_span.len() != n_audio {
+            return Err(ModelError::Tokenizer {
+                path: self.tokenizer_path.clone(),
+                message: format!(
+                    "{n_audio} {} tokens expected after tokenizing, found {}",
+                    self.audio_token,
+                    audio_span.len()
+                ),
+            });
+        }
+        Ok(PreparedInput {
+            rendered,
+            input_ids,
+            audio_span,
+            mel,
+            valid_frames,
+        })
+    }
+
+    /// Text of generated ids, special tokens left out.
+    pub fn decode(&self, ids: &[u32]) -> Result<String, ModelError> {
+        self.tokenizer
+            .decode(ids, true)
+            .map_err(|e| ModelError::Tokenizer {
+                path: self.tokenizer_path.clone(),
+                message: format!("cannot decode ids ({e})"),
+            })
+    }
+}
+
+/// The one run of `id` in `ids`, or `None` when it is absent or split.
+fn contiguous_span(ids: &[u32], id: u32) -> Option<Range<usize>> {
+    let start = ids.iter().position(|&t| t == id)?;
+    let len = ids[start..].iter().take_while(|&&t| t == id).count();
+    let end = start + len;
+    if ids[end..].contains(&id) {
+        return None;
+    }
+    Some(start..end)
+}
+
+/// The checkpoint's chat template: `chat_template.jinja`, `chat_template.json`, then
+/// `tokenizer_config.json`'s `chat_template`; the processor's default when none has one.
+fn find_chat_template(dir: &Path) -> Result<(String, PathBuf), ModelError> {
+    let jinja = dir.join("chat_template.jinja");
+    if jinja.exists() {
+        return Ok((read_text(&jinja)?, jinja));
+    }
+    for name in ["chat_template.json", "tokenizer_config.json"] {
+        let path = dir.join(name);
+        if !path.exists() {
+            continue;
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(&read_text(&path)?).map_err(|e| ModelError::config(&path, e))?;
+        match value.get("chat_template") {
+            Some(serde_json::Value::String(text)) => return Ok((text.clone(), path)),
+            // A list of named templates: the one called "default".
+            Some(serde_json::Value::Array(named)) => {
+                let default = named
+                    .iter()
+                    .find(|t| t.get("name").and_then(|n| n.as_str()) == Some("default"));
+                if let Some(text) = default
+                    .and_then(|t| t.get("template"))
+                    .and_then(|t| t.as_str())
+                {
+                    return Ok((text.to_owned(), path));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((
+        DEFAULT_CHAT_TEMPLATE.to_owned(),
+        PathBuf::from("(default chat template)"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_span_must_be_one_run() {
+        assert_eq!(contiguous_span(&[1, 5, 5, 5, 2], 5), Some(1..4));
+        assert_eq!(contiguous_span(&[1, 5, 2, 5], 5), None);
+        assert_eq!(contiguous_span(&[1, 2], 5), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! Qwen2-Audio: the audio encoder, the audio-token scatter and the Qwen2 decoder as one model.
+//!
+//! Ports `Qwen2AudioForConditionalGeneration` from transformers 5.x: the projected audio rows
+//! replace the embeddings of the `<|AUDIO|>` tokens in order (`masked_scatter`), then the decoder
+//! runs over the whole sequence.
+
+use candle_core::{Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::audio_encoder::AudioEncoder;
+use super::capture::{CaptureRequest, LayerCapture};
+use super::config::Qwen2AudioConfig;
+use super::decoder::{Decoder, Logits};
+
+pub struct Qwen2Audio {
+    audio_encoder: AudioEncoder,
+    decoder: Decoder,
+    audio_token_index: u32,
+}
+
+impl Qwen2Audio {
+    pub fn load(cfg: &Qwen2AudioConfig, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            audio_encoder: AudioEncoder::load(
+                &cfg.audio_config,
+                cfg.text_config.hidden_size,
+                vb.clone(),
+            )?,
+            decoder: Decoder::load(&cfg.text_config, vb.pp("language_model"))?,
+            audio_token_index: cfg.audio_token_index,
+        })
+    }
+
+    /// Mel frames the encoder takes.
+    pub fn expected_mel_frames(&self) -> usize {
+        self.audio_encoder.expected_frames()
+    }
+
+    /// Projected audio rows (audio tokens, text hidden) for `features` (n_mels, frames).
+    pub fn encode_audio(&self, features: &Tensor, valid_frames: usize) -> Result<Tensor> {
+        self.audio_encoder.forward(features, valid_frames)
+    }
+
+    /// Prompt embeddings (seq, hidden): token embeddings with the audio rows scattered, in order,
+    /// into the `<|AUDIO|>` positions.
+    pub fn embed_prompt(&self, input_ids: &[u32], audio_rows: &Tensor) -> Result<Tensor> {
+        let n_audio = input_ids
+            .iter()
+            .filter(|&&t| t == self.audio_token_index)
+            .count();
+        let (rows, _) = audio_rows.dims2()?;
+        if n_audio != rows {
+            candle_core::bail!(
+                "audio features and audio tokens do not match: {n_audio} tokens, {rows} features"
+            );
+        }
+        let text = self.decoder.embed(input_ids)?;
+        let audio_rows = audio_rows.to_dtype(text.dtype())?;
+        // Runs of text and audio positions, glued back in order.
+        let mut parts = Vec::new();
+        let (mut start, mut next_audio_row) = (0, 0);
+        while start < input_ids.len() {
+            let is_audio = input_ids[start] == self.audio_token_index;
+            let len = input_ids[start..]
+                .iter()
+                .take_while(|&&t| (t == self.audio_token_index) == is_audio)
+                .count();
+            if is_audio {
+                parts.push(audio_rows.narrow(0, next_audio_row, len)?);
+                next_audio_row += len;
+            } else {
+                parts.push(text.narrow(0, start, len)?);
+            }
+            start += len;
+        }
+        Tensor::cat(&parts, 0)
+    }
+
+    /// Runs the decoder over `embeds` (q, hidden) after what the KV cache holds.
+    pub fn forward_embeds(
+        &mut self,
+        embeds: &Tensor,
+        capture: &CaptureRequest,
+        logits: Logits,
+    ) -> Result<(Tensor, Vec<LayerCapture>)> {
+        self.decoder.forward(embeds, capture, logits)
+    }
+
+    /// Runs the decoder over token ids (generated text: no audio) after the cache.
+    pub fn forward_tokens(
+        &mut self,
+        ids: &[u32],
+        capture: &CaptureRequest,
+        logits: Logits,
+    ) -> Result<(Tensor, Vec<LayerCapture>)> {
+        let embeds = self.decoder.embed(ids)?;
+        self.decoder.forward(&embeds, capture, logits)
+    }
+
+    /// Positions already in the KV cache.
+    pub fn cached_positions(&self) -> usize {
+        self.decoder.cached_positions()
+    }
+
+    pub fn clear_kv_cache(&mut self) {
+        self.decoder.clear_kv_cache();
+    }
+}

@@ -1,0 +1,244 @@
+//! Qwen2-Audio against transformers (eager attention, float32) on the tiny fixture checkpoints
+//! made by `scripts/make_qwen2_audio_fixtures.py`: token ids, logits, attention probabilities,
+//! captured reductions and greedy generation.
+
+mod common;
+
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use auscult::audio::decode_file;
+use auscult::model::{
+    generate, AttentionRows, CaptureRequest, CaptureSettings, Checkpoint, Decoding, DeviceKind,
+    GenerationParams, LayerCapture, Logits, Precision,
+};
+use auscult::tensor_dump::Dump;
+use common::fixture;
+
+const LOGITS_TOLERANCE: f32 = 1e-3;
+const ATTENTION_TOLERANCE: f32 = 1e-4;
+
+struct Case {
+    file: String,
+    clip: String,
+    prompt: String,
+    rendered: String,
+}
+
+fn cases(checkpoint: &Path) -> Vec<Case> {
+    let text = std::fs::read_to_string(checkpoint.join("cases.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| Case {
+            file: c["file"].as_str().unwrap().to_owned(),
+            clip: c["clip"].as_str().unwrap().to_owned(),
+            prompt: c["prompt"].as_str().unwrap().to_owned(),
+            rendered: c["rendered_prompt"].as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Every case of one fixture checkpoint, teacher-forced and generated.
+fn check_checkpoint(name: &str) {
+    let dir = fixture(&format!("qwen2_audio/{name}"));
+    let mut checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
+    let rate = checkpoint.processor.mel_config().sampling_rate;
+    for case in cases(&dir) {
+        let label = format!("{name}/{}", case.file);
+        let reference = Dump::read(&dir.join(&case.file)).unwrap();
+        let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case.clip);
+        let audio = decode_file(&clip, rate).unwrap();
+        let input = checkpoint
+            .processor
+            .prepare(&audio.samples, &case.prompt, None)
+            .unwrap();
+
+        // Processor: the same text, the same ids, the same span.
+        assert_eq!(input.rendered, case.rendered, "{label}: rendered prompt");
+        let reference_ids: Vec<u32> = reference
+            .i64("input_ids")
+            .unwrap()
+            .iter()
+            .map(|&i| i as u32)
+            .collect();
+        assert_eq!(input.input_ids, reference_ids, "{label}: input_ids");
+        let span = reference.i64("audio_span").unwrap();
+        assert_eq!(
+            input.audio_span,
+            span[0] as usize..span[1] as usize,
+            "{label}: audio span"
+        );
+
+        // Teacher-forced forward with full attention.
+        let embeds = checkpoint.embed_input(&input).unwrap();
+        let audio_rows = reference.f32("audio_embeds").unwrap();
+        let ours_audio = embeds
+            .narrow(0, input.audio_span.start, input.audio_span.len())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let audio_difference = max_abs_difference(&ours_audio, &audio_rows);
+        assert!(
+            audio_difference <= LOGITS_TOLERANCE,
+            "{label}: audio rows differ by {audio_difference}"
+        );
+
+        let model = &mut checkpoint.model;
+        model.clear_kv_cache();
+        let (logits, captured) = model
+            .forward_embeds(&embeds, &CaptureRequest::Full, Logits::All)
+            .unwrap();
+        let logits = logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let logits_difference = max_abs_difference(&logits, &reference.f32("logits").unwrap());
+        assert!(
+            logits_difference <= LOGITS_TOLERANCE,
+            "{label}: logits differ by {logits_difference}"
+        );
+        let mut attention_difference: f32 = 0.0;
+        for (layer, capture) in captured.iter().enumerate() {
+            let LayerCapture::Full(probs) = capture else {
+                panic!("{label}: layer {layer} captured no full attention");
+            };
+            let ours = probs.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let theirs = reference.f32(&format!("attn.{layer}")).unwrap();
+            let difference = max_abs_difference(&ours, &theirs);
+            assert!(
+                difference <= ATTENTION_TOLERANCE,
+                "{label}: layer {layer} attention differs by {difference}"
+            );
+            attention_difference = attention_difference.max(difference);
+        }
+        // For the record (`cargo test --test model_parity -- --nocapture`).
+        eprintln!(
+            "{label}: max |diff| audio rows {audio_difference:.2e}, logits {logits_difference:.2e}, attention {attention_difference:.2e}"
+        );
+
+        // Reduced capture over the prompt equals the reference attention reduced the same way.
+        model.clear_kv_cache();
+        let request = CaptureRequest::Reduced {
+            audio_span: input.audio_span.clone(),
+            per_head_maps: true,
+        };
+        let (_, captured) = model
+            .forward_embeds(&embeds, &request, Logits::Last)
+            .unwrap();
+        let reduced: Vec<_> = captured
+            .into_iter()
+            .map(|c| match c {
+                LayerCapture::Reduced(r) => r,
+                _ => panic!("{label}: no reduced capture"),
+            })
+            .collect();
+        let rows = AttentionRows::from_layers(&reduced).unwrap();
+        check_reductions(&label, &rows, &reference, input.audio_span.clone());
+
+        // Greedy generation of 24 tokens, with capture on, equals transformers' generate.
+        let expected: Vec<u32> = reference
+            .i64("generated_ids")
+            .unwrap()
+            .iter()
+            .map(|&i| i as u32)
+            .collect();
+        let params = GenerationParams {
+            decoding: Decoding::Greedy,
+            max_new_tokens: expected.len(),
+            stop_ids: checkpoint.generation.eos_token_id.clone(),
+            capture: CaptureSettings::default(),
+        };
+        let mut streamed = Vec::new();
+        let generation = generate(
+            &mut checkpoint.model,
+            &embeds,
+            input.audio_span.clone(),
+            &params,
+            |event| {
+                if let auscult::model::GenerationEvent::Token { id, .. } = event {
+                    streamed.push(id);
+                }
+                ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        assert_eq!(generation.ids, expected, "{label}: greedy ids");
+        assert_eq!(streamed, expected, "{label}: streamed ids");
+        let attention = generation.attention.expect("capture was on");
+        assert_eq!(
+            attention.rows,
+            expected.len(),
+            "{label}: one attention row per token"
+        );
+        // The first token's record is the prompt's last row.
+        let first = rows.last_rows(1);
+        assert_eq!(
+            attention.audio_ratio[..first.audio_ratio.len()],
+            first.audio_ratio[..]
+        );
+    }
+}
+
+/// Reduces the reference attention `(heads, seq, seq)` per layer as the capture does and compares.
+fn check_reductions(
+    label: &str,
+    rows: &AttentionRows,
+    reference: &Dump,
+    span: std::ops::Range<usize>,
+) {
+    let shape = reference.shape("attn.0").unwrap();
+    let (heads, seq) = (shape[0], shape[1]);
+    assert_eq!(
+        (rows.rows, rows.heads, rows.audio_tokens),
+        (seq, heads, span.len()),
+        "{label}: capture sizes"
+    );
+    let n_audio = span.len();
+    let mut worst: f32 = 0.0;
+    for layer in 0..rows.layers {
+        let attn = reference.f32(&format!("attn.{layer}")).unwrap();
+        let at = |h: usize, q: usize, k: usize| attn[(h * seq + q) * seq + k];
+        for q in 0..seq {
+            for h in 0..heads {
+                let ratio: f32 = span.clone().map(|k| at(h, q, k)).sum();
+                let index = (q * rows.layers + layer) * heads + h;
+                worst = worst.max((rows.audio_ratio[index] - ratio).abs());
+                worst = worst.max((rows.sink_mass[index] - at(h, q, 0)).abs());
+                let head_maps = rows.head_maps.as_ref().unwrap();
+                for (j, k) in span.clone().enumerate() {
+                    let index = ((q * rows.layers + layer) * heads + h) * n_audio + j;
+                    worst = worst.max((head_maps[index] - at(h, q, k)).abs());
+                }
+            }
+            for (j, k) in span.clone().enumerate() {
+                let mean = (0..heads).map(|h| at(h, q, k)).sum::<f32>() / heads as f32;
+                let index = (q * rows.layers + layer) * n_audio + j;
+                worst = worst.max((rows.audio_map[index] - mean).abs());
+            }
+        }
+    }
+    assert!(
+        worst <= ATTENTION_TOLERANCE,
+        "{label}: captured reductions differ by {worst}"
+    );
+}
+
+#[test]
+fn tiny_a_matches_transformers() {
+    check_checkpoint("tiny_a");
+}
+
+#[test]
+fn tiny_b_matches_transformers() {
+    check_checkpoint("tiny_b");
+}
