@@ -8,4 +8,6 @@
 pub mod audio;
 pub mod cli;
 pub mod model;
+pub mod prompt;
 pub mod tensor_dump;
+pub mod trace;

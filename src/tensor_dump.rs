@@ -54,13 +54,16 @@ impl View for &DumpTensor {
 
 /// Writes `tensors` to `path`, with string `metadata` in the header. The file is written to a
 /// temporary name beside it and renamed, so an existing file is never left half-written.
-pub fn write_dump(
+pub fn write_dump<N: AsRef<str>>(
     path: &Path,
-    tensors: &[(&str, DumpTensor)],
+    tensors: &[(N, DumpTensor)],
     metadata: HashMap<String, String>,
 ) -> Result<()> {
-    let bytes = safetensors::serialize(tensors.iter().map(|(name, t)| (*name, t)), Some(metadata))
-        .with_context(|| format!("{}: cannot encode tensors", path.display()))?;
+    let bytes = safetensors::serialize(
+        tensors.iter().map(|(name, t)| (name.as_ref(), t)),
+        Some(metadata),
+    )
+    .with_context(|| format!("{}: cannot encode tensors", path.display()))?;
     let temporary = path.with_extension("safetensors.partial");
     std::fs::write(&temporary, bytes)
         .with_context(|| format!("{}: cannot write", temporary.display()))?;
@@ -92,6 +95,10 @@ impl Dump {
         tensors
             .tensor(name)
             .with_context(|| format!("{}: no tensor named {name}", self.path))
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.view(name).is_ok()
     }
 
     pub fn shape(&self, name: &str) -> Result<Vec<usize>> {

@@ -3,8 +3,11 @@
 //! Each subcommand lives in its own file and returns `anyhow::Result`; `main` turns an error into
 //! one line on stderr and a non-zero exit.
 
+mod forward;
 mod mel;
+mod model_args;
 mod play;
+mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +37,18 @@ pub enum Command {
     /// Without a sound device (over SSH, on a server, or in a build without sound) the playhead
     /// runs on a silent clock and auscult says so once.
     Play(play::PlayArgs),
+    /// One teacher-forced forward pass over the chat-templated prompt, written as tensors.
+    ///
+    /// The file holds `input_ids` I64 [seq], `logits` F32 [seq, vocab] and `audio_span` I64 [2]
+    /// (first audio-token position, one past the last); with --full-attention also `attn.{layer}`
+    /// F32 [heads, seq, seq]. For checking auscult against other implementations.
+    Forward(forward::ForwardArgs),
+    /// Generate for one clip and prompt, headless, and write a trace with its attention.
+    ///
+    /// The trace (auscult.trace/1 JSON) holds the prompt, the generated ids and text, model and
+    /// audio identity, parameters and timings; the sidecar beside it (.attn.safetensors) holds
+    /// per-token audio ratios, sink mass and audio maps for every layer.
+    Run(run::RunArgs),
 }
 
 /// Runs the parsed command line.
@@ -41,6 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Mel(args)) => mel::run(args),
         Some(Command::Play(args)) => play::run(args),
+        Some(Command::Forward(args)) => forward::run(args),
+        Some(Command::Run(args)) => run::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

@@ -25,5 +25,5 @@ pub use error::ModelError;
 pub use generate::{
     generate, CaptureSettings, Decoding, Generation, GenerationEvent, GenerationParams, StopReason,
 };
-pub use processor::{PreparedInput, Processor, DEFAULT_CHAT_TEMPLATE};
+pub use processor::{PreparedInput, Processor, TextStream, DEFAULT_CHAT_TEMPLATE};
 pub use qwen2_audio::Qwen2Audio;

@@ -264,6 +264,50 @@ impl Processor {
     }
 }
 
+/// Decodes generated ids one at a time into text pieces whose concatenation is the decoded
+/// text, holding back a piece while it ends inside a multi-byte character (byte-level BPE).
+pub struct TextStream<'a> {
+    processor: &'a Processor,
+    ids: Vec<u32>,
+    emitted: usize,
+}
+
+impl<'a> TextStream<'a> {
+    pub fn new(processor: &'a Processor) -> Self {
+        Self {
+            processor,
+            ids: Vec::new(),
+            emitted: 0,
+        }
+    }
+
+    /// The text `id` adds (empty while a character is incomplete).
+    pub fn push(&mut self, id: u32) -> Result<String, ModelError> {
+        self.ids.push(id);
+        let text = self.processor.decode(&self.ids)?;
+        if text.ends_with('\u{FFFD}')
+            || text.len() < self.emitted
+            || !text.is_char_boundary(self.emitted)
+        {
+            return Ok(String::new());
+        }
+        let piece = text[self.emitted..].to_owned();
+        self.emitted = text.len();
+        Ok(piece)
+    }
+
+    /// What is still held back at the end of the generation.
+    pub fn finish(&mut self) -> Result<String, ModelError> {
+        let text = self.processor.decode(&self.ids)?;
+        if text.len() < self.emitted || !text.is_char_boundary(self.emitted) {
+            return Ok(String::new());
+        }
+        let piece = text[self.emitted..].to_owned();
+        self.emitted = text.len();
+        Ok(piece)
+    }
+}
+
 /// The one run of `id` in `ids`, or `None` when it is absent or split.
 fn contiguous_span(ids: &[u32], id: u32) -> Option<Range<usize>> {
     let start = ids.iter().position(|&t| t == id)?;

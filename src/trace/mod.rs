@@ -1,0 +1,248 @@
+//! Traces: one run of one model on one clip and prompt, as files people and programs read.
+//!
+//! A trace is JSON (`auscult.trace/1`, `../shared/DESIGN.md`, "Trace files") for everything a
+//! person reads, plus a safetensors sidecar for the attention arrays (`sidecar`). Readers refuse
+//! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
+//! never call into the model.
+
+mod sidecar;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+pub use sidecar::{read_sidecar, sidecar_path, write_sidecar, SidecarArrays};
+
+use crate::model::generate::{GenerationParams, StopReason, Timings};
+
+/// The schema id written in every trace.
+pub const TRACE_SCHEMA: &str = "auscult.trace/1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    pub schema: String,
+    /// The example's id (a benchmark id, or the clip's file stem).
+    pub id: String,
+    /// When the run finished (RFC 3339, UTC).
+    pub created: String,
+    pub auscult_version: String,
+    pub model: ModelIdentity,
+    pub audio: AudioIdentity,
+    pub prompt: PromptRecord,
+    pub input: InputRecord,
+    pub generation: GenerationRecord,
+    /// Reasoning steps; for now one step per non-empty line of the generated text.
+    pub steps: Vec<Step>,
+    pub timings: TraceTimings,
+    /// What the attention sidecar holds; `None` when capture was off.
+    pub attention: Option<AttentionRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelIdentity {
+    /// Checkpoint directory as given.
+    pub path: String,
+    /// `model_type` of config.json.
+    pub family: String,
+    /// SHA-256 of config.json.
+    pub config_sha256: String,
+    pub dtype: String,
+    pub device: String,
+    pub layers: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioIdentity {
+    pub path: String,
+    pub sha256: String,
+    pub duration_seconds: f64,
+    /// Rate the model hears (and the sample rate of the time axis).
+    pub sample_rate: u32,
+    /// The encoder's window; a longer clip is cut to it.
+    pub window_seconds: f64,
+    pub truncated: bool,
+    /// Seconds of audio per audio token (0.04 for Qwen2-Audio).
+    pub seconds_per_audio_token: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptRecord {
+    /// The user turn's text after the audio, verbatim.
+    pub text: String,
+    #[serde(default)]
+    pub question: Option<String>,
+    #[serde(default)]
+    pub choices: Vec<String>,
+    #[serde(default)]
+    pub system: Option<String>,
+    /// The chat-templated prompt before audio-token expansion.
+    pub rendered: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// Prompt token ids after audio-token expansion.
+    pub ids: Vec<u32>,
+    /// First audio-token position and one past the last.
+    pub audio_span: [usize; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationRecord {
+    /// Generated ids (the stop token included when one ended the run).
+    pub ids: Vec<u32>,
+    /// Decoded text, special tokens left out.
+    pub text: String,
+    pub stop_reason: StopReason,
+    pub params: GenerationParams,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub index: usize,
+    /// Generated-token range `[start, end)`.
+    pub tokens: [usize; 2],
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TraceTimings {
+    pub load_seconds: f64,
+    pub prefill_seconds: f64,
+    pub decode_seconds: f64,
+    pub decode_tokens_per_second: f64,
+}
+
+impl TraceTimings {
+    pub fn new(load_seconds: f64, timings: &Timings) -> Self {
+        Self {
+            load_seconds,
+            prefill_seconds: timings.prefill_seconds,
+            decode_seconds: timings.decode_seconds,
+            decode_tokens_per_second: timings.decode_tokens_per_second,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttentionRecord {
+    /// The sidecar's file name, beside the trace.
+    pub sidecar: String,
+    pub layers: usize,
+    pub heads: usize,
+    pub audio_tokens: usize,
+    /// Rows in `gen.*`: one per generated token, the attention of the query row whose logits
+    /// chose it.
+    pub generated_rows: usize,
+    /// Rows in `prompt.*` (0 when prompt capture was off).
+    pub prompt_rows: usize,
+    pub per_head_maps: bool,
+}
+
+impl Trace {
+    /// Reads a trace, refusing other schema versions.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+        match value.get("schema").and_then(|s| s.as_str()) {
+            Some(TRACE_SCHEMA) => {}
+            Some(other) => bail!(
+                "{}: trace schema {other:?} is not supported by this auscult (it reads {TRACE_SCHEMA})",
+                path.display()
+            ),
+            None => bail!("{}: not an auscult trace (no \"schema\" field)", path.display()),
+        }
+        serde_json::from_value(value)
+            .with_context(|| format!("{}: malformed trace", path.display()))
+    }
+
+    /// Writes the trace as pretty JSON through a temporary file, so an existing file is never
+    /// left half-written.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)?;
+        write_atomically(path, text.as_bytes())
+    }
+}
+
+/// Writes `bytes` to a temporary name beside `path`, then renames it into place.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut temporary: PathBuf = path.to_owned();
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".partial");
+    temporary.set_file_name(name);
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("{}: cannot write", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// SHA-256 of a file's bytes, in hex.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut buffer)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// One step per non-empty line of `text`, token ranges from each token's decoded length.
+/// `pieces[k]` is the text token k adds (so their concatenation is `text`).
+pub fn line_steps(pieces: &[String]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut current = String::new();
+    let mut start = 0;
+    for (k, piece) in pieces.iter().enumerate() {
+        current.push_str(piece);
+        let ends_line = piece.contains('\n');
+        if ends_line || k + 1 == pieces.len() {
+            if !current.trim().is_empty() {
+                steps.push(Step {
+                    index: steps.len(),
+                    tokens: [start, k + 1],
+                    text: current.trim().to_owned(),
+                });
+            }
+            current.clear();
+            start = k + 1;
+        }
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_become_steps_with_token_ranges() {
+        let pieces: Vec<String> = ["I", " hear", " a tone.\n", "\n", "It", " rises", "."]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let steps = line_steps(&pieces);
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].tokens, [0, 3]);
+        assert_eq!(steps[0].text, "I hear a tone.");
+        assert_eq!(steps[1].tokens, [4, 7]);
+        assert_eq!(steps[1].text, "It rises.");
+    }
+}

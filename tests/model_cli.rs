@@ -1,0 +1,275 @@
+//! `auscult forward` and `auscult run` end to end on the fixture checkpoints: the files they
+//! write, checked against transformers' reference outputs.
+
+mod common;
+
+use std::path::Path;
+
+use auscult::tensor_dump::Dump;
+use auscult::trace::{read_sidecar, sidecar_path, Trace};
+use common::{auscult, fixture, stderr};
+
+fn case_prompt(checkpoint: &Path, index: usize) -> (String, String) {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(checkpoint.join("cases.json")).unwrap())
+            .unwrap();
+    let case = &json["cases"][index];
+    let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(case["clip"].as_str().unwrap());
+    (
+        clip.display().to_string(),
+        case["prompt"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn forward_writes_what_transformers_computes() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = fixture("qwen2_audio/tiny_b");
+    let (clip, prompt) = case_prompt(&checkpoint, 0);
+    let out = dir.path().join("forward.safetensors");
+    let output = auscult(&[
+        "forward",
+        "--model",
+        checkpoint.to_str().unwrap(),
+        "--audio",
+        &clip,
+        "--prompt",
+        &prompt,
+        "--full-attention",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ours = Dump::read(&out).unwrap();
+    let reference = Dump::read(&checkpoint.join("case_0.safetensors")).unwrap();
+    assert_eq!(
+        ours.i64("input_ids").unwrap(),
+        reference.i64("input_ids").unwrap()
+    );
+    assert_eq!(
+        ours.i64("audio_span").unwrap(),
+        reference.i64("audio_span").unwrap()
+    );
+    assert_eq!(
+        ours.shape("logits").unwrap(),
+        reference.shape("logits").unwrap()
+    );
+    assert!(
+        max_abs_difference(
+            &ours.f32("logits").unwrap(),
+            &reference.f32("logits").unwrap()
+        ) <= 1e-3
+    );
+    for layer in 0..3 {
+        let name = format!("attn.{layer}");
+        assert_eq!(ours.shape(&name).unwrap(), reference.shape(&name).unwrap());
+        assert!(
+            max_abs_difference(&ours.f32(&name).unwrap(), &reference.f32(&name).unwrap()) <= 1e-4
+        );
+    }
+    assert!(!ours.has("attn.3"));
+}
+
+#[test]
+fn forward_without_full_attention_writes_no_matrices() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = fixture("qwen2_audio/tiny_a");
+    let (clip, prompt) = case_prompt(&checkpoint, 0);
+    let out = dir.path().join("forward.safetensors");
+    let output = auscult(&[
+        "forward",
+        "--model",
+        checkpoint.to_str().unwrap(),
+        "--audio",
+        &clip,
+        "--prompt",
+        &prompt,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ours = Dump::read(&out).unwrap();
+    assert!(ours.has("logits") && !ours.has("attn.0"));
+}
+
+fn run_trace(checkpoint: &Path, case: usize, extra: &[&str], out: &Path) -> Trace {
+    let (clip, prompt) = case_prompt(checkpoint, case);
+    let mut args = vec![
+        "run",
+        "--model",
+        checkpoint.to_str().unwrap(),
+        "--audio",
+        &clip,
+        "--prompt",
+        &prompt,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let output = auscult(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    Trace::read(out).unwrap()
+}
+
+#[test]
+fn greedy_run_matches_transformers_generate_and_writes_the_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["tiny_a", "tiny_b"] {
+        let checkpoint = fixture(&format!("qwen2_audio/{name}"));
+        for case in 0..2 {
+            let out = dir.path().join(format!("{name}_{case}.json"));
+            let trace = run_trace(
+                &checkpoint,
+                case,
+                &["--max-new-tokens", "24", "--greedy"],
+                &out,
+            );
+            let reference =
+                Dump::read(&checkpoint.join(format!("case_{case}.safetensors"))).unwrap();
+            let expected: Vec<u32> = reference
+                .i64("generated_ids")
+                .unwrap()
+                .iter()
+                .map(|&i| i as u32)
+                .collect();
+            assert_eq!(trace.generation.ids, expected, "{name} case {case}");
+            let input_ids: Vec<u32> = reference
+                .i64("input_ids")
+                .unwrap()
+                .iter()
+                .map(|&i| i as u32)
+                .collect();
+            assert_eq!(trace.input.ids, input_ids);
+
+            let record = trace.attention.expect("capture is on by default");
+            let sidecar = read_sidecar(&sidecar_path(&out)).unwrap();
+            let rows = sidecar.generated;
+            assert_eq!(rows.rows, 24);
+            assert_eq!(
+                (rows.layers, rows.heads, rows.audio_tokens),
+                (record.layers, record.heads, record.audio_tokens)
+            );
+            assert_eq!(
+                rows.audio_tokens,
+                trace.input.audio_span[1] - trace.input.audio_span[0]
+            );
+            assert!(sidecar.prompt.is_none() && rows.head_maps.is_none());
+            // Ratios and maps are probabilities: each head's ratio plus its sink mass is at most 1,
+            // and the head-mean map sums to the head-mean ratio.
+            for t in 0..rows.rows {
+                for l in 0..rows.layers {
+                    let ratios =
+                        &rows.audio_ratio[(t * rows.layers + l) * rows.heads..][..rows.heads];
+                    let map = &rows.audio_map[(t * rows.layers + l) * rows.audio_tokens..]
+                        [..rows.audio_tokens];
+                    let mean_ratio = ratios.iter().sum::<f32>() / rows.heads as f32;
+                    assert!((map.iter().sum::<f32>() - mean_ratio).abs() < 1e-5);
+                    assert!(ratios.iter().all(|r| (0.0..=1.0 + 1e-6).contains(r)));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn sampling_with_a_seed_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = fixture("qwen2_audio/tiny_a");
+    let sample = |seed: &str, file: &str| {
+        let args = [
+            "--max-new-tokens",
+            "16",
+            "--temperature",
+            "1.5",
+            "--top-p",
+            "0.95",
+            "--top-k",
+            "50",
+            "--seed",
+            seed,
+        ];
+        run_trace(&checkpoint, 0, &args, &dir.path().join(file))
+            .generation
+            .ids
+    };
+    let first = sample("3", "a.json");
+    assert_eq!(first, sample("3", "b.json"));
+    assert_ne!(first, sample("4", "c.json"));
+}
+
+#[test]
+fn run_without_capture_writes_no_sidecar_and_prompt_capture_adds_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = fixture("qwen2_audio/tiny_a");
+    let off = dir.path().join("off.json");
+    let trace = run_trace(
+        &checkpoint,
+        0,
+        &["--max-new-tokens", "4", "--no-capture"],
+        &off,
+    );
+    assert!(trace.attention.is_none());
+    assert!(!sidecar_path(&off).exists());
+
+    let on = dir.path().join("on.json");
+    let trace = run_trace(
+        &checkpoint,
+        0,
+        &[
+            "--max-new-tokens",
+            "4",
+            "--capture-prompt",
+            "--per-head-maps",
+        ],
+        &on,
+    );
+    let record = trace.attention.unwrap();
+    assert_eq!(record.prompt_rows, trace.input.ids.len());
+    let sidecar = read_sidecar(&sidecar_path(&on)).unwrap();
+    let prompt = sidecar.prompt.unwrap();
+    assert_eq!(prompt.rows, trace.input.ids.len());
+    // Rows before the audio span cannot see it (causal attention).
+    let first_audio = trace.input.audio_span[0];
+    let before = &prompt.audio_ratio[..first_audio * prompt.layers * prompt.heads];
+    assert!(before.iter().all(|&r| r == 0.0));
+    assert!(sidecar.generated.head_maps.is_some());
+}
+
+#[test]
+fn question_and_choices_build_the_r1_aqa_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = fixture("qwen2_audio/tiny_a");
+    let out = dir.path().join("q.json");
+    let clip = fixture("audio/mel/short.wav");
+    let output = auscult(&[
+        "run",
+        "--model",
+        checkpoint.to_str().unwrap(),
+        "--audio",
+        clip.to_str().unwrap(),
+        "--question",
+        "Which is it?",
+        "--choices",
+        "Man,Woman",
+        "--max-new-tokens",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let trace = Trace::read(&out).unwrap();
+    assert_eq!(
+        trace.prompt.text,
+        "Which is it? Please choose the answer from the following options: ['Man', 'Woman']. Output the final answer in <answer> </answer>."
+    );
+    assert_eq!(trace.prompt.choices, vec!["Man", "Woman"]);
+    assert_eq!(trace.generation.ids.len(), 2);
+}
