@@ -155,6 +155,7 @@ fn check_checkpoint(name: &str) {
         let params = GenerationParams {
             decoding: Decoding::Greedy,
             max_new_tokens: expected.len(),
+            min_new_tokens: 0,
             stop_ids: checkpoint.generation.eos_token_id.clone(),
             capture: CaptureSettings::default(),
         };

@@ -53,6 +53,9 @@ pub struct RunArgs {
     /// Most tokens to generate.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_new_tokens: usize,
+    /// Stop tokens cannot end the run before this many tokens (as transformers' min_new_tokens).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_new_tokens: usize,
     /// Choose the most likely token each time (the default).
     #[arg(long, conflicts_with_all = ["temperature", "top_p", "top_k", "seed"])]
     pub greedy: bool,
@@ -130,6 +133,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let params = GenerationParams {
         decoding,
         max_new_tokens: args.max_new_tokens,
+        min_new_tokens: args.min_new_tokens,
         stop_ids: checkpoint.generation.eos_token_id.clone(),
         capture: CaptureSettings {
             enabled: !args.no_capture,

@@ -126,7 +126,7 @@ impl Attention {
         let captured = capture.capture(&probs)?;
         let out = probs
             .reshape((b, self.kv_heads, n_rep * q_len, kv_len))?
-            .matmul(&v.contiguous()?)?; // (1, kv_heads, n_rep * q, head_dim)
+            .matmul(&v)?; // (1, kv_heads, n_rep * q, head_dim)
         let out = out
             .reshape((b, self.heads, q_len, self.head_dim))?
             .transpose(1, 2)?

@@ -58,6 +58,10 @@ impl Default for CaptureSettings {
 pub struct GenerationParams {
     pub decoding: Decoding,
     pub max_new_tokens: usize,
+    /// Stop ids cannot end the run before this many tokens (transformers' `min_new_tokens`:
+    /// their logits are set to -inf).
+    #[serde(default)]
+    pub min_new_tokens: usize,
     pub stop_ids: Vec<u32>,
     pub capture: CaptureSettings,
 }
@@ -151,7 +155,14 @@ pub fn generate(
     let mut attention = row.as_ref().map(AttentionRows::empty_like);
     let mut logits = logits;
     while stop_reason != StopReason::Cancelled && ids.len() < params.max_new_tokens {
-        let scores = logits.flatten_all()?.to_vec1::<f32>()?;
+        let mut scores = logits.flatten_all()?.to_vec1::<f32>()?;
+        if ids.len() < params.min_new_tokens {
+            for &stop in &params.stop_ids {
+                if let Some(score) = scores.get_mut(stop as usize) {
+                    *score = f32::NEG_INFINITY;
+                }
+            }
+        }
         let id = sampler.next(&scores) as u32;
         ids.push(id);
         if let (Some(all), Some(row)) = (attention.as_mut(), row.as_ref()) {
