@@ -131,6 +131,7 @@ fn check_checkpoint(name: &str) {
         let request = CaptureRequest::Reduced {
             audio_span: input.audio_span.clone(),
             per_head_maps: true,
+            last_row_only: false,
         };
         let (_, captured) = model
             .forward_embeds(&embeds, &request, Logits::Last)

@@ -19,10 +19,13 @@ use candle_core::{DType, Result, Tensor};
 pub enum CaptureRequest {
     /// Record nothing (the path used to measure capture's cost).
     Off,
-    /// Reduce each query row to ratios, sink mass and audio maps.
+    /// Reduce query rows to ratios, sink mass and audio maps.
     Reduced {
         audio_span: Range<usize>,
         per_head_maps: bool,
+        /// Only the last query row (a prompt whose own rows are not wanted: its last row is
+        /// the first generated token's record).
+        last_row_only: bool,
     },
     /// Keep the full probability matrices: for checking against a reference only.
     Full,
@@ -55,8 +58,16 @@ impl CaptureRequest {
             CaptureRequest::Reduced {
                 audio_span,
                 per_head_maps,
+                last_row_only,
             } => {
-                let probs = probs.squeeze(0)?.to_dtype(DType::F32)?; // (heads, q, kv)
+                let probs = probs.squeeze(0)?; // (heads, q, kv)
+                let probs = if *last_row_only {
+                    let q = probs.dim(1)?;
+                    probs.narrow(1, q - 1, 1)? // (heads, 1, kv)
+                } else {
+                    probs
+                };
+                let probs = probs.to_dtype(DType::F32)?;
                 let kv = probs.dim(2)?;
                 if audio_span.is_empty() || audio_span.end > kv {
                     candle_core::bail!(

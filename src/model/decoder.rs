@@ -9,11 +9,12 @@
 
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
-use candle_nn::{Embedding, Linear, RmsNorm, VarBuilder};
+use candle_nn::{Embedding, RmsNorm, VarBuilder};
 
 use super::audio_encoder::softmax_f32;
 use super::capture::{CaptureRequest, LayerCapture};
 use super::config::TextConfig;
+use super::linear::Linear;
 
 /// Positions the KV cache allocates at a time; it grows by as many when full.
 const KV_CACHE_CHUNK: usize = 512;
@@ -77,10 +78,10 @@ impl Attention {
             cfg.head_dim(),
         );
         Ok(Self {
-            q_proj: candle_nn::linear(hidden, heads * head_dim, vb.pp("q_proj"))?,
-            k_proj: candle_nn::linear(hidden, kv_heads * head_dim, vb.pp("k_proj"))?,
-            v_proj: candle_nn::linear(hidden, kv_heads * head_dim, vb.pp("v_proj"))?,
-            o_proj: candle_nn::linear_no_bias(heads * head_dim, hidden, vb.pp("o_proj"))?,
+            q_proj: Linear::load(hidden, heads * head_dim, vb.pp("q_proj"))?,
+            k_proj: Linear::load(hidden, kv_heads * head_dim, vb.pp("k_proj"))?,
+            v_proj: Linear::load(hidden, kv_heads * head_dim, vb.pp("v_proj"))?,
+            o_proj: Linear::load_no_bias(heads * head_dim, hidden, vb.pp("o_proj"))?,
             heads,
             kv_heads,
             head_dim,
@@ -145,9 +146,9 @@ impl Mlp {
     fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
         let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
         Ok(Self {
-            gate_proj: candle_nn::linear_no_bias(h, i, vb.pp("gate_proj"))?,
-            up_proj: candle_nn::linear_no_bias(h, i, vb.pp("up_proj"))?,
-            down_proj: candle_nn::linear_no_bias(i, h, vb.pp("down_proj"))?,
+            gate_proj: Linear::load_no_bias(h, i, vb.pp("gate_proj"))?,
+            up_proj: Linear::load_no_bias(h, i, vb.pp("up_proj"))?,
+            down_proj: Linear::load_no_bias(i, h, vb.pp("down_proj"))?,
         })
     }
 
@@ -228,7 +229,7 @@ impl Decoder {
         let lm_head = if cfg.tie_word_embeddings && !vb.contains_tensor("lm_head.weight") {
             Linear::new(embed_tokens.embeddings().clone(), None)
         } else {
-            candle_nn::linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
+            Linear::load_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
         };
         Ok(Self {
             layers: (0..cfg.num_hidden_layers)

@@ -120,18 +120,24 @@ pub fn generate(
     mut on_event: impl FnMut(GenerationEvent) -> ControlFlow<()>,
 ) -> Result<Generation> {
     let started = Instant::now();
-    let capture = if params.capture.enabled {
-        CaptureRequest::Reduced {
-            audio_span,
-            per_head_maps: params.capture.per_head_maps,
+    let capture_rows = |last_row_only| {
+        if params.capture.enabled {
+            CaptureRequest::Reduced {
+                audio_span: audio_span.clone(),
+                per_head_maps: params.capture.per_head_maps,
+                last_row_only,
+            }
+        } else {
+            CaptureRequest::Off
         }
-    } else {
-        CaptureRequest::Off
     };
+    // The prompt's rows are reduced only when asked for; its last row always is.
+    let prompt_capture = capture_rows(!params.capture.prompt);
+    let capture = capture_rows(false);
     let mut sampler = Sampler::new(&params.decoding);
     model.clear_kv_cache();
 
-    let (logits, captured) = model.forward_embeds(prompt_embeds, &capture, Logits::Last)?;
+    let (logits, captured) = model.forward_embeds(prompt_embeds, &prompt_capture, Logits::Last)?;
     let mut prompt_attention = None;
     let mut row = None;
     let mut stop_reason = StopReason::MaxNewTokens;
