@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{auscult, stderr};
+use common::{auscult, expect_one_line_error, stderr};
 
 /// Runs `auscult mel` on `input` and checks the error contract; returns the error line.
 fn mel_error(input: &Path) -> String {
@@ -17,17 +17,8 @@ fn mel_error(input: &Path) -> String {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let message = stderr(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "exit status; stderr: {message}"
-    );
-    assert!(!message.contains("panicked"), "{message}");
-    assert_eq!(message.lines().count(), 1, "one line: {message:?}");
-    assert!(message.starts_with("error: "), "{message}");
     let name = input.file_name().unwrap().to_str().unwrap();
-    assert!(message.contains(name), "names the file: {message}");
+    let message = expect_one_line_error(&output, &[name]);
     assert!(!out.exists(), "no output written");
     message
 }

@@ -6,17 +6,9 @@ mod common;
 
 use auscult::audio::{decode_file, MelConfig, MelExtractor};
 use auscult::tensor_dump::Dump;
-use common::{auscult, fixture, stderr};
+use common::{auscult, fixture, max_abs_difference, stderr};
 
 const TOLERANCE: f32 = 1e-3;
-
-fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
 
 fn check(clip: &str, setting: &str) {
     let config = MelConfig::from_preprocessor_config(&fixture(&format!(

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{auscult, fixture, stderr};
+use common::{auscult, expect_one_line_error, fixture};
 use safetensors::tensor::TensorView;
 use safetensors::SafeTensors;
 
@@ -39,18 +39,7 @@ fn forward_error(model: &Path, audio: &Path, expected_fragments: &[&str]) -> Str
         "--out",
         out.to_str().unwrap(),
     ]);
-    let message = stderr(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "exit status; stderr: {message}"
-    );
-    assert!(!message.contains("panicked"), "{message}");
-    assert_eq!(message.lines().count(), 1, "one line: {message:?}");
-    assert!(message.starts_with("error: "), "{message}");
-    for fragment in expected_fragments {
-        assert!(message.contains(fragment), "{fragment:?} in {message}");
-    }
+    let message = expect_one_line_error(&output, expected_fragments);
     assert!(!out.exists(), "no output written");
     message
 }
@@ -285,8 +274,6 @@ fn cuda_without_the_feature_is_refused_clearly() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let message = stderr(&output);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(message.contains("`cuda` feature"), "{message}");
+    expect_one_line_error(&output, &["`cuda` feature"]);
     assert!(!out.exists());
 }

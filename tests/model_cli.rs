@@ -7,7 +7,7 @@ use std::path::Path;
 
 use auscult::tensor_dump::Dump;
 use auscult::trace::{read_sidecar, sidecar_path, Trace};
-use common::{auscult, fixture, stderr};
+use common::{auscult, fixture, max_abs_difference, stderr};
 
 fn case_prompt(checkpoint: &Path, index: usize) -> (String, String) {
     let json: serde_json::Value =
@@ -21,21 +21,10 @@ fn case_prompt(checkpoint: &Path, index: usize) -> (String, String) {
     )
 }
 
-fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-#[test]
-fn forward_writes_what_transformers_computes() {
-    let dir = tempfile::tempdir().unwrap();
-    let checkpoint = fixture("qwen2_audio/tiny_b");
-    let (clip, prompt) = case_prompt(&checkpoint, 0);
-    let out = dir.path().join("forward.safetensors");
-    let output = auscult(&[
+/// Runs `auscult forward` on case `case` of `checkpoint` and reads what it wrote.
+fn forward_dump(checkpoint: &Path, case: usize, extra: &[&str], out: &Path) -> Dump {
+    let (clip, prompt) = case_prompt(checkpoint, case);
+    let mut args = vec![
         "forward",
         "--model",
         checkpoint.to_str().unwrap(),
@@ -43,12 +32,25 @@ fn forward_writes_what_transformers_computes() {
         &clip,
         "--prompt",
         &prompt,
-        "--full-attention",
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let output = auscult(&args);
     assert!(output.status.success(), "{}", stderr(&output));
-    let ours = Dump::read(&out).unwrap();
+    Dump::read(out).unwrap()
+}
+
+#[test]
+fn forward_writes_what_transformers_computes() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = fixture("qwen2_audio/tiny_b");
+    let ours = forward_dump(
+        &checkpoint,
+        0,
+        &["--full-attention"],
+        &dir.path().join("forward.safetensors"),
+    );
     let reference = Dump::read(&checkpoint.join("case_0.safetensors")).unwrap();
     assert_eq!(
         ours.i64("input_ids").unwrap(),
@@ -79,24 +81,57 @@ fn forward_writes_what_transformers_computes() {
 }
 
 #[test]
+fn weights_saved_with_transformers_internal_names_load_the_same() {
+    // Some transformers 5 versions save `model.language_model.*`, `lm_head.*`, ... instead of the
+    // hub names; auscult maps them back.
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixture("qwen2_audio/tiny_a");
+    let ckpt = dir.path().join("internal_names");
+    std::fs::create_dir(&ckpt).unwrap();
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name != "model.safetensors" {
+            std::fs::copy(&path, ckpt.join(&name)).unwrap();
+        }
+    }
+    let bytes = std::fs::read(source.join("model.safetensors")).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let renamed: Vec<(String, safetensors::tensor::TensorView)> = tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let name = if let Some(rest) = name.strip_prefix("language_model.model.") {
+                format!("model.language_model.{rest}")
+            } else if let Some(rest) = name.strip_prefix("language_model.") {
+                rest.to_owned()
+            } else {
+                format!("model.{name}")
+            };
+            (name, view)
+        })
+        .collect();
+    assert!(renamed.iter().any(|(n, _)| n == "lm_head.weight"));
+    std::fs::write(
+        ckpt.join("model.safetensors"),
+        safetensors::serialize(renamed, None).unwrap(),
+    )
+    .unwrap();
+    let ours = forward_dump(&ckpt, 0, &[], &dir.path().join("forward.safetensors"));
+    let reference = Dump::read(&source.join("case_0.safetensors")).unwrap();
+    assert!(
+        max_abs_difference(
+            &ours.f32("logits").unwrap(),
+            &reference.f32("logits").unwrap()
+        ) <= 1e-3
+    );
+}
+
+#[test]
 fn forward_without_full_attention_writes_no_matrices() {
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = fixture("qwen2_audio/tiny_a");
-    let (clip, prompt) = case_prompt(&checkpoint, 0);
-    let out = dir.path().join("forward.safetensors");
-    let output = auscult(&[
-        "forward",
-        "--model",
-        checkpoint.to_str().unwrap(),
-        "--audio",
-        &clip,
-        "--prompt",
-        &prompt,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let ours = Dump::read(&out).unwrap();
+    let ours = forward_dump(&checkpoint, 0, &[], &dir.path().join("forward.safetensors"));
     assert!(ours.has("logits") && !ours.has("attn.0"));
 }
 

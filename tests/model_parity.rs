@@ -13,7 +13,7 @@ use auscult::model::{
     GenerationParams, LayerCapture, Logits, Precision,
 };
 use auscult::tensor_dump::Dump;
-use common::fixture;
+use common::{fixture, max_abs_difference};
 
 const LOGITS_TOLERANCE: f32 = 1e-3;
 const ATTENTION_TOLERANCE: f32 = 1e-4;
@@ -39,14 +39,6 @@ fn cases(checkpoint: &Path) -> Vec<Case> {
             rendered: c["rendered_prompt"].as_str().unwrap().to_owned(),
         })
         .collect()
-}
-
-fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "lengths differ");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 /// Every case of one fixture checkpoint, teacher-forced and generated.

@@ -109,7 +109,7 @@ impl MappedWeights {
             let data_start = 8 + header_len;
             for (name, info) in metadata.tensors() {
                 let (begin, end) = info.data_offsets;
-                tensors.entry(name).or_insert(TensorLocation {
+                tensors.entry(hub_name(&name)).or_insert(TensorLocation {
                     file: index,
                     dtype: info.dtype,
                     shape: info.shape.clone(),
@@ -139,6 +139,25 @@ impl MappedWeights {
         release_pages(map, location.bytes.clone());
         Ok(tensor)
     }
+}
+
+/// Hub names for the names transformers 5 uses inside the model (`model.language_model.*`,
+/// `model.audio_tower.*`, `model.multi_modal_projector.*`, `lm_head.*`), which some versions
+/// also write to disk. The mapping is the inverse of transformers' `conversion_mapping.py`
+/// renamings for `qwen2_audio`.
+fn hub_name(name: &str) -> String {
+    const RENAMES: &[(&str, &str)] = &[
+        ("model.language_model.", "language_model.model."),
+        ("model.audio_tower.", "audio_tower."),
+        ("model.multi_modal_projector.", "multi_modal_projector."),
+        ("lm_head.", "language_model.lm_head."),
+    ];
+    for (internal, hub) in RENAMES {
+        if let Some(rest) = name.strip_prefix(internal) {
+            return format!("{hub}{rest}");
+        }
+    }
+    name.to_owned()
 }
 
 /// Drops the resident pages wholly inside `bytes` from this process's memory; they are read
@@ -200,4 +219,30 @@ impl SimpleBackend for MappedWeights {
 pub fn short(error: &candle_core::Error) -> String {
     let text = error.to_string();
     text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hub_name;
+
+    #[test]
+    fn internal_names_map_to_hub_names() {
+        assert_eq!(
+            hub_name("model.language_model.layers.0.mlp.up_proj.weight"),
+            "language_model.model.layers.0.mlp.up_proj.weight"
+        );
+        assert_eq!(hub_name("lm_head.weight"), "language_model.lm_head.weight");
+        assert_eq!(
+            hub_name("model.audio_tower.conv1.bias"),
+            "audio_tower.conv1.bias"
+        );
+        assert_eq!(
+            hub_name("multi_modal_projector.linear.weight"),
+            "multi_modal_projector.linear.weight"
+        );
+        assert_eq!(
+            hub_name("language_model.lm_head.weight"),
+            "language_model.lm_head.weight"
+        );
+    }
 }

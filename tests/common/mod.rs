@@ -23,3 +23,30 @@ pub fn auscult(args: &[&str]) -> Output {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// Largest absolute element-wise difference of two equally long arrays.
+pub fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Checks the error contract of a failed run (exit code 1, one line starting `error: `, no
+/// panic, each of `fragments` in it) and returns the message.
+pub fn expect_one_line_error(output: &Output, fragments: &[&str]) -> String {
+    let message = stderr(output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "exit status; stderr: {message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+    assert_eq!(message.lines().count(), 1, "one line: {message:?}");
+    assert!(message.starts_with("error: "), "{message}");
+    for fragment in fragments {
+        assert!(message.contains(fragment), "{fragment:?} in {message}");
+    }
+    message
+}
