@@ -236,3 +236,75 @@ fn tiny_a_matches_transformers() {
 fn tiny_b_matches_transformers() {
     check_checkpoint("tiny_b");
 }
+
+#[test]
+fn a_callback_can_cancel_generation_and_stop_ids_end_it() {
+    let dir = fixture("qwen2_audio/tiny_a");
+    let mut checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
+    let audio = decode_file(&fixture("audio/mel/short.wav"), 16_000).unwrap();
+    let input = checkpoint
+        .processor
+        .prepare(&audio.samples, "What sound is this?", None)
+        .unwrap();
+    let embeds = checkpoint.embed_input(&input).unwrap();
+    let mut params = GenerationParams {
+        decoding: Decoding::Greedy,
+        max_new_tokens: 24,
+        min_new_tokens: 0,
+        stop_ids: vec![],
+        capture: CaptureSettings::default(),
+    };
+    let mut seen = 0;
+    let cancelled = generate(
+        &mut checkpoint.model,
+        &embeds,
+        input.audio_span.clone(),
+        &params,
+        |_| {
+            seen += 1;
+            if seen == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(cancelled.stop_reason, auscult::model::StopReason::Cancelled);
+    assert_eq!(cancelled.ids.len(), 3);
+    assert_eq!(cancelled.attention.unwrap().rows, 3);
+
+    // The fixture's fourth greedy token, made a stop id, ends the run there (and is kept).
+    let full = generate(
+        &mut checkpoint.model,
+        &embeds,
+        input.audio_span.clone(),
+        &params,
+        |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    params.stop_ids = vec![full.ids[3]];
+    let stopped = generate(
+        &mut checkpoint.model,
+        &embeds,
+        input.audio_span.clone(),
+        &params,
+        |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    let first_stop = full.ids.iter().position(|&id| id == full.ids[3]).unwrap();
+    assert_eq!(stopped.stop_reason, auscult::model::StopReason::StopToken);
+    assert_eq!(stopped.ids, full.ids[..=first_stop]);
+    // min_new_tokens keeps the stop id from ending the run early.
+    params.min_new_tokens = 24;
+    let forced = generate(
+        &mut checkpoint.model,
+        &embeds,
+        input.audio_span.clone(),
+        &params,
+        |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    assert_eq!(forced.ids.len(), 24);
+    assert!(!forced.ids.contains(&full.ids[3]));
+}
