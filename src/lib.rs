@@ -6,8 +6,8 @@
 //! `audio` → `model` → `trace` → (`tui`, `report`).
 
 pub mod audio;
+pub mod benchmark;
 pub mod cli;
 pub mod model;
-pub mod prompt;
 pub mod tensor_dump;
 pub mod trace;

@@ -8,14 +8,14 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use super::model_args::{check_output, prepare_input, ModelArgs};
+use crate::benchmark::prompt::{benchmark_prompt, template_by_name};
 use crate::model::{
     generate, CaptureSettings, Decoding, GenerationEvent, GenerationParams, ModelError, TextStream,
 };
-use crate::prompt::{benchmark_prompt, template_by_name};
 use crate::trace::{
-    file_sha256, line_steps, sidecar_path, write_sidecar, AttentionRecord, AudioIdentity,
-    GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays, Trace, TraceTimings,
-    TRACE_SCHEMA,
+    file_sha256, sidecar_path, split_steps, write_sidecar, AttentionRecord, AudioIdentity,
+    GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays, StepRules, Trace,
+    TraceTimings, TRACE_SCHEMA,
 };
 
 #[derive(Debug, Args)]
@@ -254,7 +254,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             ids: input.input_ids.clone(),
             audio_span: [input.audio_span.start, input.audio_span.end],
         },
-        steps: line_steps(&pieces),
+        steps: split_steps(&pieces, &StepRules::default()),
         generation: GenerationRecord {
             ids: generation.ids.clone(),
             text,

@@ -5,7 +5,9 @@
 //! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
 //! never call into the model.
 
+pub mod metrics;
 mod sidecar;
+pub mod steps;
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 pub use sidecar::{read_sidecar, sidecar_path, write_sidecar, SidecarArrays};
+pub use steps::{split_steps, Step, StepKind, StepRules};
 
 use crate::model::generate::{GenerationParams, StopReason, Timings};
 
@@ -32,7 +35,7 @@ pub struct Trace {
     pub prompt: PromptRecord,
     pub input: InputRecord,
     pub generation: GenerationRecord,
-    /// Reasoning steps; for now one step per non-empty line of the generated text.
+    /// Reasoning steps (`steps::split_steps` with the default rules).
     pub steps: Vec<Step>,
     pub timings: TraceTimings,
     /// What the attention sidecar holds; `None` when capture was off.
@@ -98,14 +101,6 @@ pub struct GenerationRecord {
     pub text: String,
     pub stop_reason: StopReason,
     pub params: GenerationParams,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Step {
-    pub index: usize,
-    /// Generated-token range `[start, end)`.
-    pub tokens: [usize; 2],
-    pub text: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -202,47 +197,4 @@ pub fn file_sha256(path: &Path) -> Result<String> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
-}
-
-/// One step per non-empty line of `text`, token ranges from each token's decoded length.
-/// `pieces[k]` is the text token k adds (so their concatenation is `text`).
-pub fn line_steps(pieces: &[String]) -> Vec<Step> {
-    let mut steps = Vec::new();
-    let mut current = String::new();
-    let mut start = 0;
-    for (k, piece) in pieces.iter().enumerate() {
-        current.push_str(piece);
-        let ends_line = piece.contains('\n');
-        if ends_line || k + 1 == pieces.len() {
-            if !current.trim().is_empty() {
-                steps.push(Step {
-                    index: steps.len(),
-                    tokens: [start, k + 1],
-                    text: current.trim().to_owned(),
-                });
-            }
-            current.clear();
-            start = k + 1;
-        }
-    }
-    steps
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_become_steps_with_token_ranges() {
-        let pieces: Vec<String> = ["I", " hear", " a tone.\n", "\n", "It", " rises", "."]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let steps = line_steps(&pieces);
-        assert_eq!(steps.len(), 2);
-        assert_eq!(steps[0].tokens, [0, 3]);
-        assert_eq!(steps[0].text, "I hear a tone.");
-        assert_eq!(steps[1].tokens, [4, 7]);
-        assert_eq!(steps[1].text, "It rises.");
-    }
 }

@@ -1,0 +1,4 @@
+//! Benchmarks: the prompts they are asked with and how their answers are extracted and scored.
+
+pub mod answer;
+pub mod prompt;
