@@ -9,5 +9,6 @@ pub mod audio;
 pub mod benchmark;
 pub mod cli;
 pub mod model;
+pub mod runner;
 pub mod tensor_dump;
 pub mod trace;

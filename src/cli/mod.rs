@@ -4,6 +4,7 @@
 //! one line on stderr and a non-zero exit.
 
 mod forward;
+mod generation_args;
 mod mel;
 mod model_args;
 mod play;

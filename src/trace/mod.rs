@@ -5,6 +5,7 @@
 //! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
 //! never call into the model.
 
+mod lines;
 pub mod metrics;
 mod sidecar;
 pub mod steps;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+pub use lines::{append_line, read_traces, FailedItem, TraceLine, TracesFile};
 pub use sidecar::{read_sidecar, sidecar_path, write_sidecar, SidecarArrays};
 pub use steps::{split_steps, Step, StepKind, StepRules};
 
@@ -37,6 +39,12 @@ pub struct Trace {
     pub generation: GenerationRecord,
     /// Reasoning steps (`steps::split_steps` with the default rules).
     pub steps: Vec<Step>,
+    /// The benchmark item this run answers (`batch`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<BenchmarkRecord>,
+    /// The extracted final answer and its verdict (benchmark items only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<AnswerRecord>,
     pub timings: TraceTimings,
     /// What the attention sidecar holds; `None` when capture was off.
     pub attention: Option<AttentionRecord>,
@@ -101,6 +109,35 @@ pub struct GenerationRecord {
     pub text: String,
     pub stop_reason: StopReason,
     pub params: GenerationParams,
+}
+
+/// A benchmark item (MMAU or MMAR record), as read from the benchmark file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BenchmarkRecord {
+    pub id: String,
+    pub question: String,
+    pub choices: Vec<String>,
+    pub answer: String,
+    #[serde(default)]
+    pub task: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub sub_category: Option<String>,
+    #[serde(default)]
+    pub difficulty: Option<String>,
+    /// The benchmark file and its SHA-256 (benchmarks change between releases).
+    pub file: String,
+    pub file_sha256: String,
+    /// Position of the record in the file (0-based).
+    pub index: usize,
+}
+
+/// The final answer extracted from the generated text, and the official matcher's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerRecord {
+    pub extracted: String,
+    pub correct: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,178 @@
+//! One example, from a clip and a prompt to a finished trace: the pipeline `run`, `batch` and the
+//! inspector's live mode share.
+//!
+//! It decodes the clip, builds the model inputs, generates with capture, splits the steps,
+//! extracts and scores the answer when the example is a benchmark item, and fills a `Trace` and
+//! its attention arrays. Writing them is the caller's business.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::audio::decode_file;
+use crate::benchmark::answer::{extract_answer, is_correct};
+use crate::model::{
+    generate, Checkpoint, GenerationEvent, GenerationParams, ModelError, TextStream,
+};
+use crate::trace::{
+    file_sha256, split_steps, AnswerRecord, AttentionRecord, AudioIdentity, BenchmarkRecord,
+    GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays, StepRules, Trace,
+    TraceTimings, TRACE_SCHEMA,
+};
+
+/// What to run: a clip, the prompt text, and the benchmark item it comes from (if any).
+pub struct Example<'a> {
+    pub id: String,
+    pub audio: &'a Path,
+    /// The user turn's text after the audio.
+    pub prompt: String,
+    pub system: Option<String>,
+    pub benchmark: Option<BenchmarkRecord>,
+}
+
+/// Streamed while an example runs: each token's text piece as it is chosen.
+pub enum Progress<'a> {
+    Token { index: usize, piece: &'a str },
+}
+
+/// Runs `example` and returns its trace and attention arrays (`None` with capture off). The
+/// trace's `attention.sidecar` is `sidecar_name`. `on_progress` returning `Break` cancels.
+pub fn run_example(
+    checkpoint: &mut Checkpoint,
+    example: &Example,
+    params: &GenerationParams,
+    sidecar_name: &str,
+    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<(Trace, Option<SidecarArrays>)> {
+    let mel_config = checkpoint.processor.mel_config().clone();
+    let audio = decode_file(example.audio, mel_config.sampling_rate)?;
+    let input =
+        checkpoint
+            .processor
+            .prepare(&audio.samples, &example.prompt, example.system.as_deref())?;
+    let started = Instant::now();
+    let embeds = checkpoint.embed_input(&input)?;
+    let embed_seconds = started.elapsed().as_secs_f64();
+
+    let processor = &checkpoint.processor;
+    let mut stream = TextStream::new(processor);
+    let mut pieces: Vec<String> = Vec::new();
+    let mut stream_error: Option<ModelError> = None;
+    let generation = generate(
+        &mut checkpoint.model,
+        &embeds,
+        input.audio_span.clone(),
+        params,
+        |event| {
+            let GenerationEvent::Token { index, id, .. } = event else {
+                return ControlFlow::Continue(());
+            };
+            match stream.push(id) {
+                Ok(piece) => {
+                    let flow = on_progress(Progress::Token {
+                        index,
+                        piece: &piece,
+                    });
+                    pieces.push(piece);
+                    flow
+                }
+                Err(e) => {
+                    stream_error = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        },
+    )?;
+    if let Some(e) = stream_error {
+        return Err(e.into());
+    }
+    let tail = stream.finish()?;
+    if let Some(last) = pieces.last_mut() {
+        last.push_str(&tail);
+    }
+    let text = processor.decode(&generation.ids)?;
+
+    let answer = example.benchmark.as_ref().map(|item| {
+        let extracted = extract_answer(&text);
+        AnswerRecord {
+            correct: is_correct(&extracted, &item.answer, &item.choices),
+            extracted,
+        }
+    });
+    let arrays = generation.attention.as_ref().map(|rows| SidecarArrays {
+        generated: rows.clone(),
+        prompt: generation.prompt_attention.clone(),
+    });
+    let attention = generation.attention.as_ref().map(|rows| AttentionRecord {
+        sidecar: sidecar_name.to_owned(),
+        layers: rows.layers,
+        heads: rows.heads,
+        audio_tokens: rows.audio_tokens,
+        generated_rows: rows.rows,
+        prompt_rows: generation.prompt_attention.as_ref().map_or(0, |p| p.rows),
+        per_head_maps: rows.head_maps.is_some(),
+    });
+    let config = &checkpoint.config;
+    let mut timings = TraceTimings::new(checkpoint.load_seconds, &generation.timings);
+    timings.prefill_seconds += embed_seconds;
+    let trace = Trace {
+        schema: TRACE_SCHEMA.to_owned(),
+        id: example.id.clone(),
+        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        auscult_version: env!("CARGO_PKG_VERSION").to_owned(),
+        model: ModelIdentity {
+            path: checkpoint.dir.display().to_string(),
+            family: config.model_type.clone(),
+            config_sha256: file_sha256(&checkpoint.dir.join("config.json"))?,
+            dtype: format!("{:?}", checkpoint.precision).to_lowercase(),
+            device: if checkpoint.device.is_cpu() {
+                "cpu"
+            } else {
+                "cuda"
+            }
+            .to_owned(),
+            layers: config.text_config.num_hidden_layers,
+            heads: config.text_config.num_attention_heads,
+            kv_heads: config.text_config.num_key_value_heads(),
+        },
+        audio: AudioIdentity {
+            path: example.audio.display().to_string(),
+            sha256: file_sha256(example.audio).with_context(|| "hashing the clip")?,
+            duration_seconds: audio.duration_seconds(),
+            sample_rate: mel_config.sampling_rate,
+            window_seconds: mel_config.chunk_length as f64,
+            truncated: input.mel.truncated,
+            seconds_per_audio_token: 4.0 * mel_config.hop_length as f64
+                / f64::from(mel_config.sampling_rate),
+        },
+        prompt: PromptRecord {
+            text: example.prompt.clone(),
+            question: example.benchmark.as_ref().map(|b| b.question.clone()),
+            choices: example
+                .benchmark
+                .as_ref()
+                .map(|b| b.choices.clone())
+                .unwrap_or_default(),
+            system: example.system.clone(),
+            rendered: input.rendered.clone(),
+        },
+        input: InputRecord {
+            ids: input.input_ids.clone(),
+            audio_span: [input.audio_span.start, input.audio_span.end],
+        },
+        steps: split_steps(&pieces, &StepRules::default()),
+        generation: GenerationRecord {
+            ids: generation.ids.clone(),
+            text,
+            stop_reason: generation.stop_reason,
+            params: params.clone(),
+        },
+        benchmark: example.benchmark.clone(),
+        answer,
+        timings,
+        attention,
+    };
+    Ok((trace, arrays))
+}

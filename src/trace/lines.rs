@@ -1,0 +1,180 @@
+//! Traces files: JSON Lines, one finished trace or one failed item per line.
+//!
+//! `batch` appends a line as soon as an item is done and flushes it to disk, so a crash loses at
+//! most the item in flight; shards of one benchmark merge by concatenating their files. Readers
+//! keep every valid line: a malformed line is reported by number and skipped, and a truncated
+//! last line (a run killed while writing) likewise.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{BenchmarkRecord, Trace, TRACE_SCHEMA};
+
+/// An item that could not be run, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedItem {
+    pub schema: String,
+    pub id: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<BenchmarkRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_path: Option<String>,
+    pub error: String,
+}
+
+/// One line of a traces file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TraceLine {
+    Done(Box<Trace>),
+    Failed(FailedItem),
+}
+
+impl TraceLine {
+    pub fn id(&self) -> &str {
+        match self {
+            TraceLine::Done(trace) => &trace.id,
+            TraceLine::Failed(failed) => &failed.id,
+        }
+    }
+
+    fn to_json(&self) -> Result<String> {
+        Ok(match self {
+            TraceLine::Done(trace) => serde_json::to_string(trace)?,
+            TraceLine::Failed(failed) => serde_json::to_string(failed)?,
+        })
+    }
+
+    /// Parses one line; `Err` carries the reason, `Ok(None)` is a blank line.
+    fn parse(line: &str) -> std::result::Result<Option<Self>, String> {
+        if line.trim().is_empty() {
+            return Ok(None);
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
+        match value.get("schema").and_then(|s| s.as_str()) {
+            Some(TRACE_SCHEMA) => {}
+            Some(other) => return Err(format!(
+                "trace schema {other:?} is not supported by this auscult (it reads {TRACE_SCHEMA})"
+            )),
+            None => return Err("not an auscult trace (no \"schema\" field)".into()),
+        }
+        if value.get("error").is_some() {
+            serde_json::from_value(value)
+                .map(|f| Some(TraceLine::Failed(f)))
+                .map_err(|e| format!("malformed failed item ({e})"))
+        } else {
+            serde_json::from_value(value)
+                .map(|t| Some(TraceLine::Done(Box::new(t))))
+                .map_err(|e| format!("malformed trace ({e})"))
+        }
+    }
+}
+
+/// What reading a traces file found.
+#[derive(Debug, Default)]
+pub struct TracesFile {
+    pub lines: Vec<TraceLine>,
+    /// `path:line: problem` for each line that was skipped.
+    pub skipped: Vec<String>,
+}
+
+/// Reads a traces file. A wrong schema version is an error (the whole file comes from another
+/// auscult); other bad lines are skipped and listed.
+pub fn read_traces(path: &Path) -> Result<TracesFile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut file = TracesFile::default();
+    let ends_cleanly = text.ends_with('\n') || text.is_empty();
+    let lines: Vec<&str> = text.lines().collect();
+    for (index, line) in lines.iter().enumerate() {
+        match TraceLine::parse(line) {
+            Ok(Some(parsed)) => file.lines.push(parsed),
+            Ok(None) => {}
+            Err(reason) if reason.starts_with("trace schema") => {
+                bail!("{}:{}: {reason}", path.display(), index + 1)
+            }
+            Err(reason) => {
+                let truncated = index + 1 == lines.len() && !ends_cleanly;
+                let reason = if truncated {
+                    "truncated last line (a run stopped while writing it)".to_owned()
+                } else {
+                    reason
+                };
+                file.skipped.push(format!(
+                    "{}:{}: {reason}; skipped",
+                    path.display(),
+                    index + 1
+                ));
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// Appends `line` to an open traces file and makes it durable before returning.
+pub fn append_line(file: &mut std::fs::File, line: &TraceLine) -> Result<()> {
+    let mut json = line.to_json()?;
+    json.push('\n');
+    file.write_all(json.as_bytes())?;
+    file.flush()?;
+    file.sync_data()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(id: &str) -> TraceLine {
+        TraceLine::Failed(FailedItem {
+            schema: TRACE_SCHEMA.into(),
+            id: id.into(),
+            created: "2026-11-26T00:00:00Z".into(),
+            benchmark: None,
+            audio_path: Some("x.wav".into()),
+            error: "x.wav: no such file".into(),
+        })
+    }
+
+    #[test]
+    fn lines_round_trip_and_bad_lines_are_skipped_by_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let mut file = std::fs::File::create(&path).unwrap();
+        append_line(&mut file, &failed("a")).unwrap();
+        file.write_all(b"{not json}\n").unwrap();
+        append_line(&mut file, &failed("b")).unwrap();
+        file.write_all(b"{\"schema\": \"auscult.trace/1\", \"id\": \"c\", \"err")
+            .unwrap();
+        drop(file);
+        let read = read_traces(&path).unwrap();
+        assert_eq!(read.lines, vec![failed("a"), failed("b")]);
+        assert_eq!(read.skipped.len(), 2);
+        assert!(
+            read.skipped[0].contains("t.jsonl:2: not JSON"),
+            "{:?}",
+            read.skipped
+        );
+        assert!(
+            read.skipped[1].contains("t.jsonl:4: truncated last line"),
+            "{:?}",
+            read.skipped
+        );
+    }
+
+    #[test]
+    fn another_schema_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, "{\"schema\": \"auscult.trace/9\", \"id\": \"a\"}\n").unwrap();
+        let error = read_traces(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("t.jsonl:1") && error.contains("auscult.trace/9"),
+            "{error}"
+        );
+    }
+}
