@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own file and returns `anyhow::Result`; `main` turns an error into
 //! one line on stderr and a non-zero exit.
 
+mod batch;
 mod forward;
 mod generation_args;
 mod mel;
@@ -50,6 +51,11 @@ pub enum Command {
     /// audio identity, parameters and timings; the sidecar beside it (.attn.safetensors) holds
     /// per-token audio ratios, sink mass and audio maps for every layer.
     Run(run::RunArgs),
+    /// Run a whole benchmark (MMAU or MMAR format), one trace per item, resumable.
+    ///
+    /// Traces are appended to a JSON Lines file as each item finishes; attention sidecars go to a
+    /// folder beside it. Failed items are recorded with their error and the run goes on.
+    Batch(batch::BatchArgs),
 }
 
 /// Runs the parsed command line.
@@ -59,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Forward(args)) => forward::run(args),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Batch(args)) => batch::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

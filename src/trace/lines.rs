@@ -30,7 +30,7 @@ pub struct FailedItem {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TraceLine {
     Done(Box<Trace>),
-    Failed(FailedItem),
+    Failed(Box<FailedItem>),
 }
 
 impl TraceLine {
@@ -57,14 +57,16 @@ impl TraceLine {
             serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
         match value.get("schema").and_then(|s| s.as_str()) {
             Some(TRACE_SCHEMA) => {}
-            Some(other) => return Err(format!(
+            Some(other) => {
+                return Err(format!(
                 "trace schema {other:?} is not supported by this auscult (it reads {TRACE_SCHEMA})"
-            )),
+            ))
+            }
             None => return Err("not an auscult trace (no \"schema\" field)".into()),
         }
         if value.get("error").is_some() {
             serde_json::from_value(value)
-                .map(|f| Some(TraceLine::Failed(f)))
+                .map(|f| Some(TraceLine::Failed(Box::new(f))))
                 .map_err(|e| format!("malformed failed item ({e})"))
         } else {
             serde_json::from_value(value)
@@ -130,14 +132,14 @@ mod tests {
     use super::*;
 
     fn failed(id: &str) -> TraceLine {
-        TraceLine::Failed(FailedItem {
+        TraceLine::Failed(Box::new(FailedItem {
             schema: TRACE_SCHEMA.into(),
             id: id.into(),
             created: "2026-11-26T00:00:00Z".into(),
             benchmark: None,
             audio_path: Some("x.wav".into()),
             error: "x.wav: no such file".into(),
-        })
+        }))
     }
 
     #[test]

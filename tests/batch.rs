@@ -1,0 +1,250 @@
+//! `auscult batch` end to end on a mini benchmark in MMAU format: generated clips, a fixture
+//! checkpoint, failed items recorded without stopping the run, sharding, and a killed run
+//! resumed to the same traces as an uninterrupted one.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use auscult::trace::{read_traces, TraceLine};
+use common::{auscult, expect_one_line_error, fixture, stderr};
+
+/// A clip of `seconds` with a tone gliding from `from_hz` to `to_hz`.
+fn chirp(path: &Path, seconds: f32, from_hz: f32, to_hz: f32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    let n = (seconds * 16_000.0) as usize;
+    let mut phase = 0f32;
+    for i in 0..n {
+        let f = from_hz + (to_hz - from_hz) * i as f32 / n as f32;
+        phase += 2.0 * std::f32::consts::PI * f / 16_000.0;
+        writer
+            .write_sample((phase.sin() * 12_000.0) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+/// Six MMAU records over generated clips, one of them with missing audio and one malformed.
+fn mini_benchmark(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir.join("audios")).unwrap();
+    let mut records = Vec::new();
+    for (i, (from, to)) in [
+        (300.0, 900.0),
+        (900.0, 300.0),
+        (500.0, 500.0),
+        (200.0, 1200.0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let name = format!("clip{i}.wav");
+        chirp(
+            &dir.join("audios").join(&name),
+            1.0 + i as f32 * 0.5,
+            *from,
+            *to,
+        );
+        let answer = if to > from {
+            "Rising"
+        } else if to < from {
+            "Falling"
+        } else {
+            "Steady"
+        };
+        records.push(serde_json::json!({
+            "id": format!("item-{i}"), "audio_id": format!("./audios/{name}"),
+            "question": "Is the pitch rising, falling or steady?",
+            "choices": ["Rising", "Falling", "Steady"], "answer": answer,
+            "task": if i % 2 == 0 { "sound" } else { "music" },
+            "category": if i == 1 { serde_json::json!(["Perception"]) } else { serde_json::json!("Perception") },
+            "difficulty": "easy"
+        }));
+    }
+    records.push(serde_json::json!({
+        "id": "missing-audio", "audio_id": "./audios/nowhere.wav", "question": "Q?",
+        "choices": ["A", "B"], "answer": "A", "task": "sound"
+    }));
+    records.push(serde_json::json!({
+        "id": "answer-not-a-choice", "audio_id": "./audios/clip0.wav", "question": "Q?",
+        "choices": ["A", "B"], "answer": "C"
+    }));
+    let path = dir.join("mmau-mini.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&records).unwrap()).unwrap();
+    path
+}
+
+fn batch_args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "batch",
+        "--model",
+        FIXTURE_MODEL,
+        "--data",
+        data,
+        "--out",
+        out,
+        "--max-new-tokens",
+        "12",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+const FIXTURE_MODEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/qwen2_audio/tiny_a"
+);
+
+fn generated(path: &Path) -> Vec<(String, Option<Vec<u32>>)> {
+    let file = read_traces(path).unwrap();
+    assert!(file.skipped.is_empty(), "{:?}", file.skipped);
+    let mut lines: Vec<_> = file
+        .lines
+        .iter()
+        .map(|line| match line {
+            TraceLine::Done(trace) => (trace.id.clone(), Some(trace.generation.ids.clone())),
+            TraceLine::Failed(failed) => (failed.id.clone(), None),
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_mini_benchmark_runs_with_failures_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mini_benchmark(dir.path());
+    let out = dir.path().join("traces.jsonl");
+    let output = auscult(&batch_args(
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    ));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let file = read_traces(&out).unwrap();
+    assert_eq!(file.lines.len(), 6);
+    let mut failures = Vec::new();
+    for line in &file.lines {
+        match line {
+            TraceLine::Done(trace) => {
+                let benchmark = trace.benchmark.as_ref().unwrap();
+                assert_eq!(trace.id, benchmark.id);
+                assert!(trace.answer.is_some());
+                assert!(trace
+                    .prompt
+                    .text
+                    .contains("['Rising', 'Falling', 'Steady']"));
+                let sidecar = trace.attention.as_ref().unwrap().sidecar.clone();
+                assert!(sidecar.starts_with("traces.attn/"), "{sidecar}");
+                assert!(dir.path().join(&sidecar).exists());
+            }
+            TraceLine::Failed(failed) => failures.push((failed.id.clone(), failed.error.clone())),
+        }
+    }
+    failures.sort();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert_eq!(failures[0].0, "answer-not-a-choice");
+    assert!(
+        failures[0].1.contains("not among the choices"),
+        "{}",
+        failures[0].1
+    );
+    assert_eq!(failures[1].0, "missing-audio");
+    assert!(failures[1].1.contains("nowhere.wav"), "{}", failures[1].1);
+
+    // The file is not overwritten without --resume; with it, nothing is left to do.
+    let again = auscult(&batch_args(
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    ));
+    expect_one_line_error(&again, &["traces.jsonl", "already exists", "--resume"]);
+    let resumed = auscult(&batch_args(
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &["--resume"],
+    ));
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(read_traces(&out).unwrap().lines.len(), 6);
+}
+
+#[test]
+fn shards_merge_by_concatenation_and_limit_counts_after_sharding() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mini_benchmark(dir.path());
+    let data = data.to_str().unwrap();
+    let whole = dir.path().join("whole.jsonl");
+    assert!(auscult(&batch_args(data, whole.to_str().unwrap(), &[]))
+        .status
+        .success());
+    let mut merged = String::new();
+    for shard in ["0/2", "1/2"] {
+        let out = dir.path().join(format!("shard{}.jsonl", &shard[..1]));
+        let output = auscult(&batch_args(
+            data,
+            out.to_str().unwrap(),
+            &["--shard", shard],
+        ));
+        assert!(output.status.success(), "{}", stderr(&output));
+        merged.push_str(&std::fs::read_to_string(&out).unwrap());
+    }
+    let merged_path = dir.path().join("merged.jsonl");
+    std::fs::write(&merged_path, merged).unwrap();
+    assert_eq!(generated(&merged_path), generated(&whole));
+
+    let limited = dir.path().join("limited.jsonl");
+    let output = auscult(&batch_args(
+        data,
+        limited.to_str().unwrap(),
+        &["--shard", "1/2", "--limit", "2"],
+    ));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ids: Vec<String> = generated(&limited).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec!["item-1", "item-3"]);
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mini_benchmark(dir.path());
+    let data = data.to_str().unwrap();
+    let whole = dir.path().join("whole.jsonl");
+    assert!(auscult(&batch_args(data, whole.to_str().unwrap(), &[]))
+        .status
+        .success());
+
+    let killed = dir.path().join("killed.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auscult"))
+        .args(batch_args(data, killed.to_str().unwrap(), &[]))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the first trace is on disk.
+    let started = Instant::now();
+    while std::fs::read_to_string(&killed).map_or(true, |t| t.lines().count() < 1) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no trace written"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = read_traces(&killed).unwrap().lines.len();
+    assert!(
+        before < 6,
+        "the run finished before it was killed; {before} lines"
+    );
+
+    let output = auscult(&batch_args(data, killed.to_str().unwrap(), &["--resume"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(generated(&killed), generated(&whole));
+    let _ = fixture;
+}
