@@ -9,6 +9,7 @@ pub mod audio;
 pub mod benchmark;
 pub mod cli;
 pub mod model;
+pub mod report;
 pub mod runner;
 pub mod tensor_dump;
 pub mod trace;

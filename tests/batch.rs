@@ -81,6 +81,7 @@ fn mini_benchmark(dir: &Path) -> PathBuf {
     path
 }
 
+/// `batch` on the tiny_a fixture, 12 new tokens unless `extra` says otherwise.
 fn batch_args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "batch",
@@ -90,9 +91,10 @@ fn batch_args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str
         data,
         "--out",
         out,
-        "--max-new-tokens",
-        "12",
     ];
+    if !extra.contains(&"--max-new-tokens") {
+        args.extend_from_slice(&["--max-new-tokens", "12"]);
+    }
     args.extend_from_slice(extra);
     args
 }
@@ -247,4 +249,89 @@ fn a_killed_run_resumes_to_the_same_traces() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(generated(&killed), generated(&whole));
     let _ = fixture;
+}
+
+#[test]
+fn report_over_a_batch_writes_tables_plots_and_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mini_benchmark(dir.path());
+    let traces = dir.path().join("traces.jsonl");
+    let output = auscult(&batch_args(
+        data.to_str().unwrap(),
+        traces.to_str().unwrap(),
+        &["--max-new-tokens", "40"],
+    ));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let file = read_traces(&traces).unwrap();
+    let done: Vec<_> = file
+        .lines
+        .iter()
+        .filter_map(|l| match l {
+            TraceLine::Done(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let correct = done
+        .iter()
+        .filter(|t| t.answer.as_ref().unwrap().correct)
+        .count();
+
+    // Swap one trace's sidecar for another's of a different length: reported, left out.
+    let first = &done[0].attention.as_ref().unwrap().sidecar;
+    let last = &done[3].attention.as_ref().unwrap().sidecar;
+    assert_ne!(done[0].generation.ids.len(), 0);
+    std::fs::copy(dir.path().join(last), dir.path().join(first)).unwrap();
+
+    let out = dir.path().join("report");
+    let output = auscult(&[
+        "report",
+        traces.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--bin-tokens",
+        "8",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let terminal = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(terminal.starts_with("4 traces, 2 failed"), "{terminal}");
+
+    let accuracy = std::fs::read_to_string(out.join("accuracy.csv")).unwrap();
+    assert!(
+        accuracy
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("overall,all,4,{correct},")),
+        "{accuracy}"
+    );
+    assert!(
+        accuracy.contains("task,music,2,") && accuracy.contains("task,sound,2,"),
+        "{accuracy}"
+    );
+    let tokens = std::fs::read_to_string(out.join("token_decay.csv")).unwrap();
+    let first_bin = tokens.lines().nth(1).unwrap();
+    assert!(first_bin.starts_with("all,0,"), "{tokens}");
+    for plot in [
+        "step_ratio.svg",
+        "step_focus.svg",
+        "token_ratio.svg",
+        "token_focus.svg",
+    ] {
+        let svg = std::fs::read_to_string(out.join(plot)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("<polyline"),
+            "{plot}"
+        );
+    }
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        markdown.contains("![Mean audio ratio of each reasoning step"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("does not match its trace"), "{markdown}");
+    let warning = stderr(&output);
+    assert!(
+        warning.contains(&done[0].id) && warning.contains("does not match its trace"),
+        "{warning}"
+    );
 }

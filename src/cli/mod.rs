@@ -9,6 +9,7 @@ mod generation_args;
 mod mel;
 mod model_args;
 mod play;
+mod report;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +57,11 @@ pub enum Command {
     /// Traces are appended to a JSON Lines file as each item finishes; attention sidecars go to a
     /// folder beside it. Failed items are recorded with their error and the run goes on.
     Batch(batch::BatchArgs),
+    /// Accuracy, perception-decay curves and plots over traces files.
+    ///
+    /// Writes CSV tables, SVG plots and a report.md that embeds them to --out, and prints a
+    /// compact summary.
+    Report(report::ReportArgs),
 }
 
 /// Runs the parsed command line.
@@ -66,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Forward(args)) => forward::run(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Batch(args)) => batch::run(args),
+        Some(Command::Report(args)) => report::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

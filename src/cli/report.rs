@@ -1,0 +1,49 @@
+//! `auscult report`: accuracy, decay curves and plots over traces files.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::report::{terminal_summary, write_report, ReportOptions};
+use crate::trace::metrics::{Heads, Selection};
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Traces files (JSON Lines from `batch`, or `.json` traces from `run`).
+    #[arg(required = true, value_name = "TRACES")]
+    pub traces: Vec<PathBuf>,
+    /// Folder for the CSV tables, SVG plots and report.md.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Width, in generated tokens, of the bins of the token-position decay curve.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub bin_tokens: usize,
+    /// Layers to average (comma-separated, 0-based; default all).
+    #[arg(long, value_name = "L,..", value_delimiter = ',')]
+    pub layers: Vec<usize>,
+    /// One head instead of the mean over heads.
+    #[arg(long, value_name = "H")]
+    pub head: Option<usize>,
+}
+
+pub fn run(args: ReportArgs) -> Result<()> {
+    let options = ReportOptions {
+        bin_tokens: args.bin_tokens,
+        selection: Selection {
+            layers: args.layers.clone(),
+            heads: args.head.map_or(Heads::Mean, Heads::One),
+        },
+    };
+    let report = write_report(&args.traces, &args.out, &options)?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    print!("{}", terminal_summary(&report));
+    eprintln!(
+        "{}: report.md, {} files",
+        args.out.display(),
+        report.files.len()
+    );
+    Ok(())
+}

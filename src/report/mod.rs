@@ -1,0 +1,266 @@
+//! Reports over traces files: accuracy, decay curves and their slope, the correlation of
+//! reasoning length with accuracy; written as CSV tables, SVG plots and a `report.md` that embeds
+//! them, with a compact summary for the terminal.
+//!
+//! It reads traces and sidecars only (`../shared/DESIGN.md`: the report never calls the model).
+//! CAFE metrics join in once labels exist (the labelling issue).
+
+mod plots;
+mod stats;
+mod summary;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::trace::metrics::Selection;
+use crate::trace::{read_traces, Trace, TraceLine};
+pub use stats::{accuracy_rows, pearson, slope, step_curve, token_curve, AccuracyRow, CurvePoint};
+pub use summary::{summarize, ExampleSummary};
+
+/// Report settings.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Width of the token-position bins of the decay curve.
+    pub bin_tokens: usize,
+    pub selection: Selection,
+}
+
+/// What a report found, for the terminal and for tests.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub traces: usize,
+    pub failed: usize,
+    pub accuracy: Vec<AccuracyRow>,
+    pub step_curve: Vec<CurvePoint>,
+    pub token_curve: Vec<CurvePoint>,
+    /// Slope of step ratio on step index, pooled over every step of every trace.
+    pub step_slope: Option<f64>,
+    /// Pearson correlation of generated length with correctness.
+    pub length_accuracy_r: Option<f64>,
+    /// Problems met while reading (skipped lines, sidecars left out).
+    pub warnings: Vec<String>,
+    pub files: Vec<PathBuf>,
+}
+
+/// Reads every traces file (JSON Lines, or one `run` trace as `.json`).
+fn load(
+    paths: &[PathBuf],
+    selection: &Selection,
+) -> Result<(Vec<ExampleSummary>, usize, Vec<String>)> {
+    let (mut summaries, mut failed, mut warnings) = (Vec::new(), 0, Vec::new());
+    for path in paths {
+        let base = path.parent().unwrap_or(Path::new("."));
+        let lines = if path.extension().is_some_and(|e| e == "json") {
+            vec![TraceLine::Done(Box::new(Trace::read(path)?))]
+        } else {
+            let file = read_traces(path)?;
+            warnings.extend(file.skipped);
+            file.lines
+        };
+        for line in lines {
+            match line {
+                TraceLine::Done(trace) => {
+                    let (summary, warning) = summarize(&trace, base, selection);
+                    warnings.extend(warning);
+                    summaries.push(summary);
+                }
+                TraceLine::Failed(_) => failed += 1,
+            }
+        }
+    }
+    Ok((summaries, failed, warnings))
+}
+
+/// Builds the report of `paths` and writes it to `out`.
+pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> Result<Report> {
+    let (summaries, failed, warnings) = load(paths, &options.selection)?;
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let report = Report {
+        traces: summaries.len(),
+        failed,
+        accuracy: accuracy_rows(&summaries),
+        step_curve: step_curve(&summaries),
+        token_curve: token_curve(&summaries, options.bin_tokens),
+        step_slope: slope(&stats::step_points(&summaries)),
+        length_accuracy_r: pearson(&stats::length_correct_pairs(&summaries)),
+        warnings,
+        files: Vec::new(),
+    };
+    let mut files = Vec::new();
+    let csv_error = |path: &Path| format!("{}: cannot write", path.display());
+
+    let path = out.join("accuracy.csv");
+    let mut writer = csv::Writer::from_path(&path).with_context(|| csv_error(&path))?;
+    writer.write_record(["by", "group", "items", "correct", "accuracy"])?;
+    for row in &report.accuracy {
+        writer.write_record([
+            row.by,
+            &row.group,
+            &row.items.to_string(),
+            &row.correct.to_string(),
+            &format!("{:.4}", row.accuracy()),
+        ])?;
+    }
+    writer.flush()?;
+    files.push(path);
+    for (name, points, x_name) in [
+        ("step_decay.csv", &report.step_curve, "step_index"),
+        ("token_decay.csv", &report.token_curve, "token_bin_start"),
+    ] {
+        let path = out.join(name);
+        let mut writer = csv::Writer::from_path(&path).with_context(|| csv_error(&path))?;
+        writer.write_record(["split", x_name, "mean_ratio", "mean_focus", "examples"])?;
+        for p in points.iter() {
+            writer.write_record([
+                p.split.as_str(),
+                &p.x.to_string(),
+                &format!("{:.6}", p.mean_ratio),
+                &format!("{:.6}", p.mean_focus),
+                &p.examples.to_string(),
+            ])?;
+        }
+        writer.flush()?;
+        files.push(path);
+    }
+    let plots = [
+        (
+            "step_ratio.svg",
+            "Audio ratio by reasoning step",
+            "step index",
+            &report.step_curve,
+            plots::Quantity::Ratio,
+        ),
+        (
+            "step_focus.svg",
+            "Audio focus by reasoning step",
+            "step index",
+            &report.step_curve,
+            plots::Quantity::Focus,
+        ),
+        (
+            "token_ratio.svg",
+            "Audio ratio by generated-token position",
+            "generated token",
+            &report.token_curve,
+            plots::Quantity::Ratio,
+        ),
+        (
+            "token_focus.svg",
+            "Audio focus by generated-token position",
+            "generated token",
+            &report.token_curve,
+            plots::Quantity::Focus,
+        ),
+    ];
+    for (name, title, x_label, points, quantity) in plots {
+        let path = out.join(name);
+        plots::decay_plot(&path, title, x_label, points, quantity)?;
+        files.push(path);
+    }
+    let path = out.join("report.md");
+    std::fs::write(&path, markdown(&report, paths)).with_context(|| csv_error(&path))?;
+    files.push(path);
+    Ok(Report { files, ..report })
+}
+
+fn format_option(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+fn markdown(report: &Report, inputs: &[PathBuf]) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# auscult report\n");
+    let sources: Vec<String> = inputs
+        .iter()
+        .map(|p| format!("`{}`", p.display()))
+        .collect();
+    let _ = writeln!(
+        md,
+        "From {}: {} traces, {} failed items.\n",
+        sources.join(", "),
+        report.traces,
+        report.failed
+    );
+    let _ = writeln!(md, "## Accuracy\n\n| by | group | items | correct | accuracy |\n| --- | --- | --- | --- | --- |");
+    for row in &report.accuracy {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {:.1} % |",
+            row.by,
+            row.group,
+            row.items,
+            row.correct,
+            100.0 * row.accuracy()
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n## Perception decay\n\nSlope of the step audio ratio on step index (all steps pooled): {}.\n\
+         Pearson correlation of reasoning length (generated tokens) with correctness: {}.\n\
+         CAFE metrics: no labels in these traces yet.\n",
+        format_option(report.step_slope, 5),
+        format_option(report.length_accuracy_r, 3)
+    );
+    for (file, caption) in [
+        (
+            "step_ratio.svg",
+            "Mean audio ratio of each reasoning step, by step index",
+        ),
+        (
+            "step_focus.svg",
+            "Mean audio focus (length-controlled) of each step",
+        ),
+        (
+            "token_ratio.svg",
+            "Mean audio ratio by generated-token position (binned)",
+        ),
+        (
+            "token_focus.svg",
+            "Mean audio focus by generated-token position (binned)",
+        ),
+    ] {
+        let _ = writeln!(md, "![{caption}]({file})\n\n*{caption}.*\n");
+    }
+    let _ = writeln!(
+        md,
+        "Tables: `accuracy.csv`, `step_decay.csv`, `token_decay.csv`."
+    );
+    if !report.warnings.is_empty() {
+        let _ = writeln!(md, "\n## Warnings\n");
+        for warning in &report.warnings {
+            let _ = writeln!(md, "- {warning}");
+        }
+    }
+    md
+}
+
+/// The compact summary printed in the terminal.
+pub fn terminal_summary(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} traces, {} failed", report.traces, report.failed);
+    let _ = writeln!(
+        out,
+        "{:<12} {:<28} {:>6} {:>9}",
+        "by", "group", "items", "accuracy"
+    );
+    for row in &report.accuracy {
+        let group: String = row.group.chars().take(28).collect();
+        let _ = writeln!(
+            out,
+            "{:<12} {:<28} {:>6} {:>8.1}%",
+            row.by,
+            group,
+            row.items,
+            100.0 * row.accuracy()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "step-ratio slope {}, length-accuracy r {}",
+        format_option(report.step_slope, 5),
+        format_option(report.length_accuracy_r, 3)
+    );
+    out
+}

@@ -1,0 +1,111 @@
+//! SVG plots of the decay curves (plotters, SVG backend: no fonts or system libraries needed).
+
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+use super::stats::CurvePoint;
+
+/// Which quantity of a curve to plot.
+#[derive(Debug, Clone, Copy)]
+pub enum Quantity {
+    Ratio,
+    Focus,
+}
+
+impl Quantity {
+    fn of(self, point: &CurvePoint) -> f64 {
+        match self {
+            Quantity::Ratio => point.mean_ratio,
+            Quantity::Focus => point.mean_focus,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Quantity::Ratio => "mean audio ratio",
+            Quantity::Focus => "mean audio focus",
+        }
+    }
+}
+
+const SPLIT_COLOURS: [(&str, RGBColor); 3] = [
+    ("all", RGBColor(40, 40, 40)),
+    ("correct", RGBColor(30, 140, 60)),
+    ("incorrect", RGBColor(200, 50, 40)),
+];
+
+/// A line per split ("all", "correct", "incorrect") of `quantity` against `x`.
+pub fn decay_plot(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    points: &[CurvePoint],
+    quantity: Quantity,
+) -> Result<()> {
+    let series: Vec<(&str, RGBColor, Vec<(f64, f64)>)> = SPLIT_COLOURS
+        .iter()
+        .map(|(split, colour)| {
+            let values = points
+                .iter()
+                .filter(|p| p.split == *split && p.examples > 0)
+                .map(|p| (p.x as f64, quantity.of(p)))
+                .collect();
+            (*split, *colour, values)
+        })
+        .filter(|(_, _, values): &(_, _, Vec<(f64, f64)>)| !values.is_empty())
+        .collect();
+    let x_max = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.0))
+        .fold(1.0, f64::max);
+    let y_max = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.1))
+        .fold(0.0, f64::max);
+    let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+
+    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
+    let plot_error =
+        |e: &dyn std::fmt::Display| anyhow!("{}: cannot draw the plot ({e})", path.display());
+    root.fill(&WHITE).map_err(|e| plot_error(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+        .map_err(|e| plot_error(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc(quantity.label())
+        .draw()
+        .map_err(|e| plot_error(&e))?;
+    for (split, colour, values) in series {
+        chart
+            .draw_series(LineSeries::new(values.clone(), colour.stroke_width(2)))
+            .map_err(|e| plot_error(&e))?
+            .label(split)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+        chart
+            .draw_series(
+                values
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )
+            .map_err(|e| plot_error(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| plot_error(&e))?;
+    root.present().map_err(|e| plot_error(&e))?;
+    Ok(())
+}
