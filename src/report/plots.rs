@@ -36,6 +36,9 @@ const SPLIT_COLOURS: [(&str, RGBColor); 3] = [
     ("incorrect", RGBColor(200, 50, 40)),
 ];
 
+/// One line of a plot: its split, colour and points.
+type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
+
 /// A line per split ("all", "correct", "incorrect") of `quantity` against `x`.
 pub fn decay_plot(
     path: &Path,
@@ -44,7 +47,7 @@ pub fn decay_plot(
     points: &[CurvePoint],
     quantity: Quantity,
 ) -> Result<()> {
-    let series: Vec<(&str, RGBColor, Vec<(f64, f64)>)> = SPLIT_COLOURS
+    let series: Vec<Series> = SPLIT_COLOURS
         .iter()
         .map(|(split, colour)| {
             let values = points

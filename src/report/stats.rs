@@ -24,6 +24,9 @@ impl AccuracyRow {
     }
 }
 
+/// Picks the group an example belongs to.
+type GroupKey = fn(&ExampleSummary) -> &str;
+
 /// Accuracy overall, then by task, category and difficulty (scored items only).
 pub fn accuracy_rows(summaries: &[ExampleSummary]) -> Vec<AccuracyRow> {
     let scored: Vec<(&ExampleSummary, bool)> = summaries
@@ -36,7 +39,7 @@ pub fn accuracy_rows(summaries: &[ExampleSummary]) -> Vec<AccuracyRow> {
         items: scored.len(),
         correct: scored.iter().filter(|(_, c)| *c).count(),
     }];
-    let keys: [(&'static str, fn(&ExampleSummary) -> &str); 3] = [
+    let keys: [(&'static str, GroupKey); 3] = [
         ("task", |s| &s.task),
         ("category", |s| &s.category),
         ("difficulty", |s| &s.difficulty),
