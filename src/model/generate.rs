@@ -19,7 +19,7 @@ use super::decoder::Logits;
 use super::qwen2_audio::Qwen2Audio;
 
 /// How the next token is chosen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "mode", rename_all = "lowercase")]
 pub enum Decoding {
     Greedy,
@@ -34,7 +34,7 @@ pub enum Decoding {
 }
 
 /// What attention to record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaptureSettings {
     /// Record generated tokens' attention (off only to measure its cost).
     pub enabled: bool,
@@ -54,7 +54,7 @@ impl Default for CaptureSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GenerationParams {
     pub decoding: Decoding,
     pub max_new_tokens: usize,
@@ -67,7 +67,7 @@ pub struct GenerationParams {
 }
 
 /// Why generation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     StopToken,
@@ -88,7 +88,7 @@ pub enum GenerationEvent<'a> {
     },
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Timings {
     /// Encoder, scatter and the prompt's forward pass.
     pub prefill_seconds: f64,

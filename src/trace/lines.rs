@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{BenchmarkRecord, Trace, TRACE_SCHEMA};
 
 /// An item that could not be run, with why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FailedItem {
     pub schema: String,
     pub id: String,

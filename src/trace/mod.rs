@@ -24,7 +24,7 @@ use crate::model::generate::{GenerationParams, StopReason, Timings};
 /// The schema id written in every trace.
 pub const TRACE_SCHEMA: &str = "auscult.trace/1";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Trace {
     pub schema: String,
     /// The example's id (a benchmark id, or the clip's file stem).
@@ -50,7 +50,7 @@ pub struct Trace {
     pub attention: Option<AttentionRecord>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelIdentity {
     /// Checkpoint directory as given.
     pub path: String,
@@ -65,7 +65,7 @@ pub struct ModelIdentity {
     pub kv_heads: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AudioIdentity {
     pub path: String,
     pub sha256: String,
@@ -79,7 +79,7 @@ pub struct AudioIdentity {
     pub seconds_per_audio_token: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PromptRecord {
     /// The user turn's text after the audio, verbatim.
     pub text: String,
@@ -93,7 +93,7 @@ pub struct PromptRecord {
     pub rendered: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InputRecord {
     /// Prompt token ids after audio-token expansion.
     pub ids: Vec<u32>,
@@ -101,7 +101,7 @@ pub struct InputRecord {
     pub audio_span: [usize; 2],
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GenerationRecord {
     /// Generated ids (the stop token included when one ended the run).
     pub ids: Vec<u32>,
@@ -112,7 +112,7 @@ pub struct GenerationRecord {
 }
 
 /// A benchmark item (MMAU or MMAR record), as read from the benchmark file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BenchmarkRecord {
     pub id: String,
     pub question: String,
@@ -134,13 +134,13 @@ pub struct BenchmarkRecord {
 }
 
 /// The final answer extracted from the generated text, and the official matcher's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnswerRecord {
     pub extracted: String,
     pub correct: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TraceTimings {
     pub load_seconds: f64,
     pub prefill_seconds: f64,
@@ -159,7 +159,7 @@ impl TraceTimings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttentionRecord {
     /// The sidecar's file name, beside the trace.
     pub sidecar: String,
@@ -234,4 +234,24 @@ pub fn file_sha256(path: &Path) -> Result<String> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+/// The JSON Schema of a traces-file line (a trace or a failed item), derived from these types.
+/// `schema/auscult.trace.schema.json` holds it; a test keeps the file equal to this.
+pub fn trace_json_schema() -> serde_json::Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(TraceFileLine)).expect("a schema serializes");
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("$id".into(), serde_json::Value::String(TRACE_SCHEMA.into()));
+    }
+    schema
+}
+
+/// One line of a traces file, for the schema: a finished trace or a failed item.
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum TraceFileLine {
+    Trace(Box<Trace>),
+    Failed(Box<FailedItem>),
 }

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a step does in the chain of thought.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     Perception,
@@ -21,7 +21,7 @@ pub enum StepKind {
 }
 
 /// How text is cut into steps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct StepRules {
     /// Cut at `<tag>` and `</tag>`.
@@ -77,7 +77,7 @@ impl Default for StepRules {
 }
 
 /// One step: a token range and the text those tokens decode to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
     pub index: usize,
     /// Generated-token range `[start, end)`.

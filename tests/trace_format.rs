@@ -1,0 +1,108 @@
+//! The trace format `auscult.trace/1`: the committed JSON Schema matches the types, real traces
+//! and failed items validate against it, traces round-trip, and other versions are refused.
+
+mod common;
+
+use std::path::Path;
+
+use auscult::trace::{read_traces, trace_json_schema, Trace, TraceLine};
+use common::{auscult, fixture, stderr};
+
+const SCHEMA_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/schema/auscult.trace.schema.json"
+);
+
+/// Regenerate with `UPDATE_SCHEMA=1 cargo test --test trace_format`.
+#[test]
+fn the_committed_schema_is_the_types_schema() {
+    let generated = serde_json::to_string_pretty(&trace_json_schema()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(SCHEMA_FILE, &generated).unwrap();
+    }
+    let committed =
+        std::fs::read_to_string(SCHEMA_FILE).expect("schema/auscult.trace.schema.json exists");
+    assert_eq!(
+        committed, generated,
+        "run UPDATE_SCHEMA=1 cargo test --test trace_format"
+    );
+}
+
+fn run_trace(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("trace.json");
+    let output = auscult(&[
+        "run",
+        "--model",
+        fixture("qwen2_audio/tiny_a").to_str().unwrap(),
+        "--audio",
+        fixture("audio/mel/short.wav").to_str().unwrap(),
+        "--question",
+        "Which is it?",
+        "--choices",
+        "A,B",
+        "--max-new-tokens",
+        "8",
+        "--capture-prompt",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    out
+}
+
+#[test]
+fn traces_and_failed_items_validate_and_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = run_trace(dir.path());
+    let schema = serde_json::from_str(&std::fs::read_to_string(SCHEMA_FILE).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut broken = value.clone();
+    broken.as_object_mut().unwrap().remove("generation");
+    assert!(!validator.is_valid(&broken));
+
+    let failed = serde_json::json!({
+        "schema": "auscult.trace/1", "id": "x", "created": "2026-11-26T00:00:00Z",
+        "audio_path": "x.wav", "error": "x.wav: no such file"
+    });
+    assert!(validator.is_valid(&failed));
+
+    let trace = Trace::read(&path).unwrap();
+    let copy = dir.path().join("copy.json");
+    trace.write(&copy).unwrap();
+    assert_eq!(Trace::read(&copy).unwrap(), trace);
+    // As a traces-file line too.
+    let lines = dir.path().join("t.jsonl");
+    std::fs::write(&lines, serde_json::to_string(&trace).unwrap() + "\n").unwrap();
+    assert_eq!(
+        read_traces(&lines).unwrap().lines,
+        vec![TraceLine::Done(Box::new(trace))]
+    );
+}
+
+#[test]
+fn other_versions_and_non_traces_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = run_trace(dir.path());
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("auscult.trace/1", "auscult.trace/2");
+    let future = dir.path().join("future.json");
+    std::fs::write(&future, text).unwrap();
+    let error = format!("{:#}", Trace::read(&future).unwrap_err());
+    assert!(
+        error.contains("future.json") && error.contains("\"auscult.trace/2\" is not supported"),
+        "{error}"
+    );
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, "{\"hello\": 1}").unwrap();
+    let error = format!("{:#}", Trace::read(&other).unwrap_err());
+    assert!(error.contains("not an auscult trace"), "{error}");
+}
