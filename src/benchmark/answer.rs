@@ -5,7 +5,7 @@
 //! The matcher, as the official scripts write it:
 //! ```python
 //! def tokenize(text): return set(re.findall(r'\b\w+\b', text.lower()))
-//! incorrect_tokens = union over wrong choices of (tokenize(choice) - answer_tokens)
+//! incorrect_tokens = union over choices whose tokens differ from the answer's of (tokenize(choice) - answer_tokens)
 //! correct = answer_tokens.issubset(prediction_tokens) and prediction_tokens.isdisjoint(incorrect_tokens)
 //! ```
 
@@ -52,8 +52,9 @@ pub fn is_correct(prediction: &str, answer: &str, choices: &[String]) -> bool {
     let answer_set = answer_tokens(answer);
     let incorrect: BTreeSet<String> = choices
         .iter()
-        .filter(|choice| choice.as_str() != answer)
-        .flat_map(|choice| answer_tokens(choice).into_iter())
+        .map(|choice| answer_tokens(choice))
+        .filter(|tokens| *tokens != answer_set)
+        .flat_map(|tokens| tokens.into_iter())
         .filter(|token| !answer_set.contains(token))
         .collect();
     answer_set.is_subset(&prediction_tokens) && prediction_tokens.is_disjoint(&incorrect)

@@ -1,8 +1,8 @@
 //! Reasoning steps: a generation split into contiguous runs of tokens, each with its text.
 //!
 //! The text is cut at structural tags (`<think>`, `<perception>`, `<answer>`, `<review>`, any
-//! `<tag>…</tag>`), "Step N:" markers, list items, blank lines, and sentence ends inside long
-//! paragraphs. Every cut is then moved to a token boundary, so a step's text is exactly what its
+//! `<tag>…</tag>`), "Step N:" markers, list items, line breaks and blank lines, and sentence ends
+//! inside long paragraphs. Every cut is then moved to a token boundary, so a step's text is exactly what its
 //! tokens decode to (a cut inside a multi-byte character's tokens goes before the character).
 //! Each step gets a kind from its enclosing tag or, outside tags, from cue words; all of it is
 //! configurable through `StepRules`.
@@ -32,6 +32,8 @@ pub struct StepRules {
     pub list_items: bool,
     /// Cut at blank lines.
     pub blank_lines: bool,
+    /// Cut at every line break (one step per line, the usual shape of chain-of-thought text).
+    pub line_breaks: bool,
     /// Paragraphs longer than this many characters are cut at sentence ends (0: never).
     pub long_paragraph_chars: usize,
     /// Tag name → kind; other tags give `Other`.
@@ -59,6 +61,7 @@ impl Default for StepRules {
             step_markers: true,
             list_items: true,
             blank_lines: true,
+            line_breaks: true,
             long_paragraph_chars: 300,
             tag_kinds: kinds.iter().map(|(t, k)| (t.to_string(), *k)).collect(),
             perception_cues: [
@@ -194,8 +197,12 @@ fn segment_text(text: &str, rules: &StepRules) -> Vec<Segment> {
             }
         }
     }
-    let tag_at = |cuts: &[(usize, Option<String>)], at: usize| -> Option<String> {
-        cuts.iter()
+    // The tag in force at a position: that of the last tag cut at or before it (tag cuts are
+    // in text order).
+    let tag_cuts = cuts.clone();
+    let tag_at = |at: usize| -> Option<String> {
+        tag_cuts
+            .iter()
             .rev()
             .find(|(c, _)| *c <= at)
             .and_then(|(_, t)| t.clone())
@@ -205,9 +212,9 @@ fn segment_text(text: &str, rules: &StepRules) -> Vec<Segment> {
         let rest = &text[line..];
         let trimmed = rest.trim_start_matches([' ', '\t']);
         let indent = rest.len() - trimmed.len();
-        if rules.step_markers && is_step_marker(trimmed)
-            || rules.list_items && is_list_item(trimmed)
-        {
+        let marked = rules.step_markers && is_step_marker(trimmed)
+            || rules.list_items && is_list_item(trimmed);
+        if marked || rules.line_breaks && line > 0 {
             extra.push(line + indent);
         }
     }
@@ -232,7 +239,7 @@ fn segment_text(text: &str, rules: &StepRules) -> Vec<Segment> {
         }
     }
     for at in extra {
-        let tag = tag_at(&cuts, at);
+        let tag = tag_at(at);
         cuts.push((at, tag));
     }
     sort_cuts(&mut cuts);
@@ -438,7 +445,7 @@ mod tests {
         let steps = split_steps(&p, &StepRules::default());
         check_agreement(&p, &steps);
         assert_eq!(steps.len(), 2);
-        assert_eq!(steps[0].tokens, [0, 2]);
+        assert_eq!(steps[0].tokens, [0, 1]);
         assert_eq!(steps[1].tokens, [2, 6]);
         assert_eq!(steps[1].text, "音频。");
     }
@@ -449,6 +456,7 @@ mod tests {
         let p = pieces(text);
         let rules = StepRules {
             step_markers: false,
+            line_breaks: false,
             ..StepRules::default()
         };
         assert_eq!(split_steps(&p, &rules).len(), 1);
