@@ -7,6 +7,7 @@
 
 pub mod audio;
 pub mod benchmark;
+pub mod cafe;
 pub mod cli;
 pub mod model;
 pub mod report;

@@ -171,6 +171,7 @@ pub fn run_example(
         },
         benchmark: example.benchmark.clone(),
         answer,
+        labels: None,
         timings,
         attention,
     };

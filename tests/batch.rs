@@ -282,6 +282,41 @@ fn report_over_a_batch_writes_tables_plots_and_markdown() {
     assert_ne!(done[0].generation.ids.len(), 0);
     std::fs::copy(dir.path().join(last), dir.path().join(first)).unwrap();
 
+    // Label two traces: 3 matched, 1 hallucinated, 1 misused claims; 1 missed of 5 targets.
+    let mut labelled = String::new();
+    for (n, line) in std::fs::read_to_string(&traces)
+        .unwrap()
+        .lines()
+        .enumerate()
+    {
+        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+        if value.get("generation").is_some() && n < 2 {
+            let claims = if n == 0 {
+                serde_json::json!([
+                    {"step": 0, "event": "a rising tone", "label": "matched", "source": "auto"},
+                    {"step": 0, "event": "a dog", "label": "hallucinated", "source": "auto"},
+                    {"step": 1, "event": "so it rises", "label": "neutral", "source": "auto"}
+                ])
+            } else {
+                serde_json::json!([
+                    {"step": 0, "event": "two tones", "label": "matched", "source": "judge:m"},
+                    {"step": 0, "event": "two tones", "label": "misused", "source": "human:ann"},
+                    {"step": 1, "event": "a chirp", "label": "matched", "source": "auto"},
+                    {"step": 2, "event": "a click", "label": "matched", "source": "auto"}
+                ])
+            };
+            let missed = if n == 0 {
+                serde_json::json!([{"event": "noise", "source": "auto"}])
+            } else {
+                serde_json::json!([])
+            };
+            value["labels"] = serde_json::json!({"steps": claims, "missed": missed, "targets": if n == 0 { 2 } else { 3 }});
+        }
+        labelled.push_str(&serde_json::to_string(&value).unwrap());
+        labelled.push('\n');
+    }
+    std::fs::write(&traces, labelled).unwrap();
+
     let out = dir.path().join("report");
     let output = auscult(&[
         "report",
@@ -329,6 +364,16 @@ fn report_over_a_batch_writes_tables_plots_and_markdown() {
         "{markdown}"
     );
     assert!(markdown.contains("does not match its trace"), "{markdown}");
+    let cafe = std::fs::read_to_string(out.join("cafe.csv")).unwrap();
+    assert_eq!(
+        cafe.lines().nth(1).unwrap(),
+        "2,3,1,1,1,1,5,0.6000,0.2000,0.2000,0.2000",
+        "{cafe}"
+    );
+    assert!(
+        markdown.contains("| 0.600 | 0.200 | 0.200 | 0.200 |"),
+        "{markdown}"
+    );
     let warning = stderr(&output);
     assert!(
         warning.contains(&done[0].id) && warning.contains("does not match its trace"),

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::cafe::CafeCounts;
 use crate::trace::metrics::Selection;
 use crate::trace::{read_traces, Trace, TraceLine};
 pub use stats::{accuracy_rows, pearson, slope, step_curve, token_curve, AccuracyRow, CurvePoint};
@@ -39,6 +40,11 @@ pub struct Report {
     pub step_slope: Option<f64>,
     /// Pearson correlation of generated length with correctness.
     pub length_accuracy_r: Option<f64>,
+    /// CAFE counts pooled over the labelled traces, and how many there are.
+    pub cafe: CafeCounts,
+    pub labelled_traces: usize,
+    /// Pearson correlation of generated length with perception accuracy (`Acc_per`).
+    pub length_perception_r: Option<f64>,
     /// Problems met while reading (skipped lines, sidecars left out).
     pub warnings: Vec<String>,
     pub files: Vec<PathBuf>,
@@ -85,6 +91,15 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
         token_curve: token_curve(&summaries, options.bin_tokens),
         step_slope: slope(&stats::step_points(&summaries)),
         length_accuracy_r: pearson(&stats::length_correct_pairs(&summaries)),
+        cafe: summaries
+            .iter()
+            .filter_map(|s| s.cafe)
+            .fold(CafeCounts::default(), |mut all, c| {
+                all.add(&c);
+                all
+            }),
+        labelled_traces: summaries.iter().filter(|s| s.cafe.is_some()).count(),
+        length_perception_r: pearson(&stats::length_perception_pairs(&summaries)),
         warnings,
         files: Vec::new(),
     };
@@ -124,6 +139,38 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
         writer.flush()?;
         files.push(path);
     }
+    let path = out.join("cafe.csv");
+    let mut writer = csv::Writer::from_path(&path).with_context(|| csv_error(&path))?;
+    writer.write_record([
+        "labelled_traces",
+        "matched",
+        "hallucinated",
+        "misused",
+        "neutral",
+        "missed",
+        "targets",
+        "acc_per",
+        "err_per",
+        "err_use",
+        "err_omit",
+    ])?;
+    let c = &report.cafe;
+    let ratio = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.4}"));
+    writer.write_record([
+        report.labelled_traces.to_string(),
+        c.matched.to_string(),
+        c.hallucinated.to_string(),
+        c.misused.to_string(),
+        c.neutral.to_string(),
+        c.missed.to_string(),
+        c.targets.to_string(),
+        ratio(c.acc_per()),
+        ratio(c.err_per()),
+        ratio(c.err_use()),
+        ratio(c.err_omit()),
+    ])?;
+    writer.flush()?;
+    files.push(path);
     let plots = [
         (
             "step_ratio.svg",
@@ -198,11 +245,35 @@ fn markdown(report: &Report, inputs: &[PathBuf]) -> String {
     let _ = writeln!(
         md,
         "\n## Perception decay\n\nSlope of the step audio ratio on step index (all steps pooled): {}.\n\
-         Pearson correlation of reasoning length (generated tokens) with correctness: {}.\n\
-         CAFE metrics: no labels in these traces yet.\n",
+         Pearson correlation of reasoning length (generated tokens) with correctness: {}.\n",
         format_option(report.step_slope, 5),
         format_option(report.length_accuracy_r, 3)
     );
+    let _ = writeln!(md, "## CAFE\n");
+    if report.labelled_traces == 0 {
+        let _ = writeln!(md, "No trace carries CAFE labels.\n");
+    } else {
+        let c = &report.cafe;
+        let _ = writeln!(
+            md,
+            "{} labelled traces: {} claims (matched {}, hallucinated {}, misused {}), {} neutral, {} missed of {} target events.\n\n\
+             | Acc_per | Err_per | Err_use | Err_omit |\n| --- | --- | --- | --- |\n| {} | {} | {} | {} |\n\n\
+             Pearson correlation of reasoning length with perception accuracy: {}.\n",
+            report.labelled_traces,
+            c.predicted(),
+            c.matched,
+            c.hallucinated,
+            c.misused,
+            c.neutral,
+            c.missed,
+            c.targets,
+            format_option(c.acc_per(), 3),
+            format_option(c.err_per(), 3),
+            format_option(c.err_use(), 3),
+            format_option(c.err_omit(), 3),
+            format_option(report.length_perception_r, 3)
+        );
+    }
     for (file, caption) in [
         (
             "step_ratio.svg",
@@ -262,5 +333,17 @@ pub fn terminal_summary(report: &Report) -> String {
         format_option(report.step_slope, 5),
         format_option(report.length_accuracy_r, 3)
     );
+    if report.labelled_traces > 0 {
+        let c = &report.cafe;
+        let _ = writeln!(
+            out,
+            "CAFE over {} traces: Acc_per {}, Err_per {}, Err_use {}, Err_omit {}",
+            report.labelled_traces,
+            format_option(c.acc_per(), 3),
+            format_option(c.err_per(), 3),
+            format_option(c.err_use(), 3),
+            format_option(c.err_omit(), 3)
+        );
+    }
     out
 }

@@ -218,6 +218,14 @@ pub fn length_correct_pairs(summaries: &[ExampleSummary]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// (generated tokens, perception accuracy) for labelled examples with at least one claim.
+pub fn length_perception_pairs(summaries: &[ExampleSummary]) -> Vec<(f64, f64)> {
+    summaries
+        .iter()
+        .filter_map(|s| Some((s.generated_tokens as f64, s.cafe?.acc_per()?)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +251,7 @@ mod tests {
                 .collect(),
             token_ratio: tokens.to_vec(),
             token_focus: tokens.iter().map(|r| r * 10.0).collect(),
+            cafe: None,
         }
     }
 

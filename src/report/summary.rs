@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::cafe::CafeCounts;
 use crate::trace::metrics::{AttentionView, Metric, Selection};
 use crate::trace::{read_sidecar, StepKind, Trace};
 
@@ -21,6 +22,8 @@ pub struct ExampleSummary {
     /// Per generated token: audio ratio and focus (attention present only).
     pub token_ratio: Vec<f32>,
     pub token_focus: Vec<f32>,
+    /// CAFE label counts, when the trace is labelled.
+    pub cafe: Option<CafeCounts>,
 }
 
 /// Reduces `trace`; the sidecar is looked up relative to `base` (the traces file's folder).
@@ -42,6 +45,7 @@ pub fn summarize(
         steps: Vec::new(),
         token_ratio: Vec::new(),
         token_focus: Vec::new(),
+        cafe: trace.labels.as_ref().map(CafeCounts::of),
     };
     let Some(record) = &trace.attention else {
         return (summary, None);

@@ -45,6 +45,9 @@ pub struct Trace {
     /// The extracted final answer and its verdict (benchmark items only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<AnswerRecord>,
+    /// CAFE labels of the steps' audio claims, from any source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<crate::cafe::TraceLabels>,
     pub timings: TraceTimings,
     /// What the attention sidecar holds; `None` when capture was off.
     pub attention: Option<AttentionRecord>,
