@@ -30,6 +30,8 @@ pub struct Example<'a> {
     pub prompt: String,
     pub system: Option<String>,
     pub benchmark: Option<BenchmarkRecord>,
+    /// How the generated text is cut into steps.
+    pub step_rules: StepRules,
 }
 
 /// Streamed while an example runs: each token's text piece as it is chosen.
@@ -162,7 +164,7 @@ pub fn run_example(
             ids: input.input_ids.clone(),
             audio_span: [input.audio_span.start, input.audio_span.end],
         },
-        steps: split_steps(&pieces, &StepRules::default()),
+        steps: split_steps(&pieces, &example.step_rules),
         generation: GenerationRecord {
             ids: generation.ids.clone(),
             text,

@@ -308,3 +308,50 @@ fn question_and_choices_build_the_r1_aqa_prompt() {
     assert_eq!(trace.prompt.choices, vec!["Man", "Woman"]);
     assert_eq!(trace.generation.ids.len(), 2);
 }
+
+#[test]
+fn step_rules_come_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = fixture("qwen2_audio/tiny_b");
+    let rules = dir.path().join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"{"tags": false, "step_markers": false, "list_items": false, "blank_lines": false,
+            "line_breaks": false, "long_paragraph_chars": 0}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("one.json");
+    let trace = run_trace(
+        &checkpoint,
+        1,
+        &[
+            "--max-new-tokens",
+            "24",
+            "--step-rules",
+            rules.to_str().unwrap(),
+        ],
+        &out,
+    );
+    assert_eq!(trace.steps.len(), 1);
+    assert_eq!(trace.steps[0].tokens, [0, 24]);
+
+    std::fs::write(&rules, r#"{"line_brakes": false}"#).unwrap();
+    let (clip, prompt) = case_prompt(&checkpoint, 1);
+    let output = auscult(&[
+        "run",
+        "--model",
+        checkpoint.to_str().unwrap(),
+        "--audio",
+        &clip,
+        "--prompt",
+        &prompt,
+        "--step-rules",
+        rules.to_str().unwrap(),
+        "--out",
+        dir.path().join("bad.json").to_str().unwrap(),
+    ]);
+    common::expect_one_line_error(
+        &output,
+        &["rules.json", "not valid step rules", "line_brakes"],
+    );
+}

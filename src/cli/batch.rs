@@ -150,6 +150,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
     );
     let (mut correct, mut answered, mut failed) = (0usize, 0usize, 0usize);
     let template = template_by_name(&args.generation.prompt_template);
+    let step_rules = args.generation.step_rules()?;
     for entry in todo {
         let line = match entry {
             Err(bad) => {
@@ -169,6 +170,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
                     prompt: benchmark_prompt(template, &record.question, &record.choices),
                     system: args.generation.system.clone(),
                     benchmark: Some(record.clone()),
+                    step_rules: step_rules.clone(),
                 };
                 let name = sidecar_file(record.index, &record.id);
                 let sidecar_name = format!("{folder_name}/{name}");

@@ -1,9 +1,10 @@
 //! Generation settings shared by `run` and `batch`.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use crate::model::{CaptureSettings, Checkpoint, Decoding, GenerationParams};
+use crate::trace::StepRules;
 
 #[derive(Debug, Clone, Args)]
 pub struct GenerationArgs {
@@ -44,9 +45,24 @@ pub struct GenerationArgs {
     /// Also capture the prompt tokens' attention.
     #[arg(long, conflicts_with = "no_capture")]
     pub capture_prompt: bool,
+    /// How to cut the generated text into steps: a JSON file of `StepRules` fields (absent
+    /// fields keep their defaults), for example {"line_breaks": false, "long_paragraph_chars": 500}.
+    #[arg(long, value_name = "FILE.json")]
+    pub step_rules: Option<std::path::PathBuf>,
 }
 
 impl GenerationArgs {
+    /// The step rules of --step-rules, or the defaults.
+    pub fn step_rules(&self) -> Result<StepRules> {
+        let Some(path) = &self.step_rules else {
+            return Ok(StepRules::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not valid step rules", path.display()))
+    }
+
     fn decoding(&self) -> Result<Decoding> {
         let Some(temperature) = self.temperature else {
             return Ok(Decoding::Greedy);

@@ -74,6 +74,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         prompt,
         system: args.generation.system.clone(),
         benchmark: None,
+        step_rules: args.generation.step_rules()?,
     };
     let sidecar_name = sidecar
         .file_name()

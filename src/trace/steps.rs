@@ -22,7 +22,7 @@ pub enum StepKind {
 
 /// How text is cut into steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct StepRules {
     /// Cut at `<tag>` and `</tag>`.
     pub tags: bool,
