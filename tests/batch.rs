@@ -380,3 +380,33 @@ fn report_over_a_batch_writes_tables_plots_and_markdown() {
         "{warning}"
     );
 }
+
+#[test]
+fn resume_after_a_line_cut_short_keeps_every_complete_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mini_benchmark(dir.path());
+    let data = data.to_str().unwrap();
+    let out = dir.path().join("cut.jsonl");
+    let output = auscult(&batch_args(data, out.to_str().unwrap(), &["--limit", "2"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    // A run killed while writing its third line leaves half a line and no newline.
+    let mut text = std::fs::read_to_string(&out).unwrap();
+    text.push_str("{\"schema\": \"auscult.trace/1\", \"id\": \"item-2\", \"crea");
+    std::fs::write(&out, text).unwrap();
+
+    let output = auscult(&batch_args(data, out.to_str().unwrap(), &["--resume"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cut.jsonl:3: truncated last line"),
+        "{}",
+        stderr(&output)
+    );
+    let file = read_traces(&out).unwrap();
+    assert_eq!(file.lines.len(), 6, "every item once");
+    assert_eq!(file.skipped.len(), 1);
+    assert!(
+        file.skipped[0].contains("cut.jsonl:3: not JSON"),
+        "{:?}",
+        file.skipped
+    );
+}
