@@ -119,6 +119,14 @@ fn generated(path: &Path) -> Vec<(String, Option<Vec<u32>>)> {
     lines
 }
 
+/// The whole mini benchmark in one run: the reference the other runs are compared with.
+fn uninterrupted_run(dir: &Path, data: &str) -> PathBuf {
+    let whole = dir.join("whole.jsonl");
+    let output = auscult(&batch_args(data, whole.to_str().unwrap(), &[]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    whole
+}
+
 #[test]
 fn a_mini_benchmark_runs_with_failures_recorded() {
     let dir = tempfile::tempdir().unwrap();
@@ -182,10 +190,7 @@ fn shards_merge_by_concatenation_and_limit_counts_after_sharding() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
     let data = data.to_str().unwrap();
-    let whole = dir.path().join("whole.jsonl");
-    assert!(auscult(&batch_args(data, whole.to_str().unwrap(), &[]))
-        .status
-        .success());
+    let whole = uninterrupted_run(dir.path(), data);
     let mut merged = String::new();
     for shard in ["0/2", "1/2"] {
         let out = dir.path().join(format!("shard{}.jsonl", &shard[..1]));
@@ -217,10 +222,7 @@ fn a_killed_run_resumes_to_the_same_traces() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
     let data = data.to_str().unwrap();
-    let whole = dir.path().join("whole.jsonl");
-    assert!(auscult(&batch_args(data, whole.to_str().unwrap(), &[]))
-        .status
-        .success());
+    let whole = uninterrupted_run(dir.path(), data);
 
     let killed = dir.path().join("killed.jsonl");
     let mut child = Command::new(env!("CARGO_BIN_EXE_auscult"))
