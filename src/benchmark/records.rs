@@ -79,10 +79,12 @@ pub fn read_benchmark(path: &Path, audio_root: Option<&Path>) -> Result<Benchmar
     })
 }
 
-/// `id`, else the audio file's stem (early MMAU releases have no `id`).
+/// `id` (a string, or a number written out), else the audio file's stem (early MMAU releases have no `id`).
 fn record_id(record: &Value) -> Option<String> {
-    if let Some(id) = record.get("id").and_then(|v| v.as_str()) {
-        return Some(id.to_owned());
+    match record.get("id") {
+        Some(Value::String(id)) => return Some(id.clone()),
+        Some(Value::Number(id)) => return Some(id.to_string()),
+        _ => {}
     }
     let audio = record
         .get("audio_id")
@@ -184,7 +186,8 @@ mod tests {
  {"audio_id": "./test-mini-audios/no-id.wav", "question": "Q?", "choices": ["a", "b"], "answer": "a",
   "task": "music", "category": ["Information Extraction"], "difficulty": "easy"},
  {"id": "bad-answer", "audio_id": "x.wav", "question": "Q?", "choices": ["a", "b"], "answer": "c"},
- {"id": "no-question", "audio_id": "x.wav", "choices": ["a", "b"], "answer": "a"}
+ {"id": "no-question", "audio_id": "x.wav", "choices": ["a", "b"], "answer": "a"},
+ {"id": 17, "audio_id": "x.wav", "question": "Q?", "choices": ["a", "b"], "answer": "a"}
 ]"#;
 
     const MMAR: &str = r#"{"id": "f0Vch", "audio_path": "./audio/f0Vch.wav", "question": "What is producing the sound?", "choices": ["Owl","Robot","Rooster","Parrot"], "answer": "Parrot", "modality": "mix-sound-speech", "category": "Semantic Layer", "sub-category": "Speaker Analysis", "language": "en"}
@@ -197,7 +200,8 @@ mod tests {
         let path = dir.path().join("mmau.json");
         std::fs::write(&path, MMAU).unwrap();
         let benchmark = read_benchmark(&path, None).unwrap();
-        assert_eq!(benchmark.items.len(), 4);
+        assert_eq!(benchmark.items.len(), 5);
+        assert_eq!(benchmark.items[4].as_ref().unwrap().record.id, "17");
         let first = benchmark.items[0].as_ref().unwrap();
         assert_eq!(
             first.audio,
