@@ -5,6 +5,7 @@
 //! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
 //! never call into the model.
 
+pub mod example;
 mod lines;
 pub mod metrics;
 mod sidecar;

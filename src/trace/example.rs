@@ -1,0 +1,434 @@
+//! Example traces that look like real ones: plausible reasoning about a known clip, CAFE labels,
+//! and attention that finds the event each step talks about and fades along the chain.
+//!
+//! They are what the inspector's tests and its bundled fallback demo show until a trained demo
+//! model exists, so they must read like a model's output, not like noise. Everything is
+//! deterministic for a seed; nothing here runs a model.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{
+    split_steps, AnswerRecord, AttentionRecord, AudioIdentity, BenchmarkRecord, GenerationRecord,
+    InputRecord, ModelIdentity, PromptRecord, SidecarArrays, StepRules, Trace, TraceTimings,
+    TRACE_SCHEMA,
+};
+use crate::cafe::{CafeLabel, MissedEvent, StepLabel, TraceLabels};
+use crate::model::generate::{CaptureSettings, Decoding, GenerationParams, StopReason};
+use crate::model::AttentionRows;
+
+/// A sound event of the clip, in seconds.
+#[derive(Debug, Clone)]
+pub struct ClipEvent {
+    pub name: &'static str,
+    pub start: f64,
+    pub end: f64,
+}
+
+/// What an example is about, and what its reasoning says.
+#[derive(Debug, Clone)]
+pub struct ExampleSpec {
+    pub id: &'static str,
+    pub clip_path: &'static str,
+    pub clip_seconds: f64,
+    pub events: Vec<ClipEvent>,
+    pub question: &'static str,
+    pub choices: Vec<&'static str>,
+    pub answer: &'static str,
+    /// One line per step; each names the event it is about (an index into `events`) and the
+    /// label of its claim (`None`: no claim about the audio).
+    pub lines: Vec<(&'static str, Option<usize>, Option<CafeLabel>)>,
+    /// Events no step mentions.
+    pub missed: Vec<usize>,
+    pub layers: usize,
+    pub heads: usize,
+    pub seed: u64,
+}
+
+/// Audio tokens for a clip: 25 per second, as Qwen2-Audio's encoder gives.
+fn audio_tokens(seconds: f64) -> usize {
+    let frames = (seconds * 100.0).ceil() as usize;
+    crate::model::audio_token_count(frames)
+}
+
+/// The bundled demo clip (`assets/demo/tones.wav`) and a chain of thought that perceives it well
+/// at first and gets the last event wrong.
+pub fn tones_spec() -> ExampleSpec {
+    use CafeLabel::*;
+    ExampleSpec {
+        id: "demo-tones",
+        clip_path: "assets/demo/tones.wav",
+        clip_seconds: 3.5,
+        events: vec![
+            ClipEvent {
+                name: "tone A4 (440 Hz)",
+                start: 0.0,
+                end: 0.6,
+            },
+            ClipEvent {
+                name: "tone C#5 (554 Hz)",
+                start: 0.6,
+                end: 1.2,
+            },
+            ClipEvent {
+                name: "tone E5 (659 Hz)",
+                start: 1.2,
+                end: 1.8,
+            },
+            ClipEvent {
+                name: "pink noise burst",
+                start: 1.8,
+                end: 2.3,
+            },
+            ClipEvent {
+                name: "sweep 880 → 220 Hz",
+                start: 2.3,
+                end: 3.5,
+            },
+        ],
+        question: "How many tones come before the noise, and does the final sweep rise or fall?",
+        choices: vec![
+            "Three, falling",
+            "Three, rising",
+            "Two, falling",
+            "Four, rising",
+        ],
+        answer: "Three, falling",
+        lines: vec![
+            (
+                "<think>First I listen for the separate sounds in the clip.",
+                None,
+                None,
+            ),
+            (
+                "At 0.0 s there is a steady tone, about 440 Hz.",
+                Some(0),
+                Some(Matched),
+            ),
+            (
+                "At 0.6 s a second tone starts, a little higher.",
+                Some(1),
+                Some(Matched),
+            ),
+            (
+                "At 1.2 s a third tone, higher again.",
+                Some(2),
+                Some(Matched),
+            ),
+            (
+                "At 1.8 s the tones stop and a short burst of noise follows.",
+                Some(3),
+                Some(Matched),
+            ),
+            (
+                "After the noise there is a sweep that lasts about a second.",
+                Some(4),
+                Some(Matched),
+            ),
+            ("So three tones come before the noise.", None, Some(Neutral)),
+            (
+                "The tones rise step by step, so the sounds go up in pitch.",
+                Some(2),
+                Some(Misused),
+            ),
+            (
+                "A bird chirps near the end of the sweep.",
+                Some(4),
+                Some(Hallucinated),
+            ),
+            (
+                "The sweep follows the same pattern, so it rises too.",
+                Some(4),
+                Some(Misused),
+            ),
+            (
+                "Three tones and a rising sweep match option B.</think>",
+                None,
+                Some(Neutral),
+            ),
+            ("<answer>Three, rising</answer>", None, None),
+        ],
+        missed: vec![],
+        layers: 4,
+        heads: 4,
+        seed: 7,
+    }
+}
+
+/// Word-level pieces: a space or newline starts a new piece, as byte-level BPE tends to cut.
+fn word_pieces(text: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if (c == ' ' || c == '\n' || c == '<') && !current.is_empty() {
+            pieces.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
+/// Builds the trace and its attention arrays (with per-head maps) for `spec`.
+pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let text: String = spec
+        .lines
+        .iter()
+        .map(|(line, _, _)| *line)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let pieces = word_pieces(&text);
+    let steps = split_steps(&pieces, &StepRules::default());
+    let n_audio = audio_tokens(spec.clip_seconds);
+    let prompt_before_audio = 33;
+    let prompt_len = prompt_before_audio + n_audio + 40;
+    let seconds_per_token = spec.clip_seconds / n_audio as f64;
+
+    // Which event each token's step is about (steps are the lines, in order).
+    let line_of_token: Vec<usize> = {
+        let mut owner = vec![0; pieces.len()];
+        for (index, step) in steps.iter().enumerate() {
+            owner[step.tokens[0]..step.tokens[1]]
+                .iter_mut()
+                .for_each(|o| *o = index.min(spec.lines.len() - 1));
+        }
+        owner
+    };
+    let (layers, heads, tokens) = (spec.layers, spec.heads, pieces.len());
+    // Some heads look at audio far more than others; deeper layers a little less.
+    let head_bias: Vec<f64> = (0..layers * heads)
+        .map(|i| {
+            let layer = i / heads;
+            let audio_head = rng.random::<f64>() < 0.35;
+            let base = if audio_head { 0.45 } else { 0.12 };
+            base * (1.0 - 0.12 * layer as f64) * (0.8 + 0.4 * rng.random::<f64>())
+        })
+        .collect();
+    let mut rows = AttentionRows {
+        rows: tokens,
+        layers,
+        heads,
+        audio_tokens: n_audio,
+        audio_ratio: Vec::with_capacity(tokens * layers * heads),
+        sink_mass: Vec::with_capacity(tokens * layers * heads),
+        audio_map: Vec::with_capacity(tokens * layers * n_audio),
+        head_maps: Some(Vec::with_capacity(tokens * layers * heads * n_audio)),
+    };
+    for (t, &line) in line_of_token.iter().enumerate() {
+        let progress = t as f64 / tokens.max(1) as f64;
+        // Perception decay: attention to the audio fades along the chain.
+        let fade = 0.3 + 0.7 * (-2.2 * progress).exp();
+        let event = spec.lines[line].1.map(|e| &spec.events[e]);
+        for l in 0..layers {
+            let mut layer_map = vec![0f64; n_audio];
+            for h in 0..heads {
+                let jitter = 0.85 + 0.3 * rng.random::<f64>();
+                let ratio = (head_bias[l * heads + h] * fade * jitter).min(0.9);
+                let sink = (0.25 + 0.35 * rng.random::<f64>()).min(0.98 - ratio);
+                // Where it looks: a bump on the step's event, wider and weaker as the chain goes
+                // on, over a floor spread across the clip.
+                let mut map: Vec<f64> = (0..n_audio)
+                    .map(|j| {
+                        let time = (j as f64 + 0.5) * seconds_per_token;
+                        let floor = 0.15 + 0.1 * rng.random::<f64>();
+                        let bump = event.map_or(0.0, |e| {
+                            let centre = (e.start + e.end) / 2.0;
+                            let width = (e.end - e.start) / 2.0 * (1.0 + 2.5 * progress) + 0.05;
+                            (1.0 - 0.6 * progress)
+                                * 4.0
+                                * (-((time - centre) / width).powi(2)).exp()
+                        });
+                        floor + bump
+                    })
+                    .collect();
+                let total: f64 = map.iter().sum();
+                map.iter_mut().for_each(|m| *m *= ratio / total);
+                rows.audio_ratio.push(ratio as f32);
+                rows.sink_mass.push(sink as f32);
+                for (acc, m) in layer_map.iter_mut().zip(&map) {
+                    *acc += m / heads as f64;
+                }
+                rows.head_maps
+                    .as_mut()
+                    .expect("built with head maps")
+                    .extend(map.iter().map(|&m| m as f32));
+            }
+            rows.audio_map.extend(layer_map.iter().map(|&m| m as f32));
+        }
+    }
+
+    let labels = TraceLabels {
+        steps: spec
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(index, (line, event, label))| {
+                let label = (*label)?;
+                let claim = match event {
+                    Some(e) => spec.events[*e].name.to_owned(),
+                    None => line
+                        .trim_start_matches("<think>")
+                        .chars()
+                        .take(40)
+                        .collect(),
+                };
+                Some(StepLabel {
+                    step: index,
+                    event: claim,
+                    label,
+                    source: "auto".into(),
+                    note: None,
+                })
+            })
+            .collect(),
+        missed: spec
+            .missed
+            .iter()
+            .map(|&e| MissedEvent {
+                event: spec.events[e].name.to_owned(),
+                source: "auto".into(),
+            })
+            .collect(),
+        targets: Some(spec.events.len()),
+    };
+    let extracted = crate::benchmark::answer::extract_answer(&text);
+    let choices: Vec<String> = spec.choices.iter().map(|c| c.to_string()).collect();
+    let correct = crate::benchmark::answer::is_correct(&extracted, spec.answer, &choices);
+    let params = GenerationParams {
+        decoding: Decoding::Greedy,
+        max_new_tokens: 256,
+        min_new_tokens: 0,
+        stop_ids: vec![],
+        capture: CaptureSettings {
+            enabled: true,
+            per_head_maps: true,
+            prompt: false,
+        },
+    };
+    let prompt = crate::benchmark::prompt::benchmark_prompt(
+        crate::benchmark::prompt::R1_AQA_THINK,
+        spec.question,
+        &choices,
+    );
+    let trace = Trace {
+        schema: TRACE_SCHEMA.into(),
+        id: spec.id.into(),
+        created: "2026-11-26T00:00:00Z".into(),
+        auscult_version: env!("CARGO_PKG_VERSION").into(),
+        model: ModelIdentity {
+            path: "(example: no model was run)".into(),
+            family: "qwen2_audio".into(),
+            config_sha256: String::new(),
+            dtype: "f32".into(),
+            device: "cpu".into(),
+            layers,
+            heads,
+            kv_heads: heads,
+        },
+        audio: AudioIdentity {
+            path: spec.clip_path.into(),
+            sha256: String::new(),
+            duration_seconds: spec.clip_seconds,
+            sample_rate: 16_000,
+            window_seconds: 30.0,
+            truncated: false,
+            seconds_per_audio_token: 0.04,
+        },
+        prompt: PromptRecord {
+            text: prompt.clone(),
+            question: Some(spec.question.into()),
+            choices: choices.clone(),
+            system: None,
+            rendered: prompt,
+        },
+        input: InputRecord {
+            ids: (0..prompt_len as u32).collect(),
+            audio_span: [prompt_before_audio, prompt_before_audio + n_audio],
+        },
+        generation: GenerationRecord {
+            ids: (0..tokens as u32).map(|i| 1000 + i).collect(),
+            text,
+            stop_reason: StopReason::StopToken,
+            params,
+        },
+        steps,
+        benchmark: Some(BenchmarkRecord {
+            id: spec.id.into(),
+            question: spec.question.into(),
+            choices,
+            answer: spec.answer.into(),
+            task: Some("sound".into()),
+            category: Some("Temporal Reasoning".into()),
+            sub_category: None,
+            difficulty: Some("medium".into()),
+            file: "(example)".into(),
+            file_sha256: String::new(),
+            index: 0,
+        }),
+        answer: Some(AnswerRecord { extracted, correct }),
+        labels: Some(labels),
+        timings: TraceTimings::default(),
+        attention: Some(AttentionRecord {
+            sidecar: format!("{}.attn.safetensors", spec.id),
+            layers,
+            heads,
+            audio_tokens: n_audio,
+            generated_rows: tokens,
+            prompt_rows: 0,
+            per_head_maps: true,
+        }),
+    };
+    (
+        trace,
+        SidecarArrays {
+            generated: rows,
+            prompt: None,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::metrics::{AttentionView, Metric, Selection};
+    use crate::trace::StepKind;
+
+    #[test]
+    fn the_demo_example_reads_like_a_model_and_its_attention_fades() {
+        let (trace, arrays) = example_trace(&tones_spec());
+        assert_eq!(trace.steps.len(), 12);
+        assert_eq!(trace.steps[11].kind, StepKind::Answer);
+        assert_eq!(trace.answer.as_ref().unwrap().extracted, "Three, rising");
+        assert!(!trace.answer.as_ref().unwrap().correct);
+        assert_eq!(arrays.generated.audio_tokens, 87);
+        let view = AttentionView::new(&arrays.generated, trace.input.ids.len());
+        let all = Selection::default();
+        let step = |i: usize| {
+            view.span_value(Metric::Ratio, trace.steps[i].tokens, &all)
+                .unwrap()
+                .unwrap()
+        };
+        assert!(step(1) > 1.5 * step(9), "decay: {} vs {}", step(1), step(9));
+        // Step 1 (the first tone) looks at the first 0.6 s most.
+        let map = view.span_map(trace.steps[1].tokens, &all).unwrap();
+        let peak = map
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
+        assert!(peak < 15, "peak at audio token {peak}");
+        // Ratios and maps agree: each head-mean map sums to the head-mean ratio.
+        let rows = &arrays.generated;
+        let t = 5;
+        let mean_ratio: f32 = rows.audio_ratio[t * 16..t * 16 + 4].iter().sum::<f32>() / 4.0;
+        let map_sum: f32 = rows.audio_map[t * 4 * 87..t * 4 * 87 + 87].iter().sum();
+        assert!((mean_ratio - map_sum).abs() < 1e-5);
+        // Deterministic.
+        let (again, _) = example_trace(&tones_spec());
+        assert_eq!(again, trace);
+    }
+}
