@@ -14,3 +14,4 @@ pub mod report;
 pub mod runner;
 pub mod tensor_dump;
 pub mod trace;
+pub mod tui;
