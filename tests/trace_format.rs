@@ -106,3 +106,19 @@ fn other_versions_and_non_traces_are_refused_clearly() {
     let error = format!("{:#}", Trace::read(&other).unwrap_err());
     assert!(error.contains("not an auscult trace"), "{error}");
 }
+
+#[test]
+fn inspect_refuses_missing_or_empty_traces_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let output = auscult(&["inspect", missing.to_str().unwrap()]);
+    common::expect_one_line_error(&output, &["missing.json"]);
+    let failed_only = dir.path().join("failed.jsonl");
+    std::fs::write(
+        &failed_only,
+        "{\"schema\": \"auscult.trace/1\", \"id\": \"x\", \"created\": \"t\", \"error\": \"x.wav: gone\"}\n",
+    )
+    .unwrap();
+    let output = auscult(&["inspect", failed_only.to_str().unwrap()]);
+    common::expect_one_line_error(&output, &["failed.jsonl", "no finished traces"]);
+}

@@ -6,6 +6,7 @@
 mod batch;
 mod forward;
 mod generation_args;
+mod inspect;
 mod mel;
 mod model_args;
 mod play;
@@ -27,6 +28,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open traces in the inspector: each reasoning step beside where in the clip it looked.
+    ///
+    /// With no arguments, `auscult` opens the bundled example trace.
+    Inspect(inspect::InspectArgs),
     /// Compute log-mel features of an audio file, exactly as Hugging Face's
     /// WhisperFeatureExtractor does, and write them to a safetensors file.
     ///
@@ -67,16 +72,16 @@ pub enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Mel(args)) => mel::run(args),
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Forward(args)) => forward::run(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Report(args)) => report::run(args),
-        None => {
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
-            Ok(())
-        }
+        None => inspect::run(inspect::InspectArgs {
+            trace: None,
+            keys: None,
+        }),
     }
 }
