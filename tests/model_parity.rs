@@ -254,6 +254,17 @@ fn a_callback_can_cancel_generation_and_stop_ids_end_it() {
         stop_ids: vec![],
         capture: CaptureSettings::default(),
     };
+    // Generates to the end with `params`, no callback.
+    let run = |checkpoint: &mut Checkpoint, params: &GenerationParams| {
+        generate(
+            &mut checkpoint.model,
+            &embeds,
+            input.audio_span.clone(),
+            params,
+            |_| ControlFlow::Continue(()),
+        )
+        .unwrap()
+    };
     let mut seen = 0;
     let cancelled = generate(
         &mut checkpoint.model,
@@ -275,36 +286,15 @@ fn a_callback_can_cancel_generation_and_stop_ids_end_it() {
     assert_eq!(cancelled.attention.unwrap().rows, 3);
 
     // The fixture's fourth greedy token, made a stop id, ends the run there (and is kept).
-    let full = generate(
-        &mut checkpoint.model,
-        &embeds,
-        input.audio_span.clone(),
-        &params,
-        |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let full = run(&mut checkpoint, &params);
     params.stop_ids = vec![full.ids[3]];
-    let stopped = generate(
-        &mut checkpoint.model,
-        &embeds,
-        input.audio_span.clone(),
-        &params,
-        |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let stopped = run(&mut checkpoint, &params);
     let first_stop = full.ids.iter().position(|&id| id == full.ids[3]).unwrap();
     assert_eq!(stopped.stop_reason, auscult::model::StopReason::StopToken);
     assert_eq!(stopped.ids, full.ids[..=first_stop]);
     // min_new_tokens keeps the stop id from ending the run early.
     params.min_new_tokens = 24;
-    let forced = generate(
-        &mut checkpoint.model,
-        &embeds,
-        input.audio_span.clone(),
-        &params,
-        |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let forced = run(&mut checkpoint, &params);
     assert_eq!(forced.ids.len(), 24);
     assert!(!forced.ids.contains(&full.ids[3]));
 }
