@@ -17,10 +17,7 @@ fn long_trace_inspector() -> Inspector {
     spec.clip_seconds = 30.0;
     let (trace, arrays) = example_trace(&spec);
     assert_eq!(arrays.generated.audio_tokens, 750);
-    let mut state = Inspector::new(vec![Example {
-        trace,
-        attention: Some(arrays.generated),
-    }]);
+    let mut state = Inspector::new(vec![Example::new(trace, Some(arrays.generated))]);
     for _ in 0..100 {
         state.update(Action::NextStep);
     }

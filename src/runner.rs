@@ -13,8 +13,10 @@ use anyhow::{Context, Result};
 
 use crate::audio::decode_file;
 use crate::benchmark::answer::{extract_answer, is_correct};
+use crate::model::generate::Timings;
 use crate::model::{
-    generate, Checkpoint, GenerationEvent, GenerationParams, ModelError, TextStream,
+    generate, AttentionRows, Checkpoint, GenerationEvent, GenerationParams, ModelError, StopReason,
+    TextStream,
 };
 use crate::trace::{
     file_sha256, split_steps, AnswerRecord, AttentionRecord, AudioIdentity, BenchmarkRecord,
@@ -34,9 +36,19 @@ pub struct Example<'a> {
     pub step_rules: StepRules,
 }
 
-/// Streamed while an example runs: each token's text piece as it is chosen.
+/// Streamed while an example runs: the trace before generation (model, clip, prompt, inputs),
+/// then each token as it is chosen, with its text piece and attention row.
 pub enum Progress<'a> {
-    Token { index: usize, piece: &'a str },
+    Prepared {
+        trace: &'a Trace,
+    },
+    Token {
+        index: usize,
+        id: u32,
+        piece: &'a str,
+        /// The token's attention row (capture on).
+        attention: Option<&'a AttentionRows>,
+    },
 }
 
 /// Runs `example` and returns its trace and attention arrays (`None` with capture off). The
@@ -54,72 +66,8 @@ pub fn run_example(
         checkpoint
             .processor
             .prepare(&audio.samples, &example.prompt, example.system.as_deref())?;
-    let started = Instant::now();
-    let embeds = checkpoint.embed_input(&input)?;
-    let embed_seconds = started.elapsed().as_secs_f64();
-
-    let processor = &checkpoint.processor;
-    let mut stream = TextStream::new(processor);
-    let mut pieces: Vec<String> = Vec::new();
-    let mut stream_error: Option<ModelError> = None;
-    let generation = generate(
-        &mut checkpoint.model,
-        &embeds,
-        input.audio_span.clone(),
-        params,
-        |event| {
-            let GenerationEvent::Token { index, id, .. } = event else {
-                return ControlFlow::Continue(());
-            };
-            match stream.push(id) {
-                Ok(piece) => {
-                    let flow = on_progress(Progress::Token {
-                        index,
-                        piece: &piece,
-                    });
-                    pieces.push(piece);
-                    flow
-                }
-                Err(e) => {
-                    stream_error = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        },
-    )?;
-    if let Some(e) = stream_error {
-        return Err(e.into());
-    }
-    let tail = stream.finish()?;
-    if let Some(last) = pieces.last_mut() {
-        last.push_str(&tail);
-    }
-    let text = processor.decode(&generation.ids)?;
-
-    let answer = example.benchmark.as_ref().map(|item| {
-        let extracted = extract_answer(&text);
-        AnswerRecord {
-            correct: is_correct(&extracted, &item.answer, &item.choices),
-            extracted,
-        }
-    });
-    let arrays = generation.attention.as_ref().map(|rows| SidecarArrays {
-        generated: rows.clone(),
-        prompt: generation.prompt_attention.clone(),
-    });
-    let attention = generation.attention.as_ref().map(|rows| AttentionRecord {
-        sidecar: sidecar_name.to_owned(),
-        layers: rows.layers,
-        heads: rows.heads,
-        audio_tokens: rows.audio_tokens,
-        generated_rows: rows.rows,
-        prompt_rows: generation.prompt_attention.as_ref().map_or(0, |p| p.rows),
-        per_head_maps: rows.head_maps.is_some(),
-    });
     let config = &checkpoint.config;
-    let mut timings = TraceTimings::new(checkpoint.load_seconds, &generation.timings);
-    timings.prefill_seconds += embed_seconds;
-    let trace = Trace {
+    let mut trace = Trace {
         schema: TRACE_SCHEMA.to_owned(),
         id: example.id.clone(),
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -164,18 +112,112 @@ pub fn run_example(
             ids: input.input_ids.clone(),
             audio_span: [input.audio_span.start, input.audio_span.end],
         },
-        steps: split_steps(&pieces, &example.step_rules),
+        steps: Vec::new(),
         generation: GenerationRecord {
-            ids: generation.ids.clone(),
-            text,
-            stop_reason: generation.stop_reason,
+            ids: Vec::new(),
+            text: String::new(),
+            piece_offsets: Vec::new(),
+            stop_reason: StopReason::MaxNewTokens,
             params: params.clone(),
         },
         benchmark: example.benchmark.clone(),
-        answer,
+        answer: None,
         labels: None,
-        timings,
-        attention,
+        timings: TraceTimings::new(checkpoint.load_seconds, &Timings::default()),
+        attention: None,
+    };
+    // Nothing generated yet: a cancel here takes effect at the first token.
+    let _ = on_progress(Progress::Prepared { trace: &trace });
+
+    let started = Instant::now();
+    let embeds = checkpoint.embed_input(&input)?;
+    let embed_seconds = started.elapsed().as_secs_f64();
+
+    let processor = &checkpoint.processor;
+    let mut stream = TextStream::new(processor);
+    let mut pieces: Vec<String> = Vec::new();
+    let mut stream_error: Option<ModelError> = None;
+    let generation = generate(
+        &mut checkpoint.model,
+        &embeds,
+        input.audio_span.clone(),
+        params,
+        |event| {
+            let GenerationEvent::Token {
+                index,
+                id,
+                attention,
+            } = event
+            else {
+                return ControlFlow::Continue(());
+            };
+            match stream.push(id) {
+                Ok(piece) => {
+                    let flow = on_progress(Progress::Token {
+                        index,
+                        id,
+                        piece: &piece,
+                        attention,
+                    });
+                    pieces.push(piece);
+                    flow
+                }
+                Err(e) => {
+                    stream_error = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        },
+    )?;
+    if let Some(e) = stream_error {
+        return Err(e.into());
+    }
+    let tail = stream.finish()?;
+    if let Some(last) = pieces.last_mut() {
+        last.push_str(&tail);
+    }
+    // Every token event pushed a piece (a stop token's and a held-back partial character's are
+    // empty), so there is one offset per generated id.
+    let piece_offsets: Vec<usize> = pieces
+        .iter()
+        .scan(0, |end, piece| {
+            let start = *end;
+            *end += piece.len();
+            Some(start)
+        })
+        .collect();
+    debug_assert_eq!(piece_offsets.len(), generation.ids.len());
+    let text = processor.decode(&generation.ids)?;
+
+    trace.answer = example.benchmark.as_ref().map(|item| {
+        let extracted = extract_answer(&text);
+        AnswerRecord {
+            correct: is_correct(&extracted, &item.answer, &item.choices),
+            extracted,
+        }
+    });
+    let arrays = generation.attention.as_ref().map(|rows| SidecarArrays {
+        generated: rows.clone(),
+        prompt: generation.prompt_attention.clone(),
+    });
+    trace.attention = generation.attention.as_ref().map(|rows| AttentionRecord {
+        sidecar: sidecar_name.to_owned(),
+        layers: rows.layers,
+        heads: rows.heads,
+        audio_tokens: rows.audio_tokens,
+        generated_rows: rows.rows,
+        prompt_rows: generation.prompt_attention.as_ref().map_or(0, |p| p.rows),
+        per_head_maps: rows.head_maps.is_some(),
+    });
+    trace.timings = TraceTimings::new(checkpoint.load_seconds, &generation.timings);
+    trace.timings.prefill_seconds += embed_seconds;
+    trace.steps = split_steps(&pieces, &example.step_rules);
+    trace.generation = GenerationRecord {
+        ids: generation.ids.clone(),
+        text,
+        piece_offsets,
+        stop_reason: generation.stop_reason,
+        params: params.clone(),
     };
     Ok((trace, arrays))
 }

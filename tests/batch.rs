@@ -154,6 +154,15 @@ fn a_mini_benchmark_runs_with_failures_recorded() {
                 let sidecar = trace.attention.as_ref().unwrap().sidecar.clone();
                 assert!(sidecar.starts_with("traces.attn/"), "{sidecar}");
                 assert!(dir.path().join(&sidecar).exists());
+                // One piece offset per generated id (a stop token's piece is empty), rising,
+                // and each step starts where its first token's piece does.
+                let generation = &trace.generation;
+                let offsets = &generation.piece_offsets;
+                assert_eq!(offsets.len(), generation.ids.len());
+                assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+                for step in &trace.steps {
+                    assert_eq!(offsets[step.tokens[0]], step.chars[0], "{}", trace.id);
+                }
             }
             TraceLine::Failed(failed) => failures.push((failed.id.clone(), failed.error.clone())),
         }

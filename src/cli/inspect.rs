@@ -1,15 +1,19 @@
-//! `auscult inspect`: open traces in the inspector; with no arguments, `auscult` opens the
-//! bundled example trace.
+//! `auscult inspect`: open traces in the inspector, or run the model live and watch it think;
+//! with no arguments, `auscult` opens the bundled example trace.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 
-use crate::audio::decode_file;
-use crate::audio::playback::{PlaybackClip, Player};
+use super::generation_args::GenerationArgs;
+use crate::benchmark::prompt::{benchmark_prompt, template_by_name};
+use crate::model::{DeviceKind, Precision};
 use crate::trace::{read_sidecar, read_traces, Trace, TraceLine};
-use crate::tui::keys::KeyTable;
+use crate::tui::app::App;
+use crate::tui::config::Config;
+use crate::tui::live::{LiveRequest, LiveRun};
+use crate::tui::palette::Palette;
 use crate::tui::state::{Example, Inspector};
 
 /// The bundled example, relative to the crate (a source checkout) or the working directory.
@@ -18,14 +22,71 @@ const BUNDLED_TRACE: &str = "assets/demo/demo-tones.json";
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// A trace (`.json` from `run`) or a traces file (`.jsonl` from `batch`).
-    #[arg(value_name = "TRACE")]
+    #[arg(value_name = "TRACE", conflicts_with = "model")]
     pub trace: Option<PathBuf>,
-    /// A JSON file remapping keys: {"key name": "action", ...}.
+    /// Settings file (keys, colours); default: $AUSCULT_CONFIG or ~/.config/auscult/config.json.
     #[arg(long, value_name = "FILE.json")]
-    pub keys: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    /// Colours: truecolor, 256, 16 or none (default: from NO_COLOR, COLORTERM and TERM).
+    #[arg(long, value_name = "PALETTE", value_parser = parse_palette)]
+    pub colour: Option<Palette>,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
-fn load_examples(path: &Path) -> Result<Vec<Example>> {
+/// Running the model live instead of opening a trace.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Run this checkpoint live (needs --audio and --prompt or --question).
+    #[arg(long, value_name = "DIR", requires = "audio")]
+    pub model: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    pub dtype: Precision,
+    #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
+    pub device: DeviceKind,
+    /// The clip to run the model on.
+    #[arg(long, value_name = "FILE", requires = "model")]
+    pub audio: Option<PathBuf>,
+    /// Text of the user turn after the audio, sent verbatim.
+    #[arg(long, value_name = "TEXT", conflicts_with = "question")]
+    pub prompt: Option<String>,
+    /// A benchmark-style question, turned into a prompt by --prompt-template.
+    #[arg(long, value_name = "TEXT")]
+    pub question: Option<String>,
+    /// The question's choices, comma-separated.
+    #[arg(
+        long,
+        value_name = "A,B,..",
+        value_delimiter = ',',
+        requires = "question"
+    )]
+    pub choices: Vec<String>,
+    /// Where `s` saves the finished run (default: <clip name>.live.json here; never overwrites).
+    #[arg(long, value_name = "TRACE.json")]
+    pub save: Option<PathBuf>,
+    #[command(flatten)]
+    pub generation: GenerationArgs,
+}
+
+impl InspectArgs {
+    /// What `auscult` with no arguments means: `inspect` with every default.
+    pub fn defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            args: InspectArgs,
+        }
+        <Defaults as clap::Parser>::parse_from(["auscult"]).args
+    }
+}
+
+fn parse_palette(text: &str) -> Result<Palette, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| format!("{text:?} is not one of truecolor, 256, 16, none"))
+}
+
+/// The traces of a `.json` trace or a `.jsonl` traces file (attention stays on disk).
+pub fn load_examples(path: &Path) -> Result<Vec<Example>> {
     let base = path.parent().unwrap_or(Path::new("."));
     let traces: Vec<Trace> = if path.extension().is_some_and(|e| e == "json") {
         vec![Trace::read(path)?]
@@ -42,60 +103,96 @@ fn load_examples(path: &Path) -> Result<Vec<Example>> {
     if traces.is_empty() {
         bail!("{}: no finished traces to inspect", path.display());
     }
-    traces
+    let examples: Vec<Example> = traces
         .into_iter()
         .map(|trace| {
-            let attention = match &trace.attention {
-                Some(record) => Some(read_sidecar(&base.join(&record.sidecar))?.generated),
-                None => None,
-            };
-            Ok(Example { trace, attention })
+            let sidecar = trace.attention.as_ref().map(|r| base.join(&r.sidecar));
+            Example::on_disk(trace, sidecar)
         })
-        .collect()
+        .collect();
+    // The first example's attention is read now, so a broken sidecar is reported before the
+    // terminal is taken over; the others' when they are shown.
+    if let Some(path) = &examples[0].sidecar {
+        read_sidecar(path)?;
+    }
+    Ok(examples)
+}
+
+/// The bundled example trace: beside the crate in a source checkout, else in the working folder.
+fn bundled_trace() -> PathBuf {
+    let beside_crate = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_TRACE);
+    if beside_crate.exists() {
+        beside_crate
+    } else {
+        PathBuf::from(BUNDLED_TRACE)
+    }
 }
 
 pub fn run(args: InspectArgs) -> Result<()> {
-    let path = match &args.trace {
-        Some(path) => path.clone(),
-        None => {
-            let beside_crate = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_TRACE);
-            if beside_crate.exists() {
-                beside_crate
-            } else {
-                PathBuf::from(BUNDLED_TRACE)
-            }
+    let config = Config::load(args.config.as_deref())?;
+    let palette = args
+        .colour
+        .or(config.palette)
+        .unwrap_or_else(Palette::from_env);
+    let (state, trace_dir, live) = match (&args.live.model, &args.live.audio) {
+        (Some(model), Some(audio)) => {
+            let request = live_request(&args.live, model, audio)?;
+            (
+                Inspector::new(Vec::new()),
+                PathBuf::from("."),
+                Some(LiveRun::start(request)),
+            )
+        }
+        _ => {
+            let path = args.trace.clone().unwrap_or_else(bundled_trace);
+            let examples = load_examples(&path)?;
+            let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            (Inspector::new(examples), dir, None)
         }
     };
-    let examples = load_examples(&path)?;
-    let keys = match &args.keys {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("{}: cannot read", file.display()))?;
-            KeyTable::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
-        }
-        None => KeyTable::default(),
-    };
-    // The clip of the first example; its path is relative to where the trace was made, so it is
-    // also tried beside the trace and in the crate.
-    let clip_path = PathBuf::from(&examples[0].trace.audio.path);
-    let candidates = [
-        clip_path.clone(),
-        path.parent().unwrap_or(Path::new(".")).join(&clip_path),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(&clip_path),
-    ];
-    let duration = examples[0].trace.audio.duration_seconds;
-    let player = match candidates
-        .iter()
-        .find(|p| p.exists())
-        .map(|p| decode_file(p, 16_000))
-    {
-        Some(Ok(audio)) => {
-            Player::open(&PlaybackClip::new(audio.source.clone(), audio.source_rate))
-        }
-        _ => Player::silent(
-            duration,
-            "the trace's clip was not found; the playhead runs silently",
+    let mut state = state;
+    if let Some(scale) = config.scale {
+        state.scale = scale;
+    }
+    App {
+        state,
+        keys: config.keys,
+        palette,
+        trace_dir,
+        live,
+        save_to: args.live.save.clone(),
+    }
+    .run()
+}
+
+/// Checks the live run's inputs before the terminal is taken over, so mistakes read as one line.
+fn live_request(args: &LiveArgs, model: &Path, audio: &Path) -> Result<LiveRequest> {
+    if !audio.is_file() {
+        bail!("{}: no such audio file", audio.display());
+    }
+    if !model.is_dir() {
+        bail!("{}: no such checkpoint directory", model.display());
+    }
+    let prompt = match (&args.prompt, &args.question) {
+        (Some(prompt), _) => prompt.clone(),
+        (None, Some(question)) => benchmark_prompt(
+            template_by_name(&args.generation.prompt_template),
+            question,
+            &args.choices,
         ),
+        (None, None) => bail!("a live run needs --prompt or --question"),
     };
-    crate::tui::app::run(Inspector::new(examples), keys, player)
+    let generation = args.generation.clone();
+    Ok(LiveRequest {
+        model: model.to_path_buf(),
+        precision: args.dtype,
+        device: args.device,
+        audio: audio.to_path_buf(),
+        prompt,
+        system: args.generation.system.clone(),
+        question: args.question.clone(),
+        choices: args.choices.clone(),
+        step_rules: args.generation.step_rules()?,
+        params: Box::new(move |checkpoint| generation.params(checkpoint)),
+    })
 }

@@ -79,9 +79,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Report(args)) => report::run(args),
-        None => inspect::run(inspect::InspectArgs {
-            trace: None,
-            keys: None,
-        }),
+        None => inspect::run(inspect::InspectArgs::defaults()),
     }
 }

@@ -88,8 +88,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         &params,
         &sidecar_name,
         |progress| {
-            let Progress::Token { piece, .. } = progress;
-            if args.stream {
+            if let (Progress::Token { piece, .. }, true) = (progress, args.stream) {
                 let _ = write!(stdout, "{piece}");
                 let _ = stdout.flush();
             }

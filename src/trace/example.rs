@@ -35,6 +35,8 @@ pub struct ExampleSpec {
     pub question: &'static str,
     pub choices: Vec<&'static str>,
     pub answer: &'static str,
+    /// The benchmark task it stands for (`benchmark.task`), so filters have something to group.
+    pub task: Option<&'static str>,
     /// One line per step; each names the event it is about (an index into `events`) and the
     /// label of its claim (`None`: no claim about the audio).
     pub lines: Vec<(&'static str, Option<usize>, Option<CafeLabel>)>,
@@ -51,6 +53,38 @@ fn audio_tokens(seconds: f64) -> usize {
     crate::model::audio_token_count(frames)
 }
 
+/// The events of the bundled demo clip `assets/demo/tones.wav` (`assets/README.md` says how it
+/// was made).
+fn tones_events() -> Vec<ClipEvent> {
+    vec![
+        ClipEvent {
+            name: "tone A4 (440 Hz)",
+            start: 0.0,
+            end: 0.6,
+        },
+        ClipEvent {
+            name: "tone C#5 (554 Hz)",
+            start: 0.6,
+            end: 1.2,
+        },
+        ClipEvent {
+            name: "tone E5 (659 Hz)",
+            start: 1.2,
+            end: 1.8,
+        },
+        ClipEvent {
+            name: "pink noise burst",
+            start: 1.8,
+            end: 2.3,
+        },
+        ClipEvent {
+            name: "sweep 880 → 220 Hz",
+            start: 2.3,
+            end: 3.5,
+        },
+    ]
+}
+
 /// The bundled demo clip (`assets/demo/tones.wav`) and a chain of thought that perceives it well
 /// at first and gets the last event wrong.
 pub fn tones_spec() -> ExampleSpec {
@@ -59,33 +93,7 @@ pub fn tones_spec() -> ExampleSpec {
         id: "demo-tones",
         clip_path: "assets/demo/tones.wav",
         clip_seconds: 3.5,
-        events: vec![
-            ClipEvent {
-                name: "tone A4 (440 Hz)",
-                start: 0.0,
-                end: 0.6,
-            },
-            ClipEvent {
-                name: "tone C#5 (554 Hz)",
-                start: 0.6,
-                end: 1.2,
-            },
-            ClipEvent {
-                name: "tone E5 (659 Hz)",
-                start: 1.2,
-                end: 1.8,
-            },
-            ClipEvent {
-                name: "pink noise burst",
-                start: 1.8,
-                end: 2.3,
-            },
-            ClipEvent {
-                name: "sweep 880 → 220 Hz",
-                start: 2.3,
-                end: 3.5,
-            },
-        ],
+        events: tones_events(),
         question: "How many tones come before the noise, and does the final sweep rise or fall?",
         choices: vec![
             "Three, falling",
@@ -94,6 +102,7 @@ pub fn tones_spec() -> ExampleSpec {
             "Four, rising",
         ],
         answer: "Three, falling",
+        task: Some("counting"),
         lines: vec![
             (
                 "<think>First I listen for the separate sounds in the clip.",
@@ -155,6 +164,182 @@ pub fn tones_spec() -> ExampleSpec {
     }
 }
 
+/// The demo clip again, asked what follows the third tone: a chain of thought that keeps every
+/// event in order and answers right.
+pub fn order_spec() -> ExampleSpec {
+    use CafeLabel::*;
+    ExampleSpec {
+        id: "demo-tones-order",
+        clip_path: "assets/demo/tones.wav",
+        clip_seconds: 3.5,
+        events: tones_events(),
+        question: "What sound comes right after the third tone?",
+        choices: vec![
+            "A burst of noise",
+            "A fourth, higher tone",
+            "A falling sweep",
+            "Silence",
+        ],
+        answer: "A burst of noise",
+        task: Some("temporal order"),
+        lines: vec![
+            (
+                "<think>The question is about order, so I follow the sounds one by one.",
+                None,
+                None,
+            ),
+            (
+                "The clip starts with a steady tone near 440 Hz.",
+                Some(0),
+                Some(Matched),
+            ),
+            (
+                "At 0.6 s it steps up to a second, higher tone.",
+                Some(1),
+                Some(Matched),
+            ),
+            (
+                "At 1.2 s a third tone starts, higher again, near 660 Hz.",
+                Some(2),
+                Some(Matched),
+            ),
+            (
+                "The third tone stops at about 1.8 s.",
+                Some(2),
+                Some(Matched),
+            ),
+            (
+                "Right after it comes a short hiss of broadband noise.",
+                Some(3),
+                Some(Matched),
+            ),
+            (
+                "The noise ends at about 2.3 s, when a tone starts gliding down.",
+                Some(4),
+                Some(Matched),
+            ),
+            (
+                "No fourth tone and no silence come between the third tone and the noise.",
+                Some(3),
+                Some(Matched),
+            ),
+            (
+                "So the sound right after the third tone is the noise, and the glide comes later.",
+                None,
+                Some(Neutral),
+            ),
+            ("That matches option A.</think>", None, Some(Neutral)),
+            ("<answer>A burst of noise</answer>", None, None),
+        ],
+        missed: vec![],
+        layers: 4,
+        heads: 4,
+        seed: 11,
+    }
+}
+
+/// The demo clip asked about durations: a chain of thought that hears a voice that is not there
+/// in its first claim, miscounts the tones from then on, cuts the sweep short, and answers wrong.
+pub fn duration_spec() -> ExampleSpec {
+    use CafeLabel::*;
+    ExampleSpec {
+        id: "demo-tones-duration",
+        clip_path: "assets/demo/tones.wav",
+        clip_seconds: 3.5,
+        events: tones_events(),
+        question: "How long is the final sweep compared with each tone?",
+        choices: vec!["Longer", "Shorter", "About the same"],
+        answer: "Longer",
+        task: Some("duration"),
+        lines: vec![
+            (
+                "<think>I need how long each tone lasts and how long the sweep at the end lasts.",
+                None,
+                None,
+            ),
+            (
+                "The clip opens with a voice counting \"one, two\" before the tones.",
+                None,
+                Some(Hallucinated),
+            ),
+            (
+                "After the count the first tone starts, at about 0.6 s.",
+                Some(1),
+                Some(Misused),
+            ),
+            (
+                "A second tone follows at 1.2 s, a little higher.",
+                Some(2),
+                Some(Misused),
+            ),
+            (
+                "The tones stop at 1.8 s, so each lasts about 0.6 s.",
+                Some(2),
+                Some(Matched),
+            ),
+            (
+                "Then comes a burst of noise, about half a second long.",
+                Some(3),
+                Some(Matched),
+            ),
+            (
+                "After the noise a tone slides down in pitch.",
+                Some(4),
+                Some(Matched),
+            ),
+            (
+                "The slide fades out at about 2.9 s, so it lasts about 0.6 s too.",
+                Some(4),
+                Some(Misused),
+            ),
+            (
+                "That gives two tones of 0.6 s and a slide of 0.6 s.",
+                None,
+                Some(Neutral),
+            ),
+            (
+                "So the sweep is about as long as each tone.",
+                None,
+                Some(Neutral),
+            ),
+            ("That is option C.</think>", None, Some(Neutral)),
+            ("<answer>About the same</answer>", None, None),
+        ],
+        // The first tone: the voice took its place.
+        missed: vec![0],
+        layers: 4,
+        heads: 4,
+        seed: 23,
+    }
+}
+
+/// The examples of the bundled traces file `assets/demo/demo-set.jsonl`, in its order.
+pub fn demo_set_specs() -> Vec<ExampleSpec> {
+    vec![tones_spec(), order_spec(), duration_spec()]
+}
+
+/// The traces of `specs` laid out as `auscult batch` lays out a traces file: `specs[i]` is
+/// benchmark item `i`, and its sidecar is `<sidecar_folder>/<i:06>-<id>.safetensors`, relative
+/// to the traces file's folder (`batch` names the folder after the file: `x.jsonl` → `x.attn`;
+/// the specs' ids are file-name safe already, so `batch` would keep them as they are). Each trace
+/// is `example_trace`'s but for that sidecar name and the item's index.
+pub fn example_batch(specs: &[ExampleSpec], sidecar_folder: &str) -> Vec<(Trace, SidecarArrays)> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| {
+            let (mut trace, arrays) = example_trace(spec);
+            if let Some(benchmark) = trace.benchmark.as_mut() {
+                benchmark.index = index;
+            }
+            if let Some(attention) = trace.attention.as_mut() {
+                attention.sidecar = format!("{sidecar_folder}/{index:06}-{}.safetensors", spec.id);
+            }
+            (trace, arrays)
+        })
+        .collect()
+}
+
 /// Word-level pieces: a space or newline starts a new piece, as byte-level BPE tends to cut.
 fn word_pieces(text: &str) -> Vec<String> {
     let mut pieces = Vec::new();
@@ -181,6 +366,14 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
         .collect::<Vec<_>>()
         .join("\n");
     let pieces = word_pieces(&text);
+    let piece_offsets: Vec<usize> = pieces
+        .iter()
+        .scan(0, |end, piece| {
+            let start = *end;
+            *end += piece.len();
+            Some(start)
+        })
+        .collect();
     let steps = split_steps(&pieces, &StepRules::default());
     let n_audio = audio_tokens(spec.clip_seconds);
     let prompt_before_audio = 33;
@@ -351,6 +544,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
         generation: GenerationRecord {
             ids: (0..tokens as u32).map(|i| 1000 + i).collect(),
             text,
+            piece_offsets,
             stop_reason: StopReason::StopToken,
             params,
         },
@@ -360,7 +554,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
             question: spec.question.into(),
             choices,
             answer: spec.answer.into(),
-            task: Some("sound".into()),
+            task: spec.task.map(Into::into),
             category: Some("Temporal Reasoning".into()),
             sub_category: None,
             difficulty: Some("medium".into()),
@@ -430,5 +624,91 @@ mod tests {
         // Deterministic.
         let (again, _) = example_trace(&tones_spec());
         assert_eq!(again, trace);
+    }
+
+    #[test]
+    fn each_tokens_piece_offset_tiles_its_steps_text() {
+        for spec in demo_set_specs() {
+            let (trace, _) = example_trace(&spec);
+            let generation = &trace.generation;
+            let offsets = &generation.piece_offsets;
+            assert_eq!(offsets.len(), generation.ids.len(), "{}", spec.id);
+            // Token k's piece runs to the next token's start, the last one to the text's end.
+            let end = |k: usize| offsets.get(k + 1).copied().unwrap_or(generation.text.len());
+            for step in &trace.steps {
+                let [first, last] = step.tokens;
+                let pieces: String = (first..last)
+                    .map(|k| &generation.text[offsets[k]..end(k)])
+                    .collect();
+                let [start, stop] = step.chars;
+                assert_eq!(offsets[first], start, "{} step {}", spec.id, step.index);
+                assert_eq!(pieces, generation.text[start..stop], "{}", spec.id);
+                assert_eq!(pieces.trim(), step.text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_demo_set_has_one_step_per_line_a_task_each_and_both_verdicts() {
+        let specs = demo_set_specs();
+        let ids: Vec<_> = specs.iter().map(|s| s.id).collect();
+        assert_eq!(
+            ids,
+            ["demo-tones", "demo-tones-order", "demo-tones-duration"]
+        );
+        let mut verdicts = Vec::new();
+        for spec in &specs {
+            let (trace, arrays) = example_trace(spec);
+            assert_eq!(trace.steps.len(), spec.lines.len(), "{}", spec.id);
+            assert!(trace.benchmark.as_ref().unwrap().task.is_some());
+            let answer = trace.answer.as_ref().unwrap();
+            verdicts.push((answer.extracted.clone(), answer.correct));
+            // Attention fades along every chain.
+            let view = AttentionView::new(&arrays.generated, trace.input.ids.len());
+            let all = Selection::default();
+            let ratio = |i: usize| {
+                view.span_value(Metric::Ratio, trace.steps[i].tokens, &all)
+                    .unwrap()
+                    .unwrap()
+            };
+            let last = trace.steps.len() - 2;
+            assert!(ratio(1) > 1.5 * ratio(last), "{}", spec.id);
+        }
+        assert_eq!(
+            verdicts,
+            [
+                ("Three, rising".to_owned(), false),
+                ("A burst of noise".to_owned(), true),
+                ("About the same".to_owned(), false),
+            ]
+        );
+        let counts = |spec: &ExampleSpec| {
+            let (trace, _) = example_trace(spec);
+            let c = crate::cafe::CafeCounts::of(trace.labels.as_ref().unwrap());
+            (c.matched, c.hallucinated, c.misused, c.neutral, c.missed)
+        };
+        assert_eq!(counts(&specs[1]), (7, 0, 0, 2, 0));
+        assert_eq!(counts(&specs[2]), (3, 1, 3, 3, 1));
+        // The duration chain goes wrong at its first claim.
+        let first_claim = specs[2].lines.iter().find_map(|l| l.2);
+        assert_eq!(first_claim, Some(CafeLabel::Hallucinated));
+    }
+
+    #[test]
+    fn a_batch_layout_names_sidecars_like_batch_and_keeps_each_trace() {
+        let specs = demo_set_specs();
+        let set = example_batch(&specs, "demo-set.attn");
+        assert_eq!(set.len(), 3);
+        for (index, ((trace, arrays), spec)) in set.iter().zip(&specs).enumerate() {
+            let (mut alone, alone_arrays) = example_trace(spec);
+            assert_eq!(
+                trace.attention.as_ref().unwrap().sidecar,
+                format!("demo-set.attn/{index:06}-{}.safetensors", spec.id)
+            );
+            alone.attention = trace.attention.clone();
+            alone.benchmark.as_mut().unwrap().index = index;
+            assert_eq!(*trace, alone);
+            assert_eq!(*arrays, alone_arrays);
+        }
     }
 }

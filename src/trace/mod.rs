@@ -111,6 +111,13 @@ pub struct GenerationRecord {
     pub ids: Vec<u32>,
     /// Decoded text, special tokens left out.
     pub text: String,
+    /// Byte offset, in the concatenation of the generated tokens' text pieces (the text that
+    /// `steps[].chars` index), where each generated token's piece starts; one per generated
+    /// token, so token `k` covers `piece_offsets[k]..piece_offsets[k + 1]`, the last one up to
+    /// the end of that text (a stop token's piece is empty). It lets the inspector tint each
+    /// token of a step by its own audio ratio. Empty in traces written before this field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub piece_offsets: Vec<usize>,
     pub stop_reason: StopReason,
     pub params: GenerationParams,
 }

@@ -1,25 +1,33 @@
-//! The terminal loop: draw, wait for a key, update, repeat. ratatui's `try_init` puts the
-//! terminal in raw mode on the alternate screen and installs a panic hook that restores it; the
-//! loop restores it on every way out.
+//! The terminal loop: feed the live run's events, load the current example's clip, draw, wait
+//! for a key, a click or a tick, update, repeat. `terminal::Session` restores the terminal on
+//! every way out.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{
+    self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+use ratatui::layout::Rect;
 
+use super::clip::load_clip;
 use super::keys::KeyTable;
-use super::state::{Effect, Inspector};
+use super::live::LiveRun;
+use super::mouse::{pointer_for, Mouse};
+use super::state::{Action, Effect, Inspector, SearchKey};
+use super::terminal::Session;
 use super::view::{render, Palette};
 use crate::audio::playback::Player;
+use crate::trace::read_sidecar;
 
-/// How often the screen is redrawn while nothing happens (the playhead moves).
-const TICK: Duration = Duration::from_millis(100);
+/// How often the screen is redrawn while nothing happens (the playhead moves, tokens stream).
+const TICK: Duration = Duration::from_millis(50);
 
 /// The key's name as the key table knows it.
-fn key_name(code: KeyCode, modifiers: KeyModifiers) -> Option<String> {
+fn key_name(code: KeyCode) -> Option<String> {
     Some(match code {
         KeyCode::Char(' ') => "space".into(),
-        KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => "esc".into(),
         KeyCode::Char(c) => c.to_string(),
         KeyCode::Up => "up".into(),
         KeyCode::Down => "down".into(),
@@ -27,46 +35,172 @@ fn key_name(code: KeyCode, modifiers: KeyModifiers) -> Option<String> {
         KeyCode::Right => "right".into(),
         KeyCode::Home => "home".into(),
         KeyCode::End => "end".into(),
+        KeyCode::PageUp => "pageup".into(),
+        KeyCode::PageDown => "pagedown".into(),
+        KeyCode::Tab => "tab".into(),
         KeyCode::Esc => "esc".into(),
         KeyCode::Enter => "enter".into(),
         _ => return None,
     })
 }
 
-/// Runs the inspector until the user quits. `player` plays the current clip (silently when
-/// there is no sound device).
-pub fn run(mut state: Inspector, keys: KeyTable, mut player: Player) -> Result<()> {
-    let palette = Palette::from_env();
-    let mut terminal = ratatui::try_init()?;
-    let result = (|| -> Result<()> {
-        while !state.quit {
-            if let Some(notice) = player.take_notice() {
-                state.message = Some(notice);
+/// What the loop holds besides the state: how to draw, what plays, and the live run.
+pub struct App {
+    pub state: Inspector,
+    pub keys: KeyTable,
+    pub palette: Palette,
+    /// Folder of the trace file, where recorded clip paths are also looked for.
+    pub trace_dir: PathBuf,
+    pub live: Option<LiveRun>,
+    /// Where `s` saves a finished live run.
+    pub save_to: Option<PathBuf>,
+}
+
+impl App {
+    /// Runs the inspector until the user quits or a signal asks it to stop.
+    pub fn run(mut self) -> Result<()> {
+        let mut session = Session::start()?;
+        let result = self.run_in(&mut session);
+        session.restore();
+        result
+    }
+
+    fn run_in(&mut self, session: &mut Session) -> Result<()> {
+        let mut player = Player::silent(0.0, "");
+        let mut loaded: Option<(usize, f64)> = None;
+        while !self.state.quit && !session.terminated() {
+            if let Some(live) = &mut self.live {
+                live.feed(&mut self.state);
             }
-            terminal
-                .draw(|frame| render(&state, &keys, palette, frame.area(), frame.buffer_mut()))?;
+            // The current example's clip, once per example (and again when a live run's
+            // trace arrives with the clip's real duration).
+            let duration = self
+                .state
+                .example()
+                .map_or(0.0, |e| e.trace.audio.duration_seconds);
+            if loaded != Some((self.state.current, duration)) && self.state.example().is_some() {
+                player = self.load_current();
+                loaded = Some((self.state.current, duration));
+            }
+            if let Some(notice) = player.take_notice().filter(|n| !n.is_empty()) {
+                self.state.message.get_or_insert(notice);
+            }
+            self.state
+                .set_playback(player.position(), player.is_playing());
+            let size = session.terminal.size()?;
+            self.state.screen_width = size.width;
+            let (state, keys, palette) = (&self.state, &self.keys, self.palette);
+            session
+                .terminal
+                .draw(|frame| render(state, keys, palette, frame.area(), frame.buffer_mut()))?;
             if !event::poll(TICK)? {
                 continue;
             }
-            let Event::Key(key) = event::read()? else {
-                continue;
+            let area = Rect::new(0, 0, size.width, size.height);
+            let effect = match event::read()? {
+                Event::Key(key) if key.kind == KeyEventKind::Press => self.on_key(key),
+                Event::Mouse(mouse) => {
+                    let (column, row) = (mouse.column, mouse.row);
+                    let mouse = match mouse.kind {
+                        MouseEventKind::Down(MouseButton::Left) => Mouse::Click { column, row },
+                        MouseEventKind::ScrollDown => Mouse::Wheel {
+                            down: true,
+                            column,
+                            row,
+                        },
+                        MouseEventKind::ScrollUp => Mouse::Wheel {
+                            down: false,
+                            column,
+                            row,
+                        },
+                        _ => continue,
+                    };
+                    match pointer_for(&self.state, area, mouse) {
+                        Some(pointer) => self.state.point(pointer),
+                        None => Effect::None,
+                    }
+                }
+                _ => Effect::None,
             };
-            if key.kind != KeyEventKind::Press {
-                continue;
-            }
-            let Some(action) =
-                key_name(key.code, key.modifiers).and_then(|name| keys.action_for(&name))
-            else {
-                continue;
-            };
-            match state.update(action) {
+            match effect {
                 Effect::None => {}
                 Effect::TogglePlayback => player.toggle(),
                 Effect::PlayRange(from, to) => player.play_range(from, to),
+                Effect::Seek(seconds) => player.seek(seconds),
+                Effect::CancelRun => {
+                    if let Some(live) = &self.live {
+                        live.cancel();
+                    }
+                }
+                Effect::SaveRun => self.save_run(),
             }
         }
         Ok(())
-    })();
-    ratatui::restore();
-    result
+    }
+
+    /// Loads what the current example shows from disk (its attention and clip) and lets the
+    /// others' go; returns the player for its clip.
+    fn load_current(&mut self) -> Player {
+        let current = self.state.current;
+        for (index, example) in self.state.examples.iter_mut().enumerate() {
+            if index != current && example.sidecar.is_some() {
+                example.attention = None;
+                example.spectrogram = None;
+            }
+        }
+        let example = &mut self.state.examples[current];
+        if example.attention.is_none() {
+            if let Some(path) = &example.sidecar {
+                match read_sidecar(path) {
+                    Ok(arrays) => example.attention = Some(arrays.generated),
+                    Err(e) => self.state.message = Some(format!("{e:#}")),
+                }
+            }
+        }
+        let example = &mut self.state.examples[current];
+        let (picture, player) = load_clip(&example.trace, &self.trace_dir);
+        example.spectrogram = picture;
+        player
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Effect {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return self.state.update(Action::Quit);
+        }
+        if self.state.searching {
+            match key.code {
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.state.type_search(SearchKey::Char(c));
+                    return Effect::None;
+                }
+                KeyCode::Backspace => {
+                    self.state.type_search(SearchKey::Backspace);
+                    return Effect::None;
+                }
+                KeyCode::Enter => return self.state.update(Action::Open),
+                KeyCode::Esc => return self.state.update(Action::Back),
+                _ => {}
+            }
+        }
+        match key_name(key.code).and_then(|name| self.keys.action_for(&name)) {
+            Some(action) => self.state.update(action),
+            None => Effect::None,
+        }
+    }
+
+    fn save_run(&mut self) {
+        let Some(live) = &self.live else {
+            return;
+        };
+        let message = match live.save(&self.state, self.save_to.as_deref()) {
+            Ok(path) => {
+                if let Some(status) = &mut self.state.live {
+                    status.saved = Some(path.display().to_string());
+                }
+                format!("saved {}", path.display())
+            }
+            Err(e) => format!("not saved: {e:#}"),
+        };
+        self.state.message = Some(message);
+    }
 }

@@ -1,10 +1,10 @@
 //! The key table: one list of bindings drives both key dispatch and the help overlay, so they
 //! cannot drift apart. Keys are named as the terminal layer reports them ("j", "down", "space",
-//! "?"); users remap them with a JSON object of key name → action in their config file.
+//! "?"); users remap them in their config file (`config`), as key name → action.
 
 use std::collections::BTreeMap;
 
-use super::state::Action;
+use super::action::Action;
 
 /// One binding: the key, what it does, and the help line.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +16,7 @@ pub struct Binding {
 
 /// What each action does, in words, for the help overlay.
 fn help_for(action: Action) -> &'static str {
+    // At most 27 characters: the overlay fits two columns in 80.
     match action {
         Action::NextStep => "next step",
         Action::PreviousStep => "previous step",
@@ -23,16 +24,27 @@ fn help_for(action: Action) -> &'static str {
         Action::LastStep => "last step",
         Action::NextExample => "next example",
         Action::PreviousExample => "previous example",
-        Action::NextLayer => "next layer (all → 0 → 1 → …)",
+        Action::NextLayer => "next layer (all, 0, 1, …)",
         Action::PreviousLayer => "previous layer",
-        Action::NextHeads => "heads: mean → max → one by one",
-        Action::NextMetric => "metric: ratio → sink-corrected → focus",
+        Action::NextLayerBand => "layer thirds, then all",
+        Action::NextHeads => "heads: mean, max, each",
+        Action::NextMetric => "metric: ratio, sink, focus",
+        Action::NextColourScale => "colour scale",
         Action::ZoomIn => "zoom in on the time axis",
         Action::ZoomOut => "zoom out",
         Action::PanLeft => "pan left",
         Action::PanRight => "pan right",
         Action::TogglePlay => "play / pause the clip",
-        Action::PlayStepWindow => "play what this step attended to most",
+        Action::PlayStepWindow => "play where the step looked",
+        Action::ToggleList => "show / hide the examples",
+        Action::Open => "open the selected example",
+        Action::Search => "search the examples",
+        Action::FilterOutcome => "filter: correct, incorrect",
+        Action::FilterTask => "filter: task",
+        Action::FilterLabel => "filter: has HAL, MIS, …",
+        Action::ClearFilters => "clear the filters",
+        Action::Save => "save the live run",
+        Action::Back => "close, or cancel the run",
         Action::ToggleHelp => "this help",
         Action::Quit => "quit",
     }
@@ -51,17 +63,27 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("N", Action::PreviousExample),
     ("l", Action::NextLayer),
     ("L", Action::PreviousLayer),
+    ("b", Action::NextLayerBand),
     ("h", Action::NextHeads),
     ("m", Action::NextMetric),
+    ("c", Action::NextColourScale),
     ("+", Action::ZoomIn),
     ("-", Action::ZoomOut),
     ("left", Action::PanLeft),
     ("right", Action::PanRight),
     ("space", Action::TogglePlay),
     ("p", Action::PlayStepWindow),
+    ("e", Action::ToggleList),
+    ("enter", Action::Open),
+    ("/", Action::Search),
+    ("f", Action::FilterOutcome),
+    ("t", Action::FilterTask),
+    ("F", Action::FilterLabel),
+    ("x", Action::ClearFilters),
+    ("s", Action::Save),
+    ("esc", Action::Back),
     ("?", Action::ToggleHelp),
     ("q", Action::Quit),
-    ("esc", Action::Quit),
 ];
 
 /// The bindings in force.
@@ -101,18 +123,36 @@ impl KeyTable {
         table
     }
 
-    /// Reads a remap from JSON text, e.g. `{"x": "quit", "w": "next_step"}`.
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        let remap: BTreeMap<String, Action> =
-            serde_json::from_str(text).map_err(|e| format!("not a key map ({e})"))?;
-        Ok(Self::with_remap(&remap))
-    }
-
     pub fn action_for(&self, key: &str) -> Option<Action> {
         self.bindings
             .iter()
             .find(|b| b.key == key)
             .map(|b| b.action)
+    }
+
+    /// The status line's reminder of the main keys, with the keys in force.
+    pub fn status_hint(&self) -> String {
+        let key = |action: Action| {
+            self.bindings
+                .iter()
+                .find(|b| b.action == action)
+                .map_or("-".to_owned(), |b| b.key.clone())
+        };
+        format!(
+            "{}/{} step  {}/{} example  {} layer  {} heads  {} metric  {} play  {} play step  {} list  {} keys  {} quit",
+            key(Action::NextStep),
+            key(Action::PreviousStep),
+            key(Action::NextExample),
+            key(Action::PreviousExample),
+            key(Action::NextLayer),
+            key(Action::NextHeads),
+            key(Action::NextMetric),
+            key(Action::TogglePlay),
+            key(Action::PlayStepWindow),
+            key(Action::ToggleList),
+            key(Action::ToggleHelp),
+            key(Action::Quit),
+        )
     }
 
     /// Help lines, one per action, with every key bound to it: `("j, down", "next step")`.
@@ -146,6 +186,10 @@ mod tests {
         assert_eq!(table.action_for("z"), None);
         let help = table.help_lines();
         assert!(help.contains(&("j, down".to_owned(), "next step")));
+        assert!(
+            help.iter().all(|(_, text)| text.chars().count() <= 27),
+            "{help:?}"
+        );
         // Every action a key reaches has a help line, and every help line a key.
         for binding in &table.bindings {
             assert!(help
@@ -156,16 +200,17 @@ mod tests {
 
     #[test]
     fn remapping_replaces_a_key_and_shows_in_help() {
-        let table = KeyTable::from_json(r#"{"q": "next_step", "x": "quit"}"#).unwrap();
+        let remap = [
+            ("q".to_owned(), Action::NextStep),
+            ("x".to_owned(), Action::Quit),
+        ];
+        let table = KeyTable::with_remap(&remap.into_iter().collect());
         assert_eq!(table.action_for("q"), Some(Action::NextStep));
         assert_eq!(table.action_for("x"), Some(Action::Quit));
-        assert_eq!(table.action_for("esc"), Some(Action::Quit));
+        assert_eq!(table.action_for("esc"), Some(Action::Back));
         let help = table.help_lines();
         assert!(help
             .iter()
             .any(|(keys, text)| keys.contains('x') && *text == "quit"));
-        assert!(KeyTable::from_json(r#"{"q": "fly"}"#)
-            .unwrap_err()
-            .contains("not a key map"));
     }
 }

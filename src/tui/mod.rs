@@ -1,9 +1,23 @@
 //! The inspector: a terminal UI over traces. `state` holds what is shown and its one
-//! `update(state, action)`; `keys` is the key table that drives dispatch and the help overlay;
-//! `view` draws the state into a buffer; `app` is the terminal loop. All but `app` are tested
-//! without a terminal.
+//! `update(state, action)`; `action` names what keys and the mouse can ask for; `keys` is the key
+//! table that drives dispatch and the help overlay; `filter` picks the examples of a traces file;
+//! `layout` places each part for a terminal size; `mouse` resolves clicks with that layout;
+//! `palette` and `spectrogram` turn values and the clip into colours; `view` draws the state into
+//! a buffer; `clip` loads each example's clip; `live` runs the model in a worker thread; `config`
+//! reads the user's settings; `terminal` sets up and always restores the terminal; `app` is the
+//! loop. All but `app` and `terminal` are tested without a terminal.
 
+pub mod action;
 pub mod app;
+pub mod clip;
+pub mod config;
+pub mod filter;
 pub mod keys;
+pub mod layout;
+pub mod live;
+pub mod mouse;
+pub mod palette;
+pub mod spectrogram;
 pub mod state;
+pub mod terminal;
 pub mod view;

@@ -1,65 +1,121 @@
 //! Inspector state and its one update function: state in, action in, state out. Rendering reads
-//! this state and never changes it.
+//! this state and never changes it; what must happen outside (sound, disk, the model) comes back
+//! as an `Effect`.
 
-use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
+pub use super::action::{Action, Effect, Pointer};
+use super::filter::{cycle, Filters, Outcome};
+use super::palette::ColourScale;
+use super::spectrogram::Spectrogram;
+use crate::cafe::CafeLabel;
 use crate::model::AttentionRows;
 use crate::trace::metrics::{AttentionView, Heads, Metric, Selection};
 use crate::trace::Trace;
 
-/// Everything the user can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    NextStep,
-    PreviousStep,
-    FirstStep,
-    LastStep,
-    NextExample,
-    PreviousExample,
-    /// All layers → layer 0 → layer 1 → … → all layers.
-    NextLayer,
-    PreviousLayer,
-    /// Mean over heads → max → head 0 → head 1 → … → mean.
-    NextHeads,
-    /// Ratio → sink-corrected → focus → ratio.
-    NextMetric,
-    ZoomIn,
-    ZoomOut,
-    PanLeft,
-    PanRight,
-    TogglePlay,
-    /// Play the part of the clip the selected step attended to most.
-    PlayStepWindow,
-    ToggleHelp,
-    Quit,
-}
-
-/// What the caller must do after an update (the state itself never touches the sound device).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    None,
-    TogglePlayback,
-    /// Play this range of the clip, in seconds.
-    PlayRange(f64, f64),
-}
-
-/// One trace and its attention, as the inspector holds it.
+/// One trace, its attention, and the picture of its clip, as the inspector holds them.
 pub struct Example {
     pub trace: Trace,
     pub attention: Option<AttentionRows>,
+    /// Where the attention is read from when the example is shown (a traces file holds
+    /// thousands of examples; only the current one's arrays are kept in memory).
+    pub sidecar: Option<PathBuf>,
+    /// Filled when the clip is found and decoded; the strip says why when it is not.
+    pub spectrogram: Option<Spectrogram>,
+}
+
+impl Example {
+    pub fn new(trace: Trace, attention: Option<AttentionRows>) -> Self {
+        Self {
+            trace,
+            attention,
+            sidecar: None,
+            spectrogram: None,
+        }
+    }
+
+    /// An example whose attention stays on disk until it is shown.
+    pub fn on_disk(trace: Trace, sidecar: Option<PathBuf>) -> Self {
+        Self {
+            sidecar,
+            ..Self::new(trace, None)
+        }
+    }
+}
+
+/// Which layers the metrics and maps average over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layers {
+    All,
+    /// Third `0`, `1` or `2` of the layers (early, middle, late).
+    Band(usize),
+    One(usize),
+}
+
+impl Layers {
+    /// The layer indices of a model with `count` layers (empty: all).
+    pub fn indices(self, count: usize) -> Vec<usize> {
+        match self {
+            Layers::All => Vec::new(),
+            Layers::One(l) => vec![l],
+            Layers::Band(b) => {
+                let (start, end) = (b * count / 3, ((b + 1) * count / 3).max(b * count / 3 + 1));
+                (start..end.min(count)).collect()
+            }
+        }
+    }
+
+    /// In words, for the header: "all layers", "layers 0–3", "layer 5".
+    pub fn describe(self, count: usize) -> String {
+        match self {
+            Layers::All => "all layers".to_owned(),
+            Layers::One(l) => format!("layer {l}"),
+            Layers::Band(_) => {
+                let indices = self.indices(count);
+                match (indices.first(), indices.last()) {
+                    (Some(a), Some(b)) if a != b => format!("layers {a}–{b}"),
+                    (Some(a), _) => format!("layer {a}"),
+                    _ => "no layers".to_owned(),
+                }
+            }
+        }
+    }
+}
+
+/// Where a live run stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveStatus {
+    /// "loading the model", "generating", "finished", "cancelled", "failed: …".
+    pub phase: String,
+    pub running: bool,
+    /// Where the finished run was saved, once it is.
+    pub saved: Option<String>,
 }
 
 pub struct Inspector {
     pub examples: Vec<Example>,
     pub current: usize,
     pub step: usize,
-    pub layer: Option<usize>,
+    pub layers: Layers,
     pub heads: Heads,
     pub metric: Metric,
+    pub scale: ColourScale,
     /// Visible part of the clip, as fractions of its length.
     pub view: (f64, f64),
+    /// The playhead, in seconds, and whether the clip is playing (set from the player).
+    pub playhead: f64,
+    pub playing: bool,
     pub help: bool,
+    /// The example list is shown (as a pop-up on small screens).
+    pub list_open: bool,
+    /// Row of the list's cursor, among the examples the filters let through.
+    pub list_cursor: usize,
+    /// The terminal's width at the last draw: the list docks beside the view when it is wide.
+    pub screen_width: u16,
+    pub filters: Filters,
+    /// Keys go to the search text.
+    pub searching: bool,
+    pub live: Option<LiveStatus>,
     pub quit: bool,
     /// A one-line message for the status bar (why an action did nothing, say).
     pub message: Option<String>,
@@ -71,14 +127,23 @@ const MIN_VIEW: f64 = 1.0 / 64.0;
 impl Inspector {
     pub fn new(examples: Vec<Example>) -> Self {
         Self {
+            list_open: examples.len() > 1,
             examples,
             current: 0,
             step: 0,
-            layer: None,
+            layers: Layers::All,
             heads: Heads::Mean,
             metric: Metric::Ratio,
+            scale: ColourScale::Viridis,
             view: (0.0, 1.0),
+            playhead: 0.0,
+            playing: false,
             help: false,
+            list_cursor: 0,
+            screen_width: 0,
+            filters: Filters::default(),
+            searching: false,
+            live: None,
             quit: false,
             message: None,
         }
@@ -91,12 +156,27 @@ impl Inspector {
     /// The layer and head selection in force.
     pub fn selection(&self) -> Selection {
         Selection {
-            layers: self.layer.into_iter().collect(),
+            layers: self.layers.indices(self.dims().0),
             heads: self.heads,
         }
     }
 
-    fn dims(&self) -> (usize, usize, usize, bool) {
+    /// The selection the maps can show: per-head choices fall back to the head mean when the
+    /// trace has no per-head maps.
+    pub fn map_selection(&self) -> Selection {
+        let has_head_maps = self.dims().3;
+        Selection {
+            heads: if has_head_maps {
+                self.heads
+            } else {
+                Heads::Mean
+            },
+            ..self.selection()
+        }
+    }
+
+    /// Layers, heads, audio tokens, and whether per-head maps were captured.
+    pub fn dims(&self) -> (usize, usize, usize, bool) {
         self.example()
             .and_then(|e| e.attention.as_ref())
             .map_or((0, 0, 0, false), |a| {
@@ -108,40 +188,113 @@ impl Inspector {
         self.example().map_or(0, |e| e.trace.steps.len())
     }
 
+    /// Indices of the examples the filters let through, in file order.
+    pub fn visible_examples(&self) -> Vec<usize> {
+        self.examples
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| self.filters.matches(&e.trace))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The tasks of the examples, sorted, each once.
+    fn tasks(&self) -> Vec<String> {
+        let mut tasks: Vec<String> = self
+            .examples
+            .iter()
+            .filter_map(|e| e.trace.benchmark.as_ref()?.task.clone())
+            .collect();
+        tasks.sort();
+        tasks.dedup();
+        tasks
+    }
+
+    fn select_example(&mut self, index: usize) {
+        if index != self.current {
+            self.current = index;
+            self.step = 0;
+            self.view = (0.0, 1.0);
+            self.playhead = 0.0;
+        }
+    }
+
+    /// After the filters change: keep the cursor on the current example if it still shows,
+    /// otherwise move to the first that does.
+    fn refilter(&mut self) {
+        let visible = self.visible_examples();
+        match visible.iter().position(|&i| i == self.current) {
+            Some(row) => self.list_cursor = row,
+            None => {
+                self.list_cursor = 0;
+                match visible.first() {
+                    Some(&first) => self.select_example(first),
+                    None => self.message = Some("no example matches the filters".into()),
+                }
+            }
+        }
+    }
+
     /// Applies `action`; returns what the caller must do outside the state.
     pub fn update(&mut self, action: Action) -> Effect {
         self.message = None;
         let last_step = self.steps().saturating_sub(1);
         let (layers, heads, _, head_maps) = self.dims();
+        let in_list = self.list_open && !self.searching;
         match action {
+            Action::NextStep | Action::PreviousStep if in_list && self.list_is_popup() => {
+                let rows = self.visible_examples().len();
+                self.list_cursor = if action == Action::NextStep {
+                    (self.list_cursor + 1).min(rows.saturating_sub(1))
+                } else {
+                    self.list_cursor.saturating_sub(1)
+                };
+            }
             Action::NextStep => self.step = (self.step + 1).min(last_step),
             Action::PreviousStep => self.step = self.step.saturating_sub(1),
             Action::FirstStep => self.step = 0,
             Action::LastStep => self.step = last_step,
             Action::NextExample | Action::PreviousExample => {
-                let n = self.examples.len();
-                if n > 0 {
-                    self.current = if action == Action::NextExample {
-                        (self.current + 1) % n
-                    } else {
-                        (self.current + n - 1) % n
-                    };
-                    self.step = 0;
-                    self.view = (0.0, 1.0);
+                let visible = self.visible_examples();
+                if visible.is_empty() {
+                    self.message = Some("no example matches the filters".into());
+                    return Effect::None;
                 }
+                let row = visible.iter().position(|&i| i == self.current);
+                let n = visible.len();
+                let next = match (row, action == Action::NextExample) {
+                    (None, _) => 0,
+                    (Some(r), true) => (r + 1) % n,
+                    (Some(r), false) => (r + n - 1) % n,
+                };
+                self.list_cursor = next;
+                self.select_example(visible[next]);
             }
             Action::NextLayer => {
-                self.layer = match self.layer {
-                    None if layers > 0 => Some(0),
-                    Some(l) if l + 1 < layers => Some(l + 1),
-                    _ => None,
+                self.layers = match self.layers {
+                    Layers::One(l) if l + 1 < layers => Layers::One(l + 1),
+                    Layers::One(_) => Layers::All,
+                    _ if layers > 0 => Layers::One(0),
+                    _ => Layers::All,
                 }
             }
             Action::PreviousLayer => {
-                self.layer = match self.layer {
-                    None if layers > 0 => Some(layers - 1),
-                    Some(0) | None => None,
-                    Some(l) => Some(l - 1),
+                self.layers = match self.layers {
+                    Layers::One(0) => Layers::All,
+                    Layers::One(l) => Layers::One(l - 1),
+                    _ if layers > 0 => Layers::One(layers - 1),
+                    _ => Layers::All,
+                }
+            }
+            Action::NextLayerBand => {
+                self.layers = match self.layers {
+                    Layers::Band(b) if b < 2 => Layers::Band(b + 1),
+                    Layers::Band(_) => Layers::All,
+                    _ if layers >= 3 => Layers::Band(0),
+                    _ => {
+                        self.message = Some("bands need at least 3 layers".into());
+                        Layers::All
+                    }
                 }
             }
             Action::NextHeads => {
@@ -164,6 +317,7 @@ impl Inspector {
                     Metric::Focus => Metric::Ratio,
                 }
             }
+            Action::NextColourScale => self.scale = self.scale.next(),
             Action::ZoomIn | Action::ZoomOut => {
                 let (start, end) = self.view;
                 let centre = (start + end) / 2.0;
@@ -191,10 +345,150 @@ impl Inspector {
                 Some((from, to)) => return Effect::PlayRange(from, to),
                 None => self.message = Some("no attention captured for this step".into()),
             },
+            Action::ToggleList => {
+                if self.examples.len() < 2 {
+                    self.message = Some("one example: open a traces file for a list".into());
+                } else {
+                    self.list_open = !self.list_open;
+                    self.refilter();
+                }
+            }
+            Action::Open => {
+                if self.searching {
+                    self.searching = false;
+                }
+                if self.list_open {
+                    if let Some(&index) = self.visible_examples().get(self.list_cursor) {
+                        self.select_example(index);
+                        if self.list_is_popup() {
+                            self.list_open = false;
+                        }
+                    }
+                }
+            }
+            Action::Search => {
+                self.searching = true;
+                if self.examples.len() > 1 {
+                    self.list_open = true;
+                }
+            }
+            Action::FilterOutcome => {
+                self.filters.outcome = match self.filters.outcome {
+                    Outcome::All => Outcome::Correct,
+                    Outcome::Correct => Outcome::Incorrect,
+                    Outcome::Incorrect => Outcome::All,
+                };
+                self.refilter();
+            }
+            Action::FilterTask => {
+                let tasks = self.tasks();
+                if tasks.is_empty() {
+                    self.message = Some("these traces name no tasks".into());
+                } else {
+                    self.filters.task = cycle(&self.filters.task, &tasks);
+                    self.refilter();
+                }
+            }
+            Action::FilterLabel => {
+                use CafeLabel::*;
+                self.filters.label = cycle(
+                    &self.filters.label,
+                    &[Hallucinated, Misused, Matched, Neutral],
+                );
+                self.refilter();
+            }
+            Action::ClearFilters => {
+                self.filters = Filters::default();
+                self.refilter();
+            }
+            Action::Save => match &self.live {
+                Some(live) if !live.running => return Effect::SaveRun,
+                Some(_) => self.message = Some("the run is still going".into()),
+                None => self.message = Some("only a live run can be saved".into()),
+            },
+            Action::Back => {
+                if self.help {
+                    self.help = false;
+                } else if self.searching {
+                    self.searching = false;
+                    self.filters.query.clear();
+                    self.refilter();
+                } else if self.list_open && self.list_is_popup() {
+                    self.list_open = false;
+                } else if self.live.as_ref().is_some_and(|l| l.running) {
+                    return Effect::CancelRun;
+                } else {
+                    self.message = Some("q quits".into());
+                }
+            }
             Action::ToggleHelp => self.help = !self.help,
             Action::Quit => self.quit = true,
         }
         Effect::None
+    }
+
+    /// Whether the list is drawn over the view rather than docked beside it (the layout's rule,
+    /// asked with the width of the last draw).
+    pub fn list_is_popup(&self) -> bool {
+        !super::layout::list_docks(self.screen_width, self.examples.len())
+    }
+
+    /// A key typed while searching: the query narrows the list as it is typed.
+    pub fn type_search(&mut self, key: SearchKey) {
+        match key {
+            SearchKey::Char(c) => self.filters.query.push(c),
+            SearchKey::Backspace => {
+                self.filters.query.pop();
+            }
+        }
+        self.refilter();
+    }
+
+    /// Handles a click or the wheel, already resolved to what was under the pointer.
+    pub fn point(&mut self, pointer: Pointer) -> Effect {
+        self.message = None;
+        match pointer {
+            Pointer::SelectStep(step) => self.step = step.min(self.steps().saturating_sub(1)),
+            Pointer::SelectCell { step, seconds } => {
+                if let Some(step) = step {
+                    self.step = step.min(self.steps().saturating_sub(1));
+                }
+                return Effect::Seek(seconds);
+            }
+            Pointer::SelectExample(index) => {
+                if index < self.examples.len() {
+                    self.select_example(index);
+                    if let Some(row) = self.visible_examples().iter().position(|&i| i == index) {
+                        self.list_cursor = row;
+                    }
+                    if self.list_is_popup() {
+                        self.list_open = false;
+                    }
+                }
+            }
+            Pointer::Scroll { down, in_list } => {
+                if in_list {
+                    let next = if down {
+                        Action::NextExample
+                    } else {
+                        Action::PreviousExample
+                    };
+                    return self.update(next);
+                }
+                return self.update(if down {
+                    Action::NextStep
+                } else {
+                    Action::PreviousStep
+                });
+            }
+        }
+        Effect::None
+    }
+
+    /// Sets the playhead from the player (outside input, like a key).
+    pub fn set_playback(&mut self, seconds: f64, playing: bool) {
+        self.playhead = seconds;
+        self.playing = playing;
     }
 
     /// The part of the clip the selected step attended to most, in seconds: the run of audio
@@ -204,15 +498,7 @@ impl Inspector {
         let rows = example.attention.as_ref()?;
         let step = example.trace.steps.get(self.step)?;
         let view = AttentionView::new(rows, example.trace.input.ids.len());
-        let selection = Selection {
-            heads: if rows.head_maps.is_some() {
-                self.heads
-            } else {
-                Heads::Mean
-            },
-            ..self.selection()
-        };
-        let map = view.span_map(step.tokens, &selection).ok()?;
+        let map = view.span_map(step.tokens, &self.map_selection()).ok()?;
         let (peak, &top) = map.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
         if top <= 0.0 {
             return None;
@@ -233,6 +519,13 @@ impl Inspector {
     }
 }
 
+/// A key typed into the search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchKey {
+    Char(char),
+    Backspace,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,16 +534,12 @@ mod tests {
     fn inspector() -> Inspector {
         let (trace, arrays) = example_trace(&tones_spec());
         let (other, other_arrays) = example_trace(&tones_spec());
-        Inspector::new(vec![
-            Example {
-                trace,
-                attention: Some(arrays.generated),
-            },
-            Example {
-                trace: other,
-                attention: Some(other_arrays.generated),
-            },
-        ])
+        let mut state = Inspector::new(vec![
+            Example::new(trace, Some(arrays.generated)),
+            Example::new(other, Some(other_arrays.generated)),
+        ]);
+        state.list_open = false;
+        state
     }
 
     #[test]
@@ -273,21 +562,29 @@ mod tests {
     #[test]
     fn layers_heads_and_metrics_cycle() {
         let mut state = inspector();
-        let layers: Vec<Option<usize>> = (0..6)
+        let layers: Vec<Layers> = (0..6)
             .map(|_| {
                 state.update(Action::NextLayer);
-                state.layer
+                state.layers
             })
             .collect();
-        assert_eq!(
-            layers,
-            vec![Some(0), Some(1), Some(2), Some(3), None, Some(0)]
-        );
+        use Layers::*;
+        assert_eq!(layers, vec![One(0), One(1), One(2), One(3), All, One(0)]);
         state.update(Action::PreviousLayer);
-        assert_eq!(state.layer, None);
+        assert_eq!(state.layers, All);
         state.update(Action::PreviousLayer);
-        assert_eq!(state.layer, Some(3));
+        assert_eq!(state.layers, One(3));
         assert_eq!(state.selection().layers, vec![3]);
+        let bands: Vec<Vec<usize>> = (0..4)
+            .map(|_| {
+                state.update(Action::NextLayerBand);
+                state.selection().layers
+            })
+            .collect();
+        // 4 layers in thirds: [0], [1], [2, 3], then all.
+        assert_eq!(bands, vec![vec![0], vec![1], vec![2, 3], vec![]]);
+        assert_eq!(Band(2).describe(4), "layers 2–3");
+        assert_eq!(Band(0).describe(30), "layers 0–9");
 
         let heads: Vec<Heads> = (0..6)
             .map(|_| {
@@ -311,6 +608,8 @@ mod tests {
         state.update(Action::NextMetric);
         state.update(Action::NextMetric);
         assert_eq!(state.metric, Metric::Ratio);
+        state.update(Action::NextColourScale);
+        assert_eq!(state.scale, ColourScale::Magma);
     }
 
     #[test]
@@ -364,7 +663,82 @@ mod tests {
             .contains("no per-head maps"));
         state.update(Action::ToggleHelp);
         assert!(state.help && state.message.is_none());
+        state.update(Action::Back);
+        assert!(!state.help, "esc closes help");
+        state.update(Action::Back);
+        assert_eq!(state.message.as_deref(), Some("q quits"));
+        assert_eq!(state.update(Action::Save), Effect::None);
+        assert!(state
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("only a live run"));
         state.update(Action::Quit);
         assert!(state.quit);
+    }
+
+    #[test]
+    fn filters_keep_the_current_example_in_view() {
+        let mut state = inspector();
+        state.examples[1].trace.answer.as_mut().unwrap().correct = true;
+        state.examples[1].trace.id = "other".into();
+        state.update(Action::FilterOutcome); // correct only: example 1
+        assert_eq!((state.current, state.visible_examples()), (1, vec![1]));
+        state.update(Action::NextExample);
+        assert_eq!(state.current, 1, "cycles among the visible only");
+        state.update(Action::FilterOutcome); // incorrect only: example 0
+        assert_eq!(state.current, 0);
+        state.update(Action::ClearFilters);
+        state.update(Action::FilterTask);
+        assert_eq!(state.filters.task.as_deref(), Some("counting"));
+        assert_eq!(state.visible_examples().len(), 2);
+        state.update(Action::FilterTask);
+        assert_eq!(state.filters.task, None, "one task, then any again");
+        state.update(Action::FilterLabel);
+        assert_eq!(state.filters.label, Some(CafeLabel::Hallucinated));
+        assert_eq!(state.visible_examples().len(), 2);
+        // The search narrows as it is typed; esc clears it.
+        state.update(Action::Search);
+        for c in "oth".chars() {
+            state.type_search(SearchKey::Char(c));
+        }
+        assert_eq!((state.visible_examples(), state.current), (vec![1], 1));
+        state.update(Action::Back);
+        assert!(!state.searching && state.filters.query.is_empty());
+        assert_eq!(state.visible_examples().len(), 2);
+    }
+
+    #[test]
+    fn the_list_pop_up_takes_the_cursor_keys() {
+        let mut state = inspector();
+        state.update(Action::ToggleList);
+        assert!(state.list_open && state.list_is_popup());
+        state.update(Action::NextStep);
+        assert_eq!((state.list_cursor, state.step), (1, 0));
+        state.update(Action::Open);
+        assert_eq!((state.current, state.list_open), (1, false));
+        // On a wide screen the list docks and the keys move steps again.
+        state.screen_width = 200;
+        state.update(Action::ToggleList);
+        assert!(!state.list_is_popup());
+        state.update(Action::NextStep);
+        assert_eq!(state.step, 1);
+    }
+
+    #[test]
+    fn pointers_select_and_seek() {
+        let mut state = inspector();
+        assert_eq!(state.point(Pointer::SelectStep(4)), Effect::None);
+        assert_eq!(state.step, 4);
+        assert_eq!(
+            state.point(Pointer::SelectCell {
+                step: Some(99),
+                seconds: 1.5
+            }),
+            Effect::Seek(1.5)
+        );
+        assert_eq!(state.step, 11, "clamped to the last step");
+        state.point(Pointer::SelectExample(1));
+        assert_eq!((state.current, state.step), (1, 0));
     }
 }

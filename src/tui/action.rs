@@ -1,0 +1,87 @@
+//! What the user can ask for (`Action`, bound to keys), what a pointer can ask for (`Pointer`,
+//! from mouse clicks), and what the caller must do after an update (`Effect`): the inspector's
+//! state never touches the sound device, the disk or the model itself.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything a key can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NextStep,
+    PreviousStep,
+    FirstStep,
+    LastStep,
+    NextExample,
+    PreviousExample,
+    /// All layers → layer 0 → layer 1 → … → all layers.
+    NextLayer,
+    PreviousLayer,
+    /// All layers → early third → middle third → late third → all layers.
+    NextLayerBand,
+    /// Mean over heads → max → head 0 → head 1 → … → mean.
+    NextHeads,
+    /// Ratio → sink-corrected → focus → ratio.
+    NextMetric,
+    /// Viridis → magma → grey → viridis.
+    NextColourScale,
+    ZoomIn,
+    ZoomOut,
+    PanLeft,
+    PanRight,
+    TogglePlay,
+    /// Play the part of the clip the selected step attended to most.
+    PlayStepWindow,
+    /// Show or hide the example list (a traces file).
+    ToggleList,
+    /// Open the example under the list's cursor.
+    Open,
+    /// Start typing a search over the examples.
+    Search,
+    /// Examples: all → correct → incorrect → all.
+    FilterOutcome,
+    /// Examples: any task → each task in turn → any.
+    FilterTask,
+    /// Examples: any → those with a hallucinated step → misused → matched → neutral → any.
+    FilterLabel,
+    ClearFilters,
+    /// Save the live run as a trace.
+    Save,
+    /// Close what is open (help, list, search) or cancel a live run.
+    Back,
+    ToggleHelp,
+    Quit,
+}
+
+/// What a mouse click or wheel asks for, already resolved to what was under the pointer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pointer {
+    SelectStep(usize),
+    /// A heatmap cell or the timeline: the step (if any) and a time in seconds.
+    SelectCell {
+        step: Option<usize>,
+        seconds: f64,
+    },
+    /// An example, by its index in the traces file.
+    SelectExample(usize),
+    /// The wheel: one step (or list row) down (`true`) or up.
+    Scroll {
+        down: bool,
+        in_list: bool,
+    },
+}
+
+/// What the caller must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    None,
+    TogglePlayback,
+    /// Play this range of the clip, in seconds.
+    PlayRange(f64, f64),
+    /// Move the playhead to this time, in seconds.
+    Seek(f64),
+    /// Stop the live run.
+    CancelRun,
+    /// Write the live run's trace.
+    SaveRun,
+}

@@ -1,0 +1,47 @@
+//! Each example's clip: found from the path its trace records (relative to where the trace was
+//! made, so also tried beside the traces file and in the source checkout), decoded once, drawn
+//! as a spectrogram and handed to a player. A missing clip is normal (traces travel without
+//! their audio): the strip says so and the playhead runs silently.
+
+use std::path::{Path, PathBuf};
+
+use super::spectrogram::Spectrogram;
+use crate::audio::decode_file;
+use crate::audio::playback::{PlaybackClip, Player};
+use crate::trace::Trace;
+
+/// Where `trace`'s clip is, if it can be found. `trace_dir` is the folder of the trace file.
+pub fn find_clip(trace: &Trace, trace_dir: &Path) -> Option<PathBuf> {
+    let recorded = PathBuf::from(&trace.audio.path);
+    [
+        recorded.clone(),
+        trace_dir.join(&recorded),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(&recorded),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+}
+
+/// The clip's picture and a player for it; without the clip, no picture and a silent player
+/// whose notice says why.
+pub fn load_clip(trace: &Trace, trace_dir: &Path) -> (Option<Spectrogram>, Player) {
+    let duration = trace.audio.duration_seconds;
+    let Some(path) = find_clip(trace, trace_dir) else {
+        let reason = format!(
+            "clip {} not found: the playhead runs silently",
+            trace.audio.path
+        );
+        return (None, Player::silent(duration, &reason));
+    };
+    match decode_file(&path, 16_000) {
+        Ok(audio) => {
+            let picture = Spectrogram::new(&audio.samples, audio.rate);
+            let player = Player::open(&PlaybackClip::new(audio.source, audio.source_rate));
+            (Some(picture), player)
+        }
+        Err(e) => (
+            None,
+            Player::silent(duration, &format!("{e}; silent playhead")),
+        ),
+    }
+}

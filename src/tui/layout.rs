@@ -1,0 +1,143 @@
+//! Where each part of the screen goes, for a terminal size. Rendering and mouse hit-testing both
+//! ask this one function, so a click always lands on what was drawn there.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::state::Inspector;
+
+/// Below this the inspector says so instead of drawing.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+/// Width of the heatmap's left column (step, kind, value, bar, CAFE tag).
+pub const LEFT_COLUMN: u16 = 24;
+/// From this width on, the example list of a traces file docks at the left.
+pub const DOCK_MIN_WIDTH: u16 = 140;
+const DOCKED_LIST_WIDTH: u16 = 36;
+
+/// Whether the example list docks beside the view at this width.
+pub fn list_docks(width: u16, examples: usize) -> bool {
+    examples > 1 && width >= DOCK_MIN_WIDTH
+}
+
+/// The screen's parts. `strip`, `axis` and `heatmap` share their columns: the clip's time runs
+/// over `x ≥ left + LEFT_COLUMN` in all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Regions {
+    pub header: Rect,
+    pub strip: Rect,
+    pub axis: Rect,
+    pub heatmap: Rect,
+    pub step_panel: Rect,
+    pub decay: Option<Rect>,
+    pub status: Rect,
+    /// The example list, docked or as a pop-up over the rest.
+    pub list: Option<Rect>,
+    pub list_is_popup: bool,
+}
+
+impl Regions {
+    /// The columns of the time axis (shared by strip, axis and heatmap).
+    pub fn time_columns(&self) -> Rect {
+        let x = self.heatmap.x + LEFT_COLUMN;
+        Rect {
+            x,
+            width: self.heatmap.right().saturating_sub(x),
+            ..self.heatmap
+        }
+    }
+}
+
+/// The parts for `area`, or `None` when it is too small to draw.
+pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    let docked = list_docks(area.width, state.examples.len()) && state.list_open;
+    let (list, main) = if docked {
+        let [list, main] =
+            Layout::horizontal([Constraint::Length(DOCKED_LIST_WIDTH), Constraint::Min(0)])
+                .areas(area);
+        (Some(list), main)
+    } else {
+        (None, area)
+    };
+    let h = main.height;
+    let header = 3;
+    let strip = match h {
+        0..20 => 1,
+        20..30 => 2,
+        30..45 => 4,
+        _ => 6,
+    };
+    let bottom = match h {
+        0..20 => 3,
+        20..30 => 7,
+        _ => h * 3 / 10,
+    };
+    let [header, strip, axis, heatmap, bottom, status] = Layout::vertical([
+        Constraint::Length(header),
+        Constraint::Length(strip),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(bottom),
+        Constraint::Length(1),
+    ])
+    .areas(main);
+    let (step_panel, decay) = if bottom.height >= 6 && main.width >= 72 {
+        let decay_width = (main.width * 2 / 5).clamp(30, 64);
+        let [text, chart] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(decay_width)]).areas(bottom);
+        (text, Some(chart))
+    } else {
+        (bottom, None)
+    };
+    let popup = state.list_open && !docked && state.examples.len() > 1;
+    let list = if popup {
+        let width = area.width.saturating_sub(4).min(90);
+        let rows = state.examples.len() as u16 + 3;
+        let height = rows.min(area.height.saturating_sub(4));
+        Some(Rect {
+            x: area.x + (area.width - width) / 2,
+            y: area.y + (area.height - height) / 2,
+            width,
+            height,
+        })
+    } else {
+        list
+    };
+    Some(Regions {
+        header,
+        strip,
+        axis,
+        heatmap,
+        step_panel,
+        decay,
+        status,
+        list,
+        list_is_popup: popup,
+    })
+}
+
+/// The first step row shown when `rows` fit and `selected` must be visible.
+pub fn first_visible_step(selected: usize, rows: usize) -> usize {
+    selected.saturating_sub(rows.saturating_sub(1))
+}
+
+/// The clip time at the centre of `column` (0-based within `width` time columns), in seconds.
+pub fn column_time(view: (f64, f64), duration: f64, width: u16, column: u16) -> f64 {
+    let fraction = view.0 + (view.1 - view.0) * (f64::from(column) + 0.5) / f64::from(width.max(1));
+    fraction * duration
+}
+
+/// The time column showing `seconds`, if it is in view.
+pub fn time_column(view: (f64, f64), duration: f64, width: u16, seconds: f64) -> Option<u16> {
+    if duration <= 0.0 {
+        return None;
+    }
+    let fraction = seconds / duration;
+    if fraction < view.0 || fraction > view.1 {
+        return None;
+    }
+    let column = ((fraction - view.0) / (view.1 - view.0) * f64::from(width)) as u16;
+    Some(column.min(width.saturating_sub(1)))
+}

@@ -1,0 +1,148 @@
+//! The mouse: what is under a click or the wheel, found with the same layout the view draws, so
+//! the state only ever sees a `Pointer` (a step, a cell, an example), never coordinates.
+
+use ratatui::layout::{Position, Rect};
+
+use super::action::Pointer;
+use super::layout::{column_time, first_visible_step, regions};
+use super::state::Inspector;
+
+/// A mouse event the inspector answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    Click { column: u16, row: u16 },
+    Wheel { down: bool, column: u16, row: u16 },
+}
+
+/// What the pointer is on, for a screen of size `area`.
+pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointer> {
+    let regions = regions(state, area)?;
+    let example = state.example()?;
+    let (column, row, wheel) = match mouse {
+        Mouse::Click { column, row } => (column, row, None),
+        Mouse::Wheel { down, column, row } => (column, row, Some(down)),
+    };
+    let at = Position::new(column, row);
+    if let Some(list) = regions.list.filter(|l| l.contains(at)) {
+        if let Some(down) = wheel {
+            return Some(Pointer::Scroll {
+                down,
+                in_list: true,
+            });
+        }
+        let visible = state.visible_examples();
+        let inner_row = row.checked_sub(list.y + 1)? as usize;
+        let rows = list.height.saturating_sub(2) as usize;
+        let cursor = if regions.list_is_popup {
+            state.list_cursor
+        } else {
+            visible
+                .iter()
+                .position(|&i| i == state.current)
+                .unwrap_or(0)
+        };
+        let first = cursor.saturating_sub(rows.saturating_sub(1));
+        return visible
+            .get(first + inner_row)
+            .map(|&i| Pointer::SelectExample(i));
+    }
+    if regions.list_is_popup && regions.list.is_some() {
+        return None; // the pop-up covers the view
+    }
+    if let Some(down) = wheel {
+        return Some(Pointer::Scroll {
+            down,
+            in_list: false,
+        });
+    }
+    let time_columns = regions.time_columns();
+    let duration = example.trace.audio.duration_seconds;
+    let time_at =
+        |x: u16| column_time(state.view, duration, time_columns.width, x - time_columns.x);
+    if regions.heatmap.contains(at) {
+        let first = first_visible_step(state.step, regions.heatmap.height as usize);
+        let step = first + (row - regions.heatmap.y) as usize;
+        if step >= example.trace.steps.len() {
+            return None;
+        }
+        return Some(if column >= time_columns.x {
+            Pointer::SelectCell {
+                step: Some(step),
+                seconds: time_at(column),
+            }
+        } else {
+            Pointer::SelectStep(step)
+        });
+    }
+    let on_timeline = regions.strip.contains(at) || regions.axis.contains(at);
+    if on_timeline && column >= time_columns.x {
+        return Some(Pointer::SelectCell {
+            step: None,
+            seconds: time_at(column),
+        });
+    }
+    if let Some(decay) = regions.decay.filter(|d| d.contains(at)) {
+        // The chart's x axis spans the steps over (roughly) its inner width.
+        let steps = example.trace.steps.len();
+        let inner = decay.width.saturating_sub(8).max(1);
+        let x = column.saturating_sub(decay.x + 7).min(inner);
+        let step = (f64::from(x) / f64::from(inner) * (steps.saturating_sub(1)) as f64).round();
+        return Some(Pointer::SelectStep(step as usize));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::example::{example_trace, tones_spec};
+    use crate::tui::state::{Effect, Example};
+
+    fn state() -> Inspector {
+        let (trace, arrays) = example_trace(&tones_spec());
+        Inspector::new(vec![Example::new(trace, Some(arrays.generated))])
+    }
+
+    #[test]
+    fn a_click_on_a_heatmap_cell_selects_its_step_and_seeks_to_its_time() {
+        let mut s = state();
+        let area = Rect::new(0, 0, 80, 24);
+        let regions = regions(&s, area).unwrap();
+        let time = regions.time_columns();
+        // Third heatmap row, three quarters along the time axis.
+        let click = Mouse::Click {
+            column: time.x + time.width * 3 / 4,
+            row: regions.heatmap.y + 2,
+        };
+        let pointer = pointer_for(&s, area, click).unwrap();
+        let Pointer::SelectCell {
+            step: Some(2),
+            seconds,
+        } = pointer
+        else {
+            panic!("{pointer:?}");
+        };
+        assert!((seconds - 0.75 * 3.5).abs() < 0.1, "{seconds}");
+        assert_eq!(s.point(pointer), Effect::Seek(seconds));
+        assert_eq!(s.step, 2);
+        // The left column selects without seeking; the wheel moves by steps.
+        let left = Mouse::Click {
+            column: 2,
+            row: regions.heatmap.y + 4,
+        };
+        assert_eq!(pointer_for(&s, area, left), Some(Pointer::SelectStep(4)));
+        let wheel = Mouse::Wheel {
+            down: true,
+            column: 40,
+            row: 10,
+        };
+        let pointer = pointer_for(&s, area, wheel).unwrap();
+        s.point(pointer);
+        assert_eq!(s.step, 3);
+        // The header is not clickable.
+        assert_eq!(
+            pointer_for(&s, area, Mouse::Click { column: 5, row: 0 }),
+            None
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! The header: the question (and its choices), the trace's place in the file, gold and predicted
+//! answer with a mark for right or wrong, the model, and the view settings.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::metric_name;
+use crate::trace::metrics::Heads;
+use crate::tui::palette::Palette;
+use crate::tui::state::Inspector;
+
+pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut Buffer) {
+    let Some(example) = state.example() else {
+        Paragraph::new("no traces").render(area, buf);
+        return;
+    };
+    let trace = &example.trace;
+    let question = trace
+        .prompt
+        .question
+        .clone()
+        .unwrap_or_else(|| trace.prompt.text.clone());
+    let choices = trace
+        .prompt
+        .choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("({}) {c}", (b'A' + (i % 26) as u8) as char))
+        .collect::<Vec<_>>()
+        .join("  ");
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let dim = Style::new().add_modifier(Modifier::DIM);
+    let first = Line::from(vec![
+        Span::styled(question, bold),
+        Span::styled(format!("  {choices}"), dim),
+    ]);
+
+    let mut second = vec![Span::raw(format!(
+        "[{}/{}] {}  ",
+        state.current + 1,
+        state.examples.len(),
+        trace.id
+    ))];
+    if let (Some(item), Some(answer)) = (&trace.benchmark, &trace.answer) {
+        let (mark, colour) = if answer.correct {
+            ("✓", Color::Green)
+        } else {
+            ("✗", Color::Red)
+        };
+        second.push(Span::raw(format!(
+            "gold: {}  predicted: {} ",
+            item.answer, answer.extracted
+        )));
+        second.push(Span::styled(mark, palette.fg(bold, colour)));
+    } else if let Some(answer) = &trace.answer {
+        second.push(Span::raw(format!("predicted: {}", answer.extracted)));
+    }
+    let (layers, ..) = state.dims();
+    let heads = match state.heads {
+        Heads::Mean => "head mean".to_owned(),
+        Heads::Max => "head max".to_owned(),
+        Heads::One(h) => format!("head {h}"),
+    };
+    let model = trace
+        .model
+        .path
+        .rsplit(['/', '\\'])
+        .find(|part| !part.is_empty())
+        .unwrap_or(&trace.model.path);
+    let third = Line::from(vec![
+        Span::raw(format!(
+            "{}, {heads}, {}, {}",
+            state.layers.describe(layers),
+            metric_name(state.metric),
+            state.scale.name()
+        )),
+        Span::styled(format!("  ·  {} · {model}", trace.model.family), dim),
+    ]);
+    Paragraph::new(vec![first, Line::from(second), third]).render(area, buf);
+}

@@ -1,0 +1,100 @@
+//! The example list of a traces file: one row per example the filters let through, with its
+//! outcome, id, task, step count and error labels; the filters and search in the title.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+
+use crate::cafe::CafeLabel;
+use crate::tui::filter::label_short;
+use crate::tui::palette::Palette;
+use crate::tui::state::Inspector;
+
+pub(super) fn render(
+    state: &Inspector,
+    palette: Palette,
+    area: Rect,
+    popup: bool,
+    buf: &mut Buffer,
+) {
+    if popup {
+        Clear.render(area, buf);
+    }
+    let visible = state.visible_examples();
+    let title = format!(
+        " examples {}/{} · {} ",
+        visible.len(),
+        state.examples.len(),
+        state.filters.describe()
+    );
+    let block = Block::bordered().title(title).title_bottom(Line::from(
+        " enter open · / search · f outcome · t task · F label · x clear ",
+    ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let rows = inner.height as usize;
+    // The cursor row stays in view.
+    let cursor = if popup {
+        state.list_cursor
+    } else {
+        visible
+            .iter()
+            .position(|&i| i == state.current)
+            .unwrap_or(0)
+    };
+    let first = cursor.saturating_sub(rows.saturating_sub(1));
+    let lines: Vec<Line> = visible
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(row, &index)| {
+            let trace = &state.examples[index].trace;
+            let (mark, colour) = match trace.answer.as_ref().map(|a| a.correct) {
+                Some(true) => ("✓", Color::Green),
+                Some(false) => ("✗", Color::Red),
+                None => ("·", Color::Gray),
+            };
+            let task = trace
+                .benchmark
+                .as_ref()
+                .and_then(|b| b.task.clone())
+                .unwrap_or_default();
+            let mut spans = vec![
+                Span::raw(if index == state.current { "▶" } else { " " }),
+                Span::styled(mark, palette.fg(Style::new(), colour)),
+                Span::raw(format!(
+                    " {:<18.18} {:<14.14} {:>3} steps ",
+                    trace.id,
+                    task,
+                    trace.steps.len()
+                )),
+            ];
+            for label in [CafeLabel::Hallucinated, CafeLabel::Misused] {
+                let count = trace
+                    .labels
+                    .as_ref()
+                    .map_or(0, |l| l.steps.iter().filter(|s| s.label == label).count());
+                if count > 0 {
+                    spans.push(Span::styled(
+                        format!("{} {count} ", label_short(label)),
+                        palette.label_style(label),
+                    ));
+                }
+            }
+            let line = Line::from(spans);
+            if popup && row == cursor {
+                line.style(Style::new().add_modifier(Modifier::REVERSED))
+            } else {
+                line
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        Paragraph::new("no example matches the filters (x clears them)").render(inner, buf);
+    } else {
+        Paragraph::new(lines).render(inner, buf);
+    }
+}

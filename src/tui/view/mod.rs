@@ -1,0 +1,155 @@
+//! Rendering: the inspector's state drawn into a buffer, never changed by it.
+//!
+//! One screen at 80×24, richer when larger (`layout` decides where each part goes): a header
+//! (question, choices, gold and predicted answer, model, view settings), the clip's spectrogram
+//! strip with the playhead and its time axis, the step × time heatmap with each step's value bar
+//! and CAFE tag, the selected step's text with its tokens tinted by their own value and its
+//! labelled claims, the decay chart, a status line, and for a traces file the example list.
+//! `?` lays the help over it. Colour goes through `palette`.
+
+mod decay;
+mod header;
+mod heatmap;
+mod help;
+mod list;
+mod step_panel;
+mod timeline;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::keys::KeyTable;
+use super::layout::{regions, MIN_HEIGHT, MIN_WIDTH};
+pub use super::palette::Palette;
+use super::state::Inspector;
+use crate::cafe::CafeLabel;
+use crate::trace::metrics::{AttentionView, Metric};
+use crate::trace::StepKind;
+
+/// Draws the whole screen.
+pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, buf: &mut Buffer) {
+    let Some(regions) = regions(state, area) else {
+        let text = format!(
+            "terminal too small: {}×{}, auscult needs {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        );
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
+        return;
+    };
+    let values = step_values(state);
+    header::render(state, palette, regions.header, buf);
+    timeline::render(state, palette, &regions, buf);
+    heatmap::render(state, palette, &values, regions.heatmap, buf);
+    step_panel::render(state, palette, regions.step_panel, buf);
+    if let Some(area) = regions.decay {
+        decay::render(state, palette, &values, area, buf);
+    }
+    render_status(state, keys, regions.status, buf);
+    if let Some(area) = regions.list {
+        list::render(state, palette, area, regions.list_is_popup, buf);
+    }
+    if state.help {
+        help::render(keys, area, buf);
+    }
+}
+
+/// Every step's value under the current metric and selection (`None`: nothing captured).
+fn step_values(state: &Inspector) -> Vec<Option<f32>> {
+    let Some(example) = state.example() else {
+        return Vec::new();
+    };
+    let trace = &example.trace;
+    let Some(rows) = &example.attention else {
+        return vec![None; trace.steps.len()];
+    };
+    let view = AttentionView::new(rows, trace.input.ids.len());
+    let selection = state.selection();
+    trace
+        .steps
+        .iter()
+        .map(|s| {
+            view.span_value(state.metric, s.tokens, &selection)
+                .ok()
+                .flatten()
+        })
+        .collect()
+}
+
+fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffer) {
+    let text = if state.searching {
+        format!(
+            "search: {}▏  (enter keeps, esc clears)",
+            state.filters.query
+        )
+    } else if let Some(message) = &state.message {
+        message.clone()
+    } else if let Some(live) = &state.live {
+        let saved = live
+            .saved
+            .as_ref()
+            .map_or(String::new(), |p| format!(" · saved to {p}"));
+        let hint = if live.running {
+            "esc cancels"
+        } else {
+            "s saves the trace"
+        };
+        format!("live run: {}{saved} · {hint} · ? keys", live.phase)
+    } else {
+        keys.status_hint()
+    };
+    Paragraph::new(text)
+        .style(Style::new().add_modifier(Modifier::DIM))
+        .render(area, buf);
+}
+
+fn metric_name(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Ratio => "ratio",
+        Metric::SinkCorrected => "sink-corrected",
+        Metric::Focus => "focus",
+    }
+}
+
+fn kind_letter(kind: StepKind) -> char {
+    match kind {
+        StepKind::Perception => 'P',
+        StepKind::Reasoning => 'R',
+        StepKind::Answer => 'A',
+        StepKind::Review => 'V',
+        StepKind::Other => '·',
+    }
+}
+
+/// The label shown for a step: the highest-ranked source among its claims (human > judge >
+/// auto), and among those the worst label (an error outranks a match).
+fn step_label(state: &Inspector, step: usize) -> Option<CafeLabel> {
+    let labels = state.example()?.trace.labels.as_ref()?;
+    let rank = |source: &str| {
+        if source.starts_with("human") {
+            3
+        } else if source.starts_with("judge") {
+            2
+        } else {
+            1
+        }
+    };
+    let severity = |label: CafeLabel| match label {
+        CafeLabel::Hallucinated => 3,
+        CafeLabel::Misused => 2,
+        CafeLabel::Matched => 1,
+        CafeLabel::Neutral => 0,
+    };
+    labels
+        .steps
+        .iter()
+        .filter(|s| s.step == step)
+        .max_by_key(|s| (rank(&s.source), severity(s.label)))
+        .map(|s| s.label)
+}
+
+#[cfg(test)]
+mod tests;

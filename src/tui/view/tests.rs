@@ -1,0 +1,323 @@
+//! The views on fixture traces: behaviour checks, and insta snapshots of every view at 80×24 and
+//! at 160×48, as text, and with colours (each distinct style named once in a legend) in every
+//! palette. Review changes with `cargo insta review` (or `INSTA_UPDATE=always cargo test`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+
+use super::*;
+use crate::audio::decode_file;
+use crate::trace::example::{demo_set_specs, example_trace, tones_spec};
+use crate::tui::layout::LEFT_COLUMN;
+use crate::tui::palette::SHADES;
+use crate::tui::spectrogram::Spectrogram;
+use crate::tui::state::{Action, Example, SearchKey};
+
+fn spectrogram() -> Spectrogram {
+    let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/tones.wav");
+    let audio = decode_file(&clip, 16_000).unwrap();
+    Spectrogram::new(&audio.samples, audio.rate)
+}
+
+fn example(spec: &crate::trace::example::ExampleSpec) -> Example {
+    let (trace, arrays) = example_trace(spec);
+    let mut example = Example::new(trace, Some(arrays.generated));
+    example.spectrogram = Some(spectrogram());
+    example
+}
+
+fn state() -> Inspector {
+    Inspector::new(vec![example(&tones_spec())])
+}
+
+fn set_state(width: u16) -> Inspector {
+    let mut state = Inspector::new(demo_set_specs().iter().map(example).collect());
+    state.screen_width = width;
+    state
+}
+
+fn draw(state: &Inspector, palette: Palette, width: u16, height: u16) -> Buffer {
+    let area = Rect::new(0, 0, width, height);
+    let mut buf = Buffer::empty(area);
+    render(state, &KeyTable::default(), palette, area, &mut buf);
+    buf
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol().to_owned())
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The screen's text, then a grid naming each cell's style by one character, then the legend.
+fn styled(buf: &Buffer) -> String {
+    const NAMES: &str = ".abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut names: BTreeMap<String, char> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let area = buf.area;
+    let mut grid = String::new();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            let cell = &buf[(x, y)];
+            let style = Style::new()
+                .fg(cell.fg)
+                .bg(cell.bg)
+                .add_modifier(cell.modifier);
+            let key =
+                if cell.fg == Color::Reset && cell.bg == Color::Reset && cell.modifier.is_empty() {
+                    "plain".to_owned()
+                } else {
+                    format!("{style:?}")
+                };
+            let next = names.len();
+            let name = *names.entry(key.clone()).or_insert_with(|| {
+                order.push(key);
+                NAMES
+                    .chars()
+                    .nth(next)
+                    .unwrap_or(char::from_u32(0x100 + next as u32).expect("a character"))
+            });
+            grid.push(name);
+        }
+        grid.push('\n');
+    }
+    let mut out = format!("{}\n\n{grid}\n", text(buf));
+    for key in order {
+        let _ = writeln!(out, "{} {key}", names[&key]);
+    }
+    out
+}
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+#[test]
+fn the_main_view_at_80_by_24() {
+    let buf = draw(&state(), Palette::TrueColor, 80, 24);
+    let text = text(&buf);
+    assert!(
+        text.contains("How many tones come before the noise"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gold: Three, falling  predicted: Three, rising ✗"),
+        "{text}"
+    );
+    assert!(
+        text.contains("MAT") && text.contains("HAL") && text.contains("MIS"),
+        "{text}"
+    );
+    assert!(text.contains("step 0"), "{text}");
+    assert!(text.contains("decay: ratio, trend -0.0"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("▶  0 R")), "{text}");
+    // Heatmap cells are coloured over the whole time axis; the strip uses half blocks.
+    let heatmap_y = 6;
+    let coloured = (LEFT_COLUMN..80)
+        .filter(|&x| buf[(x, heatmap_y)].bg != Color::Reset)
+        .count();
+    assert_eq!(coloured, 80 - LEFT_COLUMN as usize, "{text}");
+    assert!(buf[(LEFT_COLUMN + 5, 3)].symbol() == "▀", "{text}");
+}
+
+#[test]
+fn without_colour_ramps_become_shades() {
+    for palette in [Palette::Monochrome, Palette::Ansi16] {
+        let buf = draw(&state(), palette, 80, 24);
+        let text = text(&buf);
+        assert!(text.chars().any(|c| "░▒▓█".contains(c)), "{text}");
+        let coloured = buf
+            .content
+            .iter()
+            .filter(|c| c.bg != Color::Reset || c.fg != Color::Reset)
+            .count();
+        if palette == Palette::Monochrome {
+            assert_eq!(coloured, 0, "NO_COLOR draws no colour at all");
+        } else {
+            assert!(coloured > 0);
+            assert!(buf
+                .content
+                .iter()
+                .all(|c| !matches!(c.fg, Color::Rgb(..) | Color::Indexed(_))));
+        }
+    }
+    let buf = draw(&state(), Palette::Ansi256, 80, 24);
+    assert!(buf
+        .content
+        .iter()
+        .any(|c| matches!(c.bg, Color::Indexed(_))));
+    assert!(buf.content.iter().all(|c| !matches!(c.bg, Color::Rgb(..))));
+}
+
+#[test]
+fn the_step_that_attends_to_the_first_tone_is_brightest_at_the_start() {
+    let mut s = state();
+    s.update(Action::NextStep); // step 1: the 440 Hz tone, 0–0.6 s of 3.5 s
+    let buf = draw(&s, Palette::Monochrome, 100, 30);
+    let y = (0..30)
+        .find(|&y| buf[(0, y)].symbol() == "▶")
+        .expect("the selected row");
+    let row: Vec<char> = (LEFT_COLUMN..100)
+        .map(|x| buf[(x, y)].symbol().chars().next().unwrap())
+        .collect();
+    let level = |c: char| SHADES.iter().position(|&s| s == c).unwrap_or(0);
+    let head: usize = row[..10].iter().map(|&c| level(c)).sum();
+    let tail: usize = row[row.len() - 10..].iter().map(|&c| level(c)).sum();
+    assert!(head > tail, "{row:?}");
+}
+
+#[test]
+fn the_playhead_crosses_the_strip_and_the_heatmap() {
+    let mut s = state();
+    s.set_playback(1.75, true); // half of 3.5 s
+    let buf = draw(&s, Palette::TrueColor, 80, 24);
+    let x = LEFT_COLUMN + (80 - LEFT_COLUMN) / 2;
+    assert_eq!(buf[(x, 3)].symbol(), "┃", "{}", text(&buf));
+    assert_eq!(buf[(x, 5)].symbol(), "▲");
+    assert_eq!(buf[(x, 7)].symbol(), "│");
+    assert!(text(&buf).contains("▶ 1.8/3.5s"));
+}
+
+#[test]
+fn help_overlay_and_too_small() {
+    let mut s = state();
+    s.update(Action::ToggleHelp);
+    let buf = draw(&s, Palette::TrueColor, 80, 24);
+    let text = text(&buf);
+    assert!(
+        text.contains(" keys ") && text.contains("j, down  next step"),
+        "{text}"
+    );
+    let small = super::tests::text(&draw(&s, Palette::TrueColor, 40, 10));
+    assert!(small.contains("terminal too small: 40×10"), "{small}");
+}
+
+#[test]
+fn a_large_terminal_shows_every_step_and_the_choices() {
+    let text = text(&draw(&state(), Palette::TrueColor, 160, 48));
+    for i in 0..12 {
+        let row = |l: &str| {
+            l.trim_start_matches(['▶', ' '])
+                .starts_with(&format!("{i} "))
+        };
+        assert!(text.lines().any(row), "step {i}: {text}");
+    }
+    assert!(text.contains("(A) Three, falling"), "{text}");
+}
+
+#[test]
+fn the_example_list_filters_and_searches() {
+    let mut s = set_state(80);
+    assert!(s.list_open, "a traces file opens on its list");
+    let text_of = |s: &Inspector| text(&draw(s, Palette::TrueColor, 80, 24));
+    let all = text_of(&s);
+    assert!(all.contains("examples 3/3 · all"), "{all}");
+    s.update(Action::FilterOutcome);
+    let correct = text_of(&s);
+    assert!(correct.contains("examples 1/3 · correct"), "{correct}");
+    s.update(Action::ClearFilters);
+    s.update(Action::Search);
+    for c in "sweep".chars() {
+        s.type_search(SearchKey::Char(c));
+    }
+    let found = text_of(&s);
+    assert!(
+        found.contains("/sweep") && found.contains("search: sweep"),
+        "{found}"
+    );
+    let shown = s.visible_examples();
+    assert!(!shown.is_empty() && shown.len() < 3, "{shown:?}");
+    s.update(Action::Open);
+    assert!(!s.searching);
+    s.update(Action::Open);
+    assert!(!s.list_open, "opening an example closes the pop-up");
+    assert_eq!(s.current, shown[0]);
+}
+
+fn snapshot_views(width: u16, height: u16) -> Vec<(String, Inspector)> {
+    let mut views = Vec::new();
+    views.push(("main".to_owned(), state()));
+    let mut moved = state();
+    for action in [
+        Action::NextStep,
+        Action::NextStep,
+        Action::NextStep,
+        Action::NextLayer,
+        Action::NextHeads,
+        Action::NextMetric,
+        Action::ZoomIn,
+        Action::PanRight,
+    ] {
+        moved.update(action);
+    }
+    moved.set_playback(2.0, true);
+    views.push(("moved".to_owned(), moved));
+    let mut help = state();
+    help.update(Action::ToggleHelp);
+    views.push(("help".to_owned(), help));
+    views.push(("list".to_owned(), set_state(width)));
+    let mut filtered = set_state(width);
+    filtered.update(Action::NextExample);
+    filtered.update(Action::FilterLabel);
+    filtered.update(Action::Search);
+    filtered.type_search(SearchKey::Char('t'));
+    views.push(("list-filtered".to_owned(), filtered));
+    let mut no_attention = state();
+    no_attention.examples[0].attention = None;
+    no_attention.examples[0].spectrogram = None;
+    views.push(("no-attention-no-clip".to_owned(), no_attention));
+    let _ = height;
+    views
+}
+
+#[test]
+fn snapshots_of_every_view() {
+    for (width, height) in [(80, 24), (160, 48)] {
+        for (name, state) in snapshot_views(width, height) {
+            let buf = draw(&state, Palette::Monochrome, width, height);
+            snapshot!(format!("{name}-{width}x{height}-text"), text(&buf));
+        }
+    }
+    snapshot!(
+        "too-small-text",
+        text(&draw(&state(), Palette::TrueColor, 59, 20))
+    );
+}
+
+#[test]
+fn snapshots_in_colour() {
+    for (palette, name) in [
+        (Palette::TrueColor, "truecolor"),
+        (Palette::Ansi256, "256"),
+        (Palette::Ansi16, "16"),
+        (Palette::Monochrome, "no-color"),
+    ] {
+        snapshot!(
+            format!("main-80x24-{name}"),
+            styled(&draw(&state(), palette, 80, 24))
+        );
+    }
+    let mut list = set_state(160);
+    list.update(Action::NextColourScale);
+    snapshot!(
+        "list-160x48-256-magma",
+        styled(&draw(&list, Palette::Ansi256, 160, 48))
+    );
+}

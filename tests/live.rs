@@ -1,0 +1,195 @@
+//! The inspector's live mode on the tiny Qwen2-Audio fixture: tokens, steps and attention rows
+//! stream into the state as they are generated, end up exactly what `run` records (and what
+//! transformers generates), cancel stops the run, a bad checkpoint reads as a failure, and the
+//! finished run saves as a trace that reads back.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use auscult::model::{
+    CaptureSettings, Checkpoint, Decoding, DeviceKind, GenerationParams, Precision, StopReason,
+};
+use auscult::tensor_dump::Dump;
+use auscult::trace::{read_sidecar, sidecar_path, StepRules, Trace};
+use auscult::tui::live::{LiveEvent, LiveRequest, LiveRun};
+use auscult::tui::state::Inspector;
+use common::fixture;
+
+fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
+    let cases: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(model.join("cases.json")).unwrap_or_else(|_| "{}".into()),
+    )
+    .unwrap();
+    let case = &cases["cases"][0];
+    let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(case["clip"].as_str().unwrap_or("x"));
+    LiveRequest {
+        model: model.to_path_buf(),
+        precision: Precision::F32,
+        device: DeviceKind::Cpu,
+        audio: clip,
+        prompt: case["prompt"].as_str().unwrap_or_default().to_owned(),
+        system: None,
+        question: Some("What is in the clip?".into()),
+        choices: vec![],
+        params: Box::new(move |checkpoint: &Checkpoint| {
+            Ok(GenerationParams {
+                decoding: Decoding::Greedy,
+                max_new_tokens,
+                min_new_tokens: 0,
+                stop_ids: checkpoint.generation.eos_token_id.clone(),
+                capture: CaptureSettings {
+                    enabled: true,
+                    per_head_maps: true,
+                    prompt: false,
+                },
+            })
+        }),
+        step_rules: StepRules::default(),
+    }
+}
+
+/// Feeds events to the state one at a time until the run ends; returns the events' kinds and
+/// the streamed example's (ids, attention rows) just before the final trace replaced it.
+fn drive(
+    run: &mut LiveRun,
+    state: &mut Inspector,
+    cancel_after: Option<usize>,
+) -> Vec<&'static str> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut kinds = Vec::new();
+    let mut tokens = 0;
+    while Instant::now() < deadline {
+        let Some(event) = run.next_event(Duration::from_millis(100)) else {
+            continue;
+        };
+        let kind = match &event {
+            LiveEvent::Loaded { .. } => "loaded",
+            LiveEvent::Prepared(_) => "prepared",
+            LiveEvent::Token { .. } => "token",
+            LiveEvent::Finished(..) => "finished",
+            LiveEvent::Failed(_) => "failed",
+        };
+        kinds.push(kind);
+        if kind == "finished" {
+            let streamed = &state.examples[0];
+            let (ids, rows, steps) = (
+                streamed.trace.generation.ids.clone(),
+                streamed.attention.clone(),
+                streamed.trace.steps.clone(),
+            );
+            run.apply(state, event);
+            let done = &state.examples[0];
+            assert_eq!(
+                ids, done.trace.generation.ids,
+                "streamed ids are the final ids"
+            );
+            assert_eq!(rows, done.attention, "streamed rows are the final rows");
+            // The same steps; the last may gain the text of a character the stream held back.
+            assert_eq!(steps.len(), done.trace.steps.len());
+            for (streamed, done) in steps.iter().zip(&done.trace.steps) {
+                assert_eq!(streamed.tokens, done.tokens);
+                assert!(
+                    done.text.starts_with(&streamed.text),
+                    "{streamed:?} {done:?}"
+                );
+            }
+            return kinds;
+        }
+        run.apply(state, event);
+        if kind == "token" {
+            tokens += 1;
+            let example = &state.examples[0];
+            assert_eq!(example.trace.generation.ids.len(), tokens);
+            assert_eq!(example.attention.as_ref().unwrap().rows, tokens);
+            assert!(state.live.as_ref().unwrap().running);
+            if cancel_after == Some(tokens) {
+                run.cancel();
+            }
+        }
+        if kind == "failed" {
+            return kinds;
+        }
+    }
+    panic!("the live run did not end: {kinds:?}");
+}
+
+#[test]
+fn a_live_run_streams_what_run_records() {
+    let model = fixture("qwen2_audio/tiny_a");
+    let mut run = LiveRun::start(request(&model, 24));
+    let mut state = Inspector::new(Vec::new());
+    let kinds = drive(&mut run, &mut state, None);
+    assert_eq!(kinds[..2], ["loaded", "prepared"]);
+    assert_eq!(kinds.iter().filter(|k| **k == "token").count(), 24);
+    let trace = &state.examples[0].trace;
+    let reference = Dump::read(&model.join("case_0.safetensors")).unwrap();
+    let expected: Vec<u32> = reference
+        .i64("generated_ids")
+        .unwrap()
+        .iter()
+        .map(|&i| i as u32)
+        .collect();
+    assert_eq!(trace.generation.ids, expected, "transformers' greedy ids");
+    assert_eq!(
+        trace.prompt.question.as_deref(),
+        Some("What is in the clip?")
+    );
+    let live = state.live.clone().unwrap();
+    assert!(
+        !live.running && live.phase.starts_with("finished: 24 tokens"),
+        "{live:?}"
+    );
+
+    // Saved twice: the second save takes a new name; both read back as the run.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("live.json");
+    let first = run.save(&state, Some(&target)).unwrap();
+    let second = run.save(&state, Some(&target)).unwrap();
+    assert_eq!(first, target);
+    assert_eq!(second, dir.path().join("live-2.json"));
+    for path in [first, second] {
+        let saved = Trace::read(&path).unwrap();
+        assert_eq!(saved.generation.ids, expected);
+        let sidecar = read_sidecar(&sidecar_path(&path)).unwrap();
+        assert_eq!(Some(sidecar.generated), state.examples[0].attention);
+        assert_eq!(
+            saved.attention.unwrap().sidecar,
+            sidecar_path(&path).file_name().unwrap().to_str().unwrap()
+        );
+    }
+}
+
+#[test]
+fn cancel_stops_the_run_and_keeps_what_was_generated() {
+    let model = fixture("qwen2_audio/tiny_a");
+    let mut run = LiveRun::start(request(&model, 200));
+    let mut state = Inspector::new(Vec::new());
+    drive(&mut run, &mut state, Some(3));
+    let trace = &state.examples[0].trace;
+    assert_eq!(trace.generation.stop_reason, StopReason::Cancelled);
+    assert!(
+        (3..200).contains(&trace.generation.ids.len()),
+        "{}",
+        trace.generation.ids.len()
+    );
+    let live = state.live.clone().unwrap();
+    assert!(live.phase.starts_with("cancelled after"), "{live:?}");
+}
+
+#[test]
+fn a_bad_checkpoint_is_a_failure_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut request = request(&fixture("qwen2_audio/tiny_a"), 4);
+    request.model = dir.path().join("missing");
+    let mut run = LiveRun::start(request);
+    let mut state = Inspector::new(Vec::new());
+    assert_eq!(drive(&mut run, &mut state, None), ["failed"]);
+    let phase = state.live.unwrap().phase;
+    assert!(
+        phase.starts_with("failed: ") && phase.contains("missing"),
+        "{phase}"
+    );
+    assert!(state.examples.is_empty());
+}
