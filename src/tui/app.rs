@@ -62,11 +62,19 @@ impl App {
         let mut session = Session::start()?;
         let result = self.run_in(&mut session);
         session.restore();
-        result
+        result?;
+        // A live run that failed leaves the inspector with its reason as the error.
+        match self.state.live.take() {
+            Some(live) if live.phase.starts_with("failed: ") => {
+                anyhow::bail!("{}", live.phase.trim_start_matches("failed: "))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn run_in(&mut self, session: &mut Session) -> Result<()> {
-        let mut player = Player::silent(0.0, "");
+        // No player until there is an example (a live run has none until its prompt is ready).
+        let mut player: Option<Player> = None;
         let mut loaded: Option<(usize, f64)> = None;
         while !self.state.quit && !session.terminated() {
             if let Some(live) = &mut self.live {
@@ -79,14 +87,16 @@ impl App {
                 .example()
                 .map_or(0.0, |e| e.trace.audio.duration_seconds);
             if loaded != Some((self.state.current, duration)) && self.state.example().is_some() {
-                player = self.load_current();
+                player = Some(self.load_current());
                 loaded = Some((self.state.current, duration));
             }
-            if let Some(notice) = player.take_notice().filter(|n| !n.is_empty()) {
-                self.state.message.get_or_insert(notice);
+            if let Some(player) = &mut player {
+                if let Some(notice) = player.take_notice() {
+                    self.state.message.get_or_insert(notice);
+                }
+                self.state
+                    .set_playback(player.position(), player.is_playing());
             }
-            self.state
-                .set_playback(player.position(), player.is_playing());
             let size = session.terminal.size()?;
             self.state.screen_width = size.width;
             let (state, keys, palette) = (&self.state, &self.keys, self.palette);
@@ -122,17 +132,18 @@ impl App {
                 }
                 _ => Effect::None,
             };
-            match effect {
-                Effect::None => {}
-                Effect::TogglePlayback => player.toggle(),
-                Effect::PlayRange(from, to) => player.play_range(from, to),
-                Effect::Seek(seconds) => player.seek(seconds),
-                Effect::CancelRun => {
+            match (effect, &mut player) {
+                (Effect::None, _) => {}
+                (Effect::TogglePlayback, Some(player)) => player.toggle(),
+                (Effect::PlayRange(from, to), Some(player)) => player.play_range(from, to),
+                (Effect::Seek(seconds), Some(player)) => player.seek(seconds),
+                (Effect::TogglePlayback | Effect::PlayRange(..) | Effect::Seek(_), None) => {}
+                (Effect::CancelRun, _) => {
                     if let Some(live) = &self.live {
                         live.cancel();
                     }
                 }
-                Effect::SaveRun => self.save_run(),
+                (Effect::SaveRun, _) => self.save_run(),
             }
         }
         Ok(())

@@ -12,7 +12,7 @@ pub const MIN_HEIGHT: u16 = 16;
 pub const LEFT_COLUMN: u16 = 24;
 /// From this width on, the example list of a traces file docks at the left.
 pub const DOCK_MIN_WIDTH: u16 = 140;
-const DOCKED_LIST_WIDTH: u16 = 36;
+const DOCKED_LIST_WIDTH: u16 = 40;
 
 /// Whether the example list docks beside the view at this width.
 pub fn list_docks(width: u16, examples: usize) -> bool {

@@ -45,6 +45,7 @@ pub(super) fn render(
             .unwrap_or(0)
     };
     let first = cursor.saturating_sub(rows.saturating_sub(1));
+    let wide = inner.width >= 60;
     let lines: Vec<Line> = visible
         .iter()
         .enumerate()
@@ -62,15 +63,21 @@ pub(super) fn render(
                 .as_ref()
                 .and_then(|b| b.task.clone())
                 .unwrap_or_default();
-            let mut spans = vec![
-                Span::raw(if index == state.current { "▶" } else { " " }),
-                Span::styled(mark, palette.fg(Style::new(), colour)),
-                Span::raw(format!(
+            // Narrow (docked) lists drop the step count and shorten the columns.
+            let columns = if wide {
+                format!(
                     " {:<18.18} {:<14.14} {:>3} steps ",
                     trace.id,
                     task,
                     trace.steps.len()
-                )),
+                )
+            } else {
+                format!(" {:<13.13} {:<8.8} ", trace.id, task)
+            };
+            let mut spans = vec![
+                Span::raw(if index == state.current { "▶" } else { " " }),
+                Span::styled(mark, palette.fg(Style::new(), colour)),
+                Span::raw(columns),
             ];
             for label in [CafeLabel::Hallucinated, CafeLabel::Misused] {
                 let count = trace
@@ -78,8 +85,9 @@ pub(super) fn render(
                     .as_ref()
                     .map_or(0, |l| l.steps.iter().filter(|s| s.label == label).count());
                 if count > 0 {
+                    let gap = if wide { " " } else { "" };
                     spans.push(Span::styled(
-                        format!("{} {count} ", label_short(label)),
+                        format!("{}{gap}{count} ", label_short(label)),
                         palette.label_style(label),
                     ));
                 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Captures the inspector's main views as text with tmux (NO_COLOR, so the heatmap shows as shade
+# characters that survive a text capture) into docs/screenshots/, for the README.
+#   scripts/screenshots.sh            # builds the release binary first
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=target/release/auscult
+out=docs/screenshots
+mkdir -p "$out"
+tmux_=(tmux -L auscult-screenshots)
+
+# shot NAME WIDTH HEIGHT "ARGS" KEYS...: opens the inspector, sends the keys, captures the pane.
+shot() {
+  local name=$1 width=$2 height=$3 args=$4
+  shift 4
+  "${tmux_[@]}" kill-server 2>/dev/null || true
+  "${tmux_[@]}" new-session -d -s shot -x "$width" -y "$height" \
+    "NO_COLOR=1 TERM=xterm-256color $bin inspect $args; sleep 5"
+  sleep 1.5
+  for key in "$@"; do
+    "${tmux_[@]}" send-keys -t shot "$key"
+    sleep 0.2
+  done
+  sleep 0.5
+  "${tmux_[@]}" capture-pane -p -t shot | sed -e 's/[[:space:]]*$//' >"$out/$name.txt"
+  "${tmux_[@]}" send-keys -t shot q
+  "${tmux_[@]}" kill-server 2>/dev/null || true
+  echo "$out/$name.txt"
+}
+
+shot main-100x30 100 30 "assets/demo/demo-tones.json" j j j j j j j j
+shot moved-100x30 100 30 "assets/demo/demo-tones.json" j j l m + Right
+shot help-100x30 100 30 "assets/demo/demo-tones.json" '?'
+shot list-100x30 100 30 "assets/demo/demo-set.jsonl"
+shot docked-160x40 160 40 "assets/demo/demo-set.jsonl" n n j j j
+shot small-80x24 80 24 "assets/demo/demo-tones.json" j

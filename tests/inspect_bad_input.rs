@@ -1,0 +1,120 @@
+//! `auscult inspect` refuses bad input before it takes over the terminal: one line naming the
+//! file and what is wrong, exit status 1, no panic.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{auscult, expect_one_line_error, fixture};
+
+fn demo(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/demo")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_missing_or_wrong_config_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let output = auscult(&["inspect", "--config", missing.to_str().unwrap()]);
+    expect_one_line_error(&output, &["missing.json", "cannot read the config file"]);
+
+    let typo = dir.path().join("typo.json");
+    std::fs::write(&typo, r#"{"colours": "256"}"#).unwrap();
+    let output = auscult(&["inspect", "--config", typo.to_str().unwrap()]);
+    expect_one_line_error(&output, &["typo.json", "unknown field `colours`"]);
+
+    // The same through $AUSCULT_CONFIG, with an action that does not exist.
+    let bad_key = dir.path().join("keys.json");
+    std::fs::write(&bad_key, r#"{"keys": {"q": "fly"}}"#).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_auscult"))
+        .args(["inspect", &demo("demo-tones.json")])
+        .env("AUSCULT_CONFIG", &bad_key)
+        .output()
+        .unwrap();
+    expect_one_line_error(&output, &["keys.json", "unknown variant `fly`"]);
+}
+
+#[test]
+fn a_broken_sidecar_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("demo-tones.json");
+    std::fs::copy(demo("demo-tones.json"), &trace).unwrap();
+    let sidecar = std::fs::read(demo("demo-tones.attn.safetensors")).unwrap();
+    std::fs::write(
+        dir.path().join("demo-tones.attn.safetensors"),
+        &sidecar[..sidecar.len() / 2],
+    )
+    .unwrap();
+    let output = auscult(&["inspect", trace.to_str().unwrap()]);
+    expect_one_line_error(&output, &["demo-tones.attn.safetensors"]);
+}
+
+#[test]
+fn a_live_run_checks_its_inputs_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixture("qwen2_audio/tiny_a");
+    let missing_audio = dir.path().join("gone.wav");
+    let output = auscult(&[
+        "inspect",
+        "--model",
+        model.to_str().unwrap(),
+        "--audio",
+        missing_audio.to_str().unwrap(),
+        "--prompt",
+        "What is this?",
+    ]);
+    expect_one_line_error(&output, &["gone.wav", "no such audio file"]);
+
+    let clip = demo("tones.wav");
+    let missing_model = dir.path().join("no-model");
+    let output = auscult(&[
+        "inspect",
+        "--model",
+        missing_model.to_str().unwrap(),
+        "--audio",
+        &clip,
+        "--prompt",
+        "What is this?",
+    ]);
+    expect_one_line_error(&output, &["no-model", "no such checkpoint directory"]);
+
+    let output = auscult(&[
+        "inspect",
+        "--model",
+        model.to_str().unwrap(),
+        "--audio",
+        &clip,
+    ]);
+    expect_one_line_error(&output, &["needs --prompt or --question"]);
+
+    let rules = dir.path().join("rules.json");
+    std::fs::write(&rules, r#"{"tagz": true}"#).unwrap();
+    let output = auscult(&[
+        "inspect",
+        "--model",
+        model.to_str().unwrap(),
+        "--audio",
+        &clip,
+        "--prompt",
+        "What is this?",
+        "--step-rules",
+        rules.to_str().unwrap(),
+    ]);
+    expect_one_line_error(&output, &["rules.json"]);
+}
+
+#[test]
+fn an_unknown_palette_is_refused_by_the_argument_parser() {
+    let output = auscult(&["inspect", "--colour", "65536"]);
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    let message = common::stderr(&output);
+    assert!(
+        message.contains("\"65536\" is not one of truecolor, 256, 16, none"),
+        "{message}"
+    );
+}
