@@ -52,7 +52,8 @@ pub enum Progress<'a> {
 }
 
 /// Runs `example` and returns its trace and attention arrays (`None` with capture off). The
-/// trace's `attention.sidecar` is `sidecar_name`. `on_progress` returning `Break` cancels.
+/// trace's `attention.sidecar` is `sidecar_name`. `on_progress` returning `Break` cancels (at
+/// `Prepared`, before the model runs: no tokens, stop reason `Cancelled`).
 pub fn run_example(
     checkpoint: &mut Checkpoint,
     example: &Example,
@@ -126,8 +127,11 @@ pub fn run_example(
         timings: TraceTimings::new(checkpoint.load_seconds, &Timings::default()),
         attention: None,
     };
-    // Nothing generated yet: a cancel here takes effect at the first token.
-    let _ = on_progress(Progress::Prepared { trace: &trace });
+    // A cancel before the model runs returns the trace with nothing generated.
+    if on_progress(Progress::Prepared { trace: &trace }).is_break() {
+        trace.generation.stop_reason = StopReason::Cancelled;
+        return Ok((trace, None));
+    }
 
     let started = Instant::now();
     let embeds = checkpoint.embed_input(&input)?;

@@ -13,7 +13,8 @@ use auscult::model::{
 };
 use auscult::tensor_dump::Dump;
 use auscult::trace::{read_sidecar, sidecar_path, StepRules, Trace};
-use auscult::tui::live::{LiveEvent, LiveRequest, LiveRun};
+use auscult::tui::action::LiveEvent;
+use auscult::tui::live::{LiveRequest, LiveRun};
 use auscult::tui::state::Inspector;
 use common::fixture;
 
@@ -50,8 +51,9 @@ fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
     }
 }
 
-/// Feeds events to the state one at a time until the run ends; returns the events' kinds and
-/// the streamed example's (ids, attention rows) just before the final trace replaced it.
+/// Feeds events to the state one at a time until the run ends, checking as it goes that each
+/// token grows the streamed example by one id and one attention row, and at the end that what
+/// was streamed is what the final trace holds; returns the events' kinds.
 fn drive(
     run: &mut LiveRun,
     state: &mut Inspector,
@@ -69,6 +71,7 @@ fn drive(
             LiveEvent::Prepared(_) => "prepared",
             LiveEvent::Token { .. } => "token",
             LiveEvent::Finished(..) => "finished",
+            LiveEvent::Stopped(_) => "stopped",
             LiveEvent::Failed(_) => "failed",
         };
         kinds.push(kind);
@@ -79,7 +82,7 @@ fn drive(
                 streamed.attention.clone(),
                 streamed.trace.steps.clone(),
             );
-            run.apply(state, event);
+            state.on_live(event);
             let done = &state.examples[0];
             assert_eq!(
                 ids, done.trace.generation.ids,
@@ -97,18 +100,20 @@ fn drive(
             }
             return kinds;
         }
-        run.apply(state, event);
+        state.on_live(event);
         if kind == "token" {
             tokens += 1;
             let example = &state.examples[0];
             assert_eq!(example.trace.generation.ids.len(), tokens);
             assert_eq!(example.attention.as_ref().unwrap().rows, tokens);
             assert!(state.live.as_ref().unwrap().running);
+            // The selection follows the newest step.
+            assert_eq!(state.step, example.trace.steps.len().saturating_sub(1));
             if cancel_after == Some(tokens) {
                 run.cancel();
             }
         }
-        if kind == "failed" {
+        if kind == "failed" || kind == "stopped" {
             return kinds;
         }
     }
@@ -119,7 +124,7 @@ fn drive(
 fn a_live_run_streams_what_run_records() {
     let model = fixture("qwen2_audio/tiny_a");
     let mut run = LiveRun::start(request(&model, 24));
-    let mut state = Inspector::new(Vec::new());
+    let mut state = Inspector::for_live_run(StepRules::default());
     let kinds = drive(&mut run, &mut state, None);
     assert_eq!(kinds[..2], ["loaded", "prepared"]);
     assert_eq!(kinds.iter().filter(|k| **k == "token").count(), 24);
@@ -165,7 +170,7 @@ fn a_live_run_streams_what_run_records() {
 fn cancel_stops_the_run_and_keeps_what_was_generated() {
     let model = fixture("qwen2_audio/tiny_a");
     let mut run = LiveRun::start(request(&model, 200));
-    let mut state = Inspector::new(Vec::new());
+    let mut state = Inspector::for_live_run(StepRules::default());
     drive(&mut run, &mut state, Some(3));
     let trace = &state.examples[0].trace;
     assert_eq!(trace.generation.stop_reason, StopReason::Cancelled);
@@ -179,12 +184,28 @@ fn cancel_stops_the_run_and_keeps_what_was_generated() {
 }
 
 #[test]
+fn cancel_before_the_model_runs_stops_without_a_trace() {
+    let model = fixture("qwen2_audio/tiny_a");
+    let mut run = LiveRun::start(request(&model, 24));
+    run.cancel();
+    let mut state = Inspector::for_live_run(StepRules::default());
+    let kinds = drive(&mut run, &mut state, None);
+    assert_eq!(kinds, ["loaded", "stopped"]);
+    let live = state.live.unwrap();
+    assert!(
+        !live.running && live.phase == "cancelled before the model ran",
+        "{live:?}"
+    );
+    assert!(state.examples.is_empty());
+}
+
+#[test]
 fn a_bad_checkpoint_is_a_failure_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let mut request = request(&fixture("qwen2_audio/tiny_a"), 4);
     request.model = dir.path().join("missing");
     let mut run = LiveRun::start(request);
-    let mut state = Inspector::new(Vec::new());
+    let mut state = Inspector::for_live_run(StepRules::default());
     assert_eq!(drive(&mut run, &mut state, None), ["failed"]);
     let phase = state.live.unwrap().phase;
     assert!(

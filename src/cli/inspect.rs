@@ -112,8 +112,9 @@ pub fn load_examples(path: &Path) -> Result<Vec<Example>> {
         .collect();
     // The first example's attention is read now, so a broken sidecar is reported before the
     // terminal is taken over; the others' when they are shown.
-    if let Some(path) = &examples[0].sidecar {
-        read_sidecar(path)?;
+    let mut examples = examples;
+    if let Some(path) = examples[0].sidecar.clone() {
+        examples[0].attention = Some(read_sidecar(&path)?.generated);
     }
     Ok(examples)
 }
@@ -138,7 +139,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
         (Some(model), Some(audio)) => {
             let request = live_request(&args.live, model, audio)?;
             (
-                Inspector::new(Vec::new()),
+                Inspector::for_live_run(request.step_rules.clone()),
                 PathBuf::from("."),
                 Some(LiveRun::start(request)),
             )

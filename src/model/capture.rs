@@ -155,6 +155,24 @@ impl AttentionRows {
         }
     }
 
+    /// Row `t` alone.
+    pub fn row(&self, t: usize) -> Self {
+        let slice = |values: &[f32]| {
+            let per_row = values.len() / self.rows.max(1);
+            values[t * per_row..(t + 1) * per_row].to_vec()
+        };
+        Self {
+            rows: 1,
+            layers: self.layers,
+            heads: self.heads,
+            audio_tokens: self.audio_tokens,
+            audio_ratio: slice(&self.audio_ratio),
+            sink_mass: slice(&self.sink_mass),
+            audio_map: slice(&self.audio_map),
+            head_maps: self.head_maps.as_deref().map(slice),
+        }
+    }
+
     /// The last `n` rows alone.
     pub fn last_rows(&self, n: usize) -> Self {
         let n = n.min(self.rows);

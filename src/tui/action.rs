@@ -1,8 +1,12 @@
-//! What the user can ask for (`Action`, bound to keys), what a pointer can ask for (`Pointer`,
-//! from mouse clicks), and what the caller must do after an update (`Effect`): the inspector's
-//! state never touches the sound device, the disk or the model itself.
+//! What can change the inspector's state: what the user asks for (`Action`, bound to keys), what
+//! a pointer asks for (`Pointer`, from mouse clicks), what a live run reports (`LiveEvent`); and
+//! what the caller must do after an update (`Effect`): the state never touches the sound
+//! device, the disk or the model itself.
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::AttentionRows;
+use crate::trace::Trace;
 
 /// Everything a key can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,4 +88,25 @@ pub enum Effect {
     CancelRun,
     /// Write the live run's trace.
     SaveRun,
+}
+
+/// What a live run reports, in order: `Loaded`, `Prepared`, `Token`s, then `Finished` (also
+/// after a cancel); `Stopped` or `Failed` may end it at any point.
+pub enum LiveEvent {
+    Loaded {
+        seconds: f64,
+    },
+    /// The trace so far: model, clip, prompt and inputs; nothing generated yet.
+    Prepared(Box<Trace>),
+    Token {
+        id: u32,
+        piece: String,
+        /// This token's attention row (capture on).
+        row: Option<AttentionRows>,
+    },
+    /// The finished trace and its generated tokens' attention.
+    Finished(Box<Trace>, Option<AttentionRows>),
+    /// Ended without a trace, for this reason (cancelled before the model ran).
+    Stopped(String),
+    Failed(String),
 }

@@ -12,7 +12,7 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 
 use super::clip::load_clip;
-use super::keys::KeyTable;
+use super::keys::{key_name, KeyTable};
 use super::live::LiveRun;
 use super::mouse::{pointer_for, Mouse};
 use super::state::{Action, Effect, Inspector, SearchKey};
@@ -23,26 +23,6 @@ use crate::trace::read_sidecar;
 
 /// How often the screen is redrawn while nothing happens (the playhead moves, tokens stream).
 const TICK: Duration = Duration::from_millis(50);
-
-/// The key's name as the key table knows it.
-fn key_name(code: KeyCode) -> Option<String> {
-    Some(match code {
-        KeyCode::Char(' ') => "space".into(),
-        KeyCode::Char(c) => c.to_string(),
-        KeyCode::Up => "up".into(),
-        KeyCode::Down => "down".into(),
-        KeyCode::Left => "left".into(),
-        KeyCode::Right => "right".into(),
-        KeyCode::Home => "home".into(),
-        KeyCode::End => "end".into(),
-        KeyCode::PageUp => "pageup".into(),
-        KeyCode::PageDown => "pagedown".into(),
-        KeyCode::Tab => "tab".into(),
-        KeyCode::Esc => "esc".into(),
-        KeyCode::Enter => "enter".into(),
-        _ => return None,
-    })
-}
 
 /// What the loop holds besides the state: how to draw, what plays, and the live run.
 pub struct App {
@@ -65,7 +45,7 @@ impl App {
         result?;
         // A live run that failed leaves the inspector with its reason as the error.
         match self.state.live.take() {
-            Some(live) if live.phase.starts_with("failed: ") => {
+            Some(live) if live.failed() => {
                 anyhow::bail!("{}", live.phase.trim_start_matches("failed: "))
             }
             _ => Ok(()),
@@ -92,13 +72,13 @@ impl App {
             }
             if let Some(player) = &mut player {
                 if let Some(notice) = player.take_notice() {
-                    self.state.message.get_or_insert(notice);
+                    self.state.notify(notice);
                 }
                 self.state
                     .set_playback(player.position(), player.is_playing());
             }
             let size = session.terminal.size()?;
-            self.state.screen_width = size.width;
+            self.state.set_screen_width(size.width);
             let (state, keys, palette) = (&self.state, &self.keys, self.palette);
             session
                 .terminal
@@ -164,7 +144,7 @@ impl App {
             if let Some(path) = &example.sidecar {
                 match read_sidecar(path) {
                     Ok(arrays) => example.attention = Some(arrays.generated),
-                    Err(e) => self.state.message = Some(format!("{e:#}")),
+                    Err(e) => self.state.notify(format!("{e:#}")),
                 }
             }
         }
@@ -193,6 +173,12 @@ impl App {
                 _ => {}
             }
         }
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return Effect::None;
+        }
         match key_name(key.code).and_then(|name| self.keys.action_for(&name)) {
             Some(action) => self.state.update(action),
             None => Effect::None,
@@ -203,15 +189,10 @@ impl App {
         let Some(live) = &self.live else {
             return;
         };
-        let message = match live.save(&self.state, self.save_to.as_deref()) {
-            Ok(path) => {
-                if let Some(status) = &mut self.state.live {
-                    status.saved = Some(path.display().to_string());
-                }
-                format!("saved {}", path.display())
-            }
-            Err(e) => format!("not saved: {e:#}"),
-        };
-        self.state.message = Some(message);
+        let outcome = live
+            .save(&self.state, self.save_to.as_deref())
+            .map(|path| path.display().to_string())
+            .map_err(|e| format!("{e:#}"));
+        self.state.on_saved(outcome);
     }
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use super::action::Action;
-use super::keys::KeyTable;
+use super::keys::{is_key_name, KeyTable, NAMED_KEYS};
 use super::palette::{ColourScale, Palette};
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +64,13 @@ impl Config {
     pub fn parse(text: &str) -> Result<Self, String> {
         let file: ConfigFile =
             serde_json::from_str(text).map_err(|e| format!("not an auscult config ({e})"))?;
+        if let Some(bad) = file.keys.keys().find(|k| !is_key_name(k)) {
+            let named: Vec<&str> = NAMED_KEYS.iter().map(|(name, _)| *name).collect();
+            return Err(format!(
+                "unknown key {bad:?} (a key is one character or one of {})",
+                named.join(", ")
+            ));
+        }
         Ok(Config {
             keys: KeyTable::with_remap(&file.keys),
             palette: file.colour,
@@ -105,6 +112,10 @@ mod tests {
             (r#"{"colours": "256"}"#, "unknown field `colours`"),
             (r#"{"colour": "65536"}"#, "unknown variant `65536`"),
             ("{", "not an auscult config"),
+            (
+                r#"{"keys": {"Esc": "quit"}}"#,
+                "unknown key \"Esc\" (a key is one character",
+            ),
         ] {
             let error = Config::parse(text).unwrap_err();
             assert!(error.contains(fragment), "{text}: {error}");

@@ -4,7 +4,41 @@
 
 use std::collections::BTreeMap;
 
+use ratatui::crossterm::event::KeyCode;
+
 use super::action::Action;
+
+/// Keys with names; every other key is named by its character ("j", "G", "?").
+pub const NAMED_KEYS: &[(&str, KeyCode)] = &[
+    ("space", KeyCode::Char(' ')),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("pageup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("tab", KeyCode::Tab),
+    ("esc", KeyCode::Esc),
+    ("enter", KeyCode::Enter),
+];
+
+/// The key's name as the key table knows it.
+pub fn key_name(code: KeyCode) -> Option<String> {
+    if let Some((name, _)) = NAMED_KEYS.iter().find(|(_, named)| *named == code) {
+        return Some((*name).to_owned());
+    }
+    match code {
+        KeyCode::Char(c) => Some(c.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether `name` names a key (for checking a config file's remap).
+pub fn is_key_name(name: &str) -> bool {
+    name.chars().count() == 1 || NAMED_KEYS.iter().any(|(named, _)| *named == name)
+}
 
 /// One binding: the key, what it does, and the help line.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,29 +164,45 @@ impl KeyTable {
             .map(|b| b.action)
     }
 
-    /// The status line's reminder of the main keys, with the keys in force.
-    pub fn status_hint(&self) -> String {
-        let key = |action: Action| {
-            self.bindings
-                .iter()
-                .find(|b| b.action == action)
-                .map_or("-".to_owned(), |b| b.key.clone())
-        };
-        format!(
-            "{}/{} step  {}/{} example  {} layer  {} heads  {} metric  {} play  {} play step  {} list  {} keys  {} quit",
-            key(Action::NextStep),
-            key(Action::PreviousStep),
-            key(Action::NextExample),
-            key(Action::PreviousExample),
-            key(Action::NextLayer),
-            key(Action::NextHeads),
-            key(Action::NextMetric),
-            key(Action::TogglePlay),
-            key(Action::PlayStepWindow),
-            key(Action::ToggleList),
-            key(Action::ToggleHelp),
-            key(Action::Quit),
-        )
+    /// The first key bound to `action` ("-" when none is).
+    pub fn key_for(&self, action: Action) -> &str {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .map_or("-", |b| b.key.as_str())
+    }
+
+    /// The status line's reminder of the main keys, with the keys in force, as many as fit in
+    /// `width` columns; the help and quit keys always show.
+    pub fn status_hint(&self, width: usize) -> String {
+        let pair = |a: Action, b: Action| format!("{}/{}", self.key_for(a), self.key_for(b));
+        let entries = [
+            (pair(Action::NextStep, Action::PreviousStep), "step"),
+            (
+                pair(Action::NextExample, Action::PreviousExample),
+                "example",
+            ),
+            (self.key_for(Action::NextLayer).to_owned(), "layer"),
+            (self.key_for(Action::NextHeads).to_owned(), "heads"),
+            (self.key_for(Action::NextMetric).to_owned(), "metric"),
+            (self.key_for(Action::TogglePlay).to_owned(), "play"),
+            (self.key_for(Action::PlayStepWindow).to_owned(), "play step"),
+            (self.key_for(Action::ToggleList).to_owned(), "list"),
+        ];
+        let tail = format!(
+            "{} keys  {} quit",
+            self.key_for(Action::ToggleHelp),
+            self.key_for(Action::Quit)
+        );
+        let mut hint = String::new();
+        for (keys, what) in entries {
+            let entry = format!("{keys} {what}  ");
+            if hint.chars().count() + entry.chars().count() + tail.chars().count() > width {
+                break;
+            }
+            hint.push_str(&entry);
+        }
+        hint + &tail
     }
 
     /// Help lines, one per action, with every key bound to it: `("j, down", "next step")`.
@@ -196,6 +246,19 @@ mod tests {
                 .iter()
                 .any(|(keys, text)| keys.contains(&binding.key) && *text == binding.help));
         }
+    }
+
+    #[test]
+    fn key_names_round_trip() {
+        for (name, code) in NAMED_KEYS {
+            assert_eq!(key_name(*code).as_deref(), Some(*name));
+            assert!(is_key_name(name));
+        }
+        assert_eq!(key_name(KeyCode::Char('G')).as_deref(), Some("G"));
+        assert_eq!(key_name(KeyCode::F(1)), None);
+        assert!(is_key_name("?") && !is_key_name("Esc") && !is_key_name("ctrl-x"));
+        // Every default binding is a key name.
+        assert!(DEFAULTS.iter().all(|(key, _)| is_key_name(key)));
     }
 
     #[test]

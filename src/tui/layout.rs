@@ -2,6 +2,7 @@
 //! ask this one function, so a click always lands on what was drawn there.
 
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
 
 use super::state::Inspector;
 
@@ -62,7 +63,22 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
         (None, area)
     };
     let h = main.height;
-    let header = 3;
+    // The question with its choices on one line, or on two when they do not fit.
+    let header = match state.example() {
+        Some(example) => {
+            let line = Line::from(format!(
+                "{}  {}",
+                example.question(),
+                example.choices_line()
+            ));
+            if line.width() > usize::from(main.width) && !example.trace.prompt.choices.is_empty() {
+                4
+            } else {
+                3
+            }
+        }
+        None => 3,
+    };
     let strip = match h {
         0..20 => 1,
         20..30 => 2,
@@ -94,7 +110,9 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
     let popup = state.list_open && !docked && state.examples.len() > 1;
     let list = if popup {
         let width = area.width.saturating_sub(4).min(90);
-        let rows = state.examples.len() as u16 + 3;
+        let rows = u16::try_from(state.examples.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(3);
         let height = rows.min(area.height.saturating_sub(4));
         Some(Rect {
             x: area.x + (area.width - width) / 2,

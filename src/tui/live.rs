@@ -6,16 +6,17 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
 
-use super::state::{Example, Inspector, LiveStatus};
+use super::action::LiveEvent;
+use super::state::Inspector;
 use crate::model::{AttentionRows, Checkpoint, DeviceKind, GenerationParams, Precision};
 use crate::runner::{run_example, Example as RunnerExample, Progress};
-use crate::trace::{sidecar_path, split_steps, write_sidecar, SidecarArrays, StepRules, Trace};
+use crate::trace::{sidecar_path, write_sidecar, SidecarArrays, StepRules, Trace};
 
 /// Makes the generation settings once the checkpoint is loaded (stop ids come from it).
 pub type ParamsFor = Box<dyn FnOnce(&Checkpoint) -> Result<GenerationParams> + Send>;
@@ -36,185 +37,136 @@ pub struct LiveRequest {
     pub step_rules: StepRules,
 }
 
-/// What the worker reports, in order: `Loaded`, `Prepared`, `Token`s, then `Finished` (also
-/// after a cancel) or `Failed` at any point.
-pub enum LiveEvent {
-    Loaded {
-        seconds: f64,
-    },
-    /// The trace so far: model, clip, prompt and inputs; nothing generated yet.
-    Prepared(Box<Trace>),
-    Token {
-        id: u32,
-        piece: String,
-        /// This token's attention row (capture on).
-        row: Option<AttentionRows>,
-    },
-    Finished(Box<Trace>, Option<SidecarArrays>),
-    Failed(String),
-}
-
 /// A running (or finished) live run, as the inspector's loop holds it.
 pub struct LiveRun {
     events: Receiver<LiveEvent>,
     cancel: Arc<AtomicBool>,
-    _worker: Option<JoinHandle<()>>,
-    rules: StepRules,
-    pieces: Vec<String>,
-    arrays: Option<SidecarArrays>,
+    _worker: JoinHandle<()>,
+    /// The prompt's attention rows (with `--capture-prompt`), set by the worker when it
+    /// finishes; the generated rows are in the state's example.
+    prompt_rows: Arc<Mutex<Option<AttentionRows>>>,
+    /// The run's last word (finished, stopped, failed) has been applied.
+    ended: bool,
 }
 
 impl LiveRun {
-    /// Starts the worker.
+    /// Starts the worker. A panic in it is caught and reported as a failed run.
     pub fn start(request: LiveRequest) -> Self {
         let (sender, events) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
-        let rules = request.step_rules.clone();
+        let prompt_rows = Arc::new(Mutex::new(None));
         let worker = {
-            let cancel = Arc::clone(&cancel);
-            std::thread::spawn(move || {
-                if let Err(e) = work(request, &sender, &cancel) {
-                    let _ = sender.send(LiveEvent::Failed(format!("{e:#}")));
-                }
-            })
+            let (cancel, prompt_rows) = (Arc::clone(&cancel), Arc::clone(&prompt_rows));
+            std::thread::Builder::new()
+                .name("auscult-live".into())
+                .spawn(move || {
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        work(request, &sender, &cancel, &prompt_rows)
+                    }));
+                    let failure = match outcome {
+                        Ok(Ok(())) => return,
+                        Ok(Err(e)) => format!("{e:#}"),
+                        Err(panic) => format!("the model run panicked: {}", panic_text(&*panic)),
+                    };
+                    let _ = sender.send(LiveEvent::Failed(failure));
+                })
+                .expect("a thread for the live run")
         };
         Self {
             events,
             cancel,
-            _worker: Some(worker),
-            rules,
-            pieces: Vec::new(),
-            arrays: None,
+            _worker: worker,
+            prompt_rows,
+            ended: false,
         }
     }
 
-    /// A run fed by hand (tests): events sent on the returned sender arrive as the worker's.
-    pub fn from_channel(rules: StepRules) -> (Self, Sender<LiveEvent>) {
-        let (sender, events) = channel();
-        let run = Self {
-            events,
-            cancel: Arc::new(AtomicBool::new(false)),
-            _worker: None,
-            rules,
-            pieces: Vec::new(),
-            arrays: None,
-        };
-        (run, sender)
-    }
-
-    /// Asks the worker to stop after the token it is on.
+    /// Asks the worker to stop: before the model runs, or after the token it is on.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    pub fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+    /// The next event, waiting up to `timeout` for it (for callers that step through a run).
+    pub fn next_event(&mut self, timeout: std::time::Duration) -> Option<LiveEvent> {
+        let event = self.events.recv_timeout(timeout).ok()?;
+        self.ended |= matches!(
+            event,
+            LiveEvent::Finished(..) | LiveEvent::Stopped(_) | LiveEvent::Failed(_)
+        );
+        Some(event)
     }
 
-    /// The next event, waiting up to `timeout` for it.
-    pub fn next_event(&self, timeout: std::time::Duration) -> Option<LiveEvent> {
-        self.events.recv_timeout(timeout).ok()
-    }
-
-    /// Applies every event that has arrived.
+    /// Applies every event that has arrived. A worker that vanished without its last word
+    /// fails the run rather than leaving it "generating" forever.
     pub fn feed(&mut self, state: &mut Inspector) {
-        while let Ok(event) = self.events.try_recv() {
-            self.apply(state, event);
-        }
-    }
-
-    /// Applies one event to the state: the live example is the state's last.
-    pub fn apply(&mut self, state: &mut Inspector, event: LiveEvent) {
-        let status = |phase: String, running: bool| LiveStatus {
-            phase,
-            running,
-            saved: None,
-        };
-        match event {
-            LiveEvent::Loaded { seconds } => {
-                state.live = Some(status(
-                    format!("model loaded in {seconds:.1} s, encoding the clip"),
-                    true,
-                ));
-            }
-            LiveEvent::Prepared(trace) => {
-                state.examples.push(Example::new(*trace, None));
-                state.current = state.examples.len() - 1;
-                state.live = Some(status("generating".into(), true));
-            }
-            LiveEvent::Token { id, piece, row } => {
-                let Some(example) = state.examples.last_mut() else {
-                    return;
-                };
-                let following = state.step + 1 >= example.trace.steps.len();
-                let generation = &mut example.trace.generation;
-                generation.piece_offsets.push(generation.text.len());
-                generation.text.push_str(&piece);
-                generation.ids.push(id);
-                self.pieces.push(piece);
-                example.trace.steps = split_steps(&self.pieces, &self.rules);
-                if let Some(row) = row {
-                    match &mut example.attention {
-                        Some(rows) => append_row(rows, &row),
-                        None => example.attention = Some(row),
+        loop {
+            match self.events.try_recv() {
+                Ok(event) => {
+                    self.ended |= matches!(
+                        event,
+                        LiveEvent::Finished(..) | LiveEvent::Stopped(_) | LiveEvent::Failed(_)
+                    );
+                    state.on_live(event);
+                }
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    if !self.ended {
+                        self.ended = true;
+                        state.on_live(LiveEvent::Failed(
+                            "the model run stopped without a word".into(),
+                        ));
                     }
+                    return;
                 }
-                let last = example.trace.steps.len().saturating_sub(1);
-                if following {
-                    state.step = last;
-                }
-                let tokens = self.pieces.len();
-                state.live = Some(status(format!("generating, {tokens} tokens"), true));
-            }
-            LiveEvent::Finished(trace, arrays) => {
-                let phase = if self.is_cancelled() {
-                    format!("cancelled after {} tokens", trace.generation.ids.len())
-                } else {
-                    format!(
-                        "finished: {} tokens, {:.1} tokens/s",
-                        trace.generation.ids.len(),
-                        trace.timings.decode_tokens_per_second
-                    )
-                };
-                if let Some(example) = state.examples.last_mut() {
-                    example.trace = *trace;
-                    example.attention = arrays.as_ref().map(|a| a.generated.clone());
-                    state.step = state.step.min(example.trace.steps.len().saturating_sub(1));
-                }
-                self.arrays = arrays;
-                state.live = Some(status(phase, false));
-            }
-            LiveEvent::Failed(reason) => {
-                state.live = Some(status(format!("failed: {reason}"), false));
             }
         }
     }
 
-    /// Writes the finished run as a trace (and its sidecar) at `to`, or beside the working
-    /// directory as `<id>.live.json`; an existing file is never overwritten.
+    /// Writes the run's trace (and its sidecar) at `to`, or here as `<id>.live.json`; an
+    /// existing file is never overwritten (`-2`, `-3`… are added).
     pub fn save(&self, state: &Inspector, to: Option<&Path>) -> Result<PathBuf> {
         let example = state.examples.last().context("nothing has run yet")?;
         let mut trace = example.trace.clone();
-        let stem = to.map_or_else(
+        let wanted = to.map_or_else(
             || PathBuf::from(format!("{}.live.json", trace.id)),
             Path::to_path_buf,
         );
-        let path = free_path(&stem);
+        let path = free_path(&wanted);
         let sidecar = sidecar_path(&path);
-        match (&self.arrays, &mut trace.attention) {
-            (Some(arrays), Some(record)) => {
+        match (&example.attention, &mut trace.attention) {
+            (Some(generated), Some(record)) => {
                 record.sidecar = sidecar
                     .file_name()
                     .context("the sidecar has a file name")?
                     .to_string_lossy()
                     .into_owned();
-                write_sidecar(&sidecar, arrays)?;
+                let prompt = self
+                    .prompt_rows
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                write_sidecar(
+                    &sidecar,
+                    &SidecarArrays {
+                        generated: generated.clone(),
+                        prompt,
+                    },
+                )?;
             }
             _ => trace.attention = None,
         }
         trace.write(&path)?;
         Ok(path)
     }
+}
+
+/// The text of a caught panic.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 /// `path`, or `stem-2.ext`, `stem-3.ext`… when it exists.
@@ -240,23 +192,21 @@ fn free_path(path: &Path) -> PathBuf {
         .expect("some free name")
 }
 
-/// Appends `row`'s one row to `rows` (both token-major).
-fn append_row(rows: &mut AttentionRows, row: &AttentionRows) {
-    rows.rows += row.rows;
-    rows.audio_ratio.extend_from_slice(&row.audio_ratio);
-    rows.sink_mass.extend_from_slice(&row.sink_mass);
-    rows.audio_map.extend_from_slice(&row.audio_map);
-    if let (Some(maps), Some(new)) = (&mut rows.head_maps, &row.head_maps) {
-        maps.extend_from_slice(new);
-    }
-}
-
 /// The worker: load, run with streaming, report.
-fn work(request: LiveRequest, sender: &Sender<LiveEvent>, cancel: &AtomicBool) -> Result<()> {
+fn work(
+    request: LiveRequest,
+    sender: &Sender<LiveEvent>,
+    cancel: &AtomicBool,
+    prompt_rows: &Mutex<Option<AttentionRows>>,
+) -> Result<()> {
     let mut checkpoint = Checkpoint::load(&request.model, request.precision, request.device)?;
     let _ = sender.send(LiveEvent::Loaded {
         seconds: checkpoint.load_seconds,
     });
+    if cancel.load(Ordering::Relaxed) {
+        let _ = sender.send(LiveEvent::Stopped("cancelled before the model ran".into()));
+        return Ok(());
+    }
     let params = (request.params)(&checkpoint)?;
     let example = RunnerExample {
         id: request
@@ -297,6 +247,16 @@ fn work(request: LiveRequest, sender: &Sender<LiveEvent>, cancel: &AtomicBool) -
             ControlFlow::Continue(())
         }
     })?;
-    let _ = sender.send(LiveEvent::Finished(Box::new(with_question(trace)), arrays));
+    let (generated, prompt) = match arrays {
+        Some(arrays) => (Some(arrays.generated), arrays.prompt),
+        None => (None, None),
+    };
+    *prompt_rows
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = prompt;
+    let _ = sender.send(LiveEvent::Finished(
+        Box::new(with_question(trace)),
+        generated,
+    ));
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! The mouse: what is under a click or the wheel, found with the same layout the view draws, so
-//! the state only ever sees a `Pointer` (a step, a cell, an example), never coordinates.
+//! the state only ever sees a `Pointer` (a step, a cell, an example), never coordinates. Clicks
+//! select steps (their rows), cells and moments of the clip (the heatmap, the strip, the axis)
+//! and examples (the list); the wheel moves through steps, or through the list under it.
 
 use ratatui::layout::{Position, Rect};
 
@@ -17,6 +19,9 @@ pub enum Mouse {
 /// What the pointer is on, for a screen of size `area`.
 pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointer> {
     let regions = regions(state, area)?;
+    if state.help {
+        return None; // the help covers the view; a key closes it
+    }
     let example = state.example()?;
     let (column, row, wheel) = match mouse {
         Mouse::Click { column, row } => (column, row, None),
@@ -31,8 +36,18 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             });
         }
         let visible = state.visible_examples();
-        let inner_row = row.checked_sub(list.y + 1)? as usize;
-        let rows = list.height.saturating_sub(2) as usize;
+        // Rows are inside the border; a click on the border itself selects nothing.
+        let inner = Rect {
+            x: list.x + 1,
+            y: list.y + 1,
+            width: list.width.saturating_sub(2),
+            height: list.height.saturating_sub(2),
+        };
+        if !inner.contains(at) {
+            return None;
+        }
+        let inner_row = (row - inner.y) as usize;
+        let rows = inner.height as usize;
         let cursor = if regions.list_is_popup {
             state.list_cursor
         } else {
@@ -80,14 +95,6 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             step: None,
             seconds: time_at(column),
         });
-    }
-    if let Some(decay) = regions.decay.filter(|d| d.contains(at)) {
-        // The chart's x axis spans the steps over (roughly) its inner width.
-        let steps = example.trace.steps.len();
-        let inner = decay.width.saturating_sub(8).max(1);
-        let x = column.saturating_sub(decay.x + 7).min(inner);
-        let step = (f64::from(x) / f64::from(inner) * (steps.saturating_sub(1)) as f64).round();
-        return Some(Pointer::SelectStep(step as usize));
     }
     None
 }
@@ -144,5 +151,58 @@ mod tests {
             pointer_for(&s, area, Mouse::Click { column: 5, row: 0 }),
             None
         );
+    }
+
+    #[test]
+    fn clicks_on_the_list_open_rows_not_borders_and_nothing_through_help() {
+        let spec = tones_spec();
+        let examples = (0..3)
+            .map(|i| {
+                let (mut trace, arrays) = example_trace(&spec);
+                trace.id = format!("example-{i}");
+                Example::new(trace, Some(arrays.generated))
+            })
+            .collect();
+        let mut s = Inspector::new(examples);
+        let area = Rect::new(0, 0, 80, 24);
+        let list = regions(&s, area).unwrap().list.expect("a pop-up list");
+        let click = |row| Mouse::Click {
+            column: list.x + 5,
+            row,
+        };
+        assert_eq!(
+            pointer_for(&s, area, click(list.y + 2)),
+            Some(Pointer::SelectExample(1))
+        );
+        assert_eq!(pointer_for(&s, area, click(list.y)), None, "top border");
+        assert_eq!(
+            pointer_for(&s, area, click(list.bottom() - 1)),
+            None,
+            "bottom border"
+        );
+        let side = Mouse::Click {
+            column: list.x,
+            row: list.y + 1,
+        };
+        assert_eq!(pointer_for(&s, area, side), None, "side border");
+        assert_eq!(
+            pointer_for(&s, area, click(list.y + 5)),
+            None,
+            "below the last row"
+        );
+        // Outside the pop-up nothing is under the pointer (the pop-up covers the view).
+        let outside = Mouse::Click { column: 0, row: 23 };
+        assert_eq!(pointer_for(&s, area, outside), None);
+        // With the help over it, a click does nothing.
+        s.list_open = false;
+        s.help = true;
+        let regions = regions(&s, area).unwrap();
+        let cell = Mouse::Click {
+            column: regions.time_columns().x + 3,
+            row: regions.heatmap.y,
+        };
+        assert_eq!(pointer_for(&s, area, cell), None);
+        s.help = false;
+        assert!(pointer_for(&s, area, cell).is_some());
     }
 }

@@ -1,6 +1,7 @@
 //! The terminal session: raw mode, the alternate screen and mouse reporting on entry, and all
 //! three undone on every way out: a normal return, an error, a panic (a hook chained before
-//! ratatui's own) and SIGTERM or SIGHUP (flags the loop checks between frames).
+//! ratatui's own, for panics of the main thread) and SIGTERM or SIGHUP (flags the loop checks
+//! between frames).
 
 use std::io::stdout;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,9 +25,16 @@ impl Session {
             signal_hook::flag::register(signal, Arc::clone(&terminate))?;
         }
         let terminal = ratatui::try_init()?;
-        // ratatui's hook restores raw mode and the screen; mouse reporting must go first.
+        // ratatui's hook restores raw mode and the screen; mouse reporting must go first. A
+        // panic on another thread (the live run's worker) is caught there and reported as a
+        // failed run: it must neither restore the terminal under the running view nor print
+        // over it.
         let ratatui_hook = std::panic::take_hook();
+        let main_thread = std::thread::current().id();
         std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().id() != main_thread {
+                return;
+            }
             let _ = execute!(stdout(), DisableMouseCapture);
             ratatui_hook(info);
         }));

@@ -1,5 +1,6 @@
-//! The header: the question (and its choices), the trace's place in the file, gold and predicted
-//! answer with a mark for right or wrong, the model, and the view settings.
+//! The header: the question and its choices (on their own line when they do not fit beside it),
+//! the trace's place in the file, gold and predicted answer with a mark for right or wrong, the
+//! model, and the view settings.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -18,25 +19,21 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         return;
     };
     let trace = &example.trace;
-    let question = trace
-        .prompt
-        .question
-        .clone()
-        .unwrap_or_else(|| trace.prompt.text.clone());
-    let choices = trace
-        .prompt
-        .choices
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("({}) {c}", (b'A' + (i % 26) as u8) as char))
-        .collect::<Vec<_>>()
-        .join("  ");
+    let choices = example.choices_line();
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let dim = Style::new().add_modifier(Modifier::DIM);
-    let first = Line::from(vec![
-        Span::styled(question, bold),
-        Span::styled(format!("  {choices}"), dim),
-    ]);
+    // The choices follow the question, or take their own line when the layout gave one.
+    let mut lines = if area.height >= 4 {
+        vec![
+            Line::from(Span::styled(example.question(), bold)),
+            Line::from(Span::styled(choices, dim)),
+        ]
+    } else {
+        vec![Line::from(vec![
+            Span::styled(example.question(), bold),
+            Span::styled(format!("  {choices}"), dim),
+        ])]
+    };
 
     let mut second = vec![Span::raw(format!(
         "[{}/{}] {}  ",
@@ -79,5 +76,7 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         )),
         Span::styled(format!("  ·  {} · {model}", trace.model.family), dim),
     ]);
-    Paragraph::new(vec![first, Line::from(second), third]).render(area, buf);
+    lines.push(Line::from(second));
+    lines.push(third);
+    Paragraph::new(lines).render(area, buf);
 }

@@ -87,7 +87,7 @@ pub(super) fn render(
                 palette.label_style(label),
             );
         }
-        let Some(map) = &maps[row] else {
+        let Some(map) = maps[row].as_ref().filter(|m| !m.is_empty()) else {
             buf.set_string(
                 area.x + LEFT_COLUMN,
                 y,

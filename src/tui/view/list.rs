@@ -9,11 +9,13 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::cafe::CafeLabel;
 use crate::tui::filter::label_short;
+use crate::tui::keys::KeyTable;
 use crate::tui::palette::Palette;
-use crate::tui::state::Inspector;
+use crate::tui::state::{Action, Inspector};
 
 pub(super) fn render(
     state: &Inspector,
+    keys: &KeyTable,
     palette: Palette,
     area: Rect,
     popup: bool,
@@ -29,9 +31,18 @@ pub(super) fn render(
         state.examples.len(),
         state.filters.describe()
     );
-    let block = Block::bordered().title(title).title_bottom(Line::from(
-        " enter open · / search · f outcome · t task · F label · x clear ",
-    ));
+    let footer = format!(
+        " {} open · {} search · {} outcome · {} task · {} label · {} clear ",
+        keys.key_for(Action::Open),
+        keys.key_for(Action::Search),
+        keys.key_for(Action::FilterOutcome),
+        keys.key_for(Action::FilterTask),
+        keys.key_for(Action::FilterLabel),
+        keys.key_for(Action::ClearFilters),
+    );
+    let block = Block::bordered()
+        .title(title)
+        .title_bottom(Line::from(footer));
     let inner = block.inner(area);
     block.render(area, buf);
     let rows = inner.height as usize;
@@ -101,7 +112,11 @@ pub(super) fn render(
         })
         .collect();
     if lines.is_empty() {
-        Paragraph::new("no example matches the filters (x clears them)").render(inner, buf);
+        let clear = keys.key_for(Action::ClearFilters);
+        Paragraph::new(format!(
+            "no example matches the filters ({clear} clears them)"
+        ))
+        .render(inner, buf);
     } else {
         Paragraph::new(lines).render(inner, buf);
     }

@@ -23,7 +23,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::keys::KeyTable;
 use super::layout::{regions, MIN_HEIGHT, MIN_WIDTH};
 pub use super::palette::Palette;
-use super::state::Inspector;
+use super::state::{Action, Inspector};
 use crate::cafe::CafeLabel;
 use crate::trace::metrics::{AttentionView, Metric};
 use crate::trace::StepKind;
@@ -50,7 +50,7 @@ pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, 
     }
     render_status(state, keys, regions.status, buf);
     if let Some(area) = regions.list {
-        list::render(state, palette, area, regions.list_is_popup, buf);
+        list::render(state, keys, palette, area, regions.list_is_popup, buf);
     }
     if state.help {
         help::render(keys, area, buf);
@@ -93,13 +93,13 @@ fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffe
             .as_ref()
             .map_or(String::new(), |p| format!(" · saved to {p}"));
         let hint = if live.running {
-            "esc cancels"
+            format!("{} cancels", keys.key_for(Action::Back))
         } else {
-            "s saves the trace"
+            format!("{} saves the trace", keys.key_for(Action::Save))
         };
         format!("live run: {}{saved} · {hint} · ? keys", live.phase)
     } else {
-        keys.status_hint()
+        keys.status_hint(area.width as usize)
     };
     Paragraph::new(text)
         .style(Style::new().add_modifier(Modifier::DIM))

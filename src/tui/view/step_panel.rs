@@ -36,7 +36,7 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         " step {} · {} · {} tokens ",
         state.step,
         kind_letter(step.kind),
-        step.tokens[1] - step.tokens[0]
+        step.tokens[1].saturating_sub(step.tokens[0])
     );
     if let Some(values) = &token_values {
         if !values.is_empty() {

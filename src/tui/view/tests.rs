@@ -13,10 +13,10 @@ use ratatui::style::{Color, Style};
 use super::*;
 use crate::audio::decode_file;
 use crate::trace::example::{demo_set_specs, example_trace, tones_spec};
-use crate::tui::layout::LEFT_COLUMN;
+use crate::tui::layout::{regions, LEFT_COLUMN};
 use crate::tui::palette::SHADES;
 use crate::tui::spectrogram::Spectrogram;
-use crate::tui::state::{Action, Example, SearchKey};
+use crate::tui::state::{Action, Example, LiveEvent, SearchKey};
 
 fn spectrogram() -> Spectrogram {
     let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/tones.wav");
@@ -129,12 +129,16 @@ fn the_main_view_at_80_by_24() {
     assert!(text.contains("decay: ratio, trend -0.0"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("▶  0 R")), "{text}");
     // Heatmap cells are coloured over the whole time axis; the strip uses half blocks.
-    let heatmap_y = 6;
+    let parts = regions(&state(), Rect::new(0, 0, 80, 24)).unwrap();
+    let heatmap_y = parts.heatmap.y;
     let coloured = (LEFT_COLUMN..80)
         .filter(|&x| buf[(x, heatmap_y)].bg != Color::Reset)
         .count();
     assert_eq!(coloured, 80 - LEFT_COLUMN as usize, "{text}");
-    assert!(buf[(LEFT_COLUMN + 5, 3)].symbol() == "▀", "{text}");
+    assert!(
+        buf[(LEFT_COLUMN + 5, parts.strip.y)].symbol() == "▀",
+        "{text}"
+    );
 }
 
 #[test]
@@ -189,9 +193,10 @@ fn the_playhead_crosses_the_strip_and_the_heatmap() {
     s.set_playback(1.75, true); // half of 3.5 s
     let buf = draw(&s, Palette::TrueColor, 80, 24);
     let x = LEFT_COLUMN + (80 - LEFT_COLUMN) / 2;
-    assert_eq!(buf[(x, 3)].symbol(), "┃", "{}", text(&buf));
-    assert_eq!(buf[(x, 5)].symbol(), "▲");
-    assert_eq!(buf[(x, 7)].symbol(), "│");
+    let parts = regions(&s, Rect::new(0, 0, 80, 24)).unwrap();
+    assert_eq!(buf[(x, parts.strip.y)].symbol(), "┃", "{}", text(&buf));
+    assert_eq!(buf[(x, parts.axis.y)].symbol(), "▲");
+    assert_eq!(buf[(x, parts.heatmap.y + 1)].symbol(), "│");
     assert!(text(&buf).contains("▶ 1.8/3.5s"));
 }
 
@@ -244,14 +249,13 @@ fn the_example_list_filters_and_searches() {
     );
     let shown = s.visible_examples();
     assert!(!shown.is_empty() && shown.len() < 3, "{shown:?}");
+    // Enter ends the search and opens the example under the cursor, closing the pop-up.
     s.update(Action::Open);
-    assert!(!s.searching);
-    s.update(Action::Open);
-    assert!(!s.list_open, "opening an example closes the pop-up");
+    assert!(!s.searching && !s.list_open);
     assert_eq!(s.current, shown[0]);
 }
 
-fn snapshot_views(width: u16, height: u16) -> Vec<(String, Inspector)> {
+fn snapshot_views(width: u16) -> Vec<(String, Inspector)> {
     let mut views = Vec::new();
     views.push(("main".to_owned(), state()));
     let mut moved = state();
@@ -283,14 +287,14 @@ fn snapshot_views(width: u16, height: u16) -> Vec<(String, Inspector)> {
     no_attention.examples[0].attention = None;
     no_attention.examples[0].spectrogram = None;
     views.push(("no-attention-no-clip".to_owned(), no_attention));
-    let _ = height;
+    views.push(("live-streaming".to_owned(), streaming()));
     views
 }
 
 #[test]
 fn snapshots_of_every_view() {
     for (width, height) in [(80, 24), (160, 48)] {
-        for (name, state) in snapshot_views(width, height) {
+        for (name, state) in snapshot_views(width) {
             let buf = draw(&state, Palette::Monochrome, width, height);
             snapshot!(format!("{name}-{width}x{height}-text"), text(&buf));
         }
@@ -319,5 +323,87 @@ fn snapshots_in_colour() {
     snapshot!(
         "list-160x48-256-magma",
         styled(&draw(&list, Palette::Ansi256, 160, 48))
+    );
+}
+
+/// A live run a third of the way through its tokens.
+fn streaming() -> Inspector {
+    let (done, arrays) = example_trace(&tones_spec());
+    let mut prepared = done.clone();
+    prepared.steps.clear();
+    prepared.generation.ids.clear();
+    prepared.generation.text.clear();
+    prepared.generation.piece_offsets.clear();
+    prepared.labels = None;
+    prepared.answer = None;
+    let mut state = Inspector::for_live_run(crate::trace::StepRules::default());
+    state.on_live(LiveEvent::Prepared(Box::new(prepared)));
+    let offsets = &done.generation.piece_offsets;
+    let tokens = offsets.len() / 3;
+    for t in 0..tokens {
+        state.on_live(LiveEvent::Token {
+            id: done.generation.ids[t],
+            piece: done.generation.text[offsets[t]..offsets[t + 1]].to_owned(),
+            row: Some(arrays.generated.row(t)),
+        });
+    }
+    state.examples[0].spectrogram = Some(spectrogram());
+    state
+}
+
+/// Drawing never panics, at the smallest size, at 80×24 and large, in every palette, with and
+/// without help, on states with little in them: none, a live run before its first event and
+/// mid-stream, a trace without steps, a clip of zero length, a step with a reversed range.
+#[test]
+fn sparse_states_draw_at_every_size() {
+    let (trace, arrays) = example_trace(&tones_spec());
+    let mut no_steps = trace.clone();
+    no_steps.steps.clear();
+    let mut zero_length = trace.clone();
+    zero_length.audio.duration_seconds = 0.0;
+    let mut reversed = trace.clone();
+    reversed.steps[0].tokens = [5, 2];
+    let mut states = vec![
+        Inspector::new(Vec::new()),
+        Inspector::for_live_run(crate::trace::StepRules::default()),
+        streaming(),
+        Inspector::new(vec![Example::new(no_steps, None)]),
+        Inspector::new(vec![Example::new(
+            zero_length,
+            Some(arrays.generated.clone()),
+        )]),
+        Inspector::new(vec![Example::new(reversed, Some(arrays.generated))]),
+    ];
+    for state in &mut states {
+        for help in [false, true] {
+            state.help = help;
+            for (width, height) in [(60, 16), (80, 24), (200, 60), (59, 16), (1, 1), (0, 0)] {
+                for palette in [
+                    Palette::TrueColor,
+                    Palette::Ansi256,
+                    Palette::Ansi16,
+                    Palette::Monochrome,
+                ] {
+                    draw(state, palette, width, height);
+                }
+            }
+        }
+    }
+    let live = text(&draw(&states[1], Palette::Monochrome, 80, 24));
+    assert!(live.contains("live run: loading the model"), "{live}");
+}
+
+#[test]
+fn the_status_line_fits_80_columns_and_keeps_help_and_quit() {
+    let text = text(&draw(&state(), Palette::Monochrome, 80, 24));
+    let status = text.lines().last().unwrap();
+    assert!(status.ends_with("? keys  q quit"), "{status}");
+    // The choices get their own header line when they do not fit beside the question.
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("(A) Three, falling"),
+        "{text}"
     );
 }

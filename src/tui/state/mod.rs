@@ -2,16 +2,20 @@
 //! this state and never changes it; what must happen outside (sound, disk, the model) comes back
 //! as an `Effect`.
 
+mod layers;
+mod live;
+
 use std::path::PathBuf;
 
-pub use super::action::{Action, Effect, Pointer};
+pub use super::action::{Action, Effect, LiveEvent, Pointer};
 use super::filter::{cycle, Filters, Outcome};
 use super::palette::ColourScale;
 use super::spectrogram::Spectrogram;
 use crate::cafe::CafeLabel;
 use crate::model::AttentionRows;
 use crate::trace::metrics::{AttentionView, Heads, Metric, Selection};
-use crate::trace::Trace;
+use crate::trace::{StepRules, Trace};
+pub use layers::Layers;
 
 /// One trace, its attention, and the picture of its clip, as the inspector holds them.
 pub struct Example {
@@ -34,6 +38,24 @@ impl Example {
         }
     }
 
+    /// The question asked (the prompt's text when the trace has no question).
+    pub fn question(&self) -> &str {
+        let prompt = &self.trace.prompt;
+        prompt.question.as_deref().unwrap_or(&prompt.text)
+    }
+
+    /// The choices as the header shows them: "(A) one  (B) two".
+    pub fn choices_line(&self) -> String {
+        self.trace
+            .prompt
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("({}) {c}", (b'A' + (i % 26) as u8) as char))
+            .collect::<Vec<_>>()
+            .join("  ")
+    }
+
     /// An example whose attention stays on disk until it is shown.
     pub fn on_disk(trace: Trace, sidecar: Option<PathBuf>) -> Self {
         Self {
@@ -43,53 +65,24 @@ impl Example {
     }
 }
 
-/// Which layers the metrics and maps average over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layers {
-    All,
-    /// Third `0`, `1` or `2` of the layers (early, middle, late).
-    Band(usize),
-    One(usize),
-}
-
-impl Layers {
-    /// The layer indices of a model with `count` layers (empty: all).
-    pub fn indices(self, count: usize) -> Vec<usize> {
-        match self {
-            Layers::All => Vec::new(),
-            Layers::One(l) => vec![l],
-            Layers::Band(b) => {
-                let (start, end) = (b * count / 3, ((b + 1) * count / 3).max(b * count / 3 + 1));
-                (start..end.min(count)).collect()
-            }
-        }
-    }
-
-    /// In words, for the header: "all layers", "layers 0–3", "layer 5".
-    pub fn describe(self, count: usize) -> String {
-        match self {
-            Layers::All => "all layers".to_owned(),
-            Layers::One(l) => format!("layer {l}"),
-            Layers::Band(_) => {
-                let indices = self.indices(count);
-                match (indices.first(), indices.last()) {
-                    (Some(a), Some(b)) if a != b => format!("layers {a}–{b}"),
-                    (Some(a), _) => format!("layer {a}"),
-                    _ => "no layers".to_owned(),
-                }
-            }
-        }
-    }
-}
-
 /// Where a live run stands.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LiveStatus {
-    /// "loading the model", "generating", "finished", "cancelled", "failed: …".
+    /// "loading the model", "generating, 12 tokens", "finished: …", "cancelled …", "failed: …".
     pub phase: String,
     pub running: bool,
     /// Where the finished run was saved, once it is.
     pub saved: Option<String>,
+    /// How the streamed text is cut into steps (the run's own rules).
+    pub rules: StepRules,
+    /// Each streamed token's text.
+    pub pieces: Vec<String>,
+}
+
+impl LiveStatus {
+    pub fn failed(&self) -> bool {
+        self.phase.starts_with("failed: ")
+    }
 }
 
 pub struct Inspector {
@@ -216,6 +209,24 @@ impl Inspector {
             self.step = 0;
             self.view = (0.0, 1.0);
             self.playhead = 0.0;
+            self.fit_selection();
+        }
+    }
+
+    /// Keeps a layer or head choice the new example's model has (from its trace, since its
+    /// attention may still be on disk); otherwise falls back to all layers or the head mean.
+    fn fit_selection(&mut self) {
+        let Some(record) = self.example().and_then(|e| e.trace.attention.as_ref()) else {
+            return;
+        };
+        let (layers, heads) = (record.layers, record.heads);
+        if matches!(self.layers, Layers::One(l) if l >= layers)
+            || (matches!(self.layers, Layers::Band(_)) && layers < 3)
+        {
+            self.layers = Layers::All;
+        }
+        if matches!(self.heads, Heads::One(h) if h >= heads) {
+            self.heads = Heads::Mean;
         }
     }
 
@@ -402,8 +413,14 @@ impl Inspector {
                 self.refilter();
             }
             Action::Save => match &self.live {
-                Some(live) if !live.running => return Effect::SaveRun,
-                Some(_) => self.message = Some("the run is still going".into()),
+                Some(live) if live.running => self.message = Some("the run is still going".into()),
+                Some(_)
+                    if self.examples.is_empty()
+                        || self.live.as_ref().is_some_and(LiveStatus::failed) =>
+                {
+                    self.message = Some("the run failed: nothing to save".into())
+                }
+                Some(_) => return Effect::SaveRun,
                 None => self.message = Some("only a live run can be saved".into()),
             },
             Action::Back => {
@@ -467,22 +484,43 @@ impl Inspector {
                 }
             }
             Pointer::Scroll { down, in_list } => {
-                if in_list {
-                    let next = if down {
-                        Action::NextExample
-                    } else {
-                        Action::PreviousExample
-                    };
-                    return self.update(next);
-                }
-                return self.update(if down {
-                    Action::NextStep
-                } else {
-                    Action::PreviousStep
-                });
+                let action = match (in_list && self.list_is_popup(), in_list, down) {
+                    // In the pop-up the wheel moves the cursor, as j/k do there.
+                    (true, _, true) => Action::NextStep,
+                    (true, _, false) => Action::PreviousStep,
+                    (false, true, true) => Action::NextExample,
+                    (false, true, false) => Action::PreviousExample,
+                    (false, false, true) => Action::NextStep,
+                    (false, false, false) => Action::PreviousStep,
+                };
+                return self.update(action);
             }
         }
         Effect::None
+    }
+
+    /// A message from outside (the player's sound status, a sidecar that cannot be read); a
+    /// message already showing stays.
+    pub fn notify(&mut self, message: String) {
+        self.message.get_or_insert(message);
+    }
+
+    /// The terminal's width at this draw (the list docks on wide screens).
+    pub fn set_screen_width(&mut self, width: u16) {
+        self.screen_width = width;
+    }
+
+    /// What became of `Effect::SaveRun`: the path written, or why not.
+    pub fn on_saved(&mut self, outcome: Result<String, String>) {
+        self.message = Some(match outcome {
+            Ok(path) => {
+                if let Some(live) = &mut self.live {
+                    live.saved = Some(path.clone());
+                }
+                format!("saved {path}")
+            }
+            Err(reason) => format!("not saved: {reason}"),
+        });
     }
 
     /// Sets the playhead from the player (outside input, like a key).
@@ -527,218 +565,4 @@ pub enum SearchKey {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::trace::example::{example_trace, tones_spec};
-
-    fn inspector() -> Inspector {
-        let (trace, arrays) = example_trace(&tones_spec());
-        let (other, other_arrays) = example_trace(&tones_spec());
-        let mut state = Inspector::new(vec![
-            Example::new(trace, Some(arrays.generated)),
-            Example::new(other, Some(other_arrays.generated)),
-        ]);
-        state.list_open = false;
-        state
-    }
-
-    #[test]
-    fn steps_and_examples() {
-        let mut state = inspector();
-        state.update(Action::PreviousStep);
-        assert_eq!(state.step, 0);
-        state.update(Action::LastStep);
-        assert_eq!(state.step, 11);
-        state.update(Action::NextStep);
-        assert_eq!(state.step, 11, "stays on the last step");
-        state.update(Action::NextExample);
-        assert_eq!((state.current, state.step), (1, 0));
-        state.update(Action::NextExample);
-        assert_eq!(state.current, 0, "wraps");
-        state.update(Action::PreviousExample);
-        assert_eq!(state.current, 1);
-    }
-
-    #[test]
-    fn layers_heads_and_metrics_cycle() {
-        let mut state = inspector();
-        let layers: Vec<Layers> = (0..6)
-            .map(|_| {
-                state.update(Action::NextLayer);
-                state.layers
-            })
-            .collect();
-        use Layers::*;
-        assert_eq!(layers, vec![One(0), One(1), One(2), One(3), All, One(0)]);
-        state.update(Action::PreviousLayer);
-        assert_eq!(state.layers, All);
-        state.update(Action::PreviousLayer);
-        assert_eq!(state.layers, One(3));
-        assert_eq!(state.selection().layers, vec![3]);
-        let bands: Vec<Vec<usize>> = (0..4)
-            .map(|_| {
-                state.update(Action::NextLayerBand);
-                state.selection().layers
-            })
-            .collect();
-        // 4 layers in thirds: [0], [1], [2, 3], then all.
-        assert_eq!(bands, vec![vec![0], vec![1], vec![2, 3], vec![]]);
-        assert_eq!(Band(2).describe(4), "layers 2–3");
-        assert_eq!(Band(0).describe(30), "layers 0–9");
-
-        let heads: Vec<Heads> = (0..6)
-            .map(|_| {
-                state.update(Action::NextHeads);
-                state.heads
-            })
-            .collect();
-        assert_eq!(
-            heads,
-            vec![
-                Heads::Max,
-                Heads::One(0),
-                Heads::One(1),
-                Heads::One(2),
-                Heads::One(3),
-                Heads::Mean
-            ]
-        );
-        state.update(Action::NextMetric);
-        assert_eq!(state.metric, Metric::SinkCorrected);
-        state.update(Action::NextMetric);
-        state.update(Action::NextMetric);
-        assert_eq!(state.metric, Metric::Ratio);
-        state.update(Action::NextColourScale);
-        assert_eq!(state.scale, ColourScale::Magma);
-    }
-
-    #[test]
-    fn zoom_and_pan_stay_inside_the_clip() {
-        let mut state = inspector();
-        state.update(Action::ZoomIn);
-        assert_eq!(state.view, (0.25, 0.75));
-        state.update(Action::PanLeft);
-        assert_eq!(state.view, (0.125, 0.625));
-        for _ in 0..10 {
-            state.update(Action::PanLeft);
-        }
-        assert_eq!(state.view, (0.0, 0.5));
-        for _ in 0..20 {
-            state.update(Action::ZoomIn);
-        }
-        assert!((state.view.1 - state.view.0 - MIN_VIEW).abs() < 1e-12);
-        for _ in 0..20 {
-            state.update(Action::ZoomOut);
-        }
-        assert_eq!(state.view, (0.0, 1.0));
-    }
-
-    #[test]
-    fn the_step_window_is_where_the_step_looked() {
-        let mut state = inspector();
-        state.step = 1; // "At 0.0 s there is a steady tone": the first 0.6 s
-        let Effect::PlayRange(from, to) = state.update(Action::PlayStepWindow) else {
-            panic!("a range to play");
-        };
-        assert!(from < 0.2 && to > 0.3 && to < 1.0, "{from}..{to}");
-        state.step = 5; // the sweep, 2.3–3.5 s
-        let Effect::PlayRange(from, to) = state.update(Action::PlayStepWindow) else {
-            panic!("a range to play");
-        };
-        // Later steps look less sharply, but the window is centred on the sweep.
-        let centre = (from + to) / 2.0;
-        assert!(centre > 2.3 && centre < 3.5 && to <= 3.5, "{from}..{to}");
-        assert_eq!(state.update(Action::TogglePlay), Effect::TogglePlayback);
-    }
-
-    #[test]
-    fn help_quit_and_messages() {
-        let mut state = inspector();
-        state.examples[0].attention.as_mut().unwrap().head_maps = None;
-        state.update(Action::NextHeads);
-        assert!(state
-            .message
-            .as_deref()
-            .unwrap()
-            .contains("no per-head maps"));
-        state.update(Action::ToggleHelp);
-        assert!(state.help && state.message.is_none());
-        state.update(Action::Back);
-        assert!(!state.help, "esc closes help");
-        state.update(Action::Back);
-        assert_eq!(state.message.as_deref(), Some("q quits"));
-        assert_eq!(state.update(Action::Save), Effect::None);
-        assert!(state
-            .message
-            .as_deref()
-            .unwrap()
-            .contains("only a live run"));
-        state.update(Action::Quit);
-        assert!(state.quit);
-    }
-
-    #[test]
-    fn filters_keep_the_current_example_in_view() {
-        let mut state = inspector();
-        state.examples[1].trace.answer.as_mut().unwrap().correct = true;
-        state.examples[1].trace.id = "other".into();
-        state.update(Action::FilterOutcome); // correct only: example 1
-        assert_eq!((state.current, state.visible_examples()), (1, vec![1]));
-        state.update(Action::NextExample);
-        assert_eq!(state.current, 1, "cycles among the visible only");
-        state.update(Action::FilterOutcome); // incorrect only: example 0
-        assert_eq!(state.current, 0);
-        state.update(Action::ClearFilters);
-        state.update(Action::FilterTask);
-        assert_eq!(state.filters.task.as_deref(), Some("counting"));
-        assert_eq!(state.visible_examples().len(), 2);
-        state.update(Action::FilterTask);
-        assert_eq!(state.filters.task, None, "one task, then any again");
-        state.update(Action::FilterLabel);
-        assert_eq!(state.filters.label, Some(CafeLabel::Hallucinated));
-        assert_eq!(state.visible_examples().len(), 2);
-        // The search narrows as it is typed; esc clears it.
-        state.update(Action::Search);
-        for c in "oth".chars() {
-            state.type_search(SearchKey::Char(c));
-        }
-        assert_eq!((state.visible_examples(), state.current), (vec![1], 1));
-        state.update(Action::Back);
-        assert!(!state.searching && state.filters.query.is_empty());
-        assert_eq!(state.visible_examples().len(), 2);
-    }
-
-    #[test]
-    fn the_list_pop_up_takes_the_cursor_keys() {
-        let mut state = inspector();
-        state.update(Action::ToggleList);
-        assert!(state.list_open && state.list_is_popup());
-        state.update(Action::NextStep);
-        assert_eq!((state.list_cursor, state.step), (1, 0));
-        state.update(Action::Open);
-        assert_eq!((state.current, state.list_open), (1, false));
-        // On a wide screen the list docks and the keys move steps again.
-        state.screen_width = 200;
-        state.update(Action::ToggleList);
-        assert!(!state.list_is_popup());
-        state.update(Action::NextStep);
-        assert_eq!(state.step, 1);
-    }
-
-    #[test]
-    fn pointers_select_and_seek() {
-        let mut state = inspector();
-        assert_eq!(state.point(Pointer::SelectStep(4)), Effect::None);
-        assert_eq!(state.step, 4);
-        assert_eq!(
-            state.point(Pointer::SelectCell {
-                step: Some(99),
-                seconds: 1.5
-            }),
-            Effect::Seek(1.5)
-        );
-        assert_eq!(state.step, 11, "clamped to the last step");
-        state.point(Pointer::SelectExample(1));
-        assert_eq!((state.current, state.step), (1, 0));
-    }
-}
+mod tests;
