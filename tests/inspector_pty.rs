@@ -105,6 +105,34 @@ fn keys_drive_the_inspector_and_q_restores_the_terminal() {
 }
 
 #[test]
+fn resizing_redraws_and_too_small_says_so() {
+    let mut pty = Pty::spawn(&["inspect", DEMO_TRACE], &[]);
+    pty.wait_for("the question", |s| s.contents().contains(QUESTION));
+    pty.resize(16, 60);
+    pty.wait_for(
+        "the smallest layout: the selected step and the step text",
+        |s| {
+            let rows: Vec<String> = s.contents().lines().map(str::to_owned).collect();
+            rows.len() == 16
+                && has_row_starting(s, "▶  0 R")
+                && rows.iter().any(|row| row.starts_with(" step 0 ·"))
+                && !rows[15].is_empty()
+        },
+    );
+    pty.resize(12, 50);
+    pty.wait_for("\"terminal too small\"", |s| {
+        s.contents().contains("terminal too small: 50×12")
+    });
+    pty.resize(ROWS, COLS);
+    pty.wait_for("the full view again", |s| {
+        s.contents().contains(QUESTION) && !s.contents().contains("too small")
+    });
+    pty.press("q");
+    assert!(pty.wait_exit().success(), "{}", pty.dump());
+    pty.assert_terminal_restored();
+}
+
+#[test]
 fn sigterm_exits_and_restores_the_terminal() {
     let mut pty = Pty::spawn(&["inspect", DEMO_TRACE], &[]);
     pty.wait_for("the question", |s| s.contents().contains(QUESTION));
@@ -372,6 +400,19 @@ impl Pty {
     /// Waits until the screen satisfies `done`.
     fn wait_for(&self, what: &str, done: impl Fn(&vt100::Screen) -> bool) {
         self.wait_until(what, SCREEN_TIMEOUT, |output| done(output.parser.screen()));
+    }
+
+    /// Resizes the terminal (the program gets SIGWINCH) and the screen model with it.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self.lock().parser.set_size(rows, cols);
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("the pty resizes");
     }
 
     /// Types `keys`.

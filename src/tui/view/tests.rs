@@ -307,6 +307,7 @@ fn snapshots_of_every_view() {
 
 #[test]
 fn snapshots_in_colour() {
+    // Every palette on the main view.
     for (palette, name) in [
         (Palette::TrueColor, "truecolor"),
         (Palette::Ansi256, "256"),
@@ -318,12 +319,21 @@ fn snapshots_in_colour() {
             styled(&draw(&state(), palette, 80, 24))
         );
     }
-    let mut list = set_state(160);
-    list.update(Action::NextColourScale);
-    snapshot!(
-        "list-160x48-256-magma",
-        styled(&draw(&list, Palette::Ansi256, 160, 48))
-    );
+    // Every view in colour: truecolor at 80×24, the 256-colour table (and magma) when large,
+    // where truecolor would name thousands of distinct cell styles.
+    for (name, state) in snapshot_views(80) {
+        snapshot!(
+            format!("{name}-80x24-truecolor-styles"),
+            styled(&draw(&state, Palette::TrueColor, 80, 24))
+        );
+    }
+    for (name, mut state) in snapshot_views(160) {
+        state.update(Action::NextColourScale);
+        snapshot!(
+            format!("{name}-160x48-256-magma"),
+            styled(&draw(&state, Palette::Ansi256, 160, 48))
+        );
+    }
 }
 
 /// A live run a third of the way through its tokens.
