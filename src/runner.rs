@@ -19,9 +19,9 @@ use crate::model::{
     TextStream,
 };
 use crate::trace::{
-    file_sha256, split_steps, AnswerRecord, AttentionRecord, AudioIdentity, BenchmarkRecord,
-    GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays, StepRules, Trace,
-    TraceTimings, TRACE_SCHEMA,
+    file_sha256, piece_offsets, split_steps, AnswerRecord, AttentionRecord, AudioIdentity,
+    BenchmarkRecord, GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays,
+    StepRules, Trace, TraceTimings, TRACE_SCHEMA,
 };
 
 /// What to run: a clip, the prompt text, and the benchmark item it comes from (if any).
@@ -182,14 +182,7 @@ pub fn run_example(
     }
     // Every token event pushed a piece (a stop token's and a held-back partial character's are
     // empty), so there is one offset per generated id.
-    let piece_offsets: Vec<usize> = pieces
-        .iter()
-        .scan(0, |end, piece| {
-            let start = *end;
-            *end += piece.len();
-            Some(start)
-        })
-        .collect();
+    let piece_offsets = piece_offsets(&pieces);
     debug_assert_eq!(piece_offsets.len(), generation.ids.len());
     let text = processor.decode(&generation.ids)?;
 

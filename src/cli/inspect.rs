@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use super::generation_args::GenerationArgs;
-use crate::benchmark::prompt::{benchmark_prompt, template_by_name};
+use super::prompt_args::PromptArgs;
 use crate::model::{DeviceKind, Precision};
 use crate::trace::{read_sidecar, read_traces, Trace, TraceLine};
 use crate::tui::app::App;
@@ -47,20 +47,8 @@ pub struct LiveArgs {
     /// The clip to run the model on.
     #[arg(long, value_name = "FILE", requires = "model")]
     pub audio: Option<PathBuf>,
-    /// Text of the user turn after the audio, sent verbatim.
-    #[arg(long, value_name = "TEXT", conflicts_with = "question")]
-    pub prompt: Option<String>,
-    /// A benchmark-style question, turned into a prompt by --prompt-template.
-    #[arg(long, value_name = "TEXT")]
-    pub question: Option<String>,
-    /// The question's choices, comma-separated.
-    #[arg(
-        long,
-        value_name = "A,B,..",
-        value_delimiter = ',',
-        requires = "question"
-    )]
-    pub choices: Vec<String>,
+    #[command(flatten)]
+    pub prompt: PromptArgs,
     /// Where `s` saves the finished run (default: <clip name>.live.json here; never overwrites).
     #[arg(long, value_name = "TRACE.json")]
     pub save: Option<PathBuf>,
@@ -174,15 +162,7 @@ fn live_request(args: &LiveArgs, model: &Path, audio: &Path) -> Result<LiveReque
     if !model.is_dir() {
         bail!("{}: no such checkpoint directory", model.display());
     }
-    let prompt = match (&args.prompt, &args.question) {
-        (Some(prompt), _) => prompt.clone(),
-        (None, Some(question)) => benchmark_prompt(
-            template_by_name(&args.generation.prompt_template),
-            question,
-            &args.choices,
-        ),
-        (None, None) => bail!("a live run needs --prompt or --question"),
-    };
+    let prompt = args.prompt.text(&args.generation.prompt_template)?;
     let generation = args.generation.clone();
     Ok(LiveRequest {
         model: model.to_path_buf(),
@@ -191,8 +171,8 @@ fn live_request(args: &LiveArgs, model: &Path, audio: &Path) -> Result<LiveReque
         audio: audio.to_path_buf(),
         prompt,
         system: args.generation.system.clone(),
-        question: args.question.clone(),
-        choices: args.choices.clone(),
+        question: args.prompt.question.clone(),
+        choices: args.prompt.choices.clone(),
         step_rules: args.generation.step_rules()?,
         params: Box::new(move |checkpoint| generation.params(checkpoint)),
     })

@@ -10,6 +10,7 @@ mod inspect;
 mod mel;
 mod model_args;
 mod play;
+mod prompt_args;
 mod report;
 mod run;
 

@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::generation_args::GenerationArgs;
 use super::model_args::{check_output, ModelArgs};
-use crate::benchmark::prompt::{benchmark_prompt, template_by_name};
+use super::prompt_args::PromptArgs;
 use crate::runner::{run_example, Example, Progress};
 use crate::trace::{sidecar_path, write_sidecar};
 
@@ -20,25 +20,8 @@ pub struct RunArgs {
     /// Audio file: WAV, FLAC, MP3, Ogg Vorbis or AAC/M4A.
     #[arg(long, value_name = "FILE")]
     pub audio: PathBuf,
-    /// Text of the user turn after the audio, sent verbatim.
-    #[arg(
-        long,
-        value_name = "TEXT",
-        conflicts_with = "question",
-        required_unless_present = "question"
-    )]
-    pub prompt: Option<String>,
-    /// A benchmark question, turned into a prompt by --prompt-template.
-    #[arg(long, value_name = "TEXT")]
-    pub question: Option<String>,
-    /// The question's choices, comma-separated.
-    #[arg(
-        long,
-        value_name = "A,B,..",
-        value_delimiter = ',',
-        requires = "question"
-    )]
-    pub choices: Vec<String>,
+    #[command(flatten)]
+    pub prompt: PromptArgs,
     #[command(flatten)]
     pub generation: GenerationArgs,
     /// Print the text as it is generated.
@@ -53,15 +36,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     check_output(&args.out, &[&args.audio])?;
     let sidecar = sidecar_path(&args.out);
     check_output(&sidecar, &[&args.audio])?;
-    let prompt = match (&args.prompt, &args.question) {
-        (Some(prompt), _) => prompt.clone(),
-        (None, Some(question)) => benchmark_prompt(
-            template_by_name(&args.generation.prompt_template),
-            question,
-            &args.choices,
-        ),
-        (None, None) => unreachable!("clap requires --prompt or --question"),
-    };
+    let prompt = args.prompt.text(&args.generation.prompt_template)?;
     let mut checkpoint = args.model.load()?;
     let params = args.generation.params(&checkpoint)?;
     let example = Example {
@@ -106,8 +81,8 @@ pub fn run(args: RunArgs) -> Result<()> {
             trace.audio.window_seconds
         );
     }
-    trace.prompt.question = args.question.clone();
-    trace.prompt.choices = args.choices.clone();
+    trace.prompt.question = args.prompt.question.clone();
+    trace.prompt.choices = args.prompt.choices.clone();
     if let Some(arrays) = &arrays {
         write_sidecar(&sidecar, arrays)?;
     }

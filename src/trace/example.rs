@@ -9,9 +9,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{
-    split_steps, AnswerRecord, AttentionRecord, AudioIdentity, BenchmarkRecord, GenerationRecord,
-    InputRecord, ModelIdentity, PromptRecord, SidecarArrays, StepRules, Trace, TraceTimings,
-    TRACE_SCHEMA,
+    piece_offsets, split_steps, AnswerRecord, AttentionRecord, AudioIdentity, BenchmarkRecord,
+    GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays, StepRules, Trace,
+    TraceTimings, TRACE_SCHEMA,
 };
 use crate::cafe::{CafeLabel, MissedEvent, StepLabel, TraceLabels};
 use crate::model::generate::{CaptureSettings, Decoding, GenerationParams, StopReason};
@@ -366,14 +366,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
         .collect::<Vec<_>>()
         .join("\n");
     let pieces = word_pieces(&text);
-    let piece_offsets: Vec<usize> = pieces
-        .iter()
-        .scan(0, |end, piece| {
-            let start = *end;
-            *end += piece.len();
-            Some(start)
-        })
-        .collect();
+    let piece_offsets = piece_offsets(&pieces);
     let steps = split_steps(&pieces, &StepRules::default());
     let n_audio = audio_tokens(spec.clip_seconds);
     let prompt_before_audio = 33;

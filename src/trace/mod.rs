@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use lines::{append_line, read_traces, FailedItem, TraceLine, TracesFile};
 pub use sidecar::{read_sidecar, sidecar_path, write_sidecar, SidecarArrays};
-pub use steps::{split_steps, Step, StepKind, StepRules};
+pub use steps::{piece_offsets, split_steps, Step, StepKind, StepRules};
 
 use crate::model::generate::{GenerationParams, StopReason, Timings};
 

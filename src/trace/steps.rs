@@ -92,6 +92,18 @@ pub struct Step {
     pub text: String,
 }
 
+/// Where each piece starts in the pieces' concatenation (a trace's `generation.piece_offsets`).
+pub fn piece_offsets(pieces: &[String]) -> Vec<usize> {
+    pieces
+        .iter()
+        .scan(0, |end, piece| {
+            let start = *end;
+            *end += piece.len();
+            Some(start)
+        })
+        .collect()
+}
+
 /// Splits a generation into steps. `pieces[k]` is the text token `k` adds; their concatenation
 /// is the generated text.
 pub fn split_steps(pieces: &[String], rules: &StepRules) -> Vec<Step> {

@@ -136,6 +136,20 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
     })
 }
 
+/// The list row the list marks (the pop-up's cursor, or the current example when docked) and
+/// the first row shown when `rows` fit.
+pub fn list_rows(state: &Inspector, visible: &[usize], popup: bool, rows: usize) -> (usize, usize) {
+    let marked = if popup {
+        state.list_cursor
+    } else {
+        visible
+            .iter()
+            .position(|&i| i == state.current)
+            .unwrap_or(0)
+    };
+    (marked, marked.saturating_sub(rows.saturating_sub(1)))
+}
+
 /// The first step row shown when `rows` fit and `selected` must be visible.
 pub fn first_visible_step(selected: usize, rows: usize) -> usize {
     selected.saturating_sub(rows.saturating_sub(1))

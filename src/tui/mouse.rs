@@ -6,7 +6,7 @@
 use ratatui::layout::{Position, Rect};
 
 use super::action::Pointer;
-use super::layout::{column_time, first_visible_step, regions};
+use super::layout::{column_time, first_visible_step, list_rows, regions};
 use super::state::Inspector;
 
 /// A mouse event the inspector answers.
@@ -48,15 +48,7 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
         }
         let inner_row = (row - inner.y) as usize;
         let rows = inner.height as usize;
-        let cursor = if regions.list_is_popup {
-            state.list_cursor
-        } else {
-            visible
-                .iter()
-                .position(|&i| i == state.current)
-                .unwrap_or(0)
-        };
-        let first = cursor.saturating_sub(rows.saturating_sub(1));
+        let (_, first) = list_rows(state, &visible, regions.list_is_popup, rows);
         return visible
             .get(first + inner_row)
             .map(|&i| Pointer::SelectExample(i));

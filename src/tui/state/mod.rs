@@ -565,4 +565,4 @@ pub enum SearchKey {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -337,14 +337,22 @@ fn the_wheel_moves_the_pop_up_cursor_and_steps_elsewhere() {
     assert_eq!(state.step, 1);
 }
 
-#[test]
-fn live_events_grow_the_example_and_follow_the_newest_step() {
-    let (done, arrays) = example_trace(&tones_spec());
+/// `done` as a live run's `Prepared` event carries it: nothing generated, labelled or scored.
+pub(crate) fn prepared_trace(done: &crate::trace::Trace) -> crate::trace::Trace {
     let mut prepared = done.clone();
     prepared.steps.clear();
     prepared.generation.ids.clear();
     prepared.generation.text.clear();
     prepared.generation.piece_offsets.clear();
+    prepared.labels = None;
+    prepared.answer = None;
+    prepared
+}
+
+#[test]
+fn live_events_grow_the_example_and_follow_the_newest_step() {
+    let (done, arrays) = example_trace(&tones_spec());
+    let prepared = prepared_trace(&done);
     let mut state = Inspector::for_live_run(crate::trace::StepRules::default());
     state.on_live(LiveEvent::Loaded { seconds: 0.5 });
     assert!(state

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use crate::cafe::CafeLabel;
 use crate::tui::filter::label_short;
 use crate::tui::keys::KeyTable;
+use crate::tui::layout::list_rows;
 use crate::tui::palette::Palette;
 use crate::tui::state::{Action, Inspector};
 
@@ -46,16 +47,8 @@ pub(super) fn render(
     let inner = block.inner(area);
     block.render(area, buf);
     let rows = inner.height as usize;
-    // The cursor row stays in view.
-    let cursor = if popup {
-        state.list_cursor
-    } else {
-        visible
-            .iter()
-            .position(|&i| i == state.current)
-            .unwrap_or(0)
-    };
-    let first = cursor.saturating_sub(rows.saturating_sub(1));
+    // The marked row stays in view.
+    let (cursor, first) = list_rows(state, &visible, popup, rows);
     let wide = inner.width >= 60;
     let lines: Vec<Line> = visible
         .iter()

@@ -339,13 +339,7 @@ fn snapshots_in_colour() {
 /// A live run a third of the way through its tokens.
 fn streaming() -> Inspector {
     let (done, arrays) = example_trace(&tones_spec());
-    let mut prepared = done.clone();
-    prepared.steps.clear();
-    prepared.generation.ids.clear();
-    prepared.generation.text.clear();
-    prepared.generation.piece_offsets.clear();
-    prepared.labels = None;
-    prepared.answer = None;
+    let prepared = crate::tui::state::tests::prepared_trace(&done);
     let mut state = Inspector::for_live_run(crate::trace::StepRules::default());
     state.on_live(LiveEvent::Prepared(Box::new(prepared)));
     let offsets = &done.generation.piece_offsets;
