@@ -130,12 +130,7 @@ fn a_live_run_streams_what_run_records() {
     assert_eq!(kinds.iter().filter(|k| **k == "token").count(), 24);
     let trace = &state.examples[0].trace;
     let reference = Dump::read(&model.join("case_0.safetensors")).unwrap();
-    let expected: Vec<u32> = reference
-        .i64("generated_ids")
-        .unwrap()
-        .iter()
-        .map(|&i| i as u32)
-        .collect();
+    let expected: Vec<u32> = common::token_ids(&reference, "generated_ids");
     assert_eq!(trace.generation.ids, expected, "transformers' greedy ids");
     assert_eq!(
         trace.prompt.question.as_deref(),

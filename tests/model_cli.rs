@@ -169,19 +169,9 @@ fn greedy_run_matches_transformers_generate_and_writes_the_sidecar() {
             );
             let reference =
                 Dump::read(&checkpoint.join(format!("case_{case}.safetensors"))).unwrap();
-            let expected: Vec<u32> = reference
-                .i64("generated_ids")
-                .unwrap()
-                .iter()
-                .map(|&i| i as u32)
-                .collect();
+            let expected: Vec<u32> = common::token_ids(&reference, "generated_ids");
             assert_eq!(trace.generation.ids, expected, "{name} case {case}");
-            let input_ids: Vec<u32> = reference
-                .i64("input_ids")
-                .unwrap()
-                .iter()
-                .map(|&i| i as u32)
-                .collect();
+            let input_ids: Vec<u32> = common::token_ids(&reference, "input_ids");
             assert_eq!(trace.input.ids, input_ids);
 
             let record = trace.attention.expect("capture is on by default");

@@ -58,12 +58,7 @@ fn check_checkpoint(name: &str) {
 
         // Processor: the same text, the same ids, the same span.
         assert_eq!(input.rendered, case.rendered, "{label}: rendered prompt");
-        let reference_ids: Vec<u32> = reference
-            .i64("input_ids")
-            .unwrap()
-            .iter()
-            .map(|&i| i as u32)
-            .collect();
+        let reference_ids: Vec<u32> = common::token_ids(&reference, "input_ids");
         assert_eq!(input.input_ids, reference_ids, "{label}: input_ids");
         let span = reference.i64("audio_span").unwrap();
         assert_eq!(
@@ -139,12 +134,7 @@ fn check_checkpoint(name: &str) {
         check_reductions(&label, &rows, &reference, input.audio_span.clone());
 
         // Greedy generation of 24 tokens, with capture on, equals transformers' generate.
-        let expected: Vec<u32> = reference
-            .i64("generated_ids")
-            .unwrap()
-            .iter()
-            .map(|&i| i as u32)
-            .collect();
+        let expected: Vec<u32> = common::token_ids(&reference, "generated_ids");
         let params = GenerationParams {
             decoding: Decoding::Greedy,
             max_new_tokens: expected.len(),

@@ -155,14 +155,14 @@ impl AttentionRows {
         }
     }
 
-    /// Row `t` alone.
-    pub fn row(&self, t: usize) -> Self {
+    /// Rows `range` alone.
+    pub fn slice_rows(&self, range: std::ops::Range<usize>) -> Self {
         let slice = |values: &[f32]| {
             let per_row = values.len() / self.rows.max(1);
-            values[t * per_row..(t + 1) * per_row].to_vec()
+            values[range.start * per_row..range.end * per_row].to_vec()
         };
         Self {
-            rows: 1,
+            rows: range.len(),
             layers: self.layers,
             heads: self.heads,
             audio_tokens: self.audio_tokens,
@@ -173,23 +173,15 @@ impl AttentionRows {
         }
     }
 
+    /// Row `t` alone.
+    pub fn row(&self, t: usize) -> Self {
+        self.slice_rows(t..t + 1)
+    }
+
     /// The last `n` rows alone.
     pub fn last_rows(&self, n: usize) -> Self {
         let n = n.min(self.rows);
-        let tail = |values: &[f32]| {
-            let per_row = values.len() / self.rows.max(1);
-            values[values.len() - n * per_row..].to_vec()
-        };
-        Self {
-            rows: n,
-            layers: self.layers,
-            heads: self.heads,
-            audio_tokens: self.audio_tokens,
-            audio_ratio: tail(&self.audio_ratio),
-            sink_mass: tail(&self.sink_mass),
-            audio_map: tail(&self.audio_map),
-            head_maps: self.head_maps.as_deref().map(tail),
-        }
+        self.slice_rows(self.rows - n..self.rows)
     }
 
     /// Appends `other`'s rows (same sizes).

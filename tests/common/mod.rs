@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use auscult::tensor_dump::Dump;
+
 /// `tests/fixtures/<relative>`.
 pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,4 +51,13 @@ pub fn expect_one_line_error(output: &Output, fragments: &[&str]) -> String {
         assert!(message.contains(fragment), "{fragment:?} in {message}");
     }
     message
+}
+
+/// A reference dump's token ids (`input_ids`, `generated_ids`), stored as I64, as ids.
+pub fn token_ids(dump: &Dump, name: &str) -> Vec<u32> {
+    dump.i64(name)
+        .unwrap_or_else(|e| panic!("{name} in the reference: {e}"))
+        .iter()
+        .map(|&i| u32::try_from(i).expect("a token id"))
+        .collect()
 }
