@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::model::AttentionRows;
 use crate::tensor_dump::{Dump, DumpTensor};
@@ -63,36 +63,129 @@ pub fn write_sidecar(path: &Path, arrays: &SidecarArrays) -> Result<()> {
     crate::tensor_dump::write_dump(path, &tensors, metadata)
 }
 
-fn read_rows(dump: &Dump, prefix: &str) -> Result<Option<AttentionRows>> {
+fn read_rows(dump: &Dump, prefix: &str, path: &Path) -> Result<Option<AttentionRows>> {
+    let file = path.display();
     let name = format!("{prefix}.audio_ratio");
     if !dump.has(&name) {
         return Ok(None);
     }
     let shape = dump.shape(&name)?;
-    let map_shape = dump.shape(&format!("{prefix}.audio_map"))?;
+    let map_name = format!("{prefix}.audio_map");
+    let map_shape = dump.shape(&map_name)?;
+    let &[rows, layers, heads] = shape.as_slice() else {
+        bail!("{file}: {name} has shape {shape:?}, not [rows, layers, heads]");
+    };
+    let &[_, _, audio_tokens] = map_shape.as_slice() else {
+        bail!("{file}: {map_name} has shape {map_shape:?}, not [rows, layers, audio tokens]");
+    };
     let head_maps_name = format!("{prefix}.head_maps");
-    Ok(Some(AttentionRows {
-        rows: shape[0],
-        layers: shape[1],
-        heads: shape[2],
-        audio_tokens: map_shape[2],
+    let arrays = AttentionRows {
+        rows,
+        layers,
+        heads,
+        audio_tokens,
         audio_ratio: dump.f32(&name)?,
         sink_mass: dump.f32(&format!("{prefix}.sink_mass"))?,
-        audio_map: dump.f32(&format!("{prefix}.audio_map"))?,
+        audio_map: dump.f32(&map_name)?,
         head_maps: if dump.has(&head_maps_name) {
             Some(dump.f32(&head_maps_name)?)
         } else {
             None
         },
-    }))
+    };
+    // Every array must hold what the shapes say, or the metrics would index past its end.
+    let per_head = rows * layers * heads;
+    let expected = [
+        ("sink_mass", arrays.sink_mass.len(), per_head),
+        (
+            "audio_map",
+            arrays.audio_map.len(),
+            rows * layers * audio_tokens,
+        ),
+        (
+            "head_maps",
+            arrays.head_maps.as_ref().map_or(0, Vec::len),
+            arrays
+                .head_maps
+                .as_ref()
+                .map_or(0, |_| per_head * audio_tokens),
+        ),
+    ];
+    for (array, found, wanted) in expected {
+        if found != wanted {
+            bail!(
+                "{file}: {prefix}.{array} holds {found} values; [{rows} rows, {layers} layers, \
+                 {heads} heads, {audio_tokens} audio tokens] need {wanted}"
+            );
+        }
+    }
+    Ok(Some(arrays))
 }
 
 pub fn read_sidecar(path: &Path) -> Result<SidecarArrays> {
     let dump = Dump::read(path)?;
-    let generated = read_rows(&dump, "gen")?
+    let generated = read_rows(&dump, "gen", path)?
         .with_context(|| format!("{}: no gen.audio_ratio tensor", path.display()))?;
     Ok(SidecarArrays {
         generated,
-        prompt: read_rows(&dump, "prompt")?,
+        prompt: read_rows(&dump, "prompt", path)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> AttentionRows {
+        AttentionRows {
+            rows: 2,
+            layers: 1,
+            heads: 2,
+            audio_tokens: 3,
+            audio_ratio: vec![0.1; 4],
+            sink_mass: vec![0.2; 4],
+            audio_map: vec![0.01; 6],
+            head_maps: Some(vec![0.02; 12]),
+        }
+    }
+
+    fn write(path: &Path, tensors: &[(String, DumpTensor)]) {
+        let metadata = HashMap::from([("schema".to_owned(), SIDECAR_SCHEMA.to_owned())]);
+        crate::tensor_dump::write_dump(path, tensors, metadata).unwrap();
+    }
+
+    #[test]
+    fn sidecars_round_trip_and_bad_shapes_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.attn.safetensors");
+        let arrays = SidecarArrays {
+            generated: rows(),
+            prompt: None,
+        };
+        write_sidecar(&good, &arrays).unwrap();
+        assert_eq!(read_sidecar(&good).unwrap(), arrays);
+
+        // A flat audio_ratio (rank 1), and a sink_mass shorter than the shapes say.
+        let mut tensors = Vec::new();
+        push_rows(&mut tensors, "gen", &rows());
+        tensors[0].1 = DumpTensor::f32(vec![4], &[0.1; 4]);
+        let flat = dir.path().join("flat.attn.safetensors");
+        write(&flat, &tensors);
+        let error = format!("{:#}", read_sidecar(&flat).unwrap_err());
+        assert!(
+            error.contains("flat.attn.safetensors") && error.contains("not [rows, layers, heads]"),
+            "{error}"
+        );
+        let mut tensors = Vec::new();
+        push_rows(&mut tensors, "gen", &rows());
+        tensors[1].1 = DumpTensor::f32(vec![1, 1, 2], &[0.2; 2]);
+        let short = dir.path().join("short.attn.safetensors");
+        write(&short, &tensors);
+        let error = format!("{:#}", read_sidecar(&short).unwrap_err());
+        assert!(
+            error.contains("short.attn.safetensors")
+                && error.contains("gen.sink_mass holds 2 values"),
+            "{error}"
+        );
+    }
 }
