@@ -12,6 +12,7 @@ pub mod cli;
 pub mod model;
 pub mod report;
 pub mod runner;
+pub mod synth;
 pub mod tensor_dump;
 pub mod trace;
 pub mod tui;
