@@ -4,6 +4,7 @@
 //! one line on stderr and a non-zero exit.
 
 mod batch;
+mod demo;
 mod forward;
 mod generation_args;
 mod inspect;
@@ -68,6 +69,8 @@ pub enum Command {
     /// Writes CSV tables, SVG plots and a report.md that embeds them to --out, and prints a
     /// compact summary.
     Report(report::ReportArgs),
+    /// The bundled demo model: a small audio-language model trained on synthetic tasks.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs the parsed command line.
@@ -80,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Report(args)) => report::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
         None => inspect::run(inspect::InspectArgs::defaults()),
     }
 }

@@ -1,10 +1,11 @@
 //! Synthetic auditory reasoning tasks whose ground truth is known exactly: clips built from a
 //! small event vocabulary (`events`), questions in benchmark form with reasoning targets in a
 //! controlled phrasing (`question`, `phrasing`), the exact CAFE checker (`checker`), and the
-//! word-level tokenizer over their text (`tokenizer`). They are what the bundled demo model
-//! learns from and is evaluated on.
+//! word-level tokenizer over their text (`tokenizer`), and the demo model's checkpoint directory
+//! (`checkpoint`). They are what the bundled demo model learns from and is evaluated on.
 
 pub mod checker;
+pub mod checkpoint;
 pub mod events;
 pub mod phrasing;
 pub mod question;

@@ -1,0 +1,223 @@
+//! The demo model's checkpoint directory: a small Qwen2-Audio configuration (an 80-bin, 8 s front
+//! end for 2–6 s clips; a 2-layer encoder 64 wide; a 4-layer decoder 128 wide), the demo
+//! tokenizer, the chat template, and weights initialised from a seed. It is an ordinary Hugging
+//! Face checkpoint directory: `Checkpoint::load` reads it like any other, and training starts
+//! from it.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use serde_json::json;
+use tokenizers::Tokenizer;
+
+use crate::model::config::Qwen2AudioConfig;
+use crate::model::{Qwen2Audio, DEFAULT_CHAT_TEMPLATE};
+
+/// The clip window in seconds: the longest synthetic clip is 6 s.
+pub const WINDOW_SECONDS: usize = 8;
+const MEL_BINS: usize = 80;
+/// Standard deviation of initial weights (transformers' `initializer_range` default).
+const INIT_STD: f64 = 0.02;
+
+/// `config.json` of the demo model for a vocabulary of `vocab` tokens.
+pub fn demo_config(tokenizer: &Tokenizer) -> Result<serde_json::Value> {
+    let id = |token: &str| {
+        tokenizer
+            .token_to_id(token)
+            .with_context(|| format!("the tokenizer has no {token}"))
+    };
+    Ok(json!({
+        "architectures": ["Qwen2AudioForConditionalGeneration"],
+        "model_type": "qwen2_audio",
+        "audio_token_index": id("<|AUDIO|>")?,
+        "audio_config": {
+            "model_type": "qwen2_audio_encoder",
+            "activation_function": "gelu",
+            "d_model": 64,
+            "encoder_attention_heads": 4,
+            "encoder_ffn_dim": 256,
+            "encoder_layers": 2,
+            "max_source_positions": WINDOW_SECONDS * 100 / 2,
+            "num_mel_bins": MEL_BINS,
+            "scale_embedding": false,
+            "dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0,
+            "encoder_layerdrop": 0.0, "initializer_range": INIT_STD
+        },
+        "text_config": {
+            "model_type": "qwen2",
+            "vocab_size": tokenizer.get_vocab_size(true),
+            "hidden_size": 128,
+            "intermediate_size": 512,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "hidden_act": "silu",
+            "max_position_embeddings": 1024,
+            "rms_norm_eps": 1e-6,
+            "rope_parameters": {"rope_theta": 10000.0, "rope_type": "default"},
+            "tie_word_embeddings": false,
+            "use_sliding_window": false,
+            "sliding_window": null,
+            "attention_dropout": 0.0,
+            "eos_token_id": id("<|im_end|>")?,
+            "pad_token_id": id("<|endoftext|>")?,
+            "bos_token_id": null,
+            "initializer_range": INIT_STD
+        },
+        "dtype": "float32"
+    }))
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)? + "\n";
+    std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// Writes every file of the checkpoint but the weights.
+pub fn write_checkpoint_files(dir: &Path, tokenizer: &Tokenizer) -> Result<Qwen2AudioConfig> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let config = demo_config(tokenizer)?;
+    write_json(&dir.join("config.json"), &config)?;
+    tokenizer
+        .save(dir.join("tokenizer.json"), true)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("tokenizer.json").display()))?;
+    std::fs::write(dir.join("chat_template.jinja"), DEFAULT_CHAT_TEMPLATE)?;
+    let front_end = json!({
+        "feature_extractor_type": "WhisperFeatureExtractor",
+        "feature_size": MEL_BINS,
+        "sampling_rate": 16000,
+        "chunk_length": WINDOW_SECONDS,
+        "n_fft": 400,
+        "hop_length": 160,
+        "n_samples": WINDOW_SECONDS * 16000,
+        "nb_max_frames": WINDOW_SECONDS * 100,
+        "padding_side": "right",
+        "padding_value": 0.0,
+        "return_attention_mask": true,
+        "dither": 0.0
+    });
+    write_json(&dir.join("preprocessor_config.json"), &front_end)?;
+    write_json(
+        &dir.join("processor_config.json"),
+        &json!({
+            "processor_class": "Qwen2AudioProcessor",
+            "audio_token": "<|AUDIO|>",
+            "audio_bos_token": "<|audio_bos|>",
+            "audio_eos_token": "<|audio_eos|>",
+            "feature_extractor": front_end
+        }),
+    )?;
+    write_json(
+        &dir.join("tokenizer_config.json"),
+        &json!({
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "unk_token": "<unk>",
+            "eos_token": "<|im_end|>",
+            "pad_token": "<|endoftext|>",
+            "model_max_length": 1024
+        }),
+    )?;
+    let eos = config["text_config"]["eos_token_id"].clone();
+    let pad = config["text_config"]["pad_token_id"].clone();
+    write_json(
+        &dir.join("generation_config.json"),
+        &json!({"do_sample": false, "eos_token_id": [eos, pad.clone()], "pad_token_id": pad}),
+    )?;
+    Qwen2AudioConfig::load(&dir.join("config.json")).map_err(Into::into)
+}
+
+/// Whisper's fixed sinusoidal positions: `[sin | cos]` over `channels / 2` timescales.
+fn sinusoids(length: usize, channels: usize) -> Vec<f32> {
+    let half = channels / 2;
+    let increment = (10_000f64).ln() / (half as f64 - 1.0);
+    let mut values = Vec::with_capacity(length * channels);
+    for position in 0..length {
+        let angle = |i: usize| position as f64 * (-increment * i as f64).exp();
+        values.extend((0..half).map(|i| angle(i).sin() as f32));
+        values.extend((0..half).map(|i| angle(i).cos() as f32));
+    }
+    values
+}
+
+/// The model's variables, initialised from `seed`: norms' weights one, biases zero, audio
+/// positions sinusoidal, every other weight normal with standard deviation 0.02. The same seed
+/// gives the same weights.
+pub fn init_weights(config: &Qwen2AudioConfig, seed: u64, device: &Device) -> Result<VarMap> {
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
+    Qwen2Audio::load(config, vb)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let normal = Normal::new(0.0, INIT_STD as f32)?;
+    let data = varmap.data().lock().expect("the variables");
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    for name in names {
+        let var = &data[name];
+        let shape = var.shape().clone();
+        let count = shape.elem_count();
+        let values: Vec<f32> = if name.ends_with("embed_positions.weight") {
+            let dims = shape.dims();
+            sinusoids(dims[0], dims[1])
+        } else if name.ends_with(".bias") {
+            vec![0.0; count]
+        } else if name.contains("norm") {
+            vec![1.0; count]
+        } else {
+            (0..count).map(|_| normal.sample(&mut rng)).collect()
+        };
+        var.set(&Tensor::from_vec(values, shape, device)?)?;
+    }
+    drop(data);
+    Ok(varmap)
+}
+
+/// A fresh demo checkpoint in `dir`: the files, and weights initialised from `seed`.
+pub fn init_checkpoint(dir: &Path, tokenizer: &Tokenizer, seed: u64) -> Result<()> {
+    let config = write_checkpoint_files(dir, tokenizer)?;
+    let varmap = init_weights(&config, seed, &Device::Cpu)?;
+    let path = dir.join("model.safetensors");
+    varmap
+        .save(&path)
+        .with_context(|| format!("{}: cannot write the weights", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Checkpoint, DeviceKind, Precision};
+    use crate::synth::tokenizer::demo_tokenizer;
+
+    #[test]
+    fn a_fresh_demo_checkpoint_loads_like_any_other_and_is_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let tokenizer = demo_tokenizer(0..500).unwrap();
+        init_checkpoint(dir.path(), &tokenizer, 7).unwrap();
+        let checkpoint = Checkpoint::load(dir.path(), Precision::F32, DeviceKind::Cpu).unwrap();
+        assert_eq!(checkpoint.config.text_config.hidden_size, 128);
+        assert_eq!(checkpoint.processor.mel_config().feature_size, 80);
+        let bytes = std::fs::metadata(dir.path().join("model.safetensors"))
+            .unwrap()
+            .len();
+        assert!(bytes < 20_000_000, "{bytes} bytes");
+        // The same seed, the same weights.
+        let again = tempfile::tempdir().unwrap();
+        init_checkpoint(again.path(), &tokenizer, 7).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("model.safetensors")).unwrap(),
+            std::fs::read(again.path().join("model.safetensors")).unwrap()
+        );
+    }
+
+    #[test]
+    fn whisper_positions() {
+        let p = sinusoids(3, 4);
+        // Position 0: sin 0 = 0, cos 0 = 1; position 1, first timescale: sin 1, cos 1.
+        assert_eq!(&p[..4], &[0.0, 0.0, 1.0, 1.0]);
+        assert!((p[4] - 1f32.sin()).abs() < 1e-6 && (p[6] - 1f32.cos()).abs() < 1e-6);
+    }
+}
