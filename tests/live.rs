@@ -123,7 +123,7 @@ fn drive(
 #[test]
 fn a_live_run_streams_what_run_records() {
     let model = fixture("qwen2_audio/tiny_a");
-    let mut run = LiveRun::start(request(&model, 24));
+    let mut run = LiveRun::start(request(&model, 24)).unwrap();
     let mut state = Inspector::for_live_run(StepRules::default());
     let kinds = drive(&mut run, &mut state, None);
     assert_eq!(kinds[..2], ["loaded", "prepared"]);
@@ -164,7 +164,7 @@ fn a_live_run_streams_what_run_records() {
 #[test]
 fn cancel_stops_the_run_and_keeps_what_was_generated() {
     let model = fixture("qwen2_audio/tiny_a");
-    let mut run = LiveRun::start(request(&model, 200));
+    let mut run = LiveRun::start(request(&model, 200)).unwrap();
     let mut state = Inspector::for_live_run(StepRules::default());
     drive(&mut run, &mut state, Some(3));
     let trace = &state.examples[0].trace;
@@ -181,7 +181,7 @@ fn cancel_stops_the_run_and_keeps_what_was_generated() {
 #[test]
 fn cancel_before_the_model_runs_stops_without_a_trace() {
     let model = fixture("qwen2_audio/tiny_a");
-    let mut run = LiveRun::start(request(&model, 24));
+    let mut run = LiveRun::start(request(&model, 24)).unwrap();
     run.cancel();
     let mut state = Inspector::for_live_run(StepRules::default());
     let kinds = drive(&mut run, &mut state, None);
@@ -199,7 +199,7 @@ fn a_bad_checkpoint_is_a_failure_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let mut request = request(&fixture("qwen2_audio/tiny_a"), 4);
     request.model = dir.path().join("missing");
-    let mut run = LiveRun::start(request);
+    let mut run = LiveRun::start(request).unwrap();
     let mut state = Inspector::for_live_run(StepRules::default());
     assert_eq!(drive(&mut run, &mut state, None), ["failed"]);
     let phase = state.live.unwrap().phase;

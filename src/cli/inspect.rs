@@ -129,7 +129,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
             (
                 Inspector::for_live_run(request.step_rules.clone()),
                 PathBuf::from("."),
-                Some(LiveRun::start(request)),
+                Some(LiveRun::start(request)?),
             )
         }
         _ => {

@@ -153,6 +153,7 @@ pub fn init_weights(config: &Qwen2AudioConfig, seed: u64, device: &Device) -> Re
     Qwen2Audio::load(config, vb)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let normal = Normal::new(0.0, INIT_STD as f32)?;
+    // Only this function holds the map's lock: it cannot be poisoned.
     let data = varmap.data().lock().expect("the variables");
     let mut names: Vec<&String> = data.keys().collect();
     names.sort();

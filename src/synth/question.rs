@@ -172,6 +172,7 @@ impl Item {
 /// The choices: the answer among plausible others, in a fixed order for numbers and pairs.
 fn choices(question: Question, answer: &str, rng: &mut ChaCha8Rng) -> Vec<String> {
     let numbers = |low: usize, high: usize, rng: &mut ChaCha8Rng| {
+        // Count questions' answers are the counts `reasoning` writes.
         let right: usize = answer.parse().expect("a count");
         let mut others: Vec<usize> = (low..=high).filter(|&n| n != right).collect();
         others.shuffle(rng);

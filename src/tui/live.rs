@@ -51,7 +51,7 @@ pub struct LiveRun {
 
 impl LiveRun {
     /// Starts the worker. A panic in it is caught and reported as a failed run.
-    pub fn start(request: LiveRequest) -> Self {
+    pub fn start(request: LiveRequest) -> Result<Self> {
         let (sender, events) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let prompt_rows = Arc::new(Mutex::new(None));
@@ -70,15 +70,15 @@ impl LiveRun {
                     };
                     let _ = sender.send(LiveEvent::Failed(failure));
                 })
-                .expect("a thread for the live run")
+                .context("cannot start a thread for the live run")?
         };
-        Self {
+        Ok(Self {
             events,
             cancel,
             _worker: worker,
             prompt_rows,
             ended: false,
-        }
+        })
     }
 
     /// Asks the worker to stop: before the model runs, or after the token it is on.
@@ -189,7 +189,7 @@ fn free_path(path: &Path) -> PathBuf {
             path.with_file_name(name)
         })
         .find(|p| !p.exists())
-        .expect("some free name")
+        .expect("an unbounded range always reaches a free name")
 }
 
 /// The worker: load, run with streaming, report.

@@ -27,6 +27,7 @@ impl Spectrogram {
             ..MelConfig::default()
         };
         let hop = config.hop_length;
+        // Valid for any rate: the window is at least 1 s, far longer than one FFT.
         let extractor = MelExtractor::new(config).expect("a valid display front end");
         let mel = extractor.extract(samples);
         let frames = samples.len().div_ceil(hop).clamp(1, mel.frames);
