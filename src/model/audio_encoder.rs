@@ -5,10 +5,11 @@
 //! keys, a pairwise average pool, then the final LayerNorm. The operation order follows the
 //! reference (the query is scaled before the product) so results agree to float rounding.
 
-use candle_core::{DType, Module, Result, Tensor};
-use candle_nn::{Conv1d, Conv1dConfig, LayerNorm, Linear, VarBuilder};
+use candle_core::{Module, Result, Tensor};
+use candle_nn::{Conv1d, Conv1dConfig, Linear, VarBuilder};
 
 use super::config::AudioEncoderConfig;
+use super::kernels::{softmax_f32, Kernels, Norm};
 
 /// LayerNorm epsilon of `nn.LayerNorm`'s default, which the reference uses.
 const LAYER_NORM_EPS: f64 = 1e-5;
@@ -33,10 +34,11 @@ struct EncoderAttention {
     out_proj: Linear,
     heads: usize,
     head_dim: usize,
+    kernels: Kernels,
 }
 
 impl EncoderAttention {
-    fn load(cfg: &AudioEncoderConfig, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &AudioEncoderConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
         let d = cfg.d_model;
         Ok(Self {
             q_proj: candle_nn::linear(d, d, vb.pp("q_proj"))?,
@@ -45,6 +47,7 @@ impl EncoderAttention {
             out_proj: candle_nn::linear(d, d, vb.pp("out_proj"))?,
             heads: cfg.encoder_attention_heads,
             head_dim: d / cfg.encoder_attention_heads,
+            kernels,
         })
     }
 
@@ -62,39 +65,29 @@ impl EncoderAttention {
         let k = split(self.k_proj.forward(xs)?)?;
         let v = split(self.v_proj.forward(xs)?)?;
         let scores = q.matmul(&k.t()?)?.broadcast_add(key_mask)?; // (B, heads, T, T)
-        let probs = softmax_f32(&scores)?;
+        let probs = softmax_f32(&scores, self.kernels)?;
         let out = probs.matmul(&v)?; // (B, heads, T, head_dim)
         let out = out.transpose(1, 2)?.reshape((b, t, d))?;
         self.out_proj.forward(&out)
     }
 }
 
-/// Softmax over the last dimension, computed in float32 whatever the compute dtype.
-pub fn softmax_f32(scores: &Tensor) -> Result<Tensor> {
-    let dtype = scores.dtype();
-    let probs = candle_nn::ops::softmax_last_dim(&scores.to_dtype(DType::F32)?)?;
-    probs.to_dtype(dtype)
-}
-
 struct EncoderLayer {
-    self_attn_layer_norm: LayerNorm,
+    self_attn_layer_norm: Norm,
     self_attn: EncoderAttention,
-    final_layer_norm: LayerNorm,
+    final_layer_norm: Norm,
     fc1: Linear,
     fc2: Linear,
 }
 
 impl EncoderLayer {
-    fn load(cfg: &AudioEncoderConfig, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &AudioEncoderConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
         let d = cfg.d_model;
+        let norm = |name: &str| Norm::layer_norm(d, LAYER_NORM_EPS, vb.pp(name), kernels);
         Ok(Self {
-            self_attn_layer_norm: candle_nn::layer_norm(
-                d,
-                LAYER_NORM_EPS,
-                vb.pp("self_attn_layer_norm"),
-            )?,
-            self_attn: EncoderAttention::load(cfg, vb.pp("self_attn"))?,
-            final_layer_norm: candle_nn::layer_norm(d, LAYER_NORM_EPS, vb.pp("final_layer_norm"))?,
+            self_attn_layer_norm: norm("self_attn_layer_norm")?,
+            self_attn: EncoderAttention::load(cfg, vb.pp("self_attn"), kernels)?,
+            final_layer_norm: norm("final_layer_norm")?,
             fc1: candle_nn::linear(d, cfg.encoder_ffn_dim, vb.pp("fc1"))?,
             fc2: candle_nn::linear(cfg.encoder_ffn_dim, d, vb.pp("fc2"))?,
         })
@@ -119,7 +112,7 @@ pub struct AudioEncoder {
     conv2: Conv1d,
     embed_positions: Tensor, // (max_source_positions, d_model)
     layers: Vec<EncoderLayer>,
-    layer_norm: LayerNorm,
+    layer_norm: Norm,
     projector: Linear,
     config: AudioEncoderConfig,
 }
@@ -127,7 +120,12 @@ pub struct AudioEncoder {
 impl AudioEncoder {
     /// `vb` is the checkpoint root: the encoder is under `audio_tower`, the projector under
     /// `multi_modal_projector.linear`.
-    pub fn load(cfg: &AudioEncoderConfig, text_hidden: usize, vb: VarBuilder) -> Result<Self> {
+    pub fn load(
+        cfg: &AudioEncoderConfig,
+        text_hidden: usize,
+        vb: VarBuilder,
+        kernels: Kernels,
+    ) -> Result<Self> {
         let tower = vb.pp("audio_tower");
         let d = cfg.d_model;
         let conv = |stride| Conv1dConfig {
@@ -140,9 +138,9 @@ impl AudioEncoder {
             conv2: candle_nn::conv1d(d, d, 3, conv(2), tower.pp("conv2"))?,
             embed_positions: tower.get((cfg.max_source_positions, d), "embed_positions.weight")?,
             layers: (0..cfg.encoder_layers)
-                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}"))))
+                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}")), kernels))
                 .collect::<Result<_>>()?,
-            layer_norm: candle_nn::layer_norm(d, LAYER_NORM_EPS, tower.pp("layer_norm"))?,
+            layer_norm: Norm::layer_norm(d, LAYER_NORM_EPS, tower.pp("layer_norm"), kernels)?,
             projector: candle_nn::linear(d, text_hidden, vb.pp("multi_modal_projector.linear"))?,
             config: cfg.clone(),
         })

@@ -9,11 +9,11 @@
 
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
-use candle_nn::{Embedding, RmsNorm, VarBuilder};
+use candle_nn::{Embedding, VarBuilder};
 
-use super::audio_encoder::softmax_f32;
 use super::capture::{CaptureRequest, LayerCapture};
 use super::config::TextConfig;
+use super::kernels::{self, softmax_f32, Kernels, Norm};
 use super::linear::Linear;
 
 /// Positions the KV cache allocates at a time; it grows by as many when full.
@@ -67,10 +67,11 @@ struct Attention {
     kv_heads: usize,
     head_dim: usize,
     kv_cache: KvCache,
+    kernels: Kernels,
 }
 
 impl Attention {
-    fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &TextConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
         let hidden = cfg.hidden_size;
         let (heads, kv_heads, head_dim) = (
             cfg.num_attention_heads,
@@ -86,6 +87,7 @@ impl Attention {
             kv_heads,
             head_dim,
             kv_cache: KvCache::new(2, KV_CACHE_CHUNK),
+            kernels,
         })
     }
 
@@ -109,9 +111,13 @@ impl Attention {
         let k = split(self.k_proj.forward(xs)?, self.kv_heads)?;
         let v = split(self.v_proj.forward(xs)?, self.kv_heads)?;
         let (cos, sin) = rope;
-        let q = candle_nn::rotary_emb::rope(&q, cos, sin)?;
-        let k = candle_nn::rotary_emb::rope(&k, cos, sin)?;
-        let (k, v) = self.kv_cache.append(&k, &v)?; // (1, kv_heads, kv, head_dim)
+        let q = kernels::rope(&q, cos, sin, self.kernels)?;
+        let k = kernels::rope(&k, cos, sin, self.kernels)?;
+        // The cache writes in place, which no gradient passes: training runs whole sequences.
+        let (k, v) = match self.kernels {
+            Kernels::Fast => self.kv_cache.append(&k, &v)?, // (1, kv_heads, kv, head_dim)
+            Kernels::Differentiable => (k, v),
+        };
         let kv_len = k.dim(2)?;
 
         // The n_rep query heads of one key/value head as its rows: (1, kv_heads, n_rep * q, head_dim)
@@ -123,7 +129,7 @@ impl Attention {
             Some(mask) => scores.broadcast_add(mask)?,
             None => scores,
         };
-        let probs = softmax_f32(&scores)?; // (1, heads, q, kv)
+        let probs = softmax_f32(&scores, self.kernels)?; // (1, heads, q, kv)
         let captured = capture.capture(&probs)?;
         let out = probs
             .reshape((b, self.kv_heads, n_rep * q_len, kv_len))?
@@ -159,23 +165,20 @@ impl Mlp {
 }
 
 struct DecoderLayer {
-    input_layernorm: RmsNorm,
+    input_layernorm: Norm,
     self_attn: Attention,
-    post_attention_layernorm: RmsNorm,
+    post_attention_layernorm: Norm,
     mlp: Mlp,
 }
 
 impl DecoderLayer {
-    fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &TextConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
         let (h, eps) = (cfg.hidden_size, cfg.rms_norm_eps);
+        let norm = |name: &str| Norm::rms_norm(h, eps, vb.pp(name), kernels);
         Ok(Self {
-            input_layernorm: candle_nn::rms_norm(h, eps, vb.pp("input_layernorm"))?,
-            self_attn: Attention::load(cfg, vb.pp("self_attn"))?,
-            post_attention_layernorm: candle_nn::rms_norm(
-                h,
-                eps,
-                vb.pp("post_attention_layernorm"),
-            )?,
+            input_layernorm: norm("input_layernorm")?,
+            self_attn: Attention::load(cfg, vb.pp("self_attn"), kernels)?,
+            post_attention_layernorm: norm("post_attention_layernorm")?,
             mlp: Mlp::load(cfg, vb.pp("mlp"))?,
         })
     }
@@ -212,7 +215,7 @@ pub enum Logits {
 pub struct Decoder {
     embed_tokens: Embedding,
     layers: Vec<DecoderLayer>,
-    norm: RmsNorm,
+    norm: Norm,
     lm_head: Linear,
     rotary: Rotary,
     dtype: DType,
@@ -222,7 +225,7 @@ pub struct Decoder {
 
 impl Decoder {
     /// `vb` is at `language_model`.
-    pub fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
+    pub fn load(cfg: &TextConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
         let model = vb.pp("model");
         let embed_tokens =
             candle_nn::embedding(cfg.vocab_size, cfg.hidden_size, model.pp("embed_tokens"))?;
@@ -233,9 +236,9 @@ impl Decoder {
         };
         Ok(Self {
             layers: (0..cfg.num_hidden_layers)
-                .map(|i| DecoderLayer::load(cfg, model.pp(format!("layers.{i}"))))
+                .map(|i| DecoderLayer::load(cfg, model.pp(format!("layers.{i}")), kernels))
                 .collect::<Result<_>>()?,
-            norm: candle_nn::rms_norm(cfg.hidden_size, cfg.rms_norm_eps, model.pp("norm"))?,
+            norm: Norm::rms_norm(cfg.hidden_size, cfg.rms_norm_eps, model.pp("norm"), kernels)?,
             rotary: Rotary::new(cfg),
             dtype: vb.dtype(),
             device: vb.device().clone(),

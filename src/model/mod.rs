@@ -13,6 +13,7 @@ pub mod config;
 mod decoder;
 mod error;
 pub mod generate;
+pub mod kernels;
 mod linear;
 mod processor;
 mod qwen2_audio;

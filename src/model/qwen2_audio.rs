@@ -7,6 +7,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
+use super::kernels::Kernels;
+
 use super::audio_encoder::AudioEncoder;
 use super::capture::{CaptureRequest, LayerCapture};
 use super::config::Qwen2AudioConfig;
@@ -19,14 +21,21 @@ pub struct Qwen2Audio {
 }
 
 impl Qwen2Audio {
+    /// The model for inference (fused kernels, KV cache).
     pub fn load(cfg: &Qwen2AudioConfig, vb: VarBuilder) -> Result<Self> {
+        Self::load_with(cfg, vb, Kernels::Fast)
+    }
+
+    /// The model with the kernels of `kernels` (differentiable ones for training).
+    pub fn load_with(cfg: &Qwen2AudioConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
         Ok(Self {
             audio_encoder: AudioEncoder::load(
                 &cfg.audio_config,
                 cfg.text_config.hidden_size,
                 vb.clone(),
+                kernels,
             )?,
-            decoder: Decoder::load(&cfg.text_config, vb.pp("language_model"))?,
+            decoder: Decoder::load(&cfg.text_config, vb.pp("language_model"), kernels)?,
             audio_token_index: cfg.audio_token_index,
         })
     }

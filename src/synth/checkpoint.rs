@@ -214,6 +214,111 @@ mod tests {
         );
     }
 
+    /// The training path: the model built with differentiable kernels over the checkpoint's
+    /// variables gives the inference model's logits, and a next-token loss on the assistant's
+    /// tokens sends a gradient to every weight (the audio positions are fixed, as in Whisper).
+    #[test]
+    fn gradients_reach_every_weight_and_logits_match_inference() {
+        use crate::model::kernels::Kernels;
+        use crate::model::{CaptureRequest, Logits, Processor};
+        use crate::synth::events::render;
+        use crate::synth::question::Item;
+        use crate::synth::tokenizer::demo_prompt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let tokenizer = demo_tokenizer(0..500).unwrap();
+        init_checkpoint(dir.path(), &tokenizer, 11).unwrap();
+        let config = Qwen2AudioConfig::load(&dir.path().join("config.json")).unwrap();
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let mut model = Qwen2Audio::load_with(&config, vb, Kernels::Differentiable).unwrap();
+        let mut varmap = varmap;
+        varmap.load(dir.path().join("model.safetensors")).unwrap();
+        let processor = Processor::load(dir.path(), config.audio_token_index).unwrap();
+
+        let item = Item::generate(5);
+        let samples = render(
+            &item.events,
+            item.seconds,
+            &mut ChaCha8Rng::seed_from_u64(5),
+        );
+        let input = processor
+            .prepare(&samples, &demo_prompt(&item), None)
+            .unwrap();
+        let target = format!("{}<|im_end|>", item.target_text());
+        let target_ids = processor
+            .tokenizer()
+            .encode(target.as_str(), false)
+            .unwrap()
+            .get_ids()
+            .to_vec();
+        let ids: Vec<u32> = input.input_ids.iter().chain(&target_ids).copied().collect();
+        let mel = &input.mel;
+        let features =
+            Tensor::from_slice(&mel.features, (mel.n_mels, mel.frames), &Device::Cpu).unwrap();
+        let audio = model.encode_audio(&features, input.valid_frames).unwrap();
+        let embeds = model.embed_prompt(&ids, &audio).unwrap();
+        let (logits, _) = model
+            .forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)
+            .unwrap();
+
+        // The same logits as inference (fused kernels, weights read from the file).
+        let mut inference = crate::model::Checkpoint::load(
+            dir.path(),
+            crate::model::Precision::F32,
+            crate::model::DeviceKind::Cpu,
+        )
+        .unwrap();
+        let audio = inference
+            .model
+            .encode_audio(&features, input.valid_frames)
+            .unwrap();
+        let embeds = inference.model.embed_prompt(&ids, &audio).unwrap();
+        let (reference, _) = inference
+            .model
+            .forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)
+            .unwrap();
+        let difference = (&logits - &reference)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(difference < 1e-5, "{difference}");
+
+        // Next-token loss on the assistant's tokens only.
+        let prompt_len = input.input_ids.len();
+        let predicted = logits.narrow(0, prompt_len - 1, target_ids.len()).unwrap();
+        let wanted = Tensor::new(target_ids.as_slice(), &Device::Cpu).unwrap();
+        let loss = candle_nn::loss::cross_entropy(&predicted, &wanted).unwrap();
+        let value = loss.to_scalar::<f32>().unwrap();
+        let uniform = (tokenizer.get_vocab_size(true) as f32).ln();
+        assert!(
+            (value - uniform).abs() < 0.5,
+            "untrained: about ln(vocab) {uniform}, got {value}"
+        );
+        let grads = loss.backward().unwrap();
+        let data = varmap.data().lock().unwrap();
+        let mut without = Vec::new();
+        for (name, var) in data.iter() {
+            let norm = grads.get(var.as_tensor()).map(|g| {
+                g.sqr()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap()
+            });
+            if !matches!(norm, Some(n) if n > 0.0) && !name.ends_with("embed_positions.weight") {
+                without.push(name.clone());
+            }
+        }
+        without.sort();
+        assert!(without.is_empty(), "no gradient: {without:?}");
+    }
+
     #[test]
     fn whisper_positions() {
         let p = sinusoids(3, 4);
