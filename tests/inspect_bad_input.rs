@@ -54,57 +54,47 @@ fn a_broken_sidecar_is_named() {
     expect_one_line_error(&output, &["demo-tones.attn.safetensors"]);
 }
 
+/// `auscult inspect --model MODEL --audio AUDIO` with `extra` arguments.
+fn live(model: &Path, audio: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "inspect",
+        "--model",
+        model.to_str().unwrap(),
+        "--audio",
+        audio,
+    ];
+    args.extend_from_slice(extra);
+    auscult(&args)
+}
+
 #[test]
 fn a_live_run_checks_its_inputs_first() {
     let dir = tempfile::tempdir().unwrap();
     let model = fixture("qwen2_audio/tiny_a");
+    let prompt = ["--prompt", "What is this?"];
     let missing_audio = dir.path().join("gone.wav");
-    let output = auscult(&[
-        "inspect",
-        "--model",
-        model.to_str().unwrap(),
-        "--audio",
-        missing_audio.to_str().unwrap(),
-        "--prompt",
-        "What is this?",
-    ]);
+    let output = live(&model, missing_audio.to_str().unwrap(), &prompt);
     expect_one_line_error(&output, &["gone.wav", "no such audio file"]);
 
     let clip = demo("tones.wav");
-    let missing_model = dir.path().join("no-model");
-    let output = auscult(&[
-        "inspect",
-        "--model",
-        missing_model.to_str().unwrap(),
-        "--audio",
-        &clip,
-        "--prompt",
-        "What is this?",
-    ]);
+    let output = live(&dir.path().join("no-model"), &clip, &prompt);
     expect_one_line_error(&output, &["no-model", "no such checkpoint directory"]);
 
-    let output = auscult(&[
-        "inspect",
-        "--model",
-        model.to_str().unwrap(),
-        "--audio",
-        &clip,
-    ]);
+    let output = live(&model, &clip, &[]);
     expect_one_line_error(&output, &["needs --prompt or --question"]);
 
     let rules = dir.path().join("rules.json");
     std::fs::write(&rules, r#"{"tagz": true}"#).unwrap();
-    let output = auscult(&[
-        "inspect",
-        "--model",
-        model.to_str().unwrap(),
-        "--audio",
+    let output = live(
+        &model,
         &clip,
-        "--prompt",
-        "What is this?",
-        "--step-rules",
-        rules.to_str().unwrap(),
-    ]);
+        &[
+            "--prompt",
+            "What is this?",
+            "--step-rules",
+            rules.to_str().unwrap(),
+        ],
+    );
     expect_one_line_error(&output, &["rules.json"]);
 }
 

@@ -94,14 +94,7 @@ fn keys_drive_the_inspector_and_q_restores_the_terminal() {
     });
     pty.assert_running();
 
-    pty.press("q");
-    let status = pty.wait_exit();
-    assert!(
-        status.success(),
-        "q: auscult exited with {status:?}\n{}",
-        pty.dump()
-    );
-    pty.assert_terminal_restored();
+    pty.quit_cleanly();
 }
 
 #[test]
@@ -127,9 +120,7 @@ fn resizing_redraws_and_too_small_says_so() {
     pty.wait_for("the full view again", |s| {
         s.contents().contains(QUESTION) && !s.contents().contains("too small")
     });
-    pty.press("q");
-    assert!(pty.wait_exit().success(), "{}", pty.dump());
-    pty.assert_terminal_restored();
+    pty.quit_cleanly();
 }
 
 #[test]
@@ -181,14 +172,7 @@ fn no_color_draws_shades_and_no_colour() {
         );
     }
 
-    pty.press("q");
-    let status = pty.wait_exit();
-    assert!(
-        status.success(),
-        "q: auscult exited with {status:?}\n{}",
-        pty.dump()
-    );
-    pty.assert_terminal_restored();
+    pty.quit_cleanly();
 }
 
 // --- Reading the screen ------------------------------------------------------------------------
@@ -413,6 +397,18 @@ impl Pty {
                 pixel_height: 0,
             })
             .expect("the pty resizes");
+    }
+
+    /// `q`, then exit status 0 and the terminal as it was.
+    fn quit_cleanly(&mut self) {
+        self.press("q");
+        let status = self.wait_exit();
+        assert!(
+            status.success(),
+            "q: auscult exited with {status:?}\n{}",
+            self.dump()
+        );
+        self.assert_terminal_restored();
     }
 
     /// Types `keys`.
