@@ -10,3 +10,4 @@ pub mod events;
 pub mod phrasing;
 pub mod question;
 pub mod tokenizer;
+pub mod training;

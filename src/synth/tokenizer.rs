@@ -16,6 +16,9 @@ use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer
 
 use super::question::Item;
 
+/// Items whose text makes the demo vocabulary: enough that fresh items have no unknown word.
+pub const VOCABULARY_SEEDS: std::ops::Range<u64> = 0..2000;
+
 /// The unknown-word token: id 0.
 pub const UNKNOWN: &str = "<unk>";
 
