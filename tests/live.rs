@@ -34,6 +34,8 @@ fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
         system: None,
         question: Some("What is in the clip?".into()),
         choices: vec![],
+        benchmark: None,
+        labeller: None,
         params: Box::new(move |checkpoint: &Checkpoint| {
             Ok(GenerationParams {
                 decoding: Decoding::Greedy,

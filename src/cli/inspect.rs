@@ -1,11 +1,12 @@
 //! `auscult inspect`: open traces in the inspector, or run the model live and watch it think;
-//! with no arguments, `auscult` opens the bundled example trace.
+//! with no arguments, `auscult` runs the bundled demo model live on a bundled example.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::Args;
 
+use super::bundled::{bundled, demo_live_request, BUNDLED_TRACE};
 use super::generation_args::GenerationArgs;
 use super::prompt_args::PromptArgs;
 use crate::model::{DeviceKind, Precision};
@@ -15,9 +16,6 @@ use crate::tui::config::Config;
 use crate::tui::live::{LiveRequest, LiveRun};
 use crate::tui::palette::Palette;
 use crate::tui::state::{Example, Inspector};
-
-/// The bundled example, relative to the crate (a source checkout) or the working directory.
-const BUNDLED_TRACE: &str = "assets/demo/demo-tones.json";
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -107,33 +105,35 @@ pub fn load_examples(path: &Path) -> Result<Vec<Example>> {
     Ok(examples)
 }
 
-/// The bundled example trace: beside the crate in a source checkout, else in the working folder.
-fn bundled_trace() -> PathBuf {
-    let beside_crate = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_TRACE);
-    if beside_crate.exists() {
-        beside_crate
-    } else {
-        PathBuf::from(BUNDLED_TRACE)
-    }
+pub fn run(args: InspectArgs) -> Result<()> {
+    let request = match (&args.live.model, &args.live.audio) {
+        (Some(model), Some(audio)) => Some(live_request(&args.live, model, audio)?),
+        _ => None,
+    };
+    open(args, request)
 }
 
-pub fn run(args: InspectArgs) -> Result<()> {
+/// `auscult` with no arguments: the demo model run live on the first bundled example, or the
+/// bundled trace when the model is not there.
+pub fn run_demo() -> Result<()> {
+    open(InspectArgs::defaults(), demo_live_request()?)
+}
+
+/// The inspector on a live run of `request`, or on the traces `args` name.
+fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
     let config = Config::load(args.config.as_deref())?;
     let palette = args
         .colour
         .or(config.palette)
         .unwrap_or_else(Palette::from_env);
-    let (state, trace_dir, live) = match (&args.live.model, &args.live.audio) {
-        (Some(model), Some(audio)) => {
-            let request = live_request(&args.live, model, audio)?;
-            (
-                Inspector::for_live_run(request.step_rules.clone()),
-                PathBuf::from("."),
-                Some(LiveRun::start(request)?),
-            )
-        }
-        _ => {
-            let path = args.trace.clone().unwrap_or_else(bundled_trace);
+    let (state, trace_dir, live) = match request {
+        Some(request) => (
+            Inspector::for_live_run(request.step_rules.clone()),
+            PathBuf::from("."),
+            Some(LiveRun::start(request)?),
+        ),
+        None => {
+            let path = args.trace.clone().unwrap_or_else(|| bundled(BUNDLED_TRACE));
             let examples = load_examples(&path)?;
             let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
             (Inspector::new(examples), dir, None)
@@ -173,6 +173,8 @@ fn live_request(args: &LiveArgs, model: &Path, audio: &Path) -> Result<LiveReque
         system: args.generation.system.clone(),
         question: args.prompt.question.clone(),
         choices: args.prompt.choices.clone(),
+        benchmark: None,
+        labeller: None,
         step_rules: args.generation.step_rules()?,
         params: Box::new(move |checkpoint| generation.params(checkpoint)),
     })

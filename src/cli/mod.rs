@@ -4,6 +4,7 @@
 //! one line on stderr and a non-zero exit.
 
 mod batch;
+mod bundled;
 mod demo;
 mod forward;
 mod generation_args;
@@ -32,7 +33,7 @@ pub struct Cli {
 pub enum Command {
     /// Open traces in the inspector: each reasoning step beside where in the clip it looked.
     ///
-    /// With no arguments, `auscult` opens the bundled example trace.
+    /// With no arguments, `auscult` runs the bundled demo model live on a bundled example clip.
     Inspect(inspect::InspectArgs),
     /// Compute log-mel features of an audio file, exactly as Hugging Face's
     /// WhisperFeatureExtractor does, and write them to a safetensors file.
@@ -84,6 +85,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Report(args)) => report::run(args),
         Some(Command::Demo(args)) => demo::run(args),
-        None => inspect::run(inspect::InspectArgs::defaults()),
+        None => inspect::run_demo(),
     }
 }

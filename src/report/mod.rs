@@ -6,8 +6,8 @@
 //! CAFE metrics join in once labels exist (the labelling issue).
 
 mod plots;
-mod stats;
-mod summary;
+pub mod stats;
+pub mod summary;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@
 
 pub mod checker;
 pub mod checkpoint;
+pub mod evaluation;
 pub mod events;
 pub mod phrasing;
 pub mod question;

@@ -14,12 +14,16 @@ use anyhow::{Context, Result};
 
 use super::action::LiveEvent;
 use super::state::Inspector;
+use crate::cafe::TraceLabels;
 use crate::model::{AttentionRows, Checkpoint, DeviceKind, GenerationParams, Precision};
 use crate::runner::{run_example, Example as RunnerExample, Progress};
-use crate::trace::{sidecar_path, write_sidecar, SidecarArrays, StepRules, Trace};
+use crate::trace::{sidecar_path, write_sidecar, BenchmarkRecord, SidecarArrays, StepRules, Trace};
 
 /// Makes the generation settings once the checkpoint is loaded (stop ids come from it).
 pub type ParamsFor = Box<dyn FnOnce(&Checkpoint) -> Result<GenerationParams> + Send>;
+
+/// Labels the finished trace's steps (the demo's exact checker knows its clip's events).
+pub type Labeller = Box<dyn FnOnce(&Trace) -> TraceLabels + Send>;
 
 /// What to run.
 pub struct LiveRequest {
@@ -33,6 +37,9 @@ pub struct LiveRequest {
     /// Shown in the header when the prompt came from a question.
     pub question: Option<String>,
     pub choices: Vec<String>,
+    /// The benchmark item the clip and question come from: the answer is scored against it.
+    pub benchmark: Option<BenchmarkRecord>,
+    pub labeller: Option<Labeller>,
     pub params: ParamsFor,
     pub step_rules: StepRules,
 }
@@ -217,7 +224,7 @@ fn work(
         audio: &request.audio,
         prompt: request.prompt.clone(),
         system: request.system.clone(),
-        benchmark: None,
+        benchmark: request.benchmark.clone(),
         step_rules: request.step_rules.clone(),
     };
     let with_question = |mut trace: Trace| {
@@ -254,9 +261,10 @@ fn work(
     *prompt_rows
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = prompt;
-    let _ = sender.send(LiveEvent::Finished(
-        Box::new(with_question(trace)),
-        generated,
-    ));
+    let mut trace = with_question(trace);
+    if let Some(labeller) = request.labeller {
+        trace.labels = Some(labeller(&trace));
+    }
+    let _ = sender.send(LiveEvent::Finished(Box::new(trace), generated));
     Ok(())
 }

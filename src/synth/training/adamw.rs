@@ -60,8 +60,10 @@ impl AdamW {
         let correction1 = 1.0 - BETA1.powi(t);
         let correction2 = 1.0 - BETA2.powi(t);
         for (slot, grad) in self.slots.iter_mut().zip(grads) {
-            slot.first = ((&slot.first * BETA1)? + (grad * (1.0 - BETA1))?)?;
-            slot.second = ((&slot.second * BETA2)? + (grad.sqr()? * (1.0 - BETA2))?)?;
+            // Moments are plain values: detached, so no step's graph outlives the step.
+            let grad = grad.detach();
+            slot.first = ((&slot.first * BETA1)? + (&grad * (1.0 - BETA1))?)?.detach();
+            slot.second = ((&slot.second * BETA2)? + (grad.sqr()? * (1.0 - BETA2))?)?.detach();
             let update = ((&slot.first / correction1)?
                 / ((&slot.second / correction2)?.sqrt()? + EPSILON)?)?;
             let theta = slot.var.as_tensor();
@@ -124,11 +126,19 @@ mod tests {
             0.1,
         )
         .unwrap();
+        // Gradients that carry a graph (as backward's do): made from a variable.
+        let source = Var::new(&[[0.5f32, -4.0]], &Device::Cpu).unwrap();
         let grads = [
-            Tensor::new(&[[0.5f32, -4.0]], &Device::Cpu).unwrap(),
+            (source.as_tensor() * 1.0).unwrap(),
             Tensor::new(&[2.0f32], &Device::Cpu).unwrap(),
         ];
+        assert!(grads[0].track_op());
         adam.step(&grads, 0.01).unwrap();
+        // The moments hold values, not graphs (a graph kept here grows every step).
+        assert!(adam
+            .slots
+            .iter()
+            .all(|s| !s.first.track_op() && !s.second.track_op()));
         let w = matrix.as_tensor().to_vec2::<f32>().unwrap();
         // (1 × (1 - 0.01 × 0.1)) - 0.01, (-2 × 0.999) + 0.01
         assert!((w[0][0] - (0.999 - 0.01)).abs() < 1e-6, "{w:?}");

@@ -38,10 +38,12 @@ fn item_gradients(
     let wanted = Tensor::new(example.target_ids.as_slice(), &Device::Cpu)?;
     let loss = (candle_nn::loss::cross_entropy(&predicted, &wanted)? * tokens as f64)?;
     let store = loss.backward()?;
+    // Detached: a gradient otherwise keeps the step's whole graph alive through anything made
+    // from it (the optimizer's moments), and memory grows by that graph every step.
     let grads = trained
         .iter()
         .map(|var| match store.get(var.as_tensor()) {
-            Some(grad) => Ok(grad.clone()),
+            Some(grad) => Ok(grad.detach()),
             None => var.as_tensor().zeros_like(),
         })
         .collect::<candle_core::Result<Vec<_>>>()?;

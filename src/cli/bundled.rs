@@ -1,0 +1,95 @@
+//! The bundled assets (the example trace, the demo model and its example clips), found beside
+//! the crate in a source checkout, else in the working folder; and what `auscult` with no
+//! arguments opens: the demo model run live on the first bundled example.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::model::{CaptureSettings, Decoding, DeviceKind, GenerationParams, Precision};
+use crate::synth::checker::label_steps;
+use crate::synth::evaluation::benchmark_record;
+use crate::synth::question::Item;
+use crate::synth::tokenizer::demo_prompt;
+use crate::trace::{read_traces, StepRules, TraceLine};
+use crate::tui::live::LiveRequest;
+
+/// The hand-made example trace (shown when the demo model is not there).
+pub const BUNDLED_TRACE: &str = "assets/demo/demo-tones.json";
+/// The demo model's checkpoint directory.
+pub const DEMO_MODEL: &str = "assets/demo-model";
+/// The demo model's example clips and their traces.
+pub const DEMO_EXAMPLES: &str = "assets/examples";
+
+/// `relative` beside the crate when it exists there, else as given (the working folder).
+pub fn bundled(relative: &str) -> PathBuf {
+    let beside_crate = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if beside_crate.exists() {
+        beside_crate
+    } else {
+        PathBuf::from(relative)
+    }
+}
+
+/// The live run of the demo model on the first bundled example, or `None` when the model or the
+/// examples are not there.
+pub fn demo_live_request() -> Result<Option<LiveRequest>> {
+    let model = bundled(DEMO_MODEL);
+    let examples = bundled(DEMO_EXAMPLES);
+    let traces_path = examples.join("traces.jsonl");
+    if !model.join("model.safetensors").is_file() || !traces_path.is_file() {
+        return Ok(None);
+    }
+    let traces = read_traces(&traces_path)?;
+    let first = traces
+        .lines
+        .iter()
+        .find_map(|line| match line {
+            TraceLine::Done(trace) => Some(trace),
+            TraceLine::Failed(_) => None,
+        })
+        .with_context(|| format!("{}: no example", traces_path.display()))?;
+    let seed: u64 = first
+        .id
+        .strip_prefix("synth-")
+        .and_then(|seed| seed.parse().ok())
+        .with_context(|| {
+            format!(
+                "{}: {:?} is not a synthetic item's id",
+                traces_path.display(),
+                first.id
+            )
+        })?;
+    let item = Item::generate(seed);
+    let audio = examples.join("clips").join(format!("synth-{seed}.wav"));
+    let labelled = item.clone();
+    Ok(Some(LiveRequest {
+        model,
+        precision: Precision::F32,
+        device: DeviceKind::Cpu,
+        audio,
+        prompt: demo_prompt(&item),
+        system: None,
+        question: Some(item.question.text()),
+        choices: item.choices.clone(),
+        benchmark: Some(benchmark_record(&item, 0)),
+        labeller: Some(Box::new(move |trace| {
+            let texts: Vec<&str> = trace.steps.iter().map(|s| s.text.as_str()).collect();
+            label_steps(&labelled, &texts)
+        })),
+        params: Box::new(|checkpoint| {
+            Ok(GenerationParams {
+                decoding: Decoding::Greedy,
+                max_new_tokens: 256,
+                min_new_tokens: 0,
+                stop_ids: checkpoint.generation.eos_token_id.clone(),
+                capture: CaptureSettings {
+                    enabled: true,
+                    per_head_maps: false,
+                    prompt: false,
+                },
+            })
+        }),
+        step_rules: StepRules::default(),
+    }))
+}
