@@ -14,7 +14,9 @@
 //! The answer step carries no label: answers are scored on their own.
 
 use super::events::Event;
-use super::phrasing::{kinds_named, parse_count, parse_perception, perception_line};
+use super::phrasing::{
+    kinds_named, loudness_word, parse_count, parse_perception, perception_line, sound_phrase,
+};
 use super::question::{reasoning, Item};
 use crate::cafe::{CafeLabel, MissedEvent, StepLabel, TraceLabels};
 
@@ -36,8 +38,13 @@ pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
         if text.is_empty() || text.starts_with("<answer>") {
             continue;
         }
+        let mut note = None;
         let (label, event) = if let Some((_, claim)) = parse_perception(text) {
-            (claim_label(&claim, truth, &mut claimed), text.to_owned())
+            let (label, wrong) = claim_label(&claim, truth, &mut claimed);
+            if !wrong.is_empty() {
+                note = Some(format!("{WRONG_PREFIX}{}", wrong.join(", ")));
+            }
+            (label, text.to_owned())
         } else if let Some(count) = parse_count(text) {
             let label = if count == truth.len() {
                 CafeLabel::Matched
@@ -68,7 +75,7 @@ pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
             event,
             label,
             source: "auto".into(),
-            note: None,
+            note,
         });
     }
     let missed = truth
@@ -88,8 +95,14 @@ pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
     }
 }
 
-/// The label of one perceived event; marks the event it was matched with as claimed.
-fn claim_label(claim: &Event, truth: &[Event], claimed: &mut [bool]) -> CafeLabel {
+/// How a misused perception claim's note starts; then what it got wrong, with the true value:
+/// "wrong: loudness (loud), onset (1.2 s)". The details are `sound`, `loudness`, `onset` and
+/// `duration`.
+pub const WRONG_PREFIX: &str = "wrong: ";
+
+/// The label of one perceived event and, when misused, what it got wrong about the event it was
+/// matched with; marks that event as claimed.
+fn claim_label(claim: &Event, truth: &[Event], claimed: &mut [bool]) -> (CafeLabel, Vec<String>) {
     let nearest = truth
         .iter()
         .enumerate()
@@ -99,19 +112,29 @@ fn claim_label(claim: &Event, truth: &[Event], claimed: &mut [bool]) -> CafeLabe
             distance(a.1).total_cmp(&distance(b.1))
         });
     let Some((index, event)) = nearest else {
-        return CafeLabel::Hallucinated;
+        return (CafeLabel::Hallucinated, Vec::new());
     };
     claimed[index] = true;
     let close = |a: f32, b: f32| (a - b).abs() <= TIME_TOLERANCE + 1e-4;
-    if event.sound == claim.sound
-        && event.loudness == claim.loudness
-        && close(event.onset, claim.onset)
-        && close(event.duration, claim.duration)
-    {
+    let mut wrong = Vec::new();
+    if event.sound != claim.sound {
+        wrong.push(format!("sound ({})", sound_phrase(event.sound)));
+    }
+    if event.loudness != claim.loudness {
+        wrong.push(format!("loudness ({})", loudness_word(event.loudness)));
+    }
+    if !close(event.onset, claim.onset) {
+        wrong.push(format!("onset ({:.1} s)", event.onset));
+    }
+    if !close(event.duration, claim.duration) {
+        wrong.push(format!("duration ({:.1} s)", event.duration));
+    }
+    let label = if wrong.is_empty() {
         CafeLabel::Matched
     } else {
         CafeLabel::Misused
-    }
+    };
+    (label, wrong)
 }
 
 #[cfg(test)]
@@ -184,6 +207,29 @@ mod tests {
                 .count();
             assert_eq!(neutral, 1, "only the opening line is neutral\n{text}");
         }
+    }
+
+    /// A misused claim's note says what it got wrong, with the true values.
+    #[test]
+    fn misused_claims_say_what_is_wrong() {
+        let item = item();
+        let result = label_steps(
+            &item,
+            &[
+                "Sound 1 at 1.0 s: a loud high tone lasting 0.5 s.",
+                "Sound 2 at 1.1 s: a loud noise burst lasting 0.4 s.",
+                "Sound 3 at 2.0 s: a loud falling chirp lasting 1.2 s.",
+            ],
+        );
+        let notes: Vec<Option<&str>> = result.steps.iter().map(|s| s.note.as_deref()).collect();
+        assert_eq!(
+            notes,
+            vec![
+                Some("wrong: sound (low tone), loudness (soft), onset (0.3 s)"),
+                None,
+                Some("wrong: sound (rising chirp), duration (0.6 s)"),
+            ]
+        );
     }
 
     #[test]

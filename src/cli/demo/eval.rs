@@ -128,6 +128,18 @@ fn eval_table(report: &EvalReport) -> String {
             percent(Some(row.acc_per))
         );
     }
+    if !report.misused_details.is_empty() {
+        let details: Vec<String> = report
+            .misused_details
+            .iter()
+            .map(|(detail, count)| format!("{detail} {count}"))
+            .collect();
+        let _ = writeln!(
+            text,
+            "misused perception claims got wrong: {}",
+            details.join(", ")
+        );
+    }
     let _ = writeln!(
         text,
         "\nstep ratio by step (slope {}):",

@@ -11,6 +11,7 @@ use super::EvalOptions;
 use crate::cafe::{CafeCounts, CafeLabel};
 use crate::report::stats::{slope, step_curve, step_points};
 use crate::report::summary::summarize;
+use crate::synth::checker::WRONG_PREFIX;
 use crate::synth::phrasing::parse_perception;
 use crate::synth::question::Item;
 use crate::trace::metrics::Selection;
@@ -68,6 +69,9 @@ pub struct EvalReport {
     pub perfect_perception: usize,
     pub per_type: Vec<TypeAccuracy>,
     pub per_sound: Vec<PositionAccuracy>,
+    /// Among misused perception claims: how many got each detail wrong (`sound`, `loudness`,
+    /// `onset`, `duration`; a claim can get several wrong).
+    pub misused_details: BTreeMap<String, usize>,
     pub step_ratio: Vec<StepRatio>,
     /// Least-squares slope of step ratio against step index (negative: decay).
     pub step_ratio_slope: Option<f64>,
@@ -91,6 +95,7 @@ pub(super) fn reduce(
     let mut perfect = 0;
     let mut types: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut positions: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    let mut details: BTreeMap<String, usize> = BTreeMap::new();
     for (item, trace) in traces {
         let labels = trace.labels.as_ref().expect("labelled by run_item");
         let trace_counts = CafeCounts::of(labels);
@@ -108,6 +113,14 @@ pub(super) fn reduce(
                 let entry = positions.entry(sound).or_default();
                 entry.0 += 1;
                 entry.1 += usize::from(label.label == CafeLabel::Matched);
+            }
+            let wrong = label
+                .note
+                .as_deref()
+                .and_then(|n| n.strip_prefix(WRONG_PREFIX));
+            for detail in wrong.into_iter().flat_map(|w| w.split(", ")) {
+                let name = detail.split(" (").next().unwrap_or(detail);
+                *details.entry(name.to_owned()).or_default() += 1;
             }
         }
         let entry = types
@@ -175,6 +188,7 @@ pub(super) fn reduce(
                 acc_per: ratio(matched, claims),
             })
             .collect(),
+        misused_details: details,
         step_ratio,
         step_ratio_slope: slope(&step_points(&summaries)),
         mean_generated_tokens: traces
