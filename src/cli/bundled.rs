@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::model::{CaptureSettings, Decoding, DeviceKind, GenerationParams, Precision};
+use crate::model::{DeviceKind, GenerationParams, Precision};
 use crate::synth::checker::label_steps;
 use crate::synth::evaluation::benchmark_record;
 use crate::synth::question::Item;
@@ -78,17 +78,10 @@ pub fn demo_live_request() -> Result<Option<LiveRequest>> {
             label_steps(&labelled, &texts)
         })),
         params: Box::new(|checkpoint| {
-            Ok(GenerationParams {
-                decoding: Decoding::Greedy,
-                max_new_tokens: 256,
-                min_new_tokens: 0,
-                stop_ids: checkpoint.generation.eos_token_id.clone(),
-                capture: CaptureSettings {
-                    enabled: true,
-                    per_head_maps: false,
-                    prompt: false,
-                },
-            })
+            Ok(GenerationParams::greedy(
+                256,
+                checkpoint.generation.eos_token_id.clone(),
+            ))
         }),
         step_rules: StepRules::default(),
     }))

@@ -66,6 +66,20 @@ pub struct GenerationParams {
     pub capture: CaptureSettings,
 }
 
+impl GenerationParams {
+    /// Greedy decoding of at most `max_new_tokens`, stopping at `stop_ids`, with the default
+    /// capture (generated tokens' head-mean rows).
+    pub fn greedy(max_new_tokens: usize, stop_ids: Vec<u32>) -> Self {
+        Self {
+            decoding: Decoding::Greedy,
+            max_new_tokens,
+            min_new_tokens: 0,
+            stop_ids,
+            capture: CaptureSettings::default(),
+        }
+    }
+}
+
 /// Why generation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

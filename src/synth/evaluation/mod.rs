@@ -15,7 +15,7 @@ use super::events::{render, SAMPLE_RATE};
 use super::question::Item;
 use super::tokenizer::demo_prompt;
 use super::training::TRAINING_SEED_BIT;
-use crate::model::{CaptureSettings, Checkpoint, DeviceKind, GenerationParams, Precision};
+use crate::model::{Checkpoint, DeviceKind, GenerationParams, Precision};
 use crate::runner::{run_example, Example};
 use crate::trace::{append_line, write_sidecar, BenchmarkRecord, StepRules, Trace, TraceLine};
 
@@ -146,17 +146,10 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
             handles.push(scope.spawn(move || -> Result<Vec<(usize, Result<Trace>)>> {
                 let mut checkpoint =
                     Checkpoint::load(&options.model, Precision::F32, DeviceKind::Cpu)?;
-                let params = GenerationParams {
-                    decoding: crate::model::Decoding::Greedy,
-                    max_new_tokens: options.max_new_tokens,
-                    min_new_tokens: 0,
-                    stop_ids: checkpoint.generation.eos_token_id.clone(),
-                    capture: CaptureSettings {
-                        enabled: true,
-                        per_head_maps: false,
-                        prompt: false,
-                    },
-                };
+                let params = GenerationParams::greedy(
+                    options.max_new_tokens,
+                    checkpoint.generation.eos_token_id.clone(),
+                );
                 let mut done = Vec::new();
                 for index in (worker..items.len()).step_by(options.workers) {
                     let item = &items[index];
