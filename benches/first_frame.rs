@@ -1,7 +1,8 @@
-//! Time to first frame: from spawning `auscult` (no arguments: the bundled demo trace) in a
-//! 100×30 pseudo-terminal until the question "How many tones come before the noise" is on the
-//! parsed screen. Then `q` and the wait for exit, which are not timed. Benches build with the
-//! bench profile, so this is the release binary. `cargo bench --bench first_frame`.
+//! Time to first frame: from spawning `auscult` (no arguments: the bundled demo model run live
+//! on the first bundled example) in a 100×30 pseudo-terminal until the example's question is on
+//! the parsed screen, and until the run's answer is (the header's "predicted"). Then `q` and the
+//! wait for exit, which are not timed. Benches build with the bench profile, so this is the
+//! release binary. `cargo bench --bench first_frame`.
 
 use std::io::{ErrorKind, Read, Write};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -12,7 +13,15 @@ use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 100;
-const QUESTION: &str = "How many tones come before the noise";
+/// The first bundled example's question, as the header starts it.
+fn question() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/examples/traces.jsonl");
+    let text = std::fs::read_to_string(path).expect("the bundled examples");
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().expect("one example")).expect("a trace");
+    let question = first["benchmark"]["question"].as_str().expect("a question");
+    question.chars().take(30).collect()
+}
 /// A first frame slower than this is a failure, not a measurement.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -22,8 +31,9 @@ struct Screen {
     closed: bool,
 }
 
-/// One run: spawn, wait for the question on screen (timed), quit and wait for exit (not timed).
-fn first_frame() -> Duration {
+/// One run: spawn, wait for `wanted` on screen (timed: the question for the first frame,
+/// "predicted:" for the finished live run), quit and wait for exit (not timed).
+fn time_until(wanted: &str) -> Duration {
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: ROWS,
@@ -75,7 +85,7 @@ fn first_frame() -> Duration {
     let guard = screen.lock().unwrap_or_else(PoisonError::into_inner);
     let (guard, wait) = changed
         .wait_timeout_while(guard, TIMEOUT, |s| {
-            !s.parser.screen().contents().contains(QUESTION)
+            !s.parser.screen().contents().contains(wanted)
         })
         .unwrap_or_else(PoisonError::into_inner);
     let elapsed = start.elapsed();
@@ -83,7 +93,7 @@ fn first_frame() -> Duration {
         let contents = guard.parser.screen().contents();
         drop(guard);
         let _ = child.kill();
-        panic!("no first frame with the question after {TIMEOUT:?}; the screen shows\n{contents}");
+        panic!("no {wanted:?} on screen after {TIMEOUT:?}; the screen shows\n{contents}");
     }
     drop(guard);
 
@@ -114,8 +124,12 @@ fn bench(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    group.bench_function("auscult, demo trace, 100x30 pty", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| first_frame()).sum())
+    let question = question();
+    group.bench_function("auscult, demo live run, 100x30 pty: first frame", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| time_until(&question)).sum())
+    });
+    group.bench_function("auscult, demo live run, 100x30 pty: answered", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| time_until("predicted:")).sum())
     });
     group.finish();
 }

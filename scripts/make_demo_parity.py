@@ -10,7 +10,8 @@ assets/examples`), it loads the clip, renders the example's prompt with the chec
 template, and runs `Qwen2AudioForConditionalGeneration.generate(do_sample=False,
 max_new_tokens=256)` (the checkpoint's generation_config: eos `<|im_end|>`, `<|endoftext|>`).
 It writes tests/fixtures/demo_parity.json: per example its id, clip, prompt, `input_ids`, the
-generated ids (stop token included, as auscult records them), the decoded text, and the
+generated ids (stop token included, as auscult records them), the decoded text (special
+tokens skipped, as auscult decodes), and the
 smallest gap between the top two logits over the greedy steps (how robust the reference is to
 float rounding). tests/demo_model.rs checks auscult's ids against it.
 """
@@ -79,7 +80,7 @@ def main():
                     "prompt": prompt,
                     "input_ids": input_ids.tolist(),
                     "generated_ids": new,
-                    "text": processor.tokenizer.decode(new),
+                    "text": processor.tokenizer.decode(new, skip_special_tokens=True),
                     "min_top2_margin": min(margins),
                 }
             )

@@ -10,13 +10,13 @@ out=docs/screenshots
 mkdir -p "$out"
 tmux_=(tmux -L auscult-screenshots)
 
-# shot NAME WIDTH HEIGHT "ARGS" KEYS...: opens the inspector, sends the keys, captures the pane.
+# shot NAME WIDTH HEIGHT "ARGS" KEYS...: runs auscult ARGS, sends the keys, captures the pane.
 shot() {
   local name=$1 width=$2 height=$3 args=$4
   shift 4
   "${tmux_[@]}" kill-server 2>/dev/null || true
   "${tmux_[@]}" new-session -d -s shot -x "$width" -y "$height" \
-    "NO_COLOR=1 TERM=xterm-256color $bin inspect $args; sleep 5"
+    "NO_COLOR=1 TERM=xterm-256color $bin $args; sleep 5"
   sleep 1.5
   for key in "$@"; do
     "${tmux_[@]}" send-keys -t shot "$key"
@@ -29,9 +29,12 @@ shot() {
   echo "$out/$name.txt"
 }
 
-shot main-100x30 100 30 "assets/demo/demo-tones.json" j j j j j j j j
-shot moved-100x30 100 30 "assets/demo/demo-tones.json" j j l m + Right
-shot help-100x30 100 30 "assets/demo/demo-tones.json" '?'
-shot list-100x30 100 30 "assets/demo/demo-set.jsonl"
-shot docked-160x40 160 40 "assets/demo/demo-set.jsonl" n n j j j
-shot small-80x24 80 24 "assets/demo/demo-tones.json" j
+# No arguments: the demo model live on the first bundled example (the run takes well under the
+# second the script waits).
+shot demo-live-100x30 100 30 "" j j j
+shot main-100x30 100 30 "inspect assets/demo/demo-tones.json" j j j j j j j j
+shot moved-100x30 100 30 "inspect assets/demo/demo-tones.json" j j l m + Right
+shot help-100x30 100 30 "inspect assets/demo/demo-tones.json" '?'
+shot list-100x30 100 30 "inspect assets/demo/demo-set.jsonl"
+shot docked-160x40 160 40 "inspect assets/demo/demo-set.jsonl" n n j j j
+shot small-80x24 80 24 "inspect assets/demo/demo-tones.json" j

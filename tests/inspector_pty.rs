@@ -97,6 +97,42 @@ fn keys_drive_the_inspector_and_q_restores_the_terminal() {
     pty.quit_cleanly();
 }
 
+/// `auscult` with no arguments: the bundled demo model runs live on the first bundled example;
+/// its question shows at once, then the finished run's answer (scored against the item's), and
+/// the steps carry the checker's CAFE tags.
+#[test]
+fn no_arguments_runs_the_demo_model_live() {
+    let examples = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/examples/traces.jsonl"
+    ))
+    .unwrap();
+    let first: serde_json::Value = serde_json::from_str(examples.lines().next().unwrap()).unwrap();
+    let question: String = first["benchmark"]["question"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take(30)
+        .collect();
+    let predicted = format!(
+        "predicted: {}",
+        first["answer"]["extracted"].as_str().unwrap()
+    );
+    let mut pty = Pty::spawn(&[], &[]);
+    pty.wait_for("the example's question", |s| {
+        s.contents().contains(&question)
+    });
+    pty.wait_for("the bundled trace's answer, from the live run", |s| {
+        header(s).iter().any(|line| line.contains(&predicted))
+    });
+    pty.wait_for("a CAFE tag", |s| {
+        ["MAT", "HAL", "MIS"]
+            .iter()
+            .any(|tag| s.contents().contains(tag))
+    });
+    pty.quit_cleanly();
+}
+
 #[test]
 fn resizing_redraws_and_too_small_says_so() {
     let mut pty = Pty::spawn(&["inspect", DEMO_TRACE], &[]);
