@@ -1,7 +1,8 @@
-//! What one training step of the demo model costs on this machine: a fresh demo checkpoint, the
-//! model built with differentiable kernels, a batch of synthetic items, the next-token loss on
-//! the assistant's tokens, and its backward pass (no optimizer update). For planning
-//! `auscult demo train`.
+//! What one training step of the demo model costs with candle's default threading: a fresh demo
+//! checkpoint, the model built with differentiable kernels, a batch of synthetic items run one
+//! after another, the next-token loss on the assistant's tokens, and one backward pass (no
+//! optimizer update). `auscult demo train` runs items on worker threads instead (see its
+//! `--workers`); this measures the baseline it was chosen against.
 //!
 //! `cargo run --release --example demo_train_step [-- BATCH]` (default 16).
 
@@ -10,16 +11,14 @@ use std::time::Instant;
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use auscult::model::config::Qwen2AudioConfig;
 use auscult::model::kernels::Kernels;
 use auscult::model::{CaptureRequest, Logits, Processor, Qwen2Audio};
 use auscult::synth::checkpoint::init_checkpoint;
-use auscult::synth::events::render;
 use auscult::synth::question::Item;
-use auscult::synth::tokenizer::{demo_prompt, demo_tokenizer};
+use auscult::synth::tokenizer::demo_tokenizer;
+use auscult::synth::training::Example;
 
 fn main() -> Result<()> {
     let batch: usize = std::env::args()
@@ -43,30 +42,14 @@ fn main() -> Result<()> {
         let mut tokens = 0;
         for k in 0..batch {
             let item = Item::generate((repeat * batch + k) as u64);
-            let samples = render(
-                &item.events,
-                item.seconds,
-                &mut ChaCha8Rng::seed_from_u64(item.seed),
-            );
-            let input = processor.prepare(&samples, &demo_prompt(&item), None)?;
-            let target = format!("{}<|im_end|>", item.target_text());
-            let target_ids = processor
-                .tokenizer()
-                .encode(target.as_str(), false)
-                .map_err(anyhow::Error::msg)?
-                .get_ids()
-                .to_vec();
-            let ids: Vec<u32> = input.input_ids.iter().chain(&target_ids).copied().collect();
-            tokens += ids.len();
-            let mel = &input.mel;
-            let features =
-                Tensor::from_slice(&mel.features, (mel.n_mels, mel.frames), &Device::Cpu)?;
+            let example = Example::new(&item, &processor)?;
+            tokens += example.ids.len();
             model.clear_kv_cache();
-            let audio = model.encode_audio(&features, input.valid_frames)?;
-            let embeds = model.embed_prompt(&ids, &audio)?;
+            let audio = model.encode_audio(&example.features, example.valid_frames)?;
+            let embeds = model.embed_prompt(&example.ids, &audio)?;
             let (logits, _) = model.forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)?;
-            let predicted = logits.narrow(0, input.input_ids.len() - 1, target_ids.len())?;
-            let wanted = Tensor::new(target_ids.as_slice(), &Device::Cpu)?;
+            let predicted = logits.narrow(0, example.prompt_len - 1, example.target_ids.len())?;
+            let wanted = Tensor::new(example.target_ids.as_slice(), &Device::Cpu)?;
             losses.push(candle_nn::loss::cross_entropy(&predicted, &wanted)?);
         }
         let forward = started.elapsed().as_secs_f64();

@@ -221,9 +221,8 @@ mod tests {
     fn gradients_reach_every_weight_and_logits_match_inference() {
         use crate::model::kernels::Kernels;
         use crate::model::{CaptureRequest, Logits, Processor};
-        use crate::synth::events::render;
         use crate::synth::question::Item;
-        use crate::synth::tokenizer::demo_prompt;
+        use crate::synth::training::Example;
 
         let dir = tempfile::tempdir().unwrap();
         let tokenizer = demo_tokenizer(0..500).unwrap();
@@ -237,27 +236,10 @@ mod tests {
         let processor = Processor::load(dir.path(), config.audio_token_index).unwrap();
 
         let item = Item::generate(5);
-        let samples = render(
-            &item.events,
-            item.seconds,
-            &mut ChaCha8Rng::seed_from_u64(5),
-        );
-        let input = processor
-            .prepare(&samples, &demo_prompt(&item), None)
-            .unwrap();
-        let target = format!("{}<|im_end|>", item.target_text());
-        let target_ids = processor
-            .tokenizer()
-            .encode(target.as_str(), false)
-            .unwrap()
-            .get_ids()
-            .to_vec();
-        let ids: Vec<u32> = input.input_ids.iter().chain(&target_ids).copied().collect();
-        let mel = &input.mel;
-        let features =
-            Tensor::from_slice(&mel.features, (mel.n_mels, mel.frames), &Device::Cpu).unwrap();
-        let audio = model.encode_audio(&features, input.valid_frames).unwrap();
-        let embeds = model.embed_prompt(&ids, &audio).unwrap();
+        let example = Example::new(&item, &processor).unwrap();
+        let (features, ids) = (&example.features, &example.ids);
+        let audio = model.encode_audio(features, example.valid_frames).unwrap();
+        let embeds = model.embed_prompt(ids, &audio).unwrap();
         let (logits, _) = model
             .forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)
             .unwrap();
@@ -271,9 +253,9 @@ mod tests {
         .unwrap();
         let audio = inference
             .model
-            .encode_audio(&features, input.valid_frames)
+            .encode_audio(features, example.valid_frames)
             .unwrap();
-        let embeds = inference.model.embed_prompt(&ids, &audio).unwrap();
+        let embeds = inference.model.embed_prompt(ids, &audio).unwrap();
         let (reference, _) = inference
             .model
             .forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)
@@ -289,8 +271,10 @@ mod tests {
         assert!(difference < 1e-5, "{difference}");
 
         // Next-token loss on the assistant's tokens only.
-        let prompt_len = input.input_ids.len();
-        let predicted = logits.narrow(0, prompt_len - 1, target_ids.len()).unwrap();
+        let target_ids = &example.target_ids;
+        let predicted = logits
+            .narrow(0, example.prompt_len - 1, target_ids.len())
+            .unwrap();
         let wanted = Tensor::new(target_ids.as_slice(), &Device::Cpu).unwrap();
         let loss = candle_nn::loss::cross_entropy(&predicted, &wanted).unwrap();
         let value = loss.to_scalar::<f32>().unwrap();

@@ -175,6 +175,7 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
             }));
         }
         for handle in handles {
+            // A panic in a worker is a bug in auscult, not bad input: let it show.
             for (index, result) in handle.join().expect("an evaluation worker panicked")? {
                 results[index] = Some(result);
             }
@@ -187,6 +188,7 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
     let mut traces = Vec::new();
     let mut failed = 0;
     for (item, result) in items.iter().zip(results) {
+        // Workers take indices w, w + W, …: together every index.
         match result.expect("every item has a worker") {
             Ok(trace) => {
                 append_line(&mut file, &TraceLine::Done(Box::new(trace.clone())))?;

@@ -121,6 +121,7 @@ impl Run {
             .with_context(|| format!("{}: not weights of this model", weights.display()))?;
         // The audio positions are fixed sinusoids, as in Whisper: not trained.
         let named: Vec<(String, Var)> = {
+            // Nothing else holds this lock here, so it cannot be poisoned.
             let data = varmap.data().lock().expect("the variables");
             let mut named: Vec<(String, Var)> = data
                 .iter()

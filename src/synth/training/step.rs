@@ -98,6 +98,7 @@ impl Run {
             .zip(&seeds)
             .map(|(result, seed)| {
                 result
+                    // Workers take indices w, w + W, …: together every index.
                     .expect("every item has a worker")
                     .with_context(|| format!("training item {seed}"))
             })
