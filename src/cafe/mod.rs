@@ -7,9 +7,13 @@
 //! `Acc_per = matched / N_pred`, `Err_per = hallucinated / N_pred`, `Err_use = misused / N_pred`
 //! (`N_pred = matched + hallucinated + misused`) and `Err_omit = missed / N_tgt`.
 
-use std::collections::BTreeMap;
+pub mod claims;
+pub mod journal;
+pub mod journal_file;
 
 use serde::{Deserialize, Serialize};
+
+pub use claims::{claims, claims_of_step, Claim};
 
 /// The label of one claimed event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -19,6 +23,36 @@ pub enum CafeLabel {
     Hallucinated,
     Misused,
     Neutral,
+}
+
+impl CafeLabel {
+    /// The four labels, in the order of their keys and columns.
+    pub const ALL: [CafeLabel; 4] = [
+        CafeLabel::Matched,
+        CafeLabel::Hallucinated,
+        CafeLabel::Misused,
+        CafeLabel::Neutral,
+    ];
+
+    /// The three-letter tag the inspector shows.
+    pub fn short(self) -> &'static str {
+        match self {
+            CafeLabel::Matched => "MAT",
+            CafeLabel::Hallucinated => "HAL",
+            CafeLabel::Misused => "MIS",
+            CafeLabel::Neutral => "NEU",
+        }
+    }
+
+    /// The label's name as files write it: "matched", "hallucinated"…
+    pub fn name(self) -> &'static str {
+        match self {
+            CafeLabel::Matched => "matched",
+            CafeLabel::Hallucinated => "hallucinated",
+            CafeLabel::Misused => "misused",
+            CafeLabel::Neutral => "neutral",
+        }
+    }
 }
 
 /// A label on one claim of one step.
@@ -53,8 +87,27 @@ pub struct TraceLabels {
     pub targets: Option<usize>,
 }
 
+impl TraceLabels {
+    /// Adds another source's labels (a judge's, an annotator's) to these; the targets count
+    /// already known stays.
+    pub fn extend(&mut self, other: TraceLabels) {
+        self.steps.extend(other.steps);
+        self.missed.extend(other.missed);
+        self.targets = self.targets.or(other.targets);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty() && self.missed.is_empty()
+    }
+}
+
+/// A source's kind and name: `("human", "ann")`, `("judge", "qwen")`, `("auto", "")`.
+pub fn source_parts(source: &str) -> (&str, &str) {
+    source.split_once(':').unwrap_or((source, ""))
+}
+
 /// How much a source's word counts: human over judge over auto.
-fn rank(source: &str) -> u8 {
+pub fn rank(source: &str) -> u8 {
     if source.starts_with("human") {
         3
     } else if source.starts_with("judge") {
@@ -78,19 +131,9 @@ pub struct CafeCounts {
 impl CafeCounts {
     /// The counts of one trace: each (step, event) once, with its highest-ranked source's label.
     pub fn of(labels: &TraceLabels) -> Self {
-        let mut best: BTreeMap<(usize, &str), &StepLabel> = BTreeMap::new();
-        for label in &labels.steps {
-            let key = (label.step, label.event.as_str());
-            if best
-                .get(&key)
-                .is_none_or(|held| rank(&label.source) >= rank(&held.source))
-            {
-                best.insert(key, label);
-            }
-        }
         let mut counts = CafeCounts::default();
-        for label in best.values() {
-            match label.label {
+        for claim in claims(labels) {
+            match claim.winner().label {
                 CafeLabel::Matched => counts.matched += 1,
                 CafeLabel::Hallucinated => counts.hallucinated += 1,
                 CafeLabel::Misused => counts.misused += 1,

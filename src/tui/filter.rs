@@ -75,7 +75,7 @@ impl Filters {
             parts.push(format!("task {task}"));
         }
         if let Some(label) = self.label {
-            parts.push(format!("has {}", label_short(label)));
+            parts.push(format!("has {}", label.short()));
         }
         if !self.query.is_empty() {
             parts.push(format!("/{}", self.query));
@@ -85,16 +85,6 @@ impl Filters {
         } else {
             parts.join(" · ")
         }
-    }
-}
-
-/// The three-letter tag of a label, as the heatmap shows it.
-pub fn label_short(label: CafeLabel) -> &'static str {
-    match label {
-        CafeLabel::Matched => "MAT",
-        CafeLabel::Hallucinated => "HAL",
-        CafeLabel::Misused => "MIS",
-        CafeLabel::Neutral => "NEU",
     }
 }
 

@@ -8,7 +8,6 @@ use ratatui::style::{Color, Modifier, Style};
 
 use super::{kind_letter, step_label};
 use crate::trace::metrics::AttentionView;
-use crate::tui::filter::label_short;
 use crate::tui::layout::{column_time, first_visible_step, time_column, LEFT_COLUMN};
 use crate::tui::palette::{shade, Palette};
 use crate::tui::state::Inspector;
@@ -83,7 +82,7 @@ pub(super) fn render(
             buf.set_string(
                 area.x + LEFT_COLUMN - 4,
                 y,
-                label_short(label),
+                label.short(),
                 palette.label_style(label),
             );
         }

@@ -8,7 +8,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::cafe::CafeLabel;
-use crate::tui::filter::label_short;
 use crate::tui::keys::KeyTable;
 use crate::tui::layout::list_rows;
 use crate::tui::palette::Palette;
@@ -91,7 +90,7 @@ pub(super) fn render(
                 if count > 0 {
                     let gap = if wide { " " } else { "" };
                     spans.push(Span::styled(
-                        format!("{}{gap}{count} ", label_short(label)),
+                        format!("{}{gap}{count} ", label.short()),
                         palette.label_style(label),
                     ));
                 }

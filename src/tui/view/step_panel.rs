@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 use super::{kind_letter, metric_name, step_label};
 use crate::trace::metrics::AttentionView;
 use crate::trace::{Step, Trace};
-use crate::tui::filter::label_short;
 use crate::tui::palette::Palette;
 use crate::tui::state::Inspector;
 
@@ -54,7 +53,7 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
     if let Some(labels) = &trace.labels {
         for claim in labels.steps.iter().filter(|s| s.step == state.step) {
             let mut spans = vec![
-                Span::styled(label_short(claim.label), palette.label_style(claim.label)),
+                Span::styled(claim.label.short(), palette.label_style(claim.label)),
                 Span::raw(format!("  {}", claim.event)),
                 Span::styled(
                     format!("  ({})", claim.source),
