@@ -8,8 +8,10 @@
 //! (`N_pred = matched + hallucinated + misused`) and `Err_omit = missed / N_tgt`.
 
 pub mod claims;
+pub mod export;
 pub mod journal;
 pub mod journal_file;
+pub mod label_files;
 
 use serde::{Deserialize, Serialize};
 

@@ -9,13 +9,16 @@ use clap::Args;
 use super::bundled::{bundled, demo_live_request, BUNDLED_TRACE};
 use super::generation_args::GenerationArgs;
 use super::prompt_args::PromptArgs;
+use crate::cafe::journal::check_annotator;
+use crate::cafe::journal_file::{journal_path, open_journal, JournalWriter};
+use crate::cafe::label_files::gather_labels;
 use crate::model::{DeviceKind, Precision};
 use crate::trace::{read_sidecar, read_traces, Trace, TraceLine};
 use crate::tui::app::App;
 use crate::tui::config::Config;
 use crate::tui::live::{LiveRequest, LiveRun};
 use crate::tui::palette::Palette;
-use crate::tui::state::{Example, Inspector};
+use crate::tui::state::{Example, Inspector, Labelling};
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -28,6 +31,14 @@ pub struct InspectArgs {
     /// Colours: truecolor, 256, 16 or none (default: from NO_COLOR, COLORTERM and TERM).
     #[arg(long, value_name = "PALETTE", value_parser = parse_palette)]
     pub colour: Option<Palette>,
+    /// Label as NAME: the label keys save to <traces>.NAME.labels.jsonl beside the traces
+    /// (default: "annotator" in the config; without a name the labels are only shown).
+    #[arg(long, value_name = "NAME", value_parser = parse_annotator)]
+    pub annotator: Option<String>,
+    /// More labels to show: a judge's output or an export (journals beside the traces are read
+    /// anyway).
+    #[arg(long, value_name = "FILE.jsonl", num_args = 1..)]
+    pub labels: Vec<PathBuf>,
     #[command(flatten)]
     pub live: LiveArgs,
 }
@@ -64,6 +75,10 @@ impl InspectArgs {
         }
         <Defaults as clap::Parser>::parse_from(["auscult"]).args
     }
+}
+
+fn parse_annotator(text: &str) -> Result<String, String> {
+    check_annotator(text).map(|()| text.to_owned())
 }
 
 fn parse_palette(text: &str) -> Result<Palette, String> {
@@ -126,17 +141,19 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         .colour
         .or(config.palette)
         .unwrap_or_else(Palette::from_env);
-    let (state, trace_dir, live) = match request {
+    let annotator = args.annotator.clone().or(config.annotator.clone());
+    let (state, trace_dir, live, journal) = match request {
         Some(request) => (
             Inspector::for_live_run(request.step_rules.clone()),
             PathBuf::from("."),
             Some(LiveRun::start(request)?),
+            None,
         ),
         None => {
             let path = args.trace.clone().unwrap_or_else(|| bundled(BUNDLED_TRACE));
-            let examples = load_examples(&path)?;
+            let (state, journal) = open_traces(&path, annotator.as_deref(), &args.labels)?;
             let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-            (Inspector::new(examples), dir, None)
+            (state, dir, None, journal)
         }
     };
     let mut state = state;
@@ -150,8 +167,40 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         trace_dir,
         live,
         save_to: args.live.save.clone(),
+        journal,
     }
     .run()
+}
+
+/// The inspector on a traces file, with every label file's labels; labelling as `annotator`
+/// when one is named (its journal opened, and created when new). Problems with label files are
+/// printed, and the first is shown on the status line.
+fn open_traces(
+    path: &Path,
+    annotator: Option<&str>,
+    label_files: &[PathBuf],
+) -> Result<(Inspector, Option<JournalWriter>)> {
+    let mut examples = load_examples(path)?;
+    let own = annotator.map(|name| journal_path(path, name));
+    let gathered = gather_labels(path, label_files, own.as_deref())?;
+    let mut notices: Vec<String> = gathered.warnings().cloned().collect();
+    for example in &mut examples {
+        gathered.apply(&mut example.trace);
+    }
+    let mut state = Inspector::new(examples);
+    let mut journal = None;
+    if let (Some(name), Some(own)) = (annotator, own) {
+        let opened = open_journal(&own, name)?;
+        notices.extend(opened.warnings);
+        state.start_labelling(Labelling::new(name, opened.labels));
+        notices.push(format!("labelling as {name}: {}", own.display()));
+        journal = Some(opened.writer);
+    }
+    for notice in &notices {
+        eprintln!("{notice}");
+    }
+    state.message = notices.into_iter().next();
+    Ok((state, journal))
 }
 
 /// Checks the live run's inputs before the terminal is taken over, so mistakes read as one line.

@@ -55,6 +55,25 @@ pub enum Action {
     Back,
     ToggleHelp,
     Quit,
+    /// Labelling: the selected claim is matched, hallucinated, misused or neutral.
+    LabelMatched,
+    LabelHallucinated,
+    LabelMisused,
+    LabelNeutral,
+    /// Labelling: take your label off the selected claim.
+    ClearLabel,
+    /// Labelling: the step's next claim.
+    NextClaim,
+    /// Labelling: type a claim the step makes that is not listed.
+    AddClaim,
+    /// Labelling: type a note on the selected claim.
+    Note,
+    /// Labelling: type a ground-truth event no step mentions (again: take it back).
+    AddMissed,
+    Undo,
+    Redo,
+    /// Labelling: the next step with a claim you have not labelled.
+    NextUnlabelled,
 }
 
 /// What a mouse click or wheel asks for, already resolved to what was under the pointer.
@@ -88,6 +107,12 @@ pub enum Effect {
     CancelRun,
     /// Write the live run's trace.
     SaveRun,
+    /// Append this label action to the annotator's journal, then hand the saved entry to
+    /// `Inspector::on_recorded`.
+    Record {
+        trace: String,
+        op: crate::cafe::journal::LabelOp,
+    },
 }
 
 /// What a live run reports, in order: `Loaded`, `Prepared`, `Token`s, then `Finished` (also

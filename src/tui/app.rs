@@ -15,10 +15,12 @@ use super::clip::load_clip;
 use super::keys::{key_name, KeyTable};
 use super::live::LiveRun;
 use super::mouse::{pointer_for, Mouse};
-use super::state::{Action, Effect, Inspector, SearchKey};
+use super::state::{Action, Effect, EntryKey, Inspector, SearchKey};
 use super::terminal::Session;
 use super::view::{render, Palette};
 use crate::audio::playback::Player;
+use crate::cafe::journal::LabelOp;
+use crate::cafe::journal_file::JournalWriter;
 use crate::trace::read_sidecar;
 
 /// How often the screen is redrawn while nothing happens (the playhead moves, tokens stream).
@@ -34,6 +36,8 @@ pub struct App {
     pub live: Option<LiveRun>,
     /// Where `s` saves a finished live run.
     pub save_to: Option<PathBuf>,
+    /// The annotator's journal, when labelling.
+    pub journal: Option<JournalWriter>,
 }
 
 impl App {
@@ -124,6 +128,7 @@ impl App {
                     }
                 }
                 (Effect::SaveRun, _) => self.save_run(),
+                (Effect::Record { trace, op }, _) => self.record(&trace, op),
             }
         }
         Ok(())
@@ -158,6 +163,18 @@ impl App {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             return self.state.update(Action::Quit);
         }
+        if self.state.typing.is_some() {
+            let entry_key = match key.code {
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    EntryKey::Char(c)
+                }
+                KeyCode::Backspace => EntryKey::Backspace,
+                KeyCode::Enter => EntryKey::Commit,
+                KeyCode::Esc => EntryKey::Cancel,
+                _ => return Effect::None,
+            };
+            return self.state.type_entry(entry_key);
+        }
         if self.state.searching {
             match key.code {
                 KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -183,6 +200,15 @@ impl App {
             Some(action) => self.state.update(action),
             None => Effect::None,
         }
+    }
+
+    /// Appends a label action to the journal (synced to disk) and only then applies it.
+    fn record(&mut self, trace: &str, op: LabelOp) {
+        let outcome = match &mut self.journal {
+            Some(journal) => journal.append(trace, op).map_err(|e| format!("{e:#}")),
+            None => Err("no journal is open".to_owned()),
+        };
+        self.state.on_recorded(outcome);
     }
 
     fn save_run(&mut self) {

@@ -1,5 +1,6 @@
 //! The user's inspector settings, a JSON file:
-//! `{"keys": {"x": "quit", "w": "next_step"}, "colour": "256", "scale": "magma"}`.
+//! `{"keys": {"x": "quit", "w": "next_step"}, "colour": "256", "scale": "magma",
+//! "annotator": "ann"}` (the annotator's name turns labelling on, as `--annotator` does).
 //!
 //! It is read from `--config FILE`, else `$AUSCULT_CONFIG`, else
 //! `$XDG_CONFIG_HOME/auscult/config.json` (or `~/.config/auscult/config.json`); a default file
@@ -23,6 +24,7 @@ struct ConfigFile {
     keys: BTreeMap<String, Action>,
     colour: Option<Palette>,
     scale: Option<ColourScale>,
+    annotator: Option<String>,
 }
 
 /// Settings in force: the key table, and colour choices that override the environment's.
@@ -31,6 +33,8 @@ pub struct Config {
     pub keys: KeyTable,
     pub palette: Option<Palette>,
     pub scale: Option<ColourScale>,
+    /// Who labels (`human:<name>`), if labelling is on.
+    pub annotator: Option<String>,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -71,10 +75,14 @@ impl Config {
                 named.join(", ")
             ));
         }
+        if let Some(name) = &file.annotator {
+            crate::cafe::journal::check_annotator(name)?;
+        }
         Ok(Config {
             keys: KeyTable::with_remap(&file.keys),
             palette: file.colour,
             scale: file.scale,
+            annotator: file.annotator,
             source: None,
         })
     }
@@ -95,13 +103,14 @@ mod tests {
     #[test]
     fn a_config_remaps_keys_and_picks_colours() {
         let config = Config::parse(
-            r#"{"keys": {"x": "quit", "q": "next_step"}, "colour": "256", "scale": "magma"}"#,
+            r#"{"keys": {"x": "quit", "q": "next_step"}, "colour": "256", "scale": "magma", "annotator": "ann"}"#,
         )
         .unwrap();
         assert_eq!(config.keys.action_for("x"), Some(Action::Quit));
         assert_eq!(config.keys.action_for("q"), Some(Action::NextStep));
         assert_eq!(config.palette, Some(Palette::Ansi256));
         assert_eq!(config.scale, Some(ColourScale::Magma));
+        assert_eq!(config.annotator.as_deref(), Some("ann"));
         assert_eq!(Config::parse("{}").unwrap(), Config::default());
     }
 
@@ -112,6 +121,7 @@ mod tests {
             (r#"{"colours": "256"}"#, "unknown field `colours`"),
             (r#"{"colour": "65536"}"#, "unknown variant `65536`"),
             ("{", "not an auscult config"),
+            (r#"{"annotator": "a b"}"#, "annotator name \"a b\""),
             (
                 r#"{"keys": {"Esc": "quit"}}"#,
                 "unknown key \"Esc\" (a key is one character",

@@ -81,6 +81,18 @@ fn help_for(action: Action) -> &'static str {
         Action::Back => "close, or cancel the run",
         Action::ToggleHelp => "this help",
         Action::Quit => "quit",
+        Action::LabelMatched => "label: matched",
+        Action::LabelHallucinated => "label: hallucinated",
+        Action::LabelMisused => "label: misused",
+        Action::LabelNeutral => "label: neutral",
+        Action::ClearLabel => "take your label off",
+        Action::NextClaim => "next claim of the step",
+        Action::AddClaim => "type a claim to label",
+        Action::Note => "note on the claim",
+        Action::AddMissed => "missed event (trace)",
+        Action::Undo => "undo a label",
+        Action::Redo => "redo",
+        Action::NextUnlabelled => "next unlabelled step",
     }
 }
 
@@ -118,6 +130,18 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("esc", Action::Back),
     ("?", Action::ToggleHelp),
     ("q", Action::Quit),
+    ("1", Action::LabelMatched),
+    ("2", Action::LabelHallucinated),
+    ("3", Action::LabelMisused),
+    ("4", Action::LabelNeutral),
+    ("0", Action::ClearLabel),
+    ("tab", Action::NextClaim),
+    ("a", Action::AddClaim),
+    ("i", Action::Note),
+    ("M", Action::AddMissed),
+    ("u", Action::Undo),
+    ("U", Action::Redo),
+    ("]", Action::NextUnlabelled),
 ];
 
 /// The bindings in force.
@@ -194,6 +218,34 @@ impl KeyTable {
             self.key_for(Action::ToggleHelp),
             self.key_for(Action::Quit)
         );
+        let mut hint = String::new();
+        for (keys, what) in entries {
+            let entry = format!("{keys} {what}  ");
+            if hint.chars().count() + entry.chars().count() + tail.chars().count() > width {
+                break;
+            }
+            hint.push_str(&entry);
+        }
+        hint + &tail
+    }
+
+    /// The status line's reminder of the labelling keys, as many as fit in `width` columns.
+    pub fn label_hint(&self, width: usize) -> String {
+        let labels = format!(
+            "{}/{}/{}/{}",
+            self.key_for(Action::LabelMatched),
+            self.key_for(Action::LabelHallucinated),
+            self.key_for(Action::LabelMisused),
+            self.key_for(Action::LabelNeutral)
+        );
+        let entries = [
+            (labels, "MAT/HAL/MIS/NEU"),
+            (self.key_for(Action::NextClaim).to_owned(), "claim"),
+            (self.key_for(Action::NextUnlabelled).to_owned(), "next"),
+            (self.key_for(Action::Undo).to_owned(), "undo"),
+            (self.key_for(Action::Note).to_owned(), "note"),
+        ];
+        let tail = format!("{} keys", self.key_for(Action::ToggleHelp));
         let mut hint = String::new();
         for (keys, what) in entries {
             let entry = format!("{keys} {what}  ");

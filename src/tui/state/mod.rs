@@ -2,6 +2,7 @@
 //! this state and never changes it; what must happen outside (sound, disk, the model) comes back
 //! as an `Effect`.
 
+mod labelling;
 mod layers;
 mod live;
 
@@ -15,6 +16,7 @@ use crate::cafe::CafeLabel;
 use crate::model::AttentionRows;
 use crate::trace::metrics::{AttentionView, Heads, Metric, Selection};
 use crate::trace::{StepRules, Trace};
+pub use labelling::{EntryKey, EntryPurpose, Labelling, ShownClaim, TextEntry};
 pub use layers::Layers;
 
 /// One trace, its attention, and the picture of its clip, as the inspector holds them.
@@ -109,6 +111,10 @@ pub struct Inspector {
     /// Keys go to the search text.
     pub searching: bool,
     pub live: Option<LiveStatus>,
+    /// The annotator's session, when labelling.
+    pub labelling: Option<Labelling>,
+    /// Text being typed on the status line (a note, a claim, a missed event).
+    pub typing: Option<TextEntry>,
     pub quit: bool,
     /// A one-line message for the status bar (why an action did nothing, say).
     pub message: Option<String>,
@@ -137,6 +143,8 @@ impl Inspector {
             filters: Filters::default(),
             searching: false,
             live: None,
+            labelling: None,
+            typing: None,
             quit: false,
             message: None,
         }
@@ -248,6 +256,22 @@ impl Inspector {
 
     /// Applies `action`; returns what the caller must do outside the state.
     pub fn update(&mut self, action: Action) -> Effect {
+        let place = (self.current, self.step);
+        let effect = self.apply(action);
+        if place != (self.current, self.step) && action != Action::NextUnlabelled {
+            self.on_step_changed();
+        }
+        effect
+    }
+
+    /// A new step shows: the claim cursor starts at its first claim.
+    fn on_step_changed(&mut self) {
+        if let Some(labelling) = &mut self.labelling {
+            labelling.claim = 0;
+        }
+    }
+
+    fn apply(&mut self, action: Action) -> Effect {
         self.message = None;
         let last_step = self.steps().saturating_sub(1);
         let (layers, heads, _, head_maps) = self.dims();
@@ -440,6 +464,18 @@ impl Inspector {
             }
             Action::ToggleHelp => self.help = !self.help,
             Action::Quit => self.quit = true,
+            Action::LabelMatched => return self.label_claim(Some(CafeLabel::Matched)),
+            Action::LabelHallucinated => return self.label_claim(Some(CafeLabel::Hallucinated)),
+            Action::LabelMisused => return self.label_claim(Some(CafeLabel::Misused)),
+            Action::LabelNeutral => return self.label_claim(Some(CafeLabel::Neutral)),
+            Action::ClearLabel => return self.label_claim(None),
+            Action::NextClaim => self.next_claim(),
+            Action::AddClaim => self.begin_entry(EntryPurpose::Claim),
+            Action::Note => self.begin_entry(EntryPurpose::Note),
+            Action::AddMissed => self.begin_entry(EntryPurpose::Missed),
+            Action::Undo => return self.undo_or_redo(false),
+            Action::Redo => return self.undo_or_redo(true),
+            Action::NextUnlabelled => self.next_unlabelled(),
         }
         Effect::None
     }
@@ -463,6 +499,15 @@ impl Inspector {
 
     /// Handles a click or the wheel, already resolved to what was under the pointer.
     pub fn point(&mut self, pointer: Pointer) -> Effect {
+        let place = (self.current, self.step);
+        let effect = self.point_at(pointer);
+        if place != (self.current, self.step) {
+            self.on_step_changed();
+        }
+        effect
+    }
+
+    fn point_at(&mut self, pointer: Pointer) -> Effect {
         self.message = None;
         match pointer {
             Pointer::SelectStep(step) => self.step = step.min(self.steps().saturating_sub(1)),
@@ -564,5 +609,7 @@ pub enum SearchKey {
     Backspace,
 }
 
+#[cfg(test)]
+mod labelling_tests;
 #[cfg(test)]
 pub(crate) mod tests;

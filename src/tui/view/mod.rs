@@ -23,7 +23,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::keys::KeyTable;
 use super::layout::{regions, MIN_HEIGHT, MIN_WIDTH};
 pub use super::palette::Palette;
-use super::state::{Action, Inspector};
+use super::state::{Action, EntryPurpose, Inspector};
 use crate::cafe::CafeLabel;
 use crate::trace::metrics::{AttentionView, Metric};
 use crate::trace::StepKind;
@@ -80,7 +80,14 @@ fn step_values(state: &Inspector) -> Vec<Option<f32>> {
 }
 
 fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffer) {
-    let text = if state.searching {
+    let text = if let Some(entry) = &state.typing {
+        let what = match entry.purpose {
+            EntryPurpose::Note => "note",
+            EntryPurpose::Claim => "claim",
+            EntryPurpose::Missed => "missed event",
+        };
+        format!("{what}: {}▏  (enter saves, esc cancels)", entry.text)
+    } else if state.searching {
         format!(
             "search: {}▏  (enter keeps, esc clears)",
             state.filters.query
@@ -98,6 +105,14 @@ fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffe
             format!("{} saves the trace", keys.key_for(Action::Save))
         };
         format!("live run: {}{saved} · {hint} · ? keys", live.phase)
+    } else if let Some(labelling) = &state.labelling {
+        let (done, total) = labelling.progress;
+        let saved = labelling
+            .last_saved
+            .map_or(String::new(), |seq| format!(" · saved #{seq}"));
+        let head = format!("{} {done}/{total} steps{saved} · ", labelling.annotator);
+        let width = (area.width as usize).saturating_sub(head.chars().count());
+        head + &keys.label_hint(width)
     } else {
         keys.status_hint(area.width as usize)
     };
@@ -124,31 +139,20 @@ fn kind_letter(kind: StepKind) -> char {
     }
 }
 
-/// The label shown for a step: the highest-ranked source among its claims (human > judge >
-/// auto), and among those the worst label (an error outranks a match).
+/// The label shown for a step: among the labels that count for its claims (human over judge
+/// over auto), the worst (an error outranks a match).
 fn step_label(state: &Inspector, step: usize) -> Option<CafeLabel> {
     let labels = state.example()?.trace.labels.as_ref()?;
-    let rank = |source: &str| {
-        if source.starts_with("human") {
-            3
-        } else if source.starts_with("judge") {
-            2
-        } else {
-            1
-        }
-    };
     let severity = |label: CafeLabel| match label {
         CafeLabel::Hallucinated => 3,
         CafeLabel::Misused => 2,
         CafeLabel::Matched => 1,
         CafeLabel::Neutral => 0,
     };
-    labels
-        .steps
+    crate::cafe::claims_of_step(labels, step)
         .iter()
-        .filter(|s| s.step == step)
-        .max_by_key(|s| (rank(&s.source), severity(s.label)))
-        .map(|s| s.label)
+        .map(|claim| claim.winner().label)
+        .max_by_key(|&label| severity(label))
 }
 
 #[cfg(test)]

@@ -50,22 +50,7 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         step,
         token_values.as_deref(),
     )];
-    if let Some(labels) = &trace.labels {
-        for claim in labels.steps.iter().filter(|s| s.step == state.step) {
-            let mut spans = vec![
-                Span::styled(claim.label.short(), palette.label_style(claim.label)),
-                Span::raw(format!("  {}", claim.event)),
-                Span::styled(
-                    format!("  ({})", claim.source),
-                    Style::new().add_modifier(Modifier::DIM),
-                ),
-            ];
-            if let Some(note) = &claim.note {
-                spans.push(Span::raw(format!("  {note}")));
-            }
-            lines.push(Line::from(spans));
-        }
-    }
+    lines.extend(claim_lines(state, palette));
     let title_style =
         step_label(state, state.step).map_or(Style::new(), |label| palette.label_style(label));
     Paragraph::new(lines)
@@ -76,6 +61,64 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         )
         .wrap(Wrap { trim: false })
         .render(area, buf);
+}
+
+/// The step's claims: the label that counts, its source, what other sources said, the note; when
+/// labelling, a cursor on the claim the keys act on, and the trace's missed events.
+fn claim_lines(state: &Inspector, palette: Palette) -> Vec<Line<'static>> {
+    let dim = Style::new().add_modifier(Modifier::DIM);
+    let labelling = state.labelling.as_ref();
+    let mut lines = Vec::new();
+    for (index, claim) in state.current_claims().into_iter().enumerate() {
+        let mut spans = Vec::new();
+        if let Some(labelling) = labelling {
+            let cursor = if index == labelling.claim { "▸ " } else { "  " };
+            spans.push(Span::styled(cursor, Style::new().add_modifier(Modifier::BOLD)));
+        }
+        match &claim.winner {
+            Some(winner) => {
+                spans.push(Span::styled(winner.label.short(), palette.label_style(winner.label)));
+                spans.push(Span::raw(format!("  {}", claim.event)));
+                spans.push(Span::styled(format!("  ({})", winner.source), dim));
+            }
+            None => {
+                spans.push(Span::styled("···", dim));
+                let what = if claim.event == state.example().map_or("", |e| e.trace.steps[state.step].text.as_str()) {
+                    "  the whole step (no claim listed): 1-4 labels it".to_owned()
+                } else {
+                    format!("  {}  (new: 1-4 labels it)", claim.event)
+                };
+                spans.push(Span::styled(what, dim));
+            }
+        }
+        for other in &claim.others {
+            spans.push(Span::styled(
+                format!("  {} {}", other.source, other.label.short()),
+                dim,
+            ));
+        }
+        let notes = claim.winner.iter().chain(&claim.others).filter_map(|l| l.note.as_ref());
+        for note in notes {
+            spans.push(Span::raw(format!("  “{note}”")));
+        }
+        lines.push(Line::from(spans));
+    }
+    let missed = state
+        .example()
+        .and_then(|e| e.trace.labels.as_ref())
+        .map(|l| l.missed.as_slice())
+        .unwrap_or_default();
+    if !missed.is_empty() {
+        let listed: Vec<String> = missed
+            .iter()
+            .map(|m| format!("{} ({})", m.event, m.source))
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled("missed  ", Style::new().add_modifier(Modifier::BOLD)),
+            Span::styled(listed.join(" · "), dim),
+        ]));
+    }
+    lines
 }
 
 /// The step's text, token by token when the trace records where each token's text starts.

@@ -16,7 +16,7 @@ use crate::trace::example::{demo_set_specs, example_trace, tones_spec};
 use crate::tui::layout::{regions, LEFT_COLUMN};
 use crate::tui::palette::SHADES;
 use crate::tui::spectrogram::Spectrogram;
-use crate::tui::state::{Action, Example, LiveEvent, SearchKey};
+use crate::tui::state::{Action, EntryKey, Example, Labelling, LiveEvent, SearchKey};
 
 fn spectrogram() -> Spectrogram {
     let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/tones.wav");
@@ -288,7 +288,71 @@ fn snapshot_views(width: u16) -> Vec<(String, Inspector)> {
     no_attention.examples[0].spectrogram = None;
     views.push(("no-attention-no-clip".to_owned(), no_attention));
     views.push(("live-streaming".to_owned(), streaming()));
+    views.push(("labelling".to_owned(), labelling()));
+    let mut typing = labelling();
+    typing.update(Action::NextClaim);
+    typing.update(Action::Note);
+    assert!(typing.typing.is_some(), "{:?}", typing.message);
+    for c in "; it falls".chars() {
+        typing.type_entry(EntryKey::Char(c));
+    }
+    views.push(("labelling-note".to_owned(), typing));
     views
+}
+
+/// Labelling as "ann" on step 8 of the tones example: a judge's label and ann's over the
+/// checker's, a note, a typed claim waiting for its label, a missed event; the cursor on the
+/// typed claim.
+fn labelling() -> Inspector {
+    use crate::cafe::journal::{AnnotatorLabels, JournalEntry, LabelOp};
+    use crate::cafe::{CafeLabel, StepLabel};
+    let mut state = state();
+    let labels = state.examples[0].trace.labels.as_mut().unwrap();
+    let event = labels.steps.iter().find(|l| l.step == 8).unwrap().event.clone();
+    labels.steps.push(StepLabel {
+        step: 8,
+        event: event.clone(),
+        label: CafeLabel::Hallucinated,
+        source: "judge:qwen2.5-7b".into(),
+        note: None,
+    });
+    let mut mine = AnnotatorLabels::new("ann");
+    let ops = [
+        LabelOp::Label {
+            step: 8,
+            event: event.clone(),
+            label: CafeLabel::Misused,
+        },
+        LabelOp::Note {
+            step: 8,
+            event,
+            note: "a sweep, not a bird".into(),
+        },
+        LabelOp::Missed {
+            event: "pink noise burst".into(),
+        },
+    ];
+    for (seq, op) in ops.into_iter().enumerate() {
+        mine.apply(JournalEntry {
+            seq: seq as u64 + 1,
+            time: String::new(),
+            annotator: "ann".into(),
+            trace: "demo-tones".into(),
+            op,
+        })
+        .unwrap();
+    }
+    state.start_labelling(Labelling::new("ann", mine));
+    for _ in 0..8 {
+        state.update(Action::NextStep);
+    }
+    state.update(Action::AddClaim);
+    for c in "a bird chirp".chars() {
+        state.type_entry(EntryKey::Char(c));
+    }
+    state.type_entry(EntryKey::Commit);
+    state.message = None;
+    state
 }
 
 #[test]
@@ -393,6 +457,8 @@ fn sparse_states_draw_at_every_size() {
             }
         }
     }
+    // The loop left help on, and the help now fills 80×24.
+    states[1].help = false;
     let live = text(&draw(&states[1], Palette::Monochrome, 80, 24));
     assert!(live.contains("live run: loading the model"), "{live}");
 }
