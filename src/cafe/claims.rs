@@ -28,7 +28,11 @@ impl<'a> Claim<'a> {
 
     /// The label `source` gave it, if any.
     pub fn by(&self, source: &str) -> Option<&'a StepLabel> {
-        self.labels.iter().rev().find(|l| l.source == source).copied()
+        self.labels
+            .iter()
+            .rev()
+            .find(|l| l.source == source)
+            .copied()
     }
 }
 

@@ -45,21 +45,22 @@ pub fn export_rows(trace: &Trace, all: bool) -> Vec<ExportRow> {
             .get(step)
             .map_or_else(String::new, |s| s.text.clone())
     };
-    let row = |step: Option<usize>, event: &str, label: &str, source: &str, note: Option<&String>| {
-        let (kind, name) = source_parts(source);
-        ExportRow {
-            trace: trace.id.clone(),
-            step,
-            step_text: step.map_or_else(String::new, step_text),
-            event: event.to_owned(),
-            label: label.to_owned(),
-            source: kind.to_owned(),
-            annotator: name.to_owned(),
-            note: note.cloned(),
-            counts: true,
-            targets: labels.targets,
-        }
-    };
+    let row =
+        |step: Option<usize>, event: &str, label: &str, source: &str, note: Option<&String>| {
+            let (kind, name) = source_parts(source);
+            ExportRow {
+                trace: trace.id.clone(),
+                step,
+                step_text: step.map_or_else(String::new, step_text),
+                event: event.to_owned(),
+                label: label.to_owned(),
+                source: kind.to_owned(),
+                annotator: name.to_owned(),
+                note: note.cloned(),
+                counts: true,
+                targets: labels.targets,
+            }
+        };
     let mut rows = Vec::new();
     let mut claims = claims(labels);
     claims.sort_by_key(|c| c.step);
@@ -149,7 +150,13 @@ mod tests {
         let labels = trace.labels.get_or_insert_with(TraceLabels::default);
         labels.steps.push(StepLabel {
             step: 8,
-            event: labels.steps.iter().find(|s| s.step == 8).unwrap().event.clone(),
+            event: labels
+                .steps
+                .iter()
+                .find(|s| s.step == 8)
+                .unwrap()
+                .event
+                .clone(),
             label: CafeLabel::Misused,
             source: "human:ann".into(),
             note: Some("a bird is not in the clip".into()),
@@ -161,14 +168,19 @@ mod tests {
         let before = super::super::CafeCounts::of(trace.labels.as_ref().unwrap());
 
         let rows = export_rows(&trace, false);
-        let human = rows.iter().find(|r| r.source == "human" && r.step.is_some()).unwrap();
+        let human = rows
+            .iter()
+            .find(|r| r.source == "human" && r.step.is_some())
+            .unwrap();
         assert_eq!(human.annotator, "ann");
         assert_eq!(human.label, "misused");
         assert_eq!(human.step_text, trace.steps[8].text);
         assert!(rows.iter().any(|r| r.label == MISSED && r.step.is_none()));
         let all = export_rows(&trace, true);
         assert_eq!(all.len(), rows.len() + 1, "the auto label step 8 replaced");
-        assert!(all.iter().any(|r| r.source == "auto" && r.step == Some(8) && !r.counts));
+        assert!(all
+            .iter()
+            .any(|r| r.source == "auto" && r.step == Some(8) && !r.counts));
 
         let back = labels_from_rows(&all).unwrap();
         assert_eq!(back.len(), 1);

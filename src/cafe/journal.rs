@@ -149,7 +149,11 @@ impl AnnotatorLabels {
             .rposition(|a| a.seq == seq)
             .ok_or_else(|| format!("names entry #{seq}, which is not an earlier label action"))?;
         if self.applied[index] != applied {
-            let state = if applied { "already undone" } else { "in force" };
+            let state = if applied {
+                "already undone"
+            } else {
+                "in force"
+            };
             return Err(format!("names entry #{seq}, which is {state}"));
         }
         Ok(index)
@@ -349,7 +353,9 @@ mod tests {
             .unwrap();
         assert_eq!(summary(&labels.labels_of("t"))[0].2, Matched);
         // A new action drops what was left to redo.
-        labels.apply(entry(6, "t", label(2, "sweep", Neutral))).unwrap();
+        labels
+            .apply(entry(6, "t", label(2, "sweep", Neutral)))
+            .unwrap();
         assert!(labels.redo_target().is_none());
         assert_eq!(labels.next_seq(), 7);
         // Undoing what is not in force is refused and changes nothing.

@@ -269,7 +269,10 @@ mod tests {
         drop(opened);
         let read = read_journal(&path, None).unwrap();
         assert_eq!(read.labels.annotator, "ann");
-        assert_eq!(read.labels.labels_of("t").steps[0].label, CafeLabel::Matched);
+        assert_eq!(
+            read.labels.labels_of("t").steps[0].label,
+            CafeLabel::Matched
+        );
         assert_eq!(
             journals_beside(&dir.path().join("run.jsonl")),
             vec![path.clone()]

@@ -201,7 +201,11 @@ impl GatheredLabels {
 }
 
 /// Reads the journals beside `traces` and the `named` files.
-pub fn gather_labels(traces: &Path, named: &[PathBuf], skip: Option<&Path>) -> Result<GatheredLabels> {
+pub fn gather_labels(
+    traces: &Path,
+    named: &[PathBuf],
+    skip: Option<&Path>,
+) -> Result<GatheredLabels> {
     let mut gathered = GatheredLabels::default();
     let skipped = |p: &Path| skip.is_some_and(|s| same_file(s, p));
     let mut paths: Vec<PathBuf> = journals_beside(traces)

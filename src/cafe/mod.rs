@@ -7,6 +7,7 @@
 //! `Acc_per = matched / N_pred`, `Err_per = hallucinated / N_pred`, `Err_use = misused / N_pred`
 //! (`N_pred = matched + hallucinated + misused`) and `Err_omit = missed / N_tgt`.
 
+pub mod agreement;
 pub mod claims;
 pub mod export;
 pub mod journal;

@@ -9,6 +9,7 @@ mod demo;
 mod forward;
 mod generation_args;
 mod inspect;
+mod label;
 mod mel;
 mod model_args;
 mod play;
@@ -70,6 +71,8 @@ pub enum Command {
     /// Writes CSV tables, SVG plots and a report.md that embeds them to --out, and prints a
     /// compact summary.
     Report(report::ReportArgs),
+    /// Labels outside the inspector: agreement between annotators, and export.
+    Label(label::LabelArgs),
     /// The bundled demo model: a small audio-language model trained on synthetic tasks.
     Demo(demo::DemoArgs),
 }
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Report(args)) => report::run(args),
+        Some(Command::Label(args)) => label::run(args),
         Some(Command::Demo(args)) => demo::run(args),
         None => inspect::run_demo(),
     }

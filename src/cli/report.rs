@@ -25,6 +25,10 @@ pub struct ReportArgs {
     /// One head instead of the mean over heads.
     #[arg(long, value_name = "H")]
     pub head: Option<usize>,
+    /// Label files whose labels join the traces' own for the CAFE metrics: a judge's output, an
+    /// export (annotators' journals beside the traces are read anyway).
+    #[arg(long, value_name = "FILE.jsonl", num_args = 1..)]
+    pub labels: Vec<PathBuf>,
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
@@ -34,8 +38,12 @@ pub fn run(args: ReportArgs) -> Result<()> {
             layers: args.layers.clone(),
             heads: args.head.map_or(Heads::Mean, Heads::One),
         },
+        labels: args.labels.clone(),
     };
     let report = write_report(&args.traces, &args.out, &options)?;
+    for file in &report.label_files {
+        eprintln!("labels: {file}");
+    }
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }

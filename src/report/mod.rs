@@ -3,7 +3,8 @@
 //! them, with a compact summary for the terminal.
 //!
 //! It reads traces and sidecars only (`../shared/DESIGN.md`: the report never calls the model).
-//! CAFE metrics join in once labels exist (the labelling issue).
+//! CAFE metrics come from the traces' own labels and every label file: the annotators' journals
+//! beside each traces file, and the files named with `labels` (a judge's output, an export).
 
 mod plots;
 pub mod stats;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::cafe::label_files::gather_labels;
 use crate::cafe::CafeCounts;
 use crate::trace::metrics::Selection;
 use crate::trace::{read_traces, Trace, TraceLine};
@@ -26,6 +28,8 @@ pub struct ReportOptions {
     /// Width of the token-position bins of the decay curve.
     pub bin_tokens: usize,
     pub selection: Selection,
+    /// Label files to add to the traces' labels (journals beside the traces are read anyway).
+    pub labels: Vec<PathBuf>,
 }
 
 /// What a report found, for the terminal and for tests.
@@ -47,16 +51,22 @@ pub struct Report {
     pub length_perception_r: Option<f64>,
     /// Problems met while reading (skipped lines, sidecars left out).
     pub warnings: Vec<String>,
+    /// The label files read, described.
+    pub label_files: Vec<String>,
     pub files: Vec<PathBuf>,
 }
 
 /// Reads every traces file (JSON Lines, or one `run` trace as `.json`).
 fn load(
     paths: &[PathBuf],
-    selection: &Selection,
-) -> Result<(Vec<ExampleSummary>, usize, Vec<String>)> {
+    options: &ReportOptions,
+) -> Result<(Vec<ExampleSummary>, usize, Vec<String>, Vec<String>)> {
     let (mut summaries, mut failed, mut warnings) = (Vec::new(), 0, Vec::new());
+    let mut label_files = Vec::new();
     for path in paths {
+        let gathered = gather_labels(path, &options.labels, None)?;
+        warnings.extend(gathered.warnings().cloned());
+        label_files.extend(gathered.files.iter().map(|f| f.describe()));
         let base = path.parent().unwrap_or(Path::new("."));
         let lines = if path.extension().is_some_and(|e| e == "json") {
             vec![TraceLine::Done(Box::new(Trace::read(path)?))]
@@ -67,8 +77,9 @@ fn load(
         };
         for line in lines {
             match line {
-                TraceLine::Done(trace) => {
-                    let (summary, warning) = summarize(&trace, base, selection);
+                TraceLine::Done(mut trace) => {
+                    gathered.apply(&mut trace);
+                    let (summary, warning) = summarize(&trace, base, &options.selection);
                     warnings.extend(warning);
                     summaries.push(summary);
                 }
@@ -76,12 +87,14 @@ fn load(
             }
         }
     }
-    Ok((summaries, failed, warnings))
+    label_files.sort();
+    label_files.dedup();
+    Ok((summaries, failed, warnings, label_files))
 }
 
 /// Builds the report of `paths` and writes it to `out`.
 pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> Result<Report> {
-    let (summaries, failed, warnings) = load(paths, &options.selection)?;
+    let (summaries, failed, warnings, label_files) = load(paths, options)?;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     let report = Report {
         traces: summaries.len(),
@@ -101,6 +114,7 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
         labelled_traces: summaries.iter().filter(|s| s.cafe.is_some()).count(),
         length_perception_r: pearson(&stats::length_perception_pairs(&summaries)),
         warnings,
+        label_files,
         files: Vec::new(),
     };
     let mut files = Vec::new();

@@ -136,10 +136,7 @@ impl Inspector {
                                 .filter(|l| !std::ptr::eq(**l, winner))
                                 .map(|l| (*l).clone())
                                 .collect(),
-                            mine: source
-                                .as_deref()
-                                .and_then(|s| claim.by(s))
-                                .map(|l| l.label),
+                            mine: source.as_deref().and_then(|s| claim.by(s)).map(|l| l.label),
                             placeholder: false,
                         }
                     })
@@ -197,7 +194,9 @@ impl Inspector {
         if self.live.is_some() {
             Some("a live run is not a trace file: save it (s), then label it with inspect".into())
         } else if self.labelling.is_none() {
-            Some("to label, give your name: --annotator NAME, or \"annotator\" in the config".into())
+            Some(
+                "to label, give your name: --annotator NAME, or \"annotator\" in the config".into(),
+            )
         } else if self.example().is_none_or(|e| e.trace.steps.is_empty()) {
             Some("this example has no steps to label".into())
         } else {
@@ -271,7 +270,11 @@ impl Inspector {
                 .winner
                 .into_iter()
                 .chain(claim.others)
-                .find(|l| self.labelling.as_ref().is_some_and(|m| l.source == m.mine.source()))
+                .find(|l| {
+                    self.labelling
+                        .as_ref()
+                        .is_some_and(|m| l.source == m.mine.source())
+                })
                 .and_then(|l| l.note)
                 .unwrap_or_default();
         }
@@ -313,7 +316,10 @@ impl Inspector {
             EntryPurpose::Claim => {
                 let claims = self.current_claims();
                 let labelling = self.labelling.as_mut().expect("labelling");
-                match claims.iter().position(|c| c.event == text && !c.placeholder) {
+                match claims
+                    .iter()
+                    .position(|c| c.event == text && !c.placeholder)
+                {
                     Some(at) => labelling.claim = at,
                     None => {
                         labelling.pending = Some((self.current, self.step, text));
@@ -321,12 +327,18 @@ impl Inspector {
                         labelling.claim = claims.iter().filter(|c| !c.placeholder).count();
                     }
                 }
-                self.message = Some("now label it: 1 matched, 2 hallucinated, 3 misused, 4 neutral".into());
+                self.message =
+                    Some("now label it: 1 matched, 2 hallucinated, 3 misused, 4 neutral".into());
                 Effect::None
             }
             EntryPurpose::Missed if text.is_empty() => Effect::None,
             EntryPurpose::Missed => {
-                let mine = self.labelling.as_ref().expect("labelling").mine.labels_of(&self.examples[self.current].trace.id);
+                let mine = self
+                    .labelling
+                    .as_ref()
+                    .expect("labelling")
+                    .mine
+                    .labels_of(&self.examples[self.current].trace.id);
                 if mine.missed.iter().any(|m| m.event == text) {
                     self.record(LabelOp::Unmissed { event: text })
                 } else {
@@ -348,13 +360,27 @@ impl Inspector {
             labelling.mine.undo_target()
         };
         let Some(target) = target.cloned() else {
-            self.message = Some(if redo { "nothing to redo" } else { "nothing to undo" }.into());
+            self.message = Some(
+                if redo {
+                    "nothing to redo"
+                } else {
+                    "nothing to undo"
+                }
+                .into(),
+            );
             return Effect::None;
         };
         // Show where it happens.
-        if let Some(index) = self.examples.iter().position(|e| e.trace.id == target.trace) {
+        if let Some(index) = self
+            .examples
+            .iter()
+            .position(|e| e.trace.id == target.trace)
+        {
             self.select_example(index);
-            if let LabelOp::Label { step, .. } | LabelOp::Clear { step, .. } | LabelOp::Note { step, .. } = target.op {
+            if let LabelOp::Label { step, .. }
+            | LabelOp::Clear { step, .. }
+            | LabelOp::Note { step, .. } = target.op
+            {
                 self.step = step;
             }
         }
@@ -383,7 +409,11 @@ impl Inspector {
             let index = order[(start + k) % order.len()];
             let steps = self.examples[index].trace.steps.len();
             let from = if k == 0 { self.step + 1 } else { 0 };
-            let to = if k == order.len() { self.step + 1 } else { steps };
+            let to = if k == order.len() {
+                self.step + 1
+            } else {
+                steps
+            };
             places.extend((from..to.min(steps)).map(|s| (index, s)));
         }
         match places.into_iter().find(|&(i, s)| !self.step_done(i, s)) {

@@ -55,14 +55,22 @@ fn without_a_name_the_label_keys_say_how_to_start() {
     let (trace, _) = example_trace(&tones_spec());
     let mut state = Inspector::new(vec![Example::new(trace, None)]);
     assert_eq!(state.update(Action::LabelMisused), Effect::None);
-    assert!(state.message.as_deref().unwrap().contains("--annotator NAME"));
+    assert!(state
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("--annotator NAME"));
     assert_eq!(state.update(Action::Undo), Effect::None);
 }
 
 #[test]
 fn a_label_key_labels_the_selected_claim_once_it_is_saved() {
     let mut state = labelling_state();
-    let total = state.examples.iter().map(|e| e.trace.steps.len()).sum::<usize>();
+    let total = state
+        .examples
+        .iter()
+        .map(|e| e.trace.steps.len())
+        .sum::<usize>();
     assert_eq!((total, state.examples[0].trace.steps.len()), (23, 12));
     assert_eq!(state.labelling.as_ref().unwrap().progress, (0, total));
     state.update(Action::NextStep);
@@ -87,7 +95,10 @@ fn a_label_key_labels_the_selected_claim_once_it_is_saved() {
     assert_eq!(claim.mine, Some(CafeLabel::Misused));
     assert_eq!(claim.winner.as_ref().unwrap().source, "human:ann");
     assert_eq!(claim.others[0].source, "auto");
-    assert_eq!(state.message.as_deref(), Some("saved #1 · MIS tone A4 (440 Hz)"));
+    assert_eq!(
+        state.message.as_deref(),
+        Some("saved #1 · MIS tone A4 (440 Hz)")
+    );
     assert_eq!(state.labelling.as_ref().unwrap().progress, (1, total));
     // The metrics count the human label.
     let counts = crate::cafe::CafeCounts::of(state.examples[0].trace.labels.as_ref().unwrap());
@@ -96,7 +107,9 @@ fn a_label_key_labels_the_selected_claim_once_it_is_saved() {
     // A failed save changes nothing and says so.
     let effect = state.update(Action::LabelMatched);
     assert!(matches!(effect, Effect::Record { .. }));
-    state.on_recorded(Err("run.ann.labels.jsonl: cannot save: No space left on device".into()));
+    state.on_recorded(Err(
+        "run.ann.labels.jsonl: cannot save: No space left on device".into(),
+    ));
     assert!(state.message.as_deref().unwrap().starts_with("NOT SAVED"));
     assert_eq!(state.current_claims()[0].mine, Some(CafeLabel::Misused));
 }
@@ -108,13 +121,23 @@ fn a_step_without_claims_is_labelled_as_a_whole_and_clear_takes_it_off() {
     assert!(claims[0].placeholder);
     assert_eq!(claims[0].event, state.examples[0].trace.steps[0].text);
     let entry = act(&mut state, Action::LabelNeutral);
-    assert!(matches!(entry.op, LabelOp::Label { step: 0, label: CafeLabel::Neutral, .. }));
+    assert!(matches!(
+        entry.op,
+        LabelOp::Label {
+            step: 0,
+            label: CafeLabel::Neutral,
+            ..
+        }
+    ));
     assert!(!state.current_claims()[0].placeholder);
     let entry = act(&mut state, Action::ClearLabel);
     assert!(matches!(entry.op, LabelOp::Clear { step: 0, .. }));
     assert!(state.current_claims()[0].placeholder);
     assert_eq!(state.update(Action::ClearLabel), Effect::None);
-    assert_eq!(state.message.as_deref(), Some("you have not labelled this claim"));
+    assert_eq!(
+        state.message.as_deref(),
+        Some("you have not labelled this claim")
+    );
 }
 
 #[test]
@@ -126,11 +149,18 @@ fn undo_and_redo_record_entries_and_go_where_they_act() {
     assert_eq!(state.current, 1);
     let undo = act(&mut state, Action::Undo);
     assert_eq!(undo.op, LabelOp::Undo { target: 1 });
-    assert_eq!((state.current, state.step), (0, 1), "undo shows where it acted");
+    assert_eq!(
+        (state.current, state.step),
+        (0, 1),
+        "undo shows where it acted"
+    );
     assert_eq!(state.current_claims()[0].mine, None);
     let redo = act(&mut state, Action::Redo);
     assert_eq!(redo.op, LabelOp::Redo { target: 1 });
-    assert_eq!(state.current_claims()[0].mine, Some(CafeLabel::Hallucinated));
+    assert_eq!(
+        state.current_claims()[0].mine,
+        Some(CafeLabel::Hallucinated)
+    );
     assert_eq!(state.update(Action::Redo), Effect::None);
     assert_eq!(state.message.as_deref(), Some("nothing to redo"));
 }
@@ -164,7 +194,10 @@ fn notes_claims_and_missed_events_are_typed() {
     state.step = 8;
     state.update(Action::Note);
     assert!(state.typing.is_none());
-    assert_eq!(state.message.as_deref(), Some("label the claim first, then note it"));
+    assert_eq!(
+        state.message.as_deref(),
+        Some("label the claim first, then note it")
+    );
     act(&mut state, Action::LabelMisused);
     state.update(Action::Note);
     let effect = type_text(&mut state, "a bird is not in the clip");
@@ -198,13 +231,38 @@ fn notes_claims_and_missed_events_are_typed() {
     state.update(Action::AddMissed);
     let effect = type_text(&mut state, "a second sweep");
     let entry = save(&mut state, effect);
-    assert_eq!(entry.op, LabelOp::Missed { event: "a second sweep".into() });
-    assert_eq!(state.examples[0].trace.labels.as_ref().unwrap().missed.len(), 1);
+    assert_eq!(
+        entry.op,
+        LabelOp::Missed {
+            event: "a second sweep".into()
+        }
+    );
+    assert_eq!(
+        state.examples[0]
+            .trace
+            .labels
+            .as_ref()
+            .unwrap()
+            .missed
+            .len(),
+        1
+    );
     state.update(Action::AddMissed);
     let effect = type_text(&mut state, "a second sweep");
     let entry = save(&mut state, effect);
-    assert_eq!(entry.op, LabelOp::Unmissed { event: "a second sweep".into() });
-    assert!(state.examples[0].trace.labels.as_ref().unwrap().missed.is_empty());
+    assert_eq!(
+        entry.op,
+        LabelOp::Unmissed {
+            event: "a second sweep".into()
+        }
+    );
+    assert!(state.examples[0]
+        .trace
+        .labels
+        .as_ref()
+        .unwrap()
+        .missed
+        .is_empty());
     state.update(Action::AddMissed);
     state.type_entry(EntryKey::Char('x'));
     assert_eq!(state.type_entry(EntryKey::Cancel), Effect::None);
@@ -218,4 +276,3 @@ fn a_live_run_is_not_labelled() {
     assert_eq!(state.update(Action::LabelMatched), Effect::None);
     assert!(state.message.as_deref().unwrap().contains("save it (s)"));
 }
-

@@ -72,18 +72,32 @@ fn claim_lines(state: &Inspector, palette: Palette) -> Vec<Line<'static>> {
     for (index, claim) in state.current_claims().into_iter().enumerate() {
         let mut spans = Vec::new();
         if let Some(labelling) = labelling {
-            let cursor = if index == labelling.claim { "▸ " } else { "  " };
-            spans.push(Span::styled(cursor, Style::new().add_modifier(Modifier::BOLD)));
+            let cursor = if index == labelling.claim {
+                "▸ "
+            } else {
+                "  "
+            };
+            spans.push(Span::styled(
+                cursor,
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
         }
         match &claim.winner {
             Some(winner) => {
-                spans.push(Span::styled(winner.label.short(), palette.label_style(winner.label)));
+                spans.push(Span::styled(
+                    winner.label.short(),
+                    palette.label_style(winner.label),
+                ));
                 spans.push(Span::raw(format!("  {}", claim.event)));
                 spans.push(Span::styled(format!("  ({})", winner.source), dim));
             }
             None => {
                 spans.push(Span::styled("···", dim));
-                let what = if claim.event == state.example().map_or("", |e| e.trace.steps[state.step].text.as_str()) {
+                let what = if claim.event
+                    == state
+                        .example()
+                        .map_or("", |e| e.trace.steps[state.step].text.as_str())
+                {
                     "  the whole step (no claim listed): 1-4 labels it".to_owned()
                 } else {
                     format!("  {}  (new: 1-4 labels it)", claim.event)
@@ -97,7 +111,11 @@ fn claim_lines(state: &Inspector, palette: Palette) -> Vec<Line<'static>> {
                 dim,
             ));
         }
-        let notes = claim.winner.iter().chain(&claim.others).filter_map(|l| l.note.as_ref());
+        let notes = claim
+            .winner
+            .iter()
+            .chain(&claim.others)
+            .filter_map(|l| l.note.as_ref());
         for note in notes {
             spans.push(Span::raw(format!("  “{note}”")));
         }

@@ -308,7 +308,13 @@ fn labelling() -> Inspector {
     use crate::cafe::{CafeLabel, StepLabel};
     let mut state = state();
     let labels = state.examples[0].trace.labels.as_mut().unwrap();
-    let event = labels.steps.iter().find(|l| l.step == 8).unwrap().event.clone();
+    let event = labels
+        .steps
+        .iter()
+        .find(|l| l.step == 8)
+        .unwrap()
+        .event
+        .clone();
     labels.steps.push(StepLabel {
         step: 8,
         event: event.clone(),
