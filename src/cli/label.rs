@@ -216,6 +216,13 @@ fn read_any_traces(path: &Path) -> Result<Vec<Trace>> {
 }
 
 fn export(args: ExportArgs) -> Result<()> {
+    // A taken name fails before any work.
+    if let Some(path) = args.out.as_ref().filter(|p| p.exists()) {
+        bail!(
+            "{}: already exists (it is never overwritten)",
+            path.display()
+        );
+    }
     let mut traces = read_any_traces(&args.traces)?;
     let gathered = gather_labels(&args.traces, &args.labels, None)?;
     for file in &gathered.files {
@@ -249,19 +256,7 @@ fn export(args: ExportArgs) -> Result<()> {
     }
     match &args.out {
         Some(path) => {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .with_context(|| {
-                    format!(
-                        "{}: cannot create (it is never overwritten)",
-                        path.display()
-                    )
-                })?;
-            file.write_all(&bytes)
-                .and_then(|()| file.sync_all())
-                .with_context(|| format!("{}: cannot write", path.display()))?;
+            write_new(path, &bytes)?;
             eprintln!(
                 "{}: {} labels of {} traces",
                 path.display(),
@@ -271,5 +266,27 @@ fn export(args: ExportArgs) -> Result<()> {
         }
         None => std::io::stdout().write_all(&bytes)?,
     }
+    Ok(())
+}
+
+/// Writes a new file whole (a temporary file beside it, synced, then linked to its name, which
+/// must still be free), so a failed export leaves nothing behind.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let cannot = || format!("{}: cannot write", path.display());
+    let mut file = tempfile::NamedTempFile::new_in(folder).with_context(cannot)?;
+    file.write_all(bytes).with_context(cannot)?;
+    file.as_file().sync_all().with_context(cannot)?;
+    file.persist_noclobber(path)
+        .map_err(|e| e.error)
+        .with_context(|| {
+            format!(
+                "{}: already exists (it is never overwritten)",
+                path.display()
+            )
+        })?;
     Ok(())
 }

@@ -220,7 +220,8 @@ impl Qwen2AudioConfig {
                 text.hidden_act
             ));
         }
-        if audio.encoder_attention_heads == 0 || audio.d_model % audio.encoder_attention_heads != 0
+        if audio.encoder_attention_heads == 0
+            || !audio.d_model.is_multiple_of(audio.encoder_attention_heads)
         {
             return Err(format!(
                 "audio_config.d_model {} is not a multiple of encoder_attention_heads {}",
@@ -229,18 +230,18 @@ impl Qwen2AudioConfig {
         }
         let heads = text.num_attention_heads;
         let kv_heads = text.num_key_value_heads();
-        if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 {
+        if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
             return Err(format!(
                 "text_config.num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}"
             ));
         }
-        if text.head_dim.is_none() && text.hidden_size % heads != 0 {
+        if text.head_dim.is_none() && !text.hidden_size.is_multiple_of(heads) {
             return Err(format!(
                 "text_config.hidden_size {} is not a multiple of num_attention_heads {heads}",
                 text.hidden_size
             ));
         }
-        if text.head_dim() % 2 != 0 {
+        if !text.head_dim().is_multiple_of(2) {
             return Err(format!(
                 "head dimension {} is odd; RoPE needs it even",
                 text.head_dim()

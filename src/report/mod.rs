@@ -57,10 +57,15 @@ pub struct Report {
 }
 
 /// Reads every traces file (JSON Lines, or one `run` trace as `.json`).
-fn load(
-    paths: &[PathBuf],
-    options: &ReportOptions,
-) -> Result<(Vec<ExampleSummary>, usize, Vec<String>, Vec<String>)> {
+/// What the traces files held, summarised.
+struct Loaded {
+    summaries: Vec<ExampleSummary>,
+    failed: usize,
+    warnings: Vec<String>,
+    label_files: Vec<String>,
+}
+
+fn load(paths: &[PathBuf], options: &ReportOptions) -> Result<Loaded> {
     let (mut summaries, mut failed, mut warnings) = (Vec::new(), 0, Vec::new());
     let mut label_files = Vec::new();
     for path in paths {
@@ -89,12 +94,22 @@ fn load(
     }
     label_files.sort();
     label_files.dedup();
-    Ok((summaries, failed, warnings, label_files))
+    Ok(Loaded {
+        summaries,
+        failed,
+        warnings,
+        label_files,
+    })
 }
 
 /// Builds the report of `paths` and writes it to `out`.
 pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> Result<Report> {
-    let (summaries, failed, warnings, label_files) = load(paths, options)?;
+    let Loaded {
+        summaries,
+        failed,
+        warnings,
+        label_files,
+    } = load(paths, options)?;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     let report = Report {
         traces: summaries.len(),

@@ -64,7 +64,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         &stop,
         &mut |line: &LogLine, state: &TrainState| {
             recent.push(line.loss);
-            if line.step % 10 == 0 || line.step == state.steps {
+            if line.step.is_multiple_of(10) || line.step == state.steps {
                 let mean = recent.iter().sum::<f64>() / recent.len() as f64;
                 recent.clear();
                 let left = (state.steps - line.step) as f64 * state.seconds / line.step as f64;

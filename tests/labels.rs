@@ -1,0 +1,381 @@
+//! `auscult label agree`, `auscult label export` and `report` on labels: annotators' journals
+//! written through the library beside a copy of the bundled traces file, read back by the
+//! commands; kappa values against hand-computed ones; bad label files.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use auscult::cafe::journal::LabelOp;
+use auscult::cafe::journal_file::{journal_path, open_journal};
+use auscult::cafe::{CafeCounts, CafeLabel};
+use auscult::trace::{read_traces, Trace, TraceLine};
+use common::{auscult, expect_one_line_error, stderr};
+
+/// A copy of the bundled traces file and its sidecars.
+fn traces_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    std::fs::copy(
+        bundled.join("demo-set.jsonl"),
+        dir.path().join("demo-set.jsonl"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("demo-set.attn")).unwrap();
+    for entry in std::fs::read_dir(bundled.join("demo-set.attn")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(
+            entry.path(),
+            dir.path().join("demo-set.attn").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    let path = dir.path().join("demo-set.jsonl");
+    (dir, path)
+}
+
+fn traces(path: &Path) -> Vec<Trace> {
+    read_traces(path)
+        .unwrap()
+        .lines
+        .into_iter()
+        .filter_map(|line| match line {
+            TraceLine::Done(trace) => Some(*trace),
+            TraceLine::Failed(_) => None,
+        })
+        .collect()
+}
+
+/// The first four claims the checker listed in the first trace: (trace id, step, event).
+fn four_claims(path: &Path) -> Vec<(String, usize, String)> {
+    let trace = &traces(path)[0];
+    trace
+        .labels
+        .as_ref()
+        .unwrap()
+        .steps
+        .iter()
+        .take(4)
+        .map(|l| (trace.id.clone(), l.step, l.event.clone()))
+        .collect()
+}
+
+/// Writes `annotator`'s journal: `labels[i]` on claim `i`.
+fn label(traces: &Path, annotator: &str, labels: &[CafeLabel]) -> PathBuf {
+    let path = journal_path(traces, annotator);
+    let mut opened = open_journal(&path, annotator).unwrap();
+    for ((trace, step, event), &label) in four_claims(traces).into_iter().zip(labels) {
+        opened
+            .writer
+            .append(&trace, LabelOp::Label { step, event, label })
+            .unwrap();
+    }
+    path
+}
+
+use CafeLabel::{Hallucinated as H, Matched as M, Misused as S, Neutral as N};
+
+#[test]
+fn agree_gives_hand_computed_kappas() {
+    let (_dir, traces) = traces_copy();
+    let ann = label(&traces, "ann", &[M, H, S, N]);
+    let bob = label(&traces, "bob", &[M, S, S, N]);
+    let eve = label(&traces, "eve", &[M, S, S, N]);
+    // A claim only ann labelled is left out.
+    let mut opened = open_journal(&ann, "ann").unwrap();
+    opened
+        .writer
+        .append(
+            "demo-tones",
+            LabelOp::Label {
+                step: 0,
+                event: "only ann".into(),
+                label: M,
+            },
+        )
+        .unwrap();
+    drop(opened);
+
+    let output = auscult(&[
+        "label",
+        "agree",
+        ann.to_str().unwrap(),
+        bob.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    // ann M H S N, bob M S S N: p_o = 3/4; p_e = (1·1 + 1·0 + 1·2 + 1·1)/16 = 1/4;
+    // κ = (3/4 − 1/4)/(3/4) = 2/3.
+    assert!(
+        text.contains(
+            "human:ann vs human:bob: Cohen's kappa 0.667 over 4 claims (observed agreement 0.750)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("4 claims labelled by all (1 by only some, left out)"),
+        "{text}"
+    );
+    // Confusion row "hallucinated": ann's HAL went to bob's MIS.
+    let row = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("hallucinated"))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells, ["hallucinated", "0", "0", "1", "0"], "{text}");
+
+    let output = auscult(&[
+        "label",
+        "agree",
+        ann.to_str().unwrap(),
+        bob.to_str().unwrap(),
+        eve.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Items [M M M], [H S S], [S S S], [N N N]: P_i = 1, 1/3, 1, 1 → mean 10/12;
+    // p = 3/12, 1/12, 5/12, 3/12 → P_e = 44/144; κ = (120 − 44)/(144 − 44) = 0.76.
+    let fleiss = json["fleiss"].as_f64().unwrap();
+    assert!((fleiss - 0.76).abs() < 1e-12, "{fleiss}");
+    assert_eq!(json["pairs"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        json["pairs"][2]["kappa"].as_f64(),
+        Some(1.0),
+        "bob and eve agree"
+    );
+    assert_eq!(json["items"], 4);
+}
+
+#[test]
+fn export_merges_every_source_with_the_step_text_and_report_counts_it() {
+    let (dir, traces_path) = traces_copy();
+    label(&traces_path, "ann", &[H, H, S, N]);
+    let all = traces(&traces_path);
+    let first = &all[0];
+    let claims = four_claims(&traces_path);
+
+    let output = auscult(&["label", "export", traces_path.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("journal of human:ann, 1 traces"),
+        "{}",
+        stderr(&output)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let human: Vec<&serde_json::Value> = rows.iter().filter(|r| r["source"] == "human").collect();
+    assert_eq!(human.len(), 4);
+    for (row, (trace, step, event)) in human.iter().zip(&claims) {
+        assert_eq!(row["trace"], trace.as_str());
+        assert_eq!(row["event"], event.as_str());
+        assert_eq!(row["annotator"], "ann");
+        assert_eq!(
+            row["step_text"],
+            first.steps[*step].text.as_str(),
+            "the step's text, not only its number"
+        );
+    }
+    assert_eq!(human[0]["label"], "hallucinated");
+    // Without --all, one row per claim: the checker's label of a claim ann labelled is gone.
+    let auto_rows = rows
+        .iter()
+        .filter(|r| r["source"] == "auto" && r["trace"] == first.id.as_str())
+        .count();
+    let auto_claims = first.labels.as_ref().unwrap().steps.len();
+    assert_eq!(auto_rows, auto_claims - 4);
+
+    let csv_path = dir.path().join("labels.csv");
+    let output = auscult(&[
+        "label",
+        "export",
+        traces_path.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--all",
+        "--out",
+        csv_path.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        [
+            "trace",
+            "step",
+            "step_text",
+            "event",
+            "label",
+            "source",
+            "annotator",
+            "note",
+            "counts",
+            "targets"
+        ]
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(
+        records.len(),
+        rows.len() + 4,
+        "--all keeps the overridden labels"
+    );
+    assert!(records.iter().any(|r| &r[5] == "auto" && &r[8] == "false"));
+    // Never over an existing file.
+    let again = auscult(&[
+        "label",
+        "export",
+        traces_path.to_str().unwrap(),
+        "--out",
+        csv_path.to_str().unwrap(),
+    ]);
+    expect_one_line_error(
+        &again,
+        &["labels.csv", "already exists", "never overwritten"],
+    );
+
+    // report on a copy of the traces without the journal, given the export: the same CAFE
+    // counts as the traces' labels with ann's added.
+    let export_path = dir.path().join("export.jsonl");
+    let output = auscult(&[
+        "label",
+        "export",
+        traces_path.to_str().unwrap(),
+        "--out",
+        export_path.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_other_dir, bare) = traces_copy();
+    let out = dir.path().join("report");
+    let output = auscult(&[
+        "report",
+        bare.to_str().unwrap(),
+        "--labels",
+        export_path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut expected = CafeCounts::default();
+    for trace in &all {
+        let mut labels = trace.labels.clone().unwrap();
+        if trace.id == first.id {
+            for ((_, step, event), label) in claims.iter().zip([H, H, S, N]) {
+                labels.steps.push(auscult::cafe::StepLabel {
+                    step: *step,
+                    event: event.clone(),
+                    label,
+                    source: "human:ann".into(),
+                    note: None,
+                });
+            }
+        }
+        expected.add(&CafeCounts::of(&labels));
+    }
+    let cafe = std::fs::read_to_string(out.join("cafe.csv")).unwrap();
+    let values: BTreeMap<&str, &str> = cafe
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .zip(cafe.lines().nth(1).unwrap().split(','))
+        .collect();
+    assert_eq!(
+        values["hallucinated"],
+        expected.hallucinated.to_string(),
+        "{cafe}"
+    );
+    assert_eq!(values["matched"], expected.matched.to_string(), "{cafe}");
+    assert_eq!(values["misused"], expected.misused.to_string(), "{cafe}");
+    assert_eq!(values["neutral"], expected.neutral.to_string(), "{cafe}");
+    // The human labels changed the counts (the test would not notice otherwise).
+    let mut without = CafeCounts::default();
+    for trace in &all {
+        without.add(&CafeCounts::of(trace.labels.as_ref().unwrap()));
+    }
+    assert_ne!(without, expected);
+}
+
+#[test]
+fn bad_label_files_are_named() {
+    let (dir, traces_path) = traces_copy();
+    let ann = label(&traces_path, "ann", &[M, H, S, N]);
+    // A corrupt line in the middle: reported by number, the rest kept.
+    let text = std::fs::read_to_string(&ann).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1] = "{\"seq\": 2, \"time\": ";
+    std::fs::write(&ann, lines.join("\n") + "\n").unwrap();
+    let output = auscult(&["label", "export", traces_path.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("demo-set.ann.labels.jsonl:2: not a journal entry"),
+        "{}",
+        stderr(&output)
+    );
+    let human_rows = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"source\":\"human\""))
+        .count();
+    assert_eq!(human_rows, 3, "the other three labels kept");
+
+    let bob = label(&traces_path, "bob", &[M, H, S, N]);
+    let copy = dir.path().join("copy.labels.jsonl");
+    std::fs::copy(&bob, &copy).unwrap();
+    let output = auscult(&[
+        "label",
+        "agree",
+        bob.to_str().unwrap(),
+        copy.to_str().unwrap(),
+    ]);
+    expect_one_line_error(&output, &["both human:bob", "different raters"]);
+
+    let output = auscult(&["label", "agree", bob.to_str().unwrap(), "missing.jsonl"]);
+    expect_one_line_error(&output, &["missing.jsonl", "cannot read"]);
+
+    let not_labels = dir.path().join("notes.jsonl");
+    std::fs::write(&not_labels, "{\"hello\": 1}\n").unwrap();
+    let output = auscult(&[
+        "label",
+        "agree",
+        bob.to_str().unwrap(),
+        not_labels.to_str().unwrap(),
+    ]);
+    expect_one_line_error(&output, &["notes.jsonl", "not a label file"]);
+
+    let mixed = dir.path().join("mixed.jsonl");
+    let output = auscult(&[
+        "label",
+        "export",
+        traces_path.to_str().unwrap(),
+        "--all",
+        "--out",
+        mixed.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = auscult(&[
+        "label",
+        "agree",
+        bob.to_str().unwrap(),
+        mixed.to_str().unwrap(),
+    ]);
+    expect_one_line_error(&output, &["mixed.jsonl", "one rater per file"]);
+
+    let output = auscult(&[
+        "inspect",
+        traces_path.to_str().unwrap(),
+        "--annotator",
+        "a/b",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "clap's usage error");
+    assert!(
+        stderr(&output).contains("annotator name \"a/b\""),
+        "{}",
+        stderr(&output)
+    );
+}
