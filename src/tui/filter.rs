@@ -1,7 +1,7 @@
 //! Which examples of a traces file the list shows: by outcome (correct or not), by task, by a
 //! CAFE label some step carries, and by a search over id, question and generated text.
 
-use crate::cafe::CafeLabel;
+use crate::cafe::{claims, CafeLabel};
 use crate::trace::Trace;
 
 /// Correct, incorrect, or either.
@@ -43,7 +43,7 @@ impl Filters {
             trace
                 .labels
                 .as_ref()
-                .is_some_and(|l| l.steps.iter().any(|s| s.label == wanted))
+                .is_some_and(|l| claims(l).iter().any(|c| c.winner().label == wanted))
         });
         outcome && task && label && self.matches_query(trace)
     }

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::cafe::CafeLabel;
+use crate::cafe::{CafeCounts, CafeLabel};
 use crate::tui::keys::KeyTable;
 use crate::tui::layout::list_rows;
 use crate::tui::palette::Palette;
@@ -82,11 +82,11 @@ pub(super) fn render(
                 Span::styled(mark, palette.fg(Style::new(), colour)),
                 Span::raw(columns),
             ];
-            for label in [CafeLabel::Hallucinated, CafeLabel::Misused] {
-                let count = trace
-                    .labels
-                    .as_ref()
-                    .map_or(0, |l| l.steps.iter().filter(|s| s.label == label).count());
+            let counts = trace.labels.as_ref().map(CafeCounts::of).unwrap_or_default();
+            for (label, count) in [
+                (CafeLabel::Hallucinated, counts.hallucinated),
+                (CafeLabel::Misused, counts.misused),
+            ] {
                 if count > 0 {
                     let gap = if wide { " " } else { "" };
                     spans.push(Span::styled(
