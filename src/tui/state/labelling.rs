@@ -26,6 +26,8 @@ pub struct Labelling {
     pub last_saved: Option<u64>,
     /// Steps every claim of which this annotator labelled, and all steps.
     pub progress: (usize, usize),
+    /// Those steps, per example (so a label recounts only its own example).
+    done: Vec<usize>,
 }
 
 /// What typed text is for.
@@ -79,6 +81,7 @@ impl Labelling {
             pending: None,
             last_saved: None,
             progress: (0, 0),
+            done: Vec::new(),
         }
     }
 }
@@ -91,11 +94,12 @@ impl Inspector {
             .iter()
             .map(|e| e.trace.labels.clone())
             .collect();
+        labelling.done = vec![0; self.examples.len()];
         self.labelling = Some(labelling);
         for index in 0..self.examples.len() {
             self.merge_labels(index);
+            self.recount(index);
         }
-        self.count_progress();
     }
 
     /// An example's labels: its base labels and this annotator's.
@@ -175,17 +179,14 @@ impl Inspector {
         !claims.is_empty() && claims.iter().all(|c| c.mine.is_some())
     }
 
-    fn count_progress(&mut self) {
-        let mut done = 0;
-        let mut total = 0;
-        for (index, example) in self.examples.iter().enumerate() {
-            for step in 0..example.trace.steps.len() {
-                total += 1;
-                done += usize::from(self.step_done(index, step));
-            }
-        }
+    /// Counts example `index`'s done steps again, and the progress with them.
+    fn recount(&mut self, index: usize) {
+        let steps = self.examples[index].trace.steps.len();
+        let done = (0..steps).filter(|&s| self.step_done(index, s)).count();
+        let total = self.examples.iter().map(|e| e.trace.steps.len()).sum();
         if let Some(labelling) = &mut self.labelling {
-            labelling.progress = (done, total);
+            labelling.done[index] = done;
+            labelling.progress = (labelling.done.iter().sum(), total);
         }
     }
 
@@ -469,9 +470,9 @@ impl Inspector {
         for index in 0..self.examples.len() {
             if self.examples[index].trace.id == trace {
                 self.merge_labels(index);
+                self.recount(index);
             }
         }
-        self.count_progress();
         self.message = Some(format!("saved #{seq} · {what}"));
     }
 }

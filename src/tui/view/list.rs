@@ -82,7 +82,11 @@ pub(super) fn render(
                 Span::styled(mark, palette.fg(Style::new(), colour)),
                 Span::raw(columns),
             ];
-            let counts = trace.labels.as_ref().map(CafeCounts::of).unwrap_or_default();
+            let counts = trace
+                .labels
+                .as_ref()
+                .map(CafeCounts::of)
+                .unwrap_or_default();
             for (label, count) in [
                 (CafeLabel::Hallucinated, counts.hallucinated),
                 (CafeLabel::Misused, counts.misused),
