@@ -7,6 +7,8 @@
 //! `Acc_per = matched / N_pred`, `Err_per = hallucinated / N_pred`, `Err_use = misused / N_pred`
 //! (`N_pred = matched + hallucinated + misused`) and `Err_omit = missed / N_tgt`.
 
+pub mod judge;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
