@@ -456,11 +456,8 @@ fn a_server_that_takes_no_response_format_gets_none_and_json_is_extracted_from_p
     });
     let output = judge(&traces, &captions, &server, &out, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let formats: Vec<Option<&str>> = server
-        .requests()
-        .iter()
-        .map(Request::response_format)
-        .collect();
+    let requests = server.requests();
+    let formats: Vec<Option<&str>> = requests.iter().map(Request::response_format).collect();
     assert_eq!(formats, [Some("json_schema"), Some("json_object"), None]);
     let (lines, _) = read_judge_lines(&out).unwrap();
     assert_eq!(lines[0].judge.response_format, Some(ResponseFormat::None));

@@ -56,10 +56,13 @@ pub struct JudgeSummary {
 }
 
 pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
+    // Every input is read and every prompt rendered before anything is printed or sent, so a
+    // bad input is one error line and costs no request.
+    let mut notes = Vec::new();
     let prompt = JudgePrompt::load(settings.prompt.as_deref())?;
-    let traces = read_finished_traces(&settings.traces)?;
     let captions = read_captions(&settings.captions)?;
-    let already_labelled = labelled_ids(&settings.out)?;
+    let traces = read_finished_traces(&settings.traces, &mut notes)?;
+    let already_labelled = labelled_ids(&settings.out, &mut notes)?;
 
     let context = JudgeContext {
         client: ChatClient::new(
@@ -103,6 +106,9 @@ pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
             step_count: trace.steps.len(),
             targets: caption.events.as_ref().map(Vec::len),
         });
+    }
+    for note in &notes {
+        eprintln!("{note}");
     }
     if jobs.is_empty() && uncaptioned.is_empty() {
         return Ok(summary);
@@ -164,34 +170,37 @@ pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
 
 /// The finished traces of a traces file (`batch` output) or of one `.json` trace; failed items
 /// have no steps to judge and are left out. A repeated id is judged once, from its first trace.
-fn read_finished_traces(path: &Path) -> Result<Vec<Trace>> {
+/// What was left out is added to `notes`.
+fn read_finished_traces(path: &Path, notes: &mut Vec<String>) -> Result<Vec<Trace>> {
     let is_single_trace = path.extension().is_some_and(|e| e == "json");
     if is_single_trace {
         return Ok(vec![Trace::read(path)?]);
     }
     let file = read_traces(path)?;
-    for skipped in &file.skipped {
-        eprintln!("warning: {skipped}");
-    }
+    notes.extend(
+        file.skipped
+            .iter()
+            .map(|skipped| format!("warning: {skipped}")),
+    );
     let mut seen = HashSet::new();
     let mut failed_items = 0;
     let mut traces = Vec::new();
     for line in file.lines {
         match line {
             TraceLine::Done(trace) if seen.insert(trace.id.clone()) => traces.push(*trace),
-            TraceLine::Done(trace) => eprintln!(
+            TraceLine::Done(trace) => notes.push(format!(
                 "warning: {}: {:?} appears more than once; judging its first trace",
                 path.display(),
                 trace.id
-            ),
+            )),
             TraceLine::Failed(_) => failed_items += 1,
         }
     }
     if failed_items > 0 {
-        eprintln!(
-            "{}: {failed_items} failed items have no steps to judge; skipped",
+        notes.push(format!(
+            "{}: failed items skipped (no steps to judge): {failed_items}",
             path.display()
-        );
+        ));
     }
     if traces.is_empty() {
         bail!("{}: no finished traces to judge", path.display());
@@ -199,15 +208,13 @@ fn read_finished_traces(path: &Path) -> Result<Vec<Trace>> {
     Ok(traces)
 }
 
-/// Ids whose last line in an earlier output has labels.
-fn labelled_ids(out: &Path) -> Result<HashSet<String>> {
+/// Ids whose last line in an earlier output has labels; unreadable lines go to `notes`.
+fn labelled_ids(out: &Path, notes: &mut Vec<String>) -> Result<HashSet<String>> {
     if !out.exists() {
         return Ok(HashSet::new());
     }
     let (lines, skipped) = read_judge_lines(out)?;
-    for skipped in &skipped {
-        eprintln!("warning: {skipped}");
-    }
+    notes.extend(skipped.iter().map(|skipped| format!("warning: {skipped}")));
     let mut last: HashMap<String, bool> = HashMap::new();
     for line in &lines {
         last.insert(line.id.clone(), line.succeeded());
