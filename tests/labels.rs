@@ -379,3 +379,99 @@ fn bad_label_files_are_named() {
         stderr(&output)
     );
 }
+
+/// A judge's output joins the traces' labels (its source `judge:<model>` under the human's, over
+/// the checker's); a later failure line for a trace takes its labels back; the judge can be a
+/// rater in `agree`.
+#[test]
+fn judge_output_joins_export_and_agreement() {
+    use auscult::cafe::judge::{JudgeLine, JudgeRun};
+    use auscult::cafe::{StepLabel, TraceLabels};
+    let (dir, traces_path) = traces_copy();
+    let ann = label(&traces_path, "ann", &[M, H, S, N]);
+    let all = traces(&traces_path);
+    let claims = four_claims(&traces_path);
+    let run = JudgeRun {
+        model: "qwen".into(),
+        endpoint: "http://127.0.0.1:1/v1/chat/completions".into(),
+        prompt_sha256: String::new(),
+        response_format: None,
+        attempts: 1,
+        seconds: 0.1,
+    };
+    let judged = |id: &str, labels: &[CafeLabel]| JudgeLine {
+        id: id.into(),
+        labels: Some(TraceLabels {
+            steps: claims
+                .iter()
+                .zip(labels)
+                .map(|((_, step, event), &label)| StepLabel {
+                    step: *step,
+                    event: event.clone(),
+                    label,
+                    source: "judge:qwen".into(),
+                    note: None,
+                })
+                .collect(),
+            missed: Vec::new(),
+            targets: None,
+        }),
+        error: None,
+        judge: run.clone(),
+    };
+    let failed = JudgeLine {
+        id: all[1].id.clone(),
+        labels: None,
+        error: Some("HTTP 500 (4 attempts)".into()),
+        judge: run.clone(),
+    };
+    let mut second = judged(&all[1].id, &[H, H, H, H]);
+    second.id = all[1].id.clone();
+    let judge_path = dir.path().join("judge.jsonl");
+    let lines = [judged(&all[0].id, &[M, S, S, N]), second, failed];
+    let text: String = lines
+        .iter()
+        .map(|l| serde_json::to_string(l).unwrap() + "\n")
+        .collect();
+    std::fs::write(&judge_path, text).unwrap();
+
+    let output = auscult(&[
+        "label",
+        "export",
+        traces_path.to_str().unwrap(),
+        "--labels",
+        judge_path.to_str().unwrap(),
+        "--all",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let judge_rows: Vec<&serde_json::Value> =
+        rows.iter().filter(|r| r["source"] == "judge").collect();
+    assert_eq!(
+        judge_rows.len(),
+        4,
+        "the second trace's labels were taken back"
+    );
+    assert!(judge_rows
+        .iter()
+        .all(|r| r["annotator"] == "qwen" && r["trace"] == all[0].id.as_str()));
+    // Where ann labelled too, ann's label counts and the judge's does not.
+    assert!(judge_rows.iter().all(|r| r["counts"] == false));
+
+    let output = auscult(&[
+        "label",
+        "agree",
+        ann.to_str().unwrap(),
+        judge_path.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("human:ann vs judge:qwen: Cohen's kappa 0.667 over 4 claims"),
+        "{text}"
+    );
+}

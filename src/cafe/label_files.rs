@@ -113,7 +113,7 @@ pub fn read_label_file(path: &Path) -> Result<LabelFile> {
                     .insert(trace.to_owned(), read.labels.labels_of(trace));
             }
         }
-        LabelFileKind::Judge => read_judge_lines(path, &text, &mut file),
+        LabelFileKind::Judge => read_judge_lines(path, &mut file)?,
         LabelFileKind::Export => {
             let rows = parse_lines::<ExportRow>(path, &text, &mut file.warnings);
             let traces = labels_from_rows(&rows)
@@ -154,17 +154,12 @@ fn parse_lines<T: serde::de::DeserializeOwned>(
     parsed
 }
 
-/// A judge result line: the trace's labels, or why the judge failed on it. The last line for a
-/// trace wins (a resumed run appends).
-#[derive(serde::Deserialize)]
-struct JudgeResult {
-    id: String,
-    #[serde(default)]
-    labels: Option<TraceLabels>,
-}
-
-fn read_judge_lines(path: &Path, text: &str, file: &mut LabelFile) {
-    for line in parse_lines::<JudgeResult>(path, text, &mut file.warnings) {
+/// A judge's output: the last line for a trace wins (a resumed run appends), so a later failure
+/// line takes back an earlier line's labels.
+fn read_judge_lines(path: &Path, file: &mut LabelFile) -> Result<()> {
+    let (lines, skipped) = super::judge::read_judge_lines(path)?;
+    file.warnings.extend(skipped);
+    for line in lines {
         match line.labels {
             Some(labels) => {
                 file.labels.insert(line.id, labels);
@@ -174,6 +169,7 @@ fn read_judge_lines(path: &Path, text: &str, file: &mut LabelFile) {
             }
         }
     }
+    Ok(())
 }
 
 /// Labels gathered for a traces file: every journal beside it (but `skip`, the one being

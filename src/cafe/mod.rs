@@ -12,6 +12,7 @@ pub mod claims;
 pub mod export;
 pub mod journal;
 pub mod journal_file;
+pub mod judge;
 pub mod label_files;
 
 use serde::{Deserialize, Serialize};

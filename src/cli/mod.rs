@@ -9,6 +9,7 @@ mod demo;
 mod forward;
 mod generation_args;
 mod inspect;
+mod judge;
 mod label;
 mod mel;
 mod model_args;
@@ -71,6 +72,13 @@ pub enum Command {
     /// Writes CSV tables, SVG plots and a report.md that embeds them to --out, and prints a
     /// compact summary.
     Report(report::ReportArgs),
+    /// CAFE labels for traces from an LLM judge behind an OpenAI-compatible endpoint.
+    ///
+    /// Each trace's steps, its question and a caption of its clip go into a prompt (a template:
+    /// --print-prompt shows the default); the judge labels every audio claim matched,
+    /// hallucinated, misused or neutral and lists missed events. One line per trace is appended
+    /// to --out; a rerun skips labelled traces and retries failed ones.
+    Judge(judge::JudgeArgs),
     /// Labels outside the inspector: agreement between annotators, and export.
     Label(label::LabelArgs),
     /// The bundled demo model: a small audio-language model trained on synthetic tasks.
@@ -87,6 +95,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Report(args)) => report::run(args),
+        Some(Command::Judge(args)) => judge::run(args),
         Some(Command::Label(args)) => label::run(args),
         Some(Command::Demo(args)) => demo::run(args),
         None => inspect::run_demo(),

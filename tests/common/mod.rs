@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod openai_server;
 #[cfg(unix)]
 pub mod pty;
 
