@@ -9,6 +9,7 @@ pub mod audio;
 pub mod benchmark;
 pub mod cafe;
 pub mod cli;
+pub mod jsonl;
 pub mod model;
 pub mod report;
 pub mod runner;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use auscult::cafe::judge::{read_judge_lines, JudgeLine, ResponseFormat};
 use auscult::cafe::CafeLabel;
-use auscult::trace::{read_traces, Trace, TraceLine};
+use auscult::trace::Trace;
 use common::openai_server::{OpenAiServer, Reply, Request};
 use common::{expect_one_line_error, stderr};
 use serde_json::json;
@@ -49,16 +49,9 @@ fn auscult(args: &[&str]) -> Output {
 
 /// The bundled examples' finished traces.
 fn example_traces() -> Vec<Trace> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/traces.jsonl");
-    read_traces(&path)
-        .unwrap()
-        .lines
-        .into_iter()
-        .filter_map(|line| match line {
-            TraceLine::Done(trace) => Some(*trace),
-            TraceLine::Failed(_) => None,
-        })
-        .collect()
+    common::finished_traces(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/traces.jsonl"),
+    )
 }
 
 /// A traces file with one example trace per id (cycling through the examples) and one failed

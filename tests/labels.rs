@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use auscult::cafe::journal::LabelOp;
 use auscult::cafe::journal_file::{journal_path, open_journal};
 use auscult::cafe::{CafeCounts, CafeLabel};
-use auscult::trace::{read_traces, Trace, TraceLine};
+use auscult::trace::Trace;
 use common::{auscult, expect_one_line_error, stderr};
 
 /// A copy of the bundled traces file and its sidecars.
@@ -36,15 +36,7 @@ fn traces_copy() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn traces(path: &Path) -> Vec<Trace> {
-    read_traces(path)
-        .unwrap()
-        .lines
-        .into_iter()
-        .filter_map(|line| match line {
-            TraceLine::Done(trace) => Some(*trace),
-            TraceLine::Failed(_) => None,
-        })
-        .collect()
+    common::finished_traces(path)
 }
 
 /// The first four claims the checker listed in the first trace: (trace id, step, event).

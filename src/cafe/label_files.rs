@@ -33,8 +33,8 @@ pub struct LabelFile {
 }
 
 impl LabelFile {
-    /// "run.ann.labels.jsonl: journal of human:ann, 12 traces".
-    pub fn describe(&self) -> String {
+    /// The sources of its step labels, sorted, each once.
+    pub fn sources(&self) -> Vec<&str> {
         let mut sources: Vec<&str> = self
             .labels
             .values()
@@ -42,6 +42,12 @@ impl LabelFile {
             .collect();
         sources.sort();
         sources.dedup();
+        sources
+    }
+
+    /// "run.ann.labels.jsonl: journal of human:ann, 12 traces".
+    pub fn describe(&self) -> String {
+        let sources = self.sources();
         let kind = match self.kind {
             LabelFileKind::Journal => "journal",
             LabelFileKind::Judge => "judge labels",

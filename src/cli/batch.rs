@@ -136,7 +136,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("{}: cannot create", folder.display()))?;
     }
-    let mut file = open_for_append(&args.out)?;
+    let mut file = crate::jsonl::open_for_append(&args.out)?;
     let folder_name = folder
         .file_name()
         .context("the sidecar folder has a name")?
@@ -230,22 +230,4 @@ fn failed_item(
         audio_path,
         error,
     }
-}
-
-/// Opens the traces file for appending; a last line cut short by a killed run is closed with a
-/// newline first, so the next line starts clean (readers report and skip the partial one).
-fn open_for_append(path: &Path) -> Result<std::fs::File> {
-    use std::io::Write;
-    let needs_newline = std::fs::read(path)
-        .map(|b| !b.is_empty() && !b.ends_with(b"\n"))
-        .unwrap_or(false);
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("{}: cannot open for appending", path.display()))?;
-    if needs_newline {
-        file.write_all(b"\n")?;
-    }
-    Ok(file)
 }

@@ -83,26 +83,20 @@ fn rater(path: &Path) -> Result<Rater> {
     for warning in &file.warnings {
         eprintln!("warning: {warning}");
     }
-    let mut sources: Vec<&str> = file
-        .labels
-        .values()
-        .flat_map(|l| l.steps.iter().map(|s| s.source.as_str()))
-        .collect();
-    sources.sort();
-    sources.dedup();
-    match sources.as_slice() {
+    let name = match file.sources().as_slice() {
         [] => bail!("{}: no step labels in it", path.display()),
-        [one] => Ok(Rater {
-            name: (*one).to_owned(),
-            labels: file.labels,
-        }),
+        [one] => (*one).to_owned(),
         several => bail!(
             "{}: labels from {} sources ({}); agreement needs one rater per file",
             path.display(),
             several.len(),
             several.join(", ")
         ),
-    }
+    };
+    Ok(Rater {
+        name,
+        labels: file.labels,
+    })
 }
 
 fn agree(args: AgreeArgs) -> Result<()> {

@@ -5,7 +5,6 @@
 //! keep every valid line: a malformed line is reported by number and skipped, and a truncated
 //! last line (a run killed while writing) likewise.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -119,17 +118,13 @@ pub fn read_traces(path: &Path) -> Result<TracesFile> {
 
 /// Appends `line` to an open traces file and makes it durable before returning.
 pub fn append_line(file: &mut std::fs::File, line: &TraceLine) -> Result<()> {
-    let mut json = line.to_json()?;
-    json.push('\n');
-    file.write_all(json.as_bytes())?;
-    file.flush()?;
-    file.sync_data()?;
-    Ok(())
+    crate::jsonl::append_durably(file, &line.to_json()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn failed(id: &str) -> TraceLine {
         TraceLine::Failed(Box::new(FailedItem {

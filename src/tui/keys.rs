@@ -218,15 +218,7 @@ impl KeyTable {
             self.key_for(Action::ToggleHelp),
             self.key_for(Action::Quit)
         );
-        let mut hint = String::new();
-        for (keys, what) in entries {
-            let entry = format!("{keys} {what}  ");
-            if hint.chars().count() + entry.chars().count() + tail.chars().count() > width {
-                break;
-            }
-            hint.push_str(&entry);
-        }
-        hint + &tail
+        fit_hint(&entries, &tail, width)
     }
 
     /// The status line's reminder of the labelling keys, as many as fit in `width` columns.
@@ -246,15 +238,7 @@ impl KeyTable {
             (self.key_for(Action::Note).to_owned(), "note"),
         ];
         let tail = format!("{} keys", self.key_for(Action::ToggleHelp));
-        let mut hint = String::new();
-        for (keys, what) in entries {
-            let entry = format!("{keys} {what}  ");
-            if hint.chars().count() + entry.chars().count() + tail.chars().count() > width {
-                break;
-            }
-            hint.push_str(&entry);
-        }
-        hint + &tail
+        fit_hint(&entries, &tail, width)
     }
 
     /// Help lines, one per action, with every key bound to it: `("j, down", "next step")`.
@@ -274,6 +258,19 @@ impl KeyTable {
             .map(|(action, keys)| (keys.join(", "), help_for(action)))
             .collect()
     }
+}
+
+/// "keys what  keys what  … tail": as many entries as fit in `width` columns with `tail`.
+fn fit_hint(entries: &[(String, &str)], tail: &str, width: usize) -> String {
+    let mut hint = String::new();
+    for (keys, what) in entries {
+        let entry = format!("{keys} {what}  ");
+        if hint.chars().count() + entry.chars().count() + tail.chars().count() > width {
+            break;
+        }
+        hint.push_str(&entry);
+    }
+    hint + tail
 }
 
 #[cfg(test)]

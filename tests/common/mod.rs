@@ -18,6 +18,19 @@ pub fn fixture(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+/// The finished traces of a traces file (failed items left out).
+pub fn finished_traces(path: &Path) -> Vec<auscult::trace::Trace> {
+    auscult::trace::read_traces(path)
+        .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()))
+        .lines
+        .into_iter()
+        .filter_map(|line| match line {
+            auscult::trace::TraceLine::Done(trace) => Some(*trace),
+            auscult::trace::TraceLine::Failed(_) => None,
+        })
+        .collect()
+}
+
 /// Runs the `auscult` binary with `args`.
 pub fn auscult(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_auscult"))

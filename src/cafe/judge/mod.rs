@@ -16,7 +16,6 @@ mod label;
 mod prompt;
 mod run;
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -112,17 +111,13 @@ fn parse_judge_line(raw: &str) -> std::result::Result<JudgeLine, String> {
 
 /// Appends `line` to an open judge file and makes it durable before returning.
 pub fn append_judge_line(file: &mut std::fs::File, line: &JudgeLine) -> Result<()> {
-    let mut json = serde_json::to_string(line)?;
-    json.push('\n');
-    file.write_all(json.as_bytes())?;
-    file.flush()?;
-    file.sync_data()?;
-    Ok(())
+    crate::jsonl::append_durably(file, &serde_json::to_string(line)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn line(id: &str, error: Option<&str>) -> JudgeLine {
         JudgeLine {

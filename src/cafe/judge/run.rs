@@ -114,7 +114,7 @@ pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
         return Ok(summary);
     }
 
-    let mut out = open_for_append(&settings.out)?;
+    let mut out = crate::jsonl::open_for_append(&settings.out)?;
     let mut record = |line: &JudgeLine, summary: &mut JudgeSummary| -> Result<()> {
         append_judge_line(&mut out, line)
             .with_context(|| format!("{}: cannot append", settings.out.display()))?;
@@ -223,23 +223,4 @@ fn labelled_ids(out: &Path, notes: &mut Vec<String>) -> Result<HashSet<String>> 
         .into_iter()
         .filter_map(|(id, succeeded)| succeeded.then_some(id))
         .collect())
-}
-
-/// Opens the output for appending; a last line cut short by a killed run is closed with a
-/// newline first, so the next line starts clean (readers report and skip the partial one).
-fn open_for_append(path: &Path) -> Result<std::fs::File> {
-    use std::io::Write;
-    let needs_newline = std::fs::read(path)
-        .map(|bytes| !bytes.is_empty() && !bytes.ends_with(b"\n"))
-        .unwrap_or(false);
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("{}: cannot open for appending", path.display()))?;
-    if needs_newline {
-        file.write_all(b"\n")
-            .with_context(|| format!("{}: cannot append", path.display()))?;
-    }
-    Ok(file)
 }
