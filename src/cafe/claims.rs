@@ -65,17 +65,8 @@ pub fn claims_of_step(labels: &TraceLabels, step: usize) -> Vec<Claim<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cafe::tests::label;
     use crate::cafe::CafeLabel;
-
-    fn label(step: usize, event: &str, label: CafeLabel, source: &str) -> StepLabel {
-        StepLabel {
-            step,
-            event: event.into(),
-            label,
-            source: source.into(),
-            note: None,
-        }
-    }
 
     #[test]
     fn claims_group_by_step_and_event_and_human_wins() {

@@ -187,10 +187,11 @@ impl CafeCounts {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn label(step: usize, event: &str, label: CafeLabel, source: &str) -> StepLabel {
+    /// A label for tests.
+    pub(crate) fn label(step: usize, event: &str, label: CafeLabel, source: &str) -> StepLabel {
         StepLabel {
             step,
             event: event.into(),
