@@ -295,8 +295,9 @@ impl Inspector {
             }
             EntryKey::Cancel => self.typing = None,
             EntryKey::Commit => {
-                let entry = self.typing.take().expect("typing");
-                return self.commit_entry(entry);
+                if let Some(entry) = self.typing.take() {
+                    return self.commit_entry(entry);
+                }
             }
         }
         Effect::None
@@ -304,6 +305,10 @@ impl Inspector {
 
     fn commit_entry(&mut self, entry: TextEntry) -> Effect {
         let text = entry.text.trim().to_owned();
+        if let Some(reason) = self.cannot_label() {
+            self.message = Some(reason);
+            return Effect::None;
+        }
         match entry.purpose {
             EntryPurpose::Note => match self.selected_claim() {
                 Some(claim) => self.record(LabelOp::Note {
@@ -316,7 +321,9 @@ impl Inspector {
             EntryPurpose::Claim if text.is_empty() => Effect::None,
             EntryPurpose::Claim => {
                 let claims = self.current_claims();
-                let labelling = self.labelling.as_mut().expect("labelling");
+                let Some(labelling) = self.labelling.as_mut() else {
+                    return Effect::None;
+                };
                 match claims
                     .iter()
                     .position(|c| c.event == text && !c.placeholder)
@@ -334,13 +341,9 @@ impl Inspector {
             }
             EntryPurpose::Missed if text.is_empty() => Effect::None,
             EntryPurpose::Missed => {
-                let mine = self
-                    .labelling
-                    .as_ref()
-                    .expect("labelling")
-                    .mine
-                    .labels_of(&self.examples[self.current].trace.id);
-                if mine.missed.iter().any(|m| m.event == text) {
+                let trace = &self.examples[self.current].trace.id;
+                let mine = self.labelling.as_ref().map(|l| l.mine.labels_of(trace));
+                if mine.is_some_and(|mine| mine.missed.iter().any(|m| m.event == text)) {
                     self.record(LabelOp::Unmissed { event: text })
                 } else {
                     self.record(LabelOp::Missed { event: text })
@@ -434,7 +437,7 @@ impl Inspector {
                 }
             }
             None => {
-                let name = &self.labelling.as_ref().expect("labelling").annotator;
+                let name = self.labelling.as_ref().map_or("", |l| l.annotator.as_str());
                 self.message = Some(format!("every step is labelled by {name}"));
             }
         }

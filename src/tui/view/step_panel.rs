@@ -93,11 +93,11 @@ fn claim_lines(state: &Inspector, palette: Palette) -> Vec<Line<'static>> {
             }
             None => {
                 spans.push(Span::styled("···", dim));
-                let what = if claim.event
-                    == state
-                        .example()
-                        .map_or("", |e| e.trace.steps[state.step].text.as_str())
-                {
+                let whole_step = state
+                    .example()
+                    .and_then(|e| e.trace.steps.get(state.step))
+                    .is_some_and(|s| s.text == claim.event);
+                let what = if whole_step {
                     "  the whole step (no claim listed): 1-4 labels it".to_owned()
                 } else {
                     format!("  {}  (new: 1-4 labels it)", claim.event)
