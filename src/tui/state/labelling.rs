@@ -41,11 +41,15 @@ pub enum EntryPurpose {
     Missed,
 }
 
-/// Text being typed on the status line.
+/// Text being typed on the status line, and where it goes: the example and step shown, and the
+/// claim selected, when typing began (a click while typing does not move it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextEntry {
     pub purpose: EntryPurpose,
     pub text: String,
+    pub example: usize,
+    pub step: usize,
+    pub event: Option<String>,
 }
 
 /// A key typed into a text entry.
@@ -259,6 +263,7 @@ impl Inspector {
             return;
         }
         let mut text = String::new();
+        let mut event = None;
         if purpose == EntryPurpose::Note {
             let Some(claim) = self.selected_claim() else {
                 return;
@@ -267,19 +272,23 @@ impl Inspector {
                 self.message = Some("label the claim first, then note it".into());
                 return;
             }
+            let source = self.labelling.as_ref().map(|m| m.mine.source());
             text = claim
                 .winner
-                .into_iter()
-                .chain(claim.others)
-                .find(|l| {
-                    self.labelling
-                        .as_ref()
-                        .is_some_and(|m| l.source == m.mine.source())
-                })
-                .and_then(|l| l.note)
+                .iter()
+                .chain(&claim.others)
+                .find(|l| Some(&l.source) == source.as_ref())
+                .and_then(|l| l.note.clone())
                 .unwrap_or_default();
+            event = Some(claim.event);
         }
-        self.typing = Some(TextEntry { purpose, text });
+        self.typing = Some(TextEntry {
+            purpose,
+            text,
+            example: self.current,
+            step: self.step,
+            event,
+        });
     }
 
     /// A key typed into the text entry; committing it may record an entry.
@@ -309,15 +318,30 @@ impl Inspector {
             self.message = Some(reason);
             return Effect::None;
         }
+        // Back to where typing began, should anything have moved.
+        if entry.example != self.current || entry.step != self.step {
+            self.select_example(entry.example);
+            self.step = entry.step;
+        }
         match entry.purpose {
-            EntryPurpose::Note => match self.selected_claim() {
-                Some(claim) => self.record(LabelOp::Note {
-                    step: self.step,
-                    event: claim.event,
+            EntryPurpose::Note => {
+                let Some(event) = entry.event else {
+                    return Effect::None;
+                };
+                let labelled = self
+                    .current_claims()
+                    .iter()
+                    .any(|c| c.event == event && c.mine.is_some());
+                if !labelled {
+                    self.message = Some("label the claim first, then note it".into());
+                    return Effect::None;
+                }
+                self.record(LabelOp::Note {
+                    step: entry.step,
+                    event,
                     note: text,
-                }),
-                None => Effect::None,
-            },
+                })
+            }
             EntryPurpose::Claim if text.is_empty() => Effect::None,
             EntryPurpose::Claim => {
                 let claims = self.current_claims();
@@ -385,7 +409,8 @@ impl Inspector {
             | LabelOp::Clear { step, .. }
             | LabelOp::Note { step, .. } = target.op
             {
-                self.step = step;
+                // A journal may name a step the trace no longer has.
+                self.step = step.min(self.steps().saturating_sub(1));
             }
         }
         let op = if redo {
@@ -407,17 +432,22 @@ impl Inspector {
             return;
         }
         let order = self.visible_examples();
-        let start = order.iter().position(|&i| i == self.current).unwrap_or(0);
+        if order.is_empty() {
+            self.message = Some("no example matches the filters".into());
+            return;
+        }
+        // From the step after the current one; from the first shown example when the current
+        // one is filtered out.
+        let (start, after) = match order.iter().position(|&i| i == self.current) {
+            Some(row) => (row, self.step + 1),
+            None => (0, 0),
+        };
         let mut places = Vec::new();
         for k in 0..=order.len() {
             let index = order[(start + k) % order.len()];
             let steps = self.examples[index].trace.steps.len();
-            let from = if k == 0 { self.step + 1 } else { 0 };
-            let to = if k == order.len() {
-                self.step + 1
-            } else {
-                steps
-            };
+            let from = if k == 0 { after } else { 0 };
+            let to = if k == order.len() { after } else { steps };
             places.extend((from..to.min(steps)).map(|s| (index, s)));
         }
         match places.into_iter().find(|&(i, s)| !self.step_done(i, s)) {
@@ -457,10 +487,12 @@ impl Inspector {
         };
         let (seq, trace, what) = (entry.seq, entry.trace.clone(), entry.op.describe());
         if let LabelOp::Label { step, event, .. } = &entry.op {
-            if labelling
-                .pending
-                .as_ref()
-                .is_some_and(|(_, s, e)| s == step && e == event)
+            let example = self.examples.get(self.current).map(|e| &e.trace.id);
+            if example == Some(&entry.trace)
+                && labelling
+                    .pending
+                    .as_ref()
+                    .is_some_and(|(at, s, e)| *at == self.current && s == step && e == event)
             {
                 labelling.pending = None;
             }

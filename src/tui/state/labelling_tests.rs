@@ -276,3 +276,78 @@ fn a_live_run_is_not_labelled() {
     assert_eq!(state.update(Action::LabelMatched), Effect::None);
     assert!(state.message.as_deref().unwrap().contains("save it (s)"));
 }
+
+#[test]
+fn next_unlabelled_copes_with_filters() {
+    let mut state = labelling_state();
+    // Nothing shown: a message, no panic.
+    state.update(Action::Search);
+    state.type_search(SearchKey::Char('#'));
+    state.update(Action::NextUnlabelled);
+    assert_eq!(
+        state.message.as_deref(),
+        Some("no example matches the filters")
+    );
+    // The current example hidden: from the first shown one, at its first step.
+    state.update(Action::Back);
+    state.step = 6;
+    state.filters.query = "order".into();
+    state.update(Action::NextUnlabelled);
+    assert_eq!((state.current, state.step), (1, 0));
+}
+
+#[test]
+fn undo_to_a_step_the_trace_no_longer_has_stays_in_range() {
+    let mut state = labelling_state();
+    let mut mine = AnnotatorLabels::new("ann");
+    mine.apply(JournalEntry {
+        seq: 1,
+        time: String::new(),
+        annotator: "ann".into(),
+        trace: "demo-tones".into(),
+        op: LabelOp::Label {
+            step: 99,
+            event: "from an older traces file".into(),
+            label: CafeLabel::Matched,
+        },
+    })
+    .unwrap();
+    state.start_labelling(Labelling::new("ann", mine));
+    state.update(Action::NextExample);
+    let effect = state.update(Action::Undo);
+    assert!(matches!(effect, Effect::Record { .. }));
+    assert_eq!((state.current, state.step), (0, 11));
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    crate::tui::view::render(
+        &state,
+        &crate::tui::keys::KeyTable::default(),
+        crate::tui::view::Palette::Monochrome,
+        area,
+        &mut buf,
+    );
+}
+
+#[test]
+fn a_click_while_typing_does_not_move_the_note() {
+    let mut state = labelling_state();
+    state.step = 1;
+    act(&mut state, Action::LabelMisused);
+    state.update(Action::Note);
+    state.type_entry(EntryKey::Char('x'));
+    assert_eq!(state.point(Pointer::SelectStep(2)), Effect::None);
+    assert_eq!(state.step, 1, "the click is ignored while typing");
+    // Even had the view moved, the note goes where typing began.
+    state.step = 2;
+    let effect = state.type_entry(EntryKey::Commit);
+    let entry = save(&mut state, effect);
+    assert_eq!(
+        entry.op,
+        LabelOp::Note {
+            step: 1,
+            event: "tone A4 (440 Hz)".into(),
+            note: "x".into()
+        }
+    );
+    assert_eq!(state.step, 1);
+}

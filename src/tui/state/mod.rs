@@ -185,7 +185,7 @@ impl Inspector {
             })
     }
 
-    fn steps(&self) -> usize {
+    pub(super) fn steps(&self) -> usize {
         self.example().map_or(0, |e| e.trace.steps.len())
     }
 
@@ -508,6 +508,10 @@ impl Inspector {
     }
 
     fn point_at(&mut self, pointer: Pointer) -> Effect {
+        if self.typing.is_some() {
+            // The typed text belongs where typing began; enter or esc first.
+            return Effect::None;
+        }
         self.message = None;
         match pointer {
             Pointer::SelectStep(step) => self.step = step.min(self.steps().saturating_sub(1)),

@@ -35,7 +35,8 @@ pub(super) fn render(
         .as_ref()
         .map(|rows| AttentionView::new(rows, trace.input.ids.len()));
     let selection = state.map_selection();
-    let shown = first..(first + rows_visible).min(trace.steps.len());
+    let steps = trace.steps.len();
+    let shown = first.min(steps)..(first + rows_visible).min(steps);
     let maps: Vec<Option<Vec<f32>>> = trace.steps[shown.clone()]
         .iter()
         .map(|s| {
