@@ -28,7 +28,8 @@ fn bench(c: &mut Criterion) {
     let folder = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut journal = open_journal(&folder.path().join("bench.ann.labels.jsonl"), "ann")
         .unwrap()
-        .writer;
+        .writer
+        .expect("a fresh journal is writable");
     c.bench_function("journal append + fsync", |b| {
         b.iter(|| {
             journal

@@ -151,14 +151,24 @@ fn label_keys_write_the_journal_and_reopening_shows_them() {
     pty.wait_for("ann's label, replayed", |s| {
         s.contents().contains("MIS  tone A4 (440 Hz)  (human:ann)")
     });
-    // A second session on the same journal is warned.
-    let second = Pty::spawn(
+    // A second session on the same journal is warned, and its label keys only say why.
+    let lines_before = std::fs::read_to_string(&journal).unwrap().lines().count();
+    let mut second = Pty::spawn(
         &["inspect", trace.to_str().unwrap(), "--annotator", "ann"],
         &[],
     );
     second.wait_for("the warning", |s| {
         s.contents().contains("open in another auscult session")
     });
+    second.press("j1");
+    second.wait_for("labelling refused", |s| {
+        status(s).contains("labelling is off here")
+    });
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap().lines().count(),
+        lines_before,
+        "the second session wrote nothing"
+    );
     drop(second);
     pty.quit_cleanly();
 

@@ -60,6 +60,8 @@ fn label(traces: &Path, annotator: &str, labels: &[CafeLabel]) -> PathBuf {
     for ((trace, step, event), &label) in four_claims(traces).into_iter().zip(labels) {
         opened
             .writer
+            .as_mut()
+            .unwrap()
             .append(&trace, LabelOp::Label { step, event, label })
             .unwrap();
     }
@@ -78,6 +80,8 @@ fn agree_gives_hand_computed_kappas() {
     let mut opened = open_journal(&ann, "ann").unwrap();
     opened
         .writer
+        .as_mut()
+        .unwrap()
         .append(
             "demo-tones",
             LabelOp::Label {

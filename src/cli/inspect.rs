@@ -190,11 +190,30 @@ fn open_traces(
     let mut state = Inspector::new(examples);
     let mut journal = None;
     if let (Some(name), Some(own)) = (annotator, own) {
-        let opened = open_journal(&own, name)?;
-        notices.extend(opened.warnings);
-        state.start_labelling(Labelling::new(name, opened.labels));
-        notices.push(format!("labelling as {name}: {}", own.display()));
-        journal = Some(opened.writer);
+        match open_journal(&own, name) {
+            Ok(opened) => {
+                let mut labelling = Labelling::new(name, opened.labels);
+                match opened.writer {
+                    Some(writer) => {
+                        notices.push(format!("labelling as {name}: {}", own.display()));
+                        journal = Some(writer);
+                    }
+                    None => {
+                        labelling.read_only = Some(
+                            "another auscult session has your journal open: labelling is off here"
+                                .into(),
+                        )
+                    }
+                }
+                // Problems first: the status line shows the first notice.
+                notices.splice(0..0, opened.warnings);
+                state.start_labelling(labelling);
+            }
+            Err(e) => notices.insert(
+                0,
+                format!("{e:#}: labelling is off, the labels are only shown"),
+            ),
+        }
     }
     for notice in &notices {
         eprintln!("{notice}");

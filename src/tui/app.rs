@@ -208,7 +208,15 @@ impl App {
             Some(journal) => journal.append(trace, op).map_err(|e| format!("{e:#}")),
             None => Err("no journal is open".to_owned()),
         };
-        self.state.on_recorded(outcome);
+        match outcome {
+            Ok(saved) => {
+                self.state.on_recorded(Ok(saved.entry));
+                if let Some(reason) = saved.unconfirmed {
+                    self.state.on_unconfirmed(&reason);
+                }
+            }
+            Err(reason) => self.state.on_recorded(Err(reason)),
+        }
     }
 
     fn save_run(&mut self) {

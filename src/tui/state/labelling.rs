@@ -28,6 +28,8 @@ pub struct Labelling {
     pub progress: (usize, usize),
     /// Those steps, per example (so a label recounts only its own example).
     done: Vec<usize>,
+    /// Why the label keys only show (another session holds the journal, or it cannot be opened).
+    pub read_only: Option<String>,
 }
 
 /// What typed text is for.
@@ -86,6 +88,7 @@ impl Labelling {
             last_saved: None,
             progress: (0, 0),
             done: Vec::new(),
+            read_only: None,
         }
     }
 }
@@ -202,6 +205,8 @@ impl Inspector {
             Some(
                 "to label, give your name: --annotator NAME, or \"annotator\" in the config".into(),
             )
+        } else if let Some(reason) = self.labelling.as_ref().and_then(|l| l.read_only.clone()) {
+            Some(reason)
         } else if self.example().is_none_or(|e| e.trace.steps.is_empty()) {
             Some("this example has no steps to label".into())
         } else {
@@ -378,7 +383,7 @@ impl Inspector {
 
     /// Undo (`redo` false) or redo this annotator's last action, wherever it was.
     pub(super) fn undo_or_redo(&mut self, redo: bool) -> Effect {
-        let Some(labelling) = &self.labelling else {
+        let Some(labelling) = self.labelling.as_ref().filter(|l| l.read_only.is_none()) else {
             self.message = self.cannot_label();
             return Effect::None;
         };
@@ -471,6 +476,15 @@ impl Inspector {
                 self.message = Some(format!("every step is labelled by {name}"));
             }
         }
+    }
+
+    /// The entry just saved reached the file but the disk did not confirm it (`fsync` failed).
+    pub fn on_unconfirmed(&mut self, reason: &str) {
+        let seq = self.labelling.as_ref().and_then(|l| l.last_saved);
+        self.message = Some(format!(
+            "written #{} but NOT CONFIRMED on disk: {reason}",
+            seq.unwrap_or_default()
+        ));
     }
 
     /// What became of `Effect::Record`: the entry as saved (now applied), or why it was not.
