@@ -628,3 +628,65 @@ fn print_prompt_prints_the_default_template_and_needs_nothing_else() {
         assert!(shipped.contains(variable), "{variable}");
     }
 }
+
+/// A refused key fails every request alike: the run stops after the first answer instead of
+/// sending one request per trace, and a rerun resumes; a model or prompt other than the one that
+/// labelled the file is pointed out; `--out` must not be an annotator's journal.
+#[test]
+fn a_refused_key_stops_the_run_and_other_label_files_are_not_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = ["a", "b", "c", "d", "e"];
+    let traces = write_traces(dir.path(), &ids);
+    let captions = write_captions(dir.path(), "captions.jsonl", &ids, &[]);
+    let out = dir.path().join("labels.jsonl");
+    let server = OpenAiServer::start(|_| Reply::status(401, r#"{"error": "invalid api key"}"#));
+    let output = judge(&traces, &captions, &server, &out, &["--concurrency", "1"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    let last = message.lines().last().unwrap();
+    for fragment in [
+        "error: ",
+        "HTTP 401",
+        "stopped",
+        "4 traces not tried",
+        "resumes",
+    ] {
+        assert!(last.contains(fragment), "{fragment:?} in {message}");
+    }
+    assert_eq!(server.requests().len(), 1, "one request, not one per trace");
+
+    let server = OpenAiServer::start(|_| Reply::content(&good_answer()));
+    let output = judge(&traces, &captions, &server, &out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(server.requests().len(), 5);
+    let prompt = dir.path().join("prompt.md");
+    let default =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/judge.md"))
+            .unwrap();
+    std::fs::write(&prompt, default + "\nBe brief.\n").unwrap();
+    let output = judge(
+        &traces,
+        &captions,
+        &server,
+        &out,
+        &["--prompt", prompt.to_str().unwrap()],
+    );
+    assert!(
+        stderr(&output).contains("5 traces were labelled by another model or prompt"),
+        "{}",
+        stderr(&output)
+    );
+
+    let journal = dir.path().join("traces.ann.labels.jsonl");
+    let entry = r#"{"seq":1,"time":"t","annotator":"ann","trace":"a","op":"label","step":0,"event":"x","label":"matched"}"#;
+    std::fs::write(&journal, format!("{entry}\n")).unwrap();
+    let output = judge(&traces, &captions, &server, &journal, &[]);
+    expect_one_line_error(
+        &output,
+        &["traces.ann.labels.jsonl", "journal, not a judge's output"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap(),
+        format!("{entry}\n")
+    );
+}

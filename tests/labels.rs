@@ -289,6 +289,24 @@ fn export_merges_every_source_with_the_step_text_and_report_counts_it() {
     assert_eq!(values["matched"], expected.matched.to_string(), "{cafe}");
     assert_eq!(values["misused"], expected.misused.to_string(), "{cafe}");
     assert_eq!(values["neutral"], expected.neutral.to_string(), "{cafe}");
+    // The same export beside ann's own journal: her labels count once, from the journal.
+    let out = dir.path().join("report-with-journal");
+    let output = auscult(&[
+        "report",
+        traces_path.to_str().unwrap(),
+        "--labels",
+        export_path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("4 labels of annotators whose journals are beside the traces left out"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(out.join("cafe.csv")).unwrap(), cafe);
     // The human labels changed the counts (the test would not notice otherwise).
     let mut without = CafeCounts::default();
     for trace in &all {

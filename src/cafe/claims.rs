@@ -5,6 +5,10 @@
 
 use super::{rank, StepLabel, TraceLabels};
 
+/// The event of a label on a step as a whole (an annotator's label where nobody listed the
+/// step's claims).
+pub const WHOLE_STEP: &str = "(whole step)";
+
 /// One claimed event of one step and every label it has.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claim<'a> {
@@ -55,6 +59,26 @@ pub fn claims(labels: &TraceLabels) -> Vec<Claim<'_>> {
     claims
 }
 
+/// The claims the metrics count: every claim, except that a label on a whole step outranks
+/// the claims of that step whose labels come from a lower-ranked source (an annotator who
+/// labelled the whole step has judged what a judge listed in it).
+pub fn counted_claims(labels: &TraceLabels) -> Vec<Claim<'_>> {
+    let all = claims(labels);
+    let whole_rank = |step: usize| {
+        all.iter()
+            .filter(|c| c.step == step && c.event == WHOLE_STEP)
+            .map(|c| rank(&c.winner().source))
+            .max()
+    };
+    all.iter()
+        .filter(|c| {
+            c.event == WHOLE_STEP
+                || whole_rank(c.step).is_none_or(|whole| rank(&c.winner().source) >= whole)
+        })
+        .cloned()
+        .collect()
+}
+
 /// The claims of one step.
 pub fn claims_of_step(labels: &TraceLabels, step: usize) -> Vec<Claim<'_>> {
     let mut claims = claims(labels);
@@ -90,5 +114,34 @@ mod tests {
         assert!(all[0].by("human:eve").is_none());
         assert_eq!(claims_of_step(&labels, 0)[0].winner().label, Matched);
         assert!(claims_of_step(&labels, 2).is_empty());
+    }
+
+    #[test]
+    fn a_human_label_on_the_whole_step_outranks_the_judges_claims_in_it() {
+        use crate::cafe::CafeCounts;
+        use CafeLabel::*;
+        let labels = TraceLabels {
+            steps: vec![
+                label(1, "bark", Hallucinated, "judge:q"),
+                label(1, "meow", Hallucinated, "judge:q"),
+                label(1, WHOLE_STEP, Neutral, "human:ann"),
+                label(2, "tone", Matched, "judge:q"),
+                label(2, WHOLE_STEP, Misused, "auto"),
+            ],
+            ..TraceLabels::default()
+        };
+        let counted: Vec<(usize, &str)> = counted_claims(&labels)
+            .iter()
+            .map(|c| (c.step, c.event))
+            .collect();
+        // Step 1: ann's word replaces the judge's two claims; step 2: a lower-ranked whole-step
+        // label replaces nothing.
+        assert_eq!(counted, [(1, WHOLE_STEP), (2, "tone"), (2, WHOLE_STEP)]);
+        let counts = CafeCounts::of(&labels);
+        assert_eq!(
+            (counts.hallucinated, counts.neutral, counts.misused),
+            (0, 1, 1)
+        );
+        assert_eq!(claims(&labels).len(), 5, "the view still lists every claim");
     }
 }

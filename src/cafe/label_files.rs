@@ -68,7 +68,7 @@ impl LabelFile {
 
 /// The kind of a JSON line: a journal entry has `op`, a judge line `labels` or `error`, an
 /// export row `label`.
-fn kind_of_line(line: &str) -> Option<LabelFileKind> {
+pub fn kind_of_line(line: &str) -> Option<LabelFileKind> {
     let value: serde_json::Value = serde_json::from_str(line).ok()?;
     let object = value.as_object()?;
     if object.contains_key("op") {
@@ -203,27 +203,58 @@ impl GatheredLabels {
 }
 
 /// Reads the journals beside `traces` and the `named` files.
+///
+/// Named files come first and the journals last: between two labels of the same rank the later
+/// one counts, and a journal is its annotator's current word. For the same reason, labels of an
+/// annotator whose journal is beside the traces (`skip` included) are left out of the named files
+/// (an export of them is an older copy), with a warning.
 pub fn gather_labels(
     traces: &Path,
     named: &[PathBuf],
     skip: Option<&Path>,
 ) -> Result<GatheredLabels> {
-    let mut gathered = GatheredLabels::default();
     let skipped = |p: &Path| skip.is_some_and(|s| same_file(s, p));
-    let mut paths: Vec<PathBuf> = journals_beside(traces)
-        .into_iter()
-        .filter(|p| !skipped(p))
+    let beside = journals_beside(traces);
+    let journal_sources: Vec<String> = beside
+        .iter()
+        .chain(skip.map(Path::to_path_buf).as_ref())
+        .filter_map(|p| journal_annotator(traces, p))
+        .map(|name| format!("human:{name}"))
         .collect();
+    let mut paths: Vec<PathBuf> = Vec::new();
     for path in named {
         if !path.is_file() {
             bail!("{}: no such label file", path.display());
         }
-        if !paths.iter().any(|p| same_file(p, path)) && !skipped(path) {
+        let known = paths.iter().chain(&beside).any(|p| same_file(p, path));
+        if !known && !skipped(path) {
             paths.push(path.clone());
         }
     }
+    paths.extend(beside.into_iter().filter(|p| !skipped(p)));
+
+    let mut gathered = GatheredLabels::default();
     for path in paths {
-        let file = read_label_file(&path)?;
+        let mut file = read_label_file(&path)?;
+        if file.kind != LabelFileKind::Journal {
+            let before: usize = file.labels.values().map(|l| l.steps.len()).sum();
+            for labels in file.labels.values_mut() {
+                labels
+                    .steps
+                    .retain(|l| !journal_sources.contains(&l.source));
+                labels
+                    .missed
+                    .retain(|m| !journal_sources.contains(&m.source));
+            }
+            let after: usize = file.labels.values().map(|l| l.steps.len()).sum();
+            if after < before {
+                file.warnings.push(format!(
+                    "{}: {} labels of annotators whose journals are beside the traces left out (the journals are newer)",
+                    path.display(),
+                    before - after
+                ));
+            }
+        }
         for (trace, labels) in &file.labels {
             gathered
                 .labels
@@ -234,6 +265,17 @@ pub fn gather_labels(
         gathered.files.push(file);
     }
     Ok(gathered)
+}
+
+/// The annotator whose journal beside `traces` is `journal`, if it is one.
+fn journal_annotator<'a>(traces: &Path, journal: &'a Path) -> Option<&'a str> {
+    let stem = traces.file_stem()?.to_str()?;
+    journal
+        .file_name()?
+        .to_str()?
+        .strip_prefix(stem)?
+        .strip_prefix('.')?
+        .strip_suffix(".labels.jsonl")
 }
 
 /// Whether two paths name the same file ("run.jsonl" and "./run.jsonl" do).

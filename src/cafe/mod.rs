@@ -17,7 +17,7 @@ pub mod label_files;
 
 use serde::{Deserialize, Serialize};
 
-pub use claims::{claims, claims_of_step, Claim};
+pub use claims::{claims, claims_of_step, counted_claims, Claim, WHOLE_STEP};
 
 /// The label of one claimed event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -136,7 +136,7 @@ impl CafeCounts {
     /// The counts of one trace: each (step, event) once, with its highest-ranked source's label.
     pub fn of(labels: &TraceLabels) -> Self {
         let mut counts = CafeCounts::default();
-        for claim in claims(labels) {
+        for claim in counted_claims(labels) {
             match claim.winner().label {
                 CafeLabel::Matched => counts.matched += 1,
                 CafeLabel::Hallucinated => counts.hallucinated += 1,

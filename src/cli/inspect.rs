@@ -35,6 +35,9 @@ pub struct InspectArgs {
     /// (default: "annotator" in the config; without a name the labels are only shown).
     #[arg(long, value_name = "NAME", value_parser = parse_annotator)]
     pub annotator: Option<String>,
+    /// Only show labels, even when the config names an annotator.
+    #[arg(long, conflicts_with = "annotator")]
+    pub no_annotator: bool,
     /// More labels to show: a judge's output or an export (journals beside the traces are read
     /// anyway).
     #[arg(long, value_name = "FILE.jsonl", num_args = 1..)]
@@ -141,7 +144,10 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         .colour
         .or(config.palette)
         .unwrap_or_else(Palette::from_env);
-    let annotator = args.annotator.clone().or(config.annotator.clone());
+    let annotator = match args.no_annotator {
+        true => None,
+        false => args.annotator.clone().or(config.annotator.clone()),
+    };
     let (state, trace_dir, live, journal) = match request {
         Some(request) => (
             Inspector::for_live_run(request.step_rules.clone()),

@@ -32,6 +32,12 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
+    if !args.labels.is_empty() && args.traces.len() > 1 {
+        anyhow::bail!(
+            "--labels matches labels to traces by id, so it takes one traces file (given {})",
+            args.traces.len()
+        );
+    }
     let options = ReportOptions {
         bin_tokens: args.bin_tokens,
         selection: Selection {

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -62,7 +62,8 @@ pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
     let prompt = JudgePrompt::load(settings.prompt.as_deref())?;
     let captions = read_captions(&settings.captions)?;
     let traces = read_finished_traces(&settings.traces, &mut notes)?;
-    let already_labelled = labelled_ids(&settings.out, &mut notes)?;
+    refuse_other_label_files(&settings.out)?;
+    let already_labelled = labelled_ids(&settings.out, settings, &mut notes)?;
 
     let context = JudgeContext {
         client: ChatClient::new(
@@ -137,16 +138,26 @@ pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
             .expect("a valid template"),
     );
     let next_job = AtomicUsize::new(0);
+    // Set when an answer shows that every request would fail (a wrong key or URL).
+    let stop = AtomicBool::new(false);
+    let mut stopped_by: Option<String> = None;
     let workers = settings.concurrency.clamp(1, jobs.len().max(1));
     std::thread::scope(|scope| -> Result<()> {
         let (sender, receiver) = mpsc::channel::<JudgeLine>();
         for _ in 0..workers {
             let sender = sender.clone();
-            let (next_job, jobs, context) = (&next_job, &jobs, &context);
+            let (next_job, jobs, context, stop) = (&next_job, &jobs, &context, &stop);
             scope.spawn(move || {
-                while let Some(job) = jobs.get(next_job.fetch_add(1, Ordering::SeqCst)) {
+                while !stop.load(Ordering::SeqCst) {
+                    let Some(job) = jobs.get(next_job.fetch_add(1, Ordering::SeqCst)) else {
+                        break;
+                    };
+                    let line = judge_trace(job, context);
+                    if line.error.as_deref().is_some_and(fails_every_request) {
+                        stop.store(true, Ordering::SeqCst);
+                    }
                     // The receiver is gone only when writing failed: stop taking jobs.
-                    if sender.send(judge_trace(job, context)).is_err() {
+                    if sender.send(line).is_err() {
                         break;
                     }
                 }
@@ -155,6 +166,9 @@ pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
         drop(sender);
         for line in receiver {
             record(&line, &mut summary)?;
+            if let Some(reason) = line.error.as_deref().filter(|r| fails_every_request(r)) {
+                stopped_by.get_or_insert_with(|| reason.to_owned());
+            }
             bar.set_message(format!(
                 "{} judged, {} failed",
                 summary.judged,
@@ -165,7 +179,42 @@ pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
         Ok(())
     })?;
     bar.finish_and_clear();
+    if let Some(reason) = stopped_by {
+        let untried = jobs.len() - summary.judged - summary.failed.len() + uncaptioned.len();
+        bail!(
+            "{}: {reason}; stopped, since every request would fail ({untried} traces not tried; a rerun with the same --out resumes)",
+            settings.url
+        );
+    }
     Ok(summary)
+}
+
+/// An answer that no retry and no other trace would change: the key is refused or the URL is
+/// wrong.
+fn fails_every_request(reason: &str) -> bool {
+    ["HTTP 401", "HTTP 403", "HTTP 404"]
+        .iter()
+        .any(|status| reason.starts_with(status))
+}
+
+/// `--out` may only be a judge's output: appending judge lines to a journal or an export would
+/// spoil it.
+fn refuse_other_label_files(out: &Path) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(out) else {
+        return Ok(());
+    };
+    use crate::cafe::label_files::{kind_of_line, LabelFileKind};
+    match text.lines().find_map(kind_of_line) {
+        Some(LabelFileKind::Journal) => bail!(
+            "{}: an annotator's journal, not a judge's output; give another --out",
+            out.display()
+        ),
+        Some(LabelFileKind::Export) => bail!(
+            "{}: exported labels, not a judge's output; give another --out",
+            out.display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The finished traces of a traces file (`batch` output) or of one `.json` trace; failed items
@@ -208,8 +257,13 @@ fn read_finished_traces(path: &Path, notes: &mut Vec<String>) -> Result<Vec<Trac
     Ok(traces)
 }
 
-/// Ids whose last line in an earlier output has labels; unreadable lines go to `notes`.
-fn labelled_ids(out: &Path, notes: &mut Vec<String>) -> Result<HashSet<String>> {
+/// Ids whose last line in an earlier output has labels; unreadable lines go to `notes`, and so
+/// does a note when some of those labels came from another model or prompt.
+fn labelled_ids(
+    out: &Path,
+    settings: &JudgeSettings,
+    notes: &mut Vec<String>,
+) -> Result<HashSet<String>> {
     if !out.exists() {
         return Ok(HashSet::new());
     }
@@ -218,6 +272,22 @@ fn labelled_ids(out: &Path, notes: &mut Vec<String>) -> Result<HashSet<String>> 
     let mut last: HashMap<String, bool> = HashMap::new();
     for line in &lines {
         last.insert(line.id.clone(), line.succeeded());
+    }
+    let prompt_sha256 = JudgePrompt::load(settings.prompt.as_deref())?
+        .sha256()
+        .to_owned();
+    let other = lines
+        .iter()
+        .filter(|l| {
+            l.succeeded()
+                && (l.judge.model != settings.model || l.judge.prompt_sha256 != prompt_sha256)
+        })
+        .count();
+    if other > 0 {
+        notes.push(format!(
+            "warning: {}: {other} traces were labelled by another model or prompt and are skipped; give a new --out to label them with this one",
+            out.display()
+        ));
     }
     Ok(last
         .into_iter()

@@ -167,10 +167,8 @@ impl Inspector {
                 shown.push(placeholder(event));
             }
         }
-        if shown.is_empty() && self.labelling.is_some() {
-            if let Some(step) = example.trace.steps.get(step) {
-                shown.push(placeholder(step.text.clone()));
-            }
+        if shown.is_empty() && self.labelling.is_some() && step < example.trace.steps.len() {
+            shown.push(placeholder(crate::cafe::WHOLE_STEP.to_owned()));
         }
         shown
     }

@@ -119,7 +119,7 @@ fn a_step_without_claims_is_labelled_as_a_whole_and_clear_takes_it_off() {
     let mut state = labelling_state();
     let claims = state.current_claims();
     assert!(claims[0].placeholder);
-    assert_eq!(claims[0].event, state.examples[0].trace.steps[0].text);
+    assert_eq!(claims[0].event, crate::cafe::WHOLE_STEP);
     let entry = act(&mut state, Action::LabelNeutral);
     assert!(matches!(
         entry.op,

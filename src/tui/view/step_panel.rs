@@ -93,11 +93,7 @@ fn claim_lines(state: &Inspector, palette: Palette) -> Vec<Line<'static>> {
             }
             None => {
                 spans.push(Span::styled("···", dim));
-                let whole_step = state
-                    .example()
-                    .and_then(|e| e.trace.steps.get(state.step))
-                    .is_some_and(|s| s.text == claim.event);
-                let what = if whole_step {
+                let what = if claim.event == crate::cafe::WHOLE_STEP {
                     "  the whole step (no claim listed): 1-4 labels it".to_owned()
                 } else {
                     format!("  {}  (new: 1-4 labels it)", claim.event)
