@@ -12,9 +12,9 @@ use anyhow::Result;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 
-use auscult::model::config::Qwen2AudioConfig;
+use auscult::model::config::ModelConfig;
 use auscult::model::kernels::Kernels;
-use auscult::model::{CaptureRequest, Logits, Processor, Qwen2Audio};
+use auscult::model::{AudioLm, CaptureRequest, Logits, Processor};
 use auscult::synth::checkpoint::init_checkpoint;
 use auscult::synth::question::Item;
 use auscult::synth::tokenizer::demo_tokenizer;
@@ -29,10 +29,10 @@ fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let tokenizer = demo_tokenizer(0..2000)?;
     init_checkpoint(dir.path(), &tokenizer, 0)?;
-    let config = Qwen2AudioConfig::load(&dir.path().join("config.json"))?;
+    let config = ModelConfig::load(&dir.path().join("config.json"))?;
     let mut varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let mut model = Qwen2Audio::load_with(&config, vb, Kernels::Differentiable)?;
+    let mut model = AudioLm::load_with(&config, vb, Kernels::Differentiable)?;
     varmap.load(dir.path().join("model.safetensors"))?;
     let processor = Processor::load(dir.path(), config.audio_token_index)?;
 

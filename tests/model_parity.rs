@@ -1,6 +1,8 @@
-//! Qwen2-Audio against transformers (eager attention, float32) on the tiny fixture checkpoints
-//! made by `scripts/make_qwen2_audio_fixtures.py`: token ids, logits, attention probabilities,
-//! captured reductions and greedy generation.
+//! Qwen2-Audio and the Qwen2.5-Omni thinker against transformers (eager attention, float32) on
+//! the tiny fixture checkpoints made by `scripts/make_qwen2_audio_fixtures.py` and
+//! `scripts/make_qwen2_5_omni_fixtures.py` (a full Omni layout with talker and token2wav, and a
+//! thinker-only one; clips shorter than one encoder chunk and spanning several): token ids,
+//! logits, attention probabilities, captured reductions and greedy generation.
 
 mod common;
 
@@ -22,6 +24,8 @@ struct Case {
     file: String,
     clip: String,
     prompt: String,
+    /// The system turn (`None`: the template's default).
+    system: Option<String>,
     rendered: String,
 }
 
@@ -36,14 +40,15 @@ fn cases(checkpoint: &Path) -> Vec<Case> {
             file: c["file"].as_str().unwrap().to_owned(),
             clip: c["clip"].as_str().unwrap().to_owned(),
             prompt: c["prompt"].as_str().unwrap().to_owned(),
+            system: c["system_prompt"].as_str().map(str::to_owned),
             rendered: c["rendered_prompt"].as_str().unwrap().to_owned(),
         })
         .collect()
 }
 
-/// Every case of one fixture checkpoint, teacher-forced and generated.
+/// Every case of one fixture checkpoint (`tests/fixtures/<name>`), teacher-forced and generated.
 fn check_checkpoint(name: &str) {
-    let dir = fixture(&format!("qwen2_audio/{name}"));
+    let dir = fixture(name);
     let mut checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
     let rate = checkpoint.processor.mel_config().sampling_rate;
     for case in cases(&dir) {
@@ -53,7 +58,7 @@ fn check_checkpoint(name: &str) {
         let audio = decode_file(&clip, rate).unwrap();
         let input = checkpoint
             .processor
-            .prepare(&audio.samples, &case.prompt, None)
+            .prepare(&audio.samples, &case.prompt, case.system.as_deref())
             .unwrap();
 
         // Processor: the same text, the same ids, the same span.
@@ -219,12 +224,25 @@ fn check_reductions(
 
 #[test]
 fn tiny_a_matches_transformers() {
-    check_checkpoint("tiny_a");
+    check_checkpoint("qwen2_audio/tiny_a");
 }
 
 #[test]
 fn tiny_b_matches_transformers() {
-    check_checkpoint("tiny_b");
+    check_checkpoint("qwen2_audio/tiny_b");
+}
+
+/// A full Qwen2.5-Omni layout (`qwen2_5_omni`: thinker, talker, token2wav, vision tower), of which
+/// only the thinker's audio tower, decoder and head are read.
+#[test]
+fn omni_full_layout_matches_transformers() {
+    check_checkpoint("qwen2_5_omni/full");
+}
+
+/// A thinker-only Qwen2.5-Omni checkpoint (`qwen2_5_omni_thinker`).
+#[test]
+fn omni_thinker_layout_matches_transformers() {
+    check_checkpoint("qwen2_5_omni/thinker");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use super::config::AudioEncoderConfig;
 use super::kernels::{softmax_f32, Kernels, Norm};
 
 /// LayerNorm epsilon of `nn.LayerNorm`'s default, which the reference uses.
-const LAYER_NORM_EPS: f64 = 1e-5;
+pub(super) const LAYER_NORM_EPS: f64 = 1e-5;
 
 /// Encoder output length for `valid_frames` mel frames: after conv2 (stride 2), then after the
 /// average pool. These are `_get_feat_extract_output_lengths` of the reference.
@@ -72,7 +72,8 @@ impl EncoderAttention {
     }
 }
 
-struct EncoderLayer {
+/// One pre-LN encoder layer (Whisper's, which Qwen2.5-Omni's audio encoder reuses).
+pub(super) struct EncoderLayer {
     self_attn_layer_norm: Norm,
     self_attn: EncoderAttention,
     final_layer_norm: Norm,
@@ -81,7 +82,7 @@ struct EncoderLayer {
 }
 
 impl EncoderLayer {
-    fn load(cfg: &AudioEncoderConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    pub(super) fn load(cfg: &AudioEncoderConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
         let d = cfg.d_model;
         let norm = |name: &str| Norm::layer_norm(d, LAYER_NORM_EPS, vb.pp(name), kernels);
         Ok(Self {
@@ -93,7 +94,8 @@ impl EncoderLayer {
         })
     }
 
-    fn forward(&self, xs: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
+    /// `xs` (B, T, d); `key_mask` (B, 1, 1, T) additive, 0 or -inf.
+    pub(super) fn forward(&self, xs: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
         let attended = self
             .self_attn
             .forward(&self.self_attn_layer_norm.forward(xs)?, key_mask)?;

@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::config::{GenerationConfig, Qwen2AudioConfig};
+use super::audio_lm::AudioLm;
+use super::config::{Family, GenerationConfig, ModelConfig};
 use super::error::ModelError;
 use super::processor::{PreparedInput, Processor};
-use super::qwen2_audio::Qwen2Audio;
 use super::weights::{load_var_builder, short, weight_files};
 
 /// Weight and compute precision.
@@ -62,10 +62,10 @@ impl DeviceKind {
 
 pub struct Checkpoint {
     pub dir: PathBuf,
-    pub config: Qwen2AudioConfig,
+    pub config: ModelConfig,
     pub generation: GenerationConfig,
     pub processor: Processor,
-    pub model: Qwen2Audio,
+    pub model: AudioLm,
     pub device: Device,
     pub precision: Precision,
     /// Seconds spent loading.
@@ -85,14 +85,19 @@ impl Checkpoint {
             });
         }
         let config_path = dir.join("config.json");
-        let config = Qwen2AudioConfig::load(&config_path)?;
+        let config = ModelConfig::load(&config_path)?;
         let generation = GenerationConfig::load(&dir.join("generation_config.json"))?;
         let processor = Processor::load(dir, config.audio_token_index)?;
 
         let mel = processor.mel_config();
         let audio = &config.audio_config;
-        if mel.feature_size != audio.num_mel_bins || mel.frames() != 2 * audio.max_source_positions
-        {
+        // Qwen2-Audio's encoder takes exactly one window; the Omni thinker's any number of
+        // frames, so only its mel bins must agree.
+        let window_frames = match config.family {
+            Family::Qwen2Audio => 2 * audio.max_source_positions,
+            Family::Qwen25Omni => mel.frames(),
+        };
+        if mel.feature_size != audio.num_mel_bins || mel.frames() != window_frames {
             return Err(ModelError::config(
                 &dir.join("preprocessor_config.json"),
                 format!(
@@ -100,7 +105,7 @@ impl Checkpoint {
                     mel.feature_size,
                     mel.frames(),
                     audio.num_mel_bins,
-                    2 * audio.max_source_positions
+                    window_frames
                 ),
             ));
         }
@@ -108,8 +113,7 @@ impl Checkpoint {
         let device = device.device()?;
         let files = weight_files(dir)?;
         let vb = load_var_builder(&files, precision.dtype(), &device)?;
-        let model =
-            Qwen2Audio::load(&config, vb).map_err(|e| ModelError::weights(dir, short(&e)))?;
+        let model = AudioLm::load(&config, vb).map_err(|e| ModelError::weights(dir, short(&e)))?;
         Ok(Self {
             dir: dir.to_owned(),
             config,

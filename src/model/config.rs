@@ -2,7 +2,11 @@
 //! data with the checkpoint's own field names and transformers' defaults for absent fields.
 //!
 //! Ports `Qwen2AudioConfig`, `Qwen2AudioEncoderConfig` and `Qwen2Config` from transformers 5.x
-//! (`models/qwen2_audio/configuration_qwen2_audio.py`, `models/qwen2/configuration_qwen2.py`).
+//! (`models/qwen2_audio/configuration_qwen2_audio.py`, `models/qwen2/configuration_qwen2.py`), and
+//! the thinker part of `Qwen2_5OmniConfig` (`models/qwen2_5_omni/configuration_qwen2_5_omni.py`):
+//! a full Qwen2.5-Omni checkpoint (`qwen2_5_omni`) keeps the thinker's audio and text settings
+//! under `thinker_config` and its weights under `thinker.`; a thinker-only one
+//! (`qwen2_5_omni_thinker`) has them at the top. Both read into the same `ModelConfig`.
 //! Nothing here is sized for one checkpoint: a 7B model and a test fixture differ only in these
 //! files.
 
@@ -13,12 +17,30 @@ use serde::Deserialize;
 use super::error::ModelError;
 
 /// The `model_type` values this build can load.
-pub const SUPPORTED_MODEL_TYPES: &[&str] = &["qwen2_audio"];
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &["qwen2_audio", "qwen2_5_omni", "qwen2_5_omni_thinker"];
 
-/// `config.json` of a Qwen2-Audio checkpoint.
+/// The model families: they share the decoder and the audio-token scatter, and differ in the
+/// audio encoder and where the weights live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Family {
+    /// Qwen2-Audio: a Whisper encoder over one fixed window, and a projector.
+    #[default]
+    Qwen2Audio,
+    /// The Qwen2.5-Omni thinker: the encoder runs chunk by chunk over the audio frames only.
+    Qwen25Omni,
+}
+
+/// `config.json` of an audio-language checkpoint, the parts auscult runs.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Qwen2AudioConfig {
+pub struct ModelConfig {
+    /// As the file says it (a full Omni checkpoint's, not its thinker's).
+    #[serde(default)]
     pub model_type: String,
+    #[serde(skip)]
+    pub family: Family,
+    /// Where the audio tower, decoder and head are in the weights: `""` or `"thinker"`.
+    #[serde(skip)]
+    pub weights_prefix: String,
     #[serde(default)]
     pub audio_config: AudioEncoderConfig,
     #[serde(default)]
@@ -48,6 +70,12 @@ pub struct AudioEncoderConfig {
     pub activation_function: String,
     #[serde(default)]
     pub scale_embedding: bool,
+    /// Qwen2.5-Omni: the encoder takes its frames in chunks of `2 * n_window`.
+    #[serde(default)]
+    pub n_window: Option<usize>,
+    /// Qwen2.5-Omni: width of the encoder's output (`proj`); the text width when absent.
+    #[serde(default)]
+    pub output_dim: Option<usize>,
 }
 
 impl Default for AudioEncoderConfig {
@@ -62,6 +90,10 @@ pub struct RopeParameters {
     pub rope_theta: Option<f64>,
     #[serde(default = "defaults::rope_type")]
     pub rope_type: String,
+    /// Qwen2.5-Omni's M-RoPE sections. With audio and text only the three position streams are
+    /// equal (transformers' `get_rope_index` gives 0..seq to each), so M-RoPE is plain RoPE.
+    #[serde(default)]
+    pub mrope_section: Option<Vec<usize>>,
 }
 
 /// The Qwen2 decoder (`text_config`), with `Qwen2Config`'s defaults.
@@ -182,7 +214,7 @@ mod defaults {
     }
 }
 
-impl Qwen2AudioConfig {
+impl ModelConfig {
     /// Reads and checks `config.json`.
     pub fn load(path: &Path) -> Result<Self, ModelError> {
         let text = read_text(path)?;
@@ -193,14 +225,38 @@ impl Qwen2AudioConfig {
             .and_then(|v| v.as_str())
             .unwrap_or("(none)")
             .to_owned();
-        if !SUPPORTED_MODEL_TYPES.contains(&model_type.as_str()) {
-            return Err(ModelError::UnsupportedModelType {
-                path: path.to_owned(),
-                found: model_type,
-            });
+        let (family, weights_prefix, settings) = match model_type.as_str() {
+            "qwen2_audio" => (Family::Qwen2Audio, "", value),
+            "qwen2_5_omni_thinker" => (Family::Qwen25Omni, "", value),
+            "qwen2_5_omni" => match value.get("thinker_config") {
+                Some(thinker) => (Family::Qwen25Omni, "thinker", thinker.clone()),
+                None => {
+                    return Err(ModelError::config(
+                        path,
+                        "a qwen2_5_omni config without thinker_config",
+                    ))
+                }
+            },
+            _ => {
+                return Err(ModelError::UnsupportedModelType {
+                    path: path.to_owned(),
+                    found: model_type,
+                })
+            }
+        };
+        let mut config: Self =
+            serde_json::from_value(settings).map_err(|e| ModelError::config(path, e))?;
+        config.model_type = model_type;
+        config.family = family;
+        config.weights_prefix = weights_prefix.to_owned();
+        if family == Family::Qwen25Omni {
+            // transformers' Qwen2_5OmniAudioEncoderConfig defaults.
+            config.audio_config.n_window.get_or_insert(100);
+            config
+                .audio_config
+                .output_dim
+                .get_or_insert(config.text_config.hidden_size);
         }
-        let config: Self =
-            serde_json::from_value(value).map_err(|e| ModelError::config(path, e))?;
         config.validate().map_err(|e| ModelError::config(path, e))?;
         Ok(config)
     }
@@ -255,8 +311,33 @@ impl Qwen2AudioConfig {
                 ));
             }
         }
-        if text.rope_scaling.as_ref().is_some_and(|v| !v.is_null()) {
-            return Err("rope_scaling is not supported".into());
+        if let Some(scaling) = text.rope_scaling.as_ref().filter(|v| !v.is_null()) {
+            // Older Omni files put M-RoPE here: {"mrope_section": [...], "type": "default"}.
+            let plain_mrope = scaling.as_object().is_some_and(|fields| {
+                fields.iter().all(|(key, value)| match key.as_str() {
+                    "mrope_section" => true,
+                    "type" | "rope_type" => value == "default",
+                    _ => false,
+                })
+            });
+            if !plain_mrope {
+                return Err(format!("rope_scaling {scaling} is not supported"));
+            }
+        }
+        if self.family == Family::Qwen25Omni {
+            let n_window = audio.n_window.unwrap_or(0);
+            if n_window == 0 || n_window > audio.max_source_positions {
+                return Err(format!(
+                    "audio_config.n_window {n_window} must be between 1 and max_source_positions {}",
+                    audio.max_source_positions
+                ));
+            }
+            if audio.d_model < 4 || audio.d_model % 2 != 0 {
+                return Err(format!(
+                    "audio_config.d_model {} must be even (sinusoidal positions)",
+                    audio.d_model
+                ));
+            }
         }
         if text.use_sliding_window {
             return Err("use_sliding_window is not supported".into());
@@ -316,8 +397,7 @@ mod tests {
 
     #[test]
     fn absent_fields_take_transformers_defaults() {
-        let config: Qwen2AudioConfig =
-            serde_json::from_str(r#"{"model_type": "qwen2_audio"}"#).unwrap();
+        let config: ModelConfig = serde_json::from_str(r#"{"model_type": "qwen2_audio"}"#).unwrap();
         assert_eq!(config.audio_config.d_model, 1280);
         assert_eq!(config.audio_config.encoder_layers, 32);
         assert_eq!(config.text_config.num_key_value_heads(), 32);

@@ -14,9 +14,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::audio_lm::AudioLm;
 use super::capture::{AttentionRows, CaptureRequest, LayerCapture, ReducedLayer};
 use super::decoder::Logits;
-use super::qwen2_audio::Qwen2Audio;
 
 /// How the next token is chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -127,7 +127,7 @@ pub struct Generation {
 /// Generates from prompt embeddings `(seq, hidden)` whose audio tokens sit at `audio_span`.
 /// `on_event` sees every token as it is chosen; returning `Break` cancels the run.
 pub fn generate(
-    model: &mut Qwen2Audio,
+    model: &mut AudioLm,
     prompt_embeds: &Tensor,
     audio_span: Range<usize>,
     params: &GenerationParams,

@@ -7,6 +7,7 @@
 //! `generate` decodes, and `checkpoint` loads it all.
 
 mod audio_encoder;
+mod audio_lm;
 pub mod capture;
 mod checkpoint;
 pub mod config;
@@ -15,11 +16,12 @@ mod error;
 pub mod generate;
 pub mod kernels;
 mod linear;
+mod omni_audio_encoder;
 mod processor;
-mod qwen2_audio;
 mod weights;
 
 pub use audio_encoder::audio_token_count;
+pub use audio_lm::AudioLm;
 pub use capture::{AttentionRows, CaptureRequest, LayerCapture};
 pub use checkpoint::{Checkpoint, DeviceKind, Precision};
 pub use decoder::Logits;
@@ -28,4 +30,3 @@ pub use generate::{
     generate, CaptureSettings, Decoding, Generation, GenerationEvent, GenerationParams, StopReason,
 };
 pub use processor::{PreparedInput, Processor, TextStream, DEFAULT_CHAT_TEMPLATE};
-pub use qwen2_audio::Qwen2Audio;

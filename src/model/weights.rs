@@ -109,7 +109,7 @@ impl MappedWeights {
             let data_start = 8 + header_len;
             for (name, info) in metadata.tensors() {
                 let (begin, end) = info.data_offsets;
-                tensors.entry(hub_name(&name)).or_insert(TensorLocation {
+                tensors.entry(name.clone()).or_insert(TensorLocation {
                     file: index,
                     dtype: info.dtype,
                     shape: info.shape.clone(),
@@ -121,13 +121,19 @@ impl MappedWeights {
         Ok(Self { maps, tensors })
     }
 
+    /// Where the tensor the model calls `name` is: under that name, or its internal one.
+    fn find(&self, name: &str) -> Option<&TensorLocation> {
+        self.tensors
+            .get(name)
+            .or_else(|| self.tensors.get(&internal_name(name)?))
+    }
+
     fn load(&self, name: &str, dtype: DType, device: &Device) -> candle_core::Result<Tensor> {
-        let location =
-            self.tensors
-                .get(name)
-                .ok_or_else(|| candle_core::Error::CannotFindTensor {
-                    path: name.to_owned(),
-                })?;
+        let location = self
+            .find(name)
+            .ok_or_else(|| candle_core::Error::CannotFindTensor {
+                path: name.to_owned(),
+            })?;
         let (path, map) = &self.maps[location.file];
         let view = TensorView::new(
             location.dtype,
@@ -141,23 +147,22 @@ impl MappedWeights {
     }
 }
 
-/// Hub names for the names transformers 5 uses inside the model (`model.language_model.*`,
-/// `model.audio_tower.*`, `model.multi_modal_projector.*`, `lm_head.*`), which some versions
-/// also write to disk. The mapping is the inverse of transformers' `conversion_mapping.py`
-/// renamings for `qwen2_audio`.
-fn hub_name(name: &str) -> String {
+/// The name transformers 5 uses inside a Qwen2-Audio model for a hub name (`model.language_model.*`,
+/// `model.audio_tower.*`, `model.multi_modal_projector.*`, `lm_head.*`), which some versions also
+/// write to disk: where a file lacks the hub name, the tensor is looked up under this one. The
+/// mapping is transformers' `conversion_mapping.py` renaming for `qwen2_audio`. (A thinker-only
+/// Qwen2.5-Omni file names its head `lm_head.weight` itself, so the hub name is tried first.)
+fn internal_name(hub: &str) -> Option<String> {
     const RENAMES: &[(&str, &str)] = &[
-        ("model.language_model.", "language_model.model."),
-        ("model.audio_tower.", "audio_tower."),
-        ("model.multi_modal_projector.", "multi_modal_projector."),
-        ("lm_head.", "language_model.lm_head."),
+        ("language_model.model.", "model.language_model."),
+        ("audio_tower.", "model.audio_tower."),
+        ("multi_modal_projector.", "model.multi_modal_projector."),
+        ("language_model.lm_head.", "lm_head."),
     ];
-    for (internal, hub) in RENAMES {
-        if let Some(rest) = name.strip_prefix(internal) {
-            return format!("{hub}{rest}");
-        }
-    }
-    name.to_owned()
+    RENAMES.iter().find_map(|(hub_prefix, internal)| {
+        hub.strip_prefix(hub_prefix)
+            .map(|rest| format!("{internal}{rest}"))
+    })
 }
 
 /// Drops the resident pages wholly inside `bytes` from this process's memory; they are read
@@ -189,7 +194,7 @@ impl SimpleBackend for MappedWeights {
         dtype: DType,
         device: &Device,
     ) -> candle_core::Result<Tensor> {
-        if let Some(location) = self.tensors.get(name) {
+        if let Some(location) = self.find(name) {
             if location.shape != shape.dims() {
                 return Err(candle_core::Error::UnexpectedShape {
                     msg: format!("shape mismatch for {name}"),
@@ -211,7 +216,7 @@ impl SimpleBackend for MappedWeights {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.tensors.contains_key(name)
+        self.find(name).is_some()
     }
 }
 
@@ -223,26 +228,28 @@ pub fn short(error: &candle_core::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::hub_name;
+    use super::internal_name;
 
     #[test]
-    fn internal_names_map_to_hub_names() {
+    fn hub_names_have_internal_alternatives() {
         assert_eq!(
-            hub_name("model.language_model.layers.0.mlp.up_proj.weight"),
-            "language_model.model.layers.0.mlp.up_proj.weight"
-        );
-        assert_eq!(hub_name("lm_head.weight"), "language_model.lm_head.weight");
-        assert_eq!(
-            hub_name("model.audio_tower.conv1.bias"),
-            "audio_tower.conv1.bias"
+            internal_name("language_model.model.layers.0.mlp.up_proj.weight").as_deref(),
+            Some("model.language_model.layers.0.mlp.up_proj.weight")
         );
         assert_eq!(
-            hub_name("multi_modal_projector.linear.weight"),
-            "multi_modal_projector.linear.weight"
+            internal_name("language_model.lm_head.weight").as_deref(),
+            Some("lm_head.weight")
         );
         assert_eq!(
-            hub_name("language_model.lm_head.weight"),
-            "language_model.lm_head.weight"
+            internal_name("audio_tower.conv1.bias").as_deref(),
+            Some("model.audio_tower.conv1.bias")
         );
+        assert_eq!(
+            internal_name("multi_modal_projector.linear.weight").as_deref(),
+            Some("model.multi_modal_projector.linear.weight")
+        );
+        // Omni names have none: they are looked up as they are.
+        assert_eq!(internal_name("lm_head.weight"), None);
+        assert_eq!(internal_name("thinker.model.norm.weight"), None);
     }
 }

@@ -15,8 +15,8 @@ use rand_distr::{Distribution, Normal};
 use serde_json::json;
 use tokenizers::Tokenizer;
 
-use crate::model::config::Qwen2AudioConfig;
-use crate::model::{Qwen2Audio, DEFAULT_CHAT_TEMPLATE};
+use crate::model::config::ModelConfig;
+use crate::model::{AudioLm, DEFAULT_CHAT_TEMPLATE};
 
 /// The clip window in seconds: the longest synthetic clip is 6 s.
 pub const WINDOW_SECONDS: usize = 8;
@@ -79,7 +79,7 @@ fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
 }
 
 /// Writes every file of the checkpoint but the weights.
-pub fn write_checkpoint_files(dir: &Path, tokenizer: &Tokenizer) -> Result<Qwen2AudioConfig> {
+pub fn write_checkpoint_files(dir: &Path, tokenizer: &Tokenizer) -> Result<ModelConfig> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let config = demo_config(tokenizer)?;
     write_json(&dir.join("config.json"), &config)?;
@@ -128,7 +128,7 @@ pub fn write_checkpoint_files(dir: &Path, tokenizer: &Tokenizer) -> Result<Qwen2
         &dir.join("generation_config.json"),
         &json!({"do_sample": false, "eos_token_id": [eos, pad.clone()], "pad_token_id": pad}),
     )?;
-    Qwen2AudioConfig::load(&dir.join("config.json")).map_err(Into::into)
+    ModelConfig::load(&dir.join("config.json")).map_err(Into::into)
 }
 
 /// Whisper's fixed sinusoidal positions: `[sin | cos]` over `channels / 2` timescales.
@@ -147,10 +147,10 @@ fn sinusoids(length: usize, channels: usize) -> Vec<f32> {
 /// The model's variables, initialised from `seed`: norms' weights one, biases zero, audio
 /// positions sinusoidal, every other weight normal with standard deviation 0.02. The same seed
 /// gives the same weights.
-pub fn init_weights(config: &Qwen2AudioConfig, seed: u64, device: &Device) -> Result<VarMap> {
+pub fn init_weights(config: &ModelConfig, seed: u64, device: &Device) -> Result<VarMap> {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
-    Qwen2Audio::load(config, vb)?;
+    AudioLm::load(config, vb)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let normal = Normal::new(0.0, INIT_STD as f32)?;
     // Only this function holds the map's lock: it cannot be poisoned.
@@ -227,10 +227,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tokenizer = demo_tokenizer(0..500).unwrap();
         init_checkpoint(dir.path(), &tokenizer, 11).unwrap();
-        let config = Qwen2AudioConfig::load(&dir.path().join("config.json")).unwrap();
+        let config = ModelConfig::load(&dir.path().join("config.json")).unwrap();
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let mut model = Qwen2Audio::load_with(&config, vb, Kernels::Differentiable).unwrap();
+        let mut model = AudioLm::load_with(&config, vb, Kernels::Differentiable).unwrap();
         let mut varmap = varmap;
         varmap.load(dir.path().join("model.safetensors")).unwrap();
         let processor = Processor::load(dir.path(), config.audio_token_index).unwrap();

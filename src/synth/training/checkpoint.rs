@@ -12,9 +12,9 @@ use candle_nn::{VarBuilder, VarMap};
 
 use super::adamw::AdamW;
 use super::{LogLine, TrainOptions, TrainState};
-use crate::model::config::Qwen2AudioConfig;
+use crate::model::config::ModelConfig;
 use crate::model::kernels::Kernels;
-use crate::model::{Processor, Qwen2Audio};
+use crate::model::{AudioLm, Processor};
 use crate::synth::checkpoint::init_checkpoint;
 use crate::synth::tokenizer::{demo_tokenizer, VOCABULARY_SEEDS};
 
@@ -32,7 +32,7 @@ pub(super) struct Run {
     pub state: TrainState,
     out: PathBuf,
     varmap: VarMap,
-    pub models: Vec<Qwen2Audio>,
+    pub models: Vec<AudioLm>,
     pub processor: Processor,
     pub optimizer: AdamW,
     /// The trained variables, in the optimizer's order.
@@ -107,13 +107,13 @@ impl Run {
         optimizer_state: Option<&Path>,
         workers: usize,
     ) -> Result<Self> {
-        let config = Qwen2AudioConfig::load(&out.join("config.json"))?;
+        let config = ModelConfig::load(&out.join("config.json"))?;
         let processor = Processor::load(out, config.audio_token_index)?;
         let mut varmap = VarMap::new();
         let models = (0..workers)
             .map(|_| {
                 let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-                Qwen2Audio::load_with(&config, vb, Kernels::Differentiable)
+                AudioLm::load_with(&config, vb, Kernels::Differentiable)
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         varmap

@@ -10,7 +10,7 @@ use super::checkpoint::Run;
 use super::examples::{training_item_seed, Example};
 use super::schedule::learning_rate;
 use super::LogLine;
-use crate::model::{CaptureRequest, Logits, Processor, Qwen2Audio};
+use crate::model::{AudioLm, CaptureRequest, Logits, Processor};
 use crate::synth::question::Item;
 
 /// One item's summed next-token loss over its target tokens, their number, and the gradient of
@@ -22,7 +22,7 @@ struct ItemGradients {
 }
 
 fn item_gradients(
-    model: &mut Qwen2Audio,
+    model: &mut AudioLm,
     processor: &Processor,
     trained: &[Var],
     seed: u64,

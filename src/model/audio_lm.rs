@@ -1,8 +1,11 @@
-//! Qwen2-Audio: the audio encoder, the audio-token scatter and the Qwen2 decoder as one model.
+//! An audio-language model: an audio encoder, the audio-token scatter and the Qwen2 decoder as
+//! one model, for Qwen2-Audio and the Qwen2.5-Omni thinker alike.
 //!
-//! Ports `Qwen2AudioForConditionalGeneration` from transformers 5.x: the projected audio rows
-//! replace the embeddings of the `<|AUDIO|>` tokens in order (`masked_scatter`), then the decoder
-//! runs over the whole sequence.
+//! Ports `Qwen2AudioForConditionalGeneration` and `Qwen2_5OmniThinkerForConditionalGeneration`
+//! (audio and text only) from transformers 5.x: the projected audio rows replace the embeddings of
+//! the `<|AUDIO|>` tokens in order (`masked_scatter`), then the decoder runs over the whole
+//! sequence. The families differ only in the audio encoder and in where the weights live; the
+//! thinker's decoder is Qwen2's, its M-RoPE being plain RoPE for audio and text.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -11,43 +14,71 @@ use super::kernels::Kernels;
 
 use super::audio_encoder::AudioEncoder;
 use super::capture::{CaptureRequest, LayerCapture};
-use super::config::Qwen2AudioConfig;
+use super::config::{Family, ModelConfig};
 use super::decoder::{Decoder, Logits};
+use super::omni_audio_encoder::OmniAudioEncoder;
 
-pub struct Qwen2Audio {
-    audio_encoder: AudioEncoder,
+/// The audio encoder of each family.
+enum Encoder {
+    /// Qwen2-Audio's: one fixed window of mel frames, padding masked.
+    Whisper(AudioEncoder),
+    /// The Qwen2.5-Omni thinker's: the clip's frames only, chunk by chunk.
+    Omni(OmniAudioEncoder),
+}
+
+pub struct AudioLm {
+    audio_encoder: Encoder,
     decoder: Decoder,
     audio_token_index: u32,
 }
 
-impl Qwen2Audio {
+impl AudioLm {
     /// The model for inference (fused kernels, KV cache).
-    pub fn load(cfg: &Qwen2AudioConfig, vb: VarBuilder) -> Result<Self> {
+    pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         Self::load_with(cfg, vb, Kernels::Fast)
     }
 
     /// The model with the kernels of `kernels` (differentiable ones for training).
-    pub fn load_with(cfg: &Qwen2AudioConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    pub fn load_with(cfg: &ModelConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+        // Only the tensors under these prefixes are read: a full Omni checkpoint's talker,
+        // token2wav and vision tower stay on disk.
+        let vb = match cfg.weights_prefix.as_str() {
+            "" => vb,
+            prefix => vb.pp(prefix),
+        };
+        let (audio_encoder, decoder) = match cfg.family {
+            Family::Qwen2Audio => (
+                Encoder::Whisper(AudioEncoder::load(
+                    &cfg.audio_config,
+                    cfg.text_config.hidden_size,
+                    vb.clone(),
+                    kernels,
+                )?),
+                Decoder::load(&cfg.text_config, vb.pp("language_model"), kernels)?,
+            ),
+            Family::Qwen25Omni => (
+                Encoder::Omni(OmniAudioEncoder::load(
+                    &cfg.audio_config,
+                    vb.clone(),
+                    kernels,
+                )?),
+                Decoder::load(&cfg.text_config, vb, kernels)?,
+            ),
+        };
         Ok(Self {
-            audio_encoder: AudioEncoder::load(
-                &cfg.audio_config,
-                cfg.text_config.hidden_size,
-                vb.clone(),
-                kernels,
-            )?,
-            decoder: Decoder::load(&cfg.text_config, vb.pp("language_model"), kernels)?,
+            audio_encoder,
+            decoder,
             audio_token_index: cfg.audio_token_index,
         })
     }
 
-    /// Mel frames the encoder takes.
-    pub fn expected_mel_frames(&self) -> usize {
-        self.audio_encoder.expected_frames()
-    }
-
-    /// Projected audio rows (audio tokens, text hidden) for `features` (n_mels, frames).
+    /// Projected audio rows (audio tokens, text hidden) for `features` (n_mels, frames), of which
+    /// the first `valid_frames` hold the clip.
     pub fn encode_audio(&self, features: &Tensor, valid_frames: usize) -> Result<Tensor> {
-        self.audio_encoder.forward(features, valid_frames)
+        match &self.audio_encoder {
+            Encoder::Whisper(encoder) => encoder.forward(features, valid_frames),
+            Encoder::Omni(encoder) => encoder.forward(features, valid_frames),
+        }
     }
 
     /// Prompt embeddings (seq, hidden): token embeddings with the audio rows scattered, in order,
