@@ -1,0 +1,191 @@
+//! `run`, `batch`, `report` and `inspect` on the Qwen2.5-Omni fixture checkpoints
+//! (`scripts/make_qwen2_5_omni_fixtures.py`): the same commands and the same trace format as for
+//! Qwen2-Audio, the greedy ids equal to transformers' thinker `generate`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use auscult::tensor_dump::Dump;
+use auscult::trace::{read_sidecar, read_traces, sidecar_path, Trace, TraceLine};
+use common::{auscult, fixture, stderr};
+
+/// One case of a fixture checkpoint: clip, prompt, system prompt (`None`: the default).
+fn case(checkpoint: &Path, index: usize) -> (String, String, Option<String>) {
+    let text = std::fs::read_to_string(checkpoint.join("cases.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let case = &json["cases"][index];
+    let clip = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(case["clip"].as_str().unwrap())
+        .display()
+        .to_string();
+    (
+        clip,
+        case["prompt"].as_str().unwrap().to_owned(),
+        case["system_prompt"].as_str().map(str::to_owned),
+    )
+}
+
+#[test]
+fn run_on_both_layouts_generates_what_transformers_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for layout in ["full", "thinker"] {
+        let checkpoint = fixture(&format!("qwen2_5_omni/{layout}"));
+        for index in 0..3 {
+            let (clip, prompt, system) = case(&checkpoint, index);
+            let out = dir.path().join(format!("{layout}-{index}.json"));
+            let mut args = vec![
+                "run",
+                "--model",
+                checkpoint.to_str().unwrap(),
+                "--audio",
+                &clip,
+                "--prompt",
+                &prompt,
+                "--max-new-tokens",
+                "24",
+                "--greedy",
+                "--out",
+                out.to_str().unwrap(),
+            ];
+            if let Some(system) = &system {
+                args.extend_from_slice(&["--system", system]);
+            }
+            let output = auscult(&args);
+            assert!(output.status.success(), "{}", stderr(&output));
+            let trace = Trace::read(&out).unwrap();
+            let reference =
+                Dump::read(&checkpoint.join(format!("case_{index}.safetensors"))).unwrap();
+            let label = format!("{layout} case {index}");
+            assert_eq!(
+                trace.input.ids,
+                common::token_ids(&reference, "input_ids"),
+                "{label}"
+            );
+            assert_eq!(
+                trace.generation.ids,
+                common::token_ids(&reference, "generated_ids"),
+                "{label}"
+            );
+            let expected_family = match layout {
+                "full" => "qwen2_5_omni",
+                _ => "qwen2_5_omni_thinker",
+            };
+            assert_eq!(trace.model.family, expected_family);
+            let sidecar = read_sidecar(&sidecar_path(&out)).unwrap();
+            let span = trace.input.audio_span;
+            assert_eq!(sidecar.generated.audio_tokens, span[1] - span[0]);
+            assert_eq!(sidecar.generated.rows, 24);
+            assert_eq!(trace.audio.seconds_per_audio_token, 0.04);
+        }
+    }
+}
+
+/// A benchmark file of the fixture clips in MMAU's format.
+fn mini_benchmark(dir: &Path) -> PathBuf {
+    let clips = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio/mel");
+    let records: Vec<serde_json::Value> = ["short.wav", "mid.wav", "long.wav"]
+        .iter()
+        .enumerate()
+        .map(|(i, clip)| {
+            serde_json::json!({
+                "id": format!("omni-{i}"),
+                "audio_id": clips.join(clip).display().to_string(),
+                "question": "Is the pitch rising or falling?",
+                "choices": ["Rising", "Falling"],
+                "answer": "Rising",
+                "task": "sound",
+                "category": "Perception",
+                "difficulty": "easy",
+            })
+        })
+        .collect();
+    let path = dir.join("mmau-omni.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&records).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn batch_report_and_inspect_take_an_omni_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mini_benchmark(dir.path());
+    let traces = dir.path().join("traces.jsonl");
+    let output = auscult(&[
+        "batch",
+        "--model",
+        fixture("qwen2_5_omni/thinker").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        traces.to_str().unwrap(),
+        "--max-new-tokens",
+        "12",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let file = read_traces(&traces).unwrap();
+    let done: Vec<&Trace> = file
+        .lines
+        .iter()
+        .filter_map(|line| match line {
+            TraceLine::Done(trace) => Some(trace.as_ref()),
+            TraceLine::Failed(failed) => panic!("{}: {}", failed.id, failed.error),
+        })
+        .collect();
+    assert_eq!(done.len(), 3);
+    // 25 audio tokens a second: 0.3 s → 7, 4 s → 100, the 5 s window → 125.
+    let audio_tokens: Vec<usize> = done
+        .iter()
+        .map(|t| t.input.audio_span[1] - t.input.audio_span[0])
+        .collect();
+    assert_eq!(audio_tokens, [7, 100, 125]);
+    assert!(done.iter().all(|t| t.answer.is_some()));
+
+    let report = dir.path().join("report");
+    let output = auscult(&[
+        "report",
+        traces.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(report.join("step_decay.csv").is_file());
+
+    // The inspector opens the traces (its drawing is tested on Qwen2-Audio traces; here: it
+    // starts on an Omni trace and quits cleanly).
+    #[cfg(unix)]
+    {
+        let mut pty = common::pty::Pty::spawn(&["inspect", traces.to_str().unwrap()], &[]);
+        pty.wait_for("the question and the family", |s| {
+            let text = s.contents();
+            text.contains("Is the pitch rising or falling?") && text.contains("qwen2_5_omni")
+        });
+        pty.quit_cleanly();
+    }
+}
+
+/// The inspector runs an Omni checkpoint live.
+#[cfg(unix)]
+#[test]
+fn inspect_runs_an_omni_checkpoint_live() {
+    let checkpoint = fixture("qwen2_5_omni/full");
+    let (clip, prompt, _) = case(&checkpoint, 1);
+    let mut pty = common::pty::Pty::spawn(
+        &[
+            "inspect",
+            "--model",
+            checkpoint.to_str().unwrap(),
+            "--audio",
+            &clip,
+            "--prompt",
+            &prompt,
+            "--max-new-tokens",
+            "12",
+        ],
+        &[],
+    );
+    // All 12 tokens in, and their attention drawn (a step's title says its token count).
+    pty.wait_for("the finished live run", |s| {
+        s.contents().contains("· 12 tokens ·")
+    });
+    pty.quit_cleanly();
+}
