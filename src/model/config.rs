@@ -424,4 +424,61 @@ mod tests {
         let many: GenerationConfig = serde_json::from_str(r#"{"eos_token_id": [7, 8]}"#).unwrap();
         assert_eq!(many.eos_token_id, vec![7, 8]);
     }
+
+    fn load_text(text: &str) -> Result<ModelConfig, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, text).unwrap();
+        ModelConfig::load(&path).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn omni_configs_read_the_thinker_and_say_where_its_weights_are() {
+        let thinker = r#"{"audio_config": {"d_model": 64, "encoder_attention_heads": 2, "n_window": 16},
+            "text_config": {"hidden_size": 96, "num_attention_heads": 3, "num_key_value_heads": 1,
+                "vocab_size": 544,
+                "rope_scaling": {"mrope_section": [4, 6, 6], "type": "default"}, "rope_theta": 1e6},
+            "audio_token_index": 483}"#;
+        let full = load_text(&format!(
+            r#"{{"model_type": "qwen2_5_omni", "thinker_config": {thinker}, "talker_config": {{}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(full.family, Family::Qwen25Omni);
+        assert_eq!(full.weights_prefix, "thinker");
+        assert_eq!(full.model_type, "qwen2_5_omni");
+        assert_eq!(full.audio_config.n_window, Some(16));
+        assert_eq!(
+            full.audio_config.output_dim,
+            Some(96),
+            "the text width by default"
+        );
+        assert_eq!(full.text_config.rope_theta(), 1e6);
+        let alone =
+            load_text(&thinker.replacen('{', r#"{"model_type": "qwen2_5_omni_thinker","#, 1))
+                .unwrap();
+        assert_eq!(
+            (alone.family, alone.weights_prefix.as_str()),
+            (Family::Qwen25Omni, "")
+        );
+
+        let no_thinker = load_text(r#"{"model_type": "qwen2_5_omni"}"#).unwrap_err();
+        assert!(
+            no_thinker.contains("without thinker_config"),
+            "{no_thinker}"
+        );
+        let zero_window = load_text(
+            &thinker
+                .replace(r#""n_window": 16"#, r#""n_window": 0"#)
+                .replacen('{', r#"{"model_type": "qwen2_5_omni_thinker","#, 1),
+        )
+        .unwrap_err();
+        assert!(zero_window.contains("n_window 0"), "{zero_window}");
+        let yarn = load_text(
+            &thinker
+                .replace(r#""type": "default""#, r#""type": "yarn""#)
+                .replacen('{', r#"{"model_type": "qwen2_5_omni_thinker","#, 1),
+        )
+        .unwrap_err();
+        assert!(yarn.contains("rope_scaling"), "{yarn}");
+    }
 }
