@@ -74,13 +74,12 @@ from transformers.models.qwen2_5_omni.configuration_qwen2_5_omni import (
     Qwen2_5OmniDiTConfig,
 )
 
-OUT = os.path.join("tests", "fixtures", "qwen2_5_omni")
-CLIPS = os.path.join("tests", "fixtures", "audio", "mel")
+# Shared with the Qwen2-Audio generator: the byte-stable safetensors writer, the Qwen2
+# pre-tokenizer regex and the clips folder.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_qwen2_audio_fixtures import CLIPS, PRETOKENIZE_REGEX, save_safetensors  # noqa: E402
 
-# Qwen2's pre-tokenizer regex (transformers/models/qwen2/tokenization_qwen2.py).
-PRETOKENIZE_REGEX = (
-    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-)
+OUT = os.path.join("tests", "fixtures", "qwen2_5_omni")
 
 # Qwen2.5-Omni's added tokens, in the real checkpoint's order (151643 + i there; N + i here, N =
 # size of the BPE vocab). 151646..151648 are the audio tokens, where Qwen2.5 has object_ref/box.
@@ -340,27 +339,6 @@ def make_full_config(thinker_cfg, spec, ids):
         token2wav_config=token2wav_cfg,
         enable_audio_output=True,
     )
-
-
-def save_safetensors(tensors, path, metadata):
-    """safetensors writer with a sorted header, so re-runs give byte-identical files
-    (safetensors.torch.save_file orders `__metadata__` arbitrarily)."""
-    dtypes = {torch.float32: "F32", torch.int64: "I64"}
-    header = {"__metadata__": dict(sorted(metadata.items()))}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().cpu().contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(len(h).to_bytes(8, "little"))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def randomise_biases_and_norms(module):

@@ -332,7 +332,7 @@ impl ModelConfig {
                     audio.max_source_positions
                 ));
             }
-            if audio.d_model < 4 || audio.d_model % 2 != 0 {
+            if audio.d_model < 4 || !audio.d_model.is_multiple_of(2) {
                 return Err(format!(
                     "audio_config.d_model {} must be even (sinusoidal positions)",
                     audio.d_model
