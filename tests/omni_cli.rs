@@ -126,8 +126,8 @@ fn batch_report_and_inspect_take_an_omni_checkpoint() {
     let done: Vec<&Trace> = file
         .lines
         .iter()
-        .filter_map(|line| match line {
-            TraceLine::Done(trace) => Some(trace.as_ref()),
+        .map(|line| match line {
+            TraceLine::Done(trace) => trace.as_ref(),
             TraceLine::Failed(failed) => panic!("{}: {}", failed.id, failed.error),
         })
         .collect();
