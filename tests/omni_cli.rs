@@ -189,3 +189,52 @@ fn inspect_runs_an_omni_checkpoint_live() {
     });
     pty.quit_cleanly();
 }
+
+/// A copy of the thinker fixture without `files`.
+fn thinker_without(files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixture("qwen2_5_omni/thinker");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let name = entry.unwrap().file_name();
+        let name = name.to_str().unwrap();
+        if !files.contains(&name) && !name.starts_with("case_") {
+            std::fs::copy(source.join(name), dir.path().join(name)).unwrap();
+        }
+    }
+    dir
+}
+
+/// transformers 5's `save_pretrained` writes the front end's settings only inside
+/// `processor_config.json`; they are read from there, and an Omni checkpoint with neither file
+/// is refused rather than given Qwen2-Audio's 30 s window.
+#[test]
+fn omni_front_end_settings_come_from_the_checkpoint_or_it_is_refused() {
+    use auscult::audio::decode_file;
+    use auscult::model::{Checkpoint, DeviceKind, Precision};
+    let nested = thinker_without(&["preprocessor_config.json"]);
+    let checkpoint = Checkpoint::load(nested.path(), Precision::F32, DeviceKind::Cpu).unwrap();
+    assert_eq!(checkpoint.processor.mel_config().chunk_length, 5);
+    let clip = fixture("audio/mel/long.wav"); // 31.5 s: cut to the 5 s window, not 30 s
+    let audio = decode_file(&clip, 16_000).unwrap();
+    let input = checkpoint
+        .processor
+        .prepare(&audio.samples, "Describe the audio.", None)
+        .unwrap();
+    assert_eq!(input.audio_span.len(), 125);
+
+    let bare = thinker_without(&["preprocessor_config.json", "processor_config.json"]);
+    let error = Checkpoint::load(bare.path(), Precision::F32, DeviceKind::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("config.json") && error.contains("needs its own preprocessor_config.json"),
+        "{error}"
+    );
+    let no_template = thinker_without(&["chat_template.jinja"]);
+    let error = Checkpoint::load(no_template.path(), Precision::F32, DeviceKind::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("a chat template"), "{error}");
+}

@@ -86,8 +86,23 @@ impl Checkpoint {
         }
         let config_path = dir.join("config.json");
         let config = ModelConfig::load(&config_path)?;
-        let generation = GenerationConfig::load(&dir.join("generation_config.json"))?;
+        let mut generation = GenerationConfig::load(&dir.join("generation_config.json"))?;
+        if generation.eos_token_id.is_empty() {
+            generation.eos_token_id = config.eos_token_ids().to_vec();
+        }
         let processor = Processor::load(dir, config.audio_token_index)?;
+        let defaulted = processor.defaults_used();
+        if config.family == Family::Qwen25Omni && !defaulted.is_empty() {
+            // Qwen2-Audio's 30 s window and "Audio 1:" template would silently change an Omni
+            // model's inputs.
+            return Err(ModelError::config(
+                &config_path,
+                format!(
+                    "a Qwen2.5-Omni checkpoint needs its own {}; this directory has none",
+                    defaulted.join(" and ")
+                ),
+            ));
+        }
 
         let mel = processor.mel_config();
         let audio = &config.audio_config;

@@ -48,6 +48,13 @@ pub struct ModelConfig {
     /// Id of the `<|AUDIO|>` placeholder (`audio_token_id` in newer files).
     #[serde(default = "defaults::audio_token_index", alias = "audio_token_id")]
     pub audio_token_index: u32,
+    /// Where transformers looks when `generation_config.json` names no stop ids.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub eos_token_id: Vec<u32>,
+    /// The Omni thinker's own flag, which transformers ties the head by (its text config's is
+    /// ignored); `None` outside Omni.
+    #[serde(default)]
+    pub tie_word_embeddings: Option<bool>,
 }
 
 /// The Whisper-style audio encoder (`audio_config`). Defaults are those transformers fills in for
@@ -128,6 +135,8 @@ pub struct TextConfig {
     pub rope_scaling: Option<serde_json::Value>,
     #[serde(default)]
     pub tie_word_embeddings: bool,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub eos_token_id: Vec<u32>,
     #[serde(default)]
     pub use_sliding_window: bool,
     #[serde(default = "defaults::max_position_embeddings")]
@@ -250,12 +259,22 @@ impl ModelConfig {
         config.family = family;
         config.weights_prefix = weights_prefix.to_owned();
         if family == Family::Qwen25Omni {
-            // transformers' Qwen2_5OmniAudioEncoderConfig defaults.
+            // transformers' Qwen2_5OmniAudioEncoderConfig and Qwen2_5OmniTextConfig defaults.
             config.audio_config.n_window.get_or_insert(100);
             config
                 .audio_config
                 .output_dim
                 .get_or_insert(config.text_config.hidden_size);
+            let text = &mut config.text_config;
+            if text
+                .rope_parameters
+                .as_ref()
+                .and_then(|p| p.rope_theta)
+                .is_none()
+            {
+                text.rope_theta.get_or_insert(1_000_000.0);
+            }
+            text.tie_word_embeddings = config.tie_word_embeddings.unwrap_or(false);
         }
         config.validate().map_err(|e| ModelError::config(path, e))?;
         Ok(config)
@@ -349,6 +368,18 @@ impl ModelConfig {
             ));
         }
         Ok(())
+    }
+}
+
+impl ModelConfig {
+    /// The stop ids `config.json` names (the model's, then its text model's), for a checkpoint
+    /// whose `generation_config.json` names none.
+    pub fn eos_token_ids(&self) -> &[u32] {
+        if self.eos_token_id.is_empty() {
+            &self.text_config.eos_token_id
+        } else {
+            &self.eos_token_id
+        }
     }
 }
 
@@ -480,5 +511,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(yarn.contains("rope_scaling"), "{yarn}");
+    }
+
+    #[test]
+    fn omni_defaults_follow_the_thinker_as_transformers_does() {
+        // No rope_theta anywhere: Qwen2_5OmniTextConfig's 1e6, not Qwen2's 1e4. The thinker's
+        // tie flag counts, not the text config's; stop ids from the thinker, else its text model.
+        let config = load_text(
+            r#"{"model_type": "qwen2_5_omni_thinker", "tie_word_embeddings": false,
+                "eos_token_id": 482,
+                "text_config": {"tie_word_embeddings": true, "eos_token_id": [7, 8]}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.text_config.rope_theta(), 1e6);
+        assert!(!config.text_config.tie_word_embeddings);
+        assert_eq!(config.eos_token_ids(), [482]);
+        let text_only = load_text(
+            r#"{"model_type": "qwen2_5_omni_thinker", "text_config": {"eos_token_id": [7, 8]}}"#,
+        )
+        .unwrap();
+        assert_eq!(text_only.eos_token_ids(), [7, 8]);
+        // Qwen2-Audio keeps Qwen2's default.
+        let audio = load_text(r#"{"model_type": "qwen2_audio"}"#).unwrap();
+        assert_eq!(audio.text_config.rope_theta(), 10_000.0);
     }
 }

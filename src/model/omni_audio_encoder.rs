@@ -5,7 +5,8 @@
 //! only the clip's mel frames go in, cut into chunks of `2 * n_window` frames (the last one
 //! shorter). Each chunk goes alone through the two convolutions (zero-padded at its own edges),
 //! gets sinusoidal positions starting at 0, and attends only to itself (the reference's
-//! block-diagonal attention), so each chunk runs through the layers on its own here. The chunks'
+//! block-diagonal attention), so the chunks run through the layers as separate rows of a batch
+//! (the whole ones together, the shorter last one after them). The chunks'
 //! rows are then concatenated and pooled pairwise across the whole clip (a last odd row is
 //! dropped), normalised (`ln_post`) and projected to the text width (`proj`). That gives
 //! `audio_token_count(frames)` rows, 25 per second, as for Qwen2-Audio.
@@ -85,29 +86,23 @@ impl OmniAudioEncoder {
                 self.num_mel_bins
             );
         }
-        let dtype = self.positions.dtype();
+        // Every chunk but the last is whole: those run as one batch, the last one after them.
+        let whole = valid_frames / self.chunk_frames;
+        let rest = valid_frames % self.chunk_frames;
         let mut chunks = Vec::new();
-        let mut start = 0;
-        while start < valid_frames {
-            let len = self.chunk_frames.min(valid_frames - start);
+        if whole > 0 {
             let xs = features
-                .narrow(1, start, len)?
-                .to_dtype(dtype)?
-                .unsqueeze(0)?; // (1, n_mels, len)
-            let xs = self.conv1.forward(&xs)?.gelu_erf()?;
-            let xs = self.conv2.forward(&xs)?.gelu_erf()?; // (1, d, rows)
-            let rows = xs.dim(2)?;
-            let xs = xs
-                .transpose(1, 2)?
-                .broadcast_add(&self.positions.narrow(0, 0, rows)?)?; // (1, rows, d)
-                                                                      // A chunk attends only to itself: no key is masked within it.
-            let no_mask = Tensor::zeros((1, 1, 1, rows), dtype, xs.device())?;
-            let mut xs = xs;
-            for layer in &self.layers {
-                xs = layer.forward(&xs, &no_mask)?;
-            }
-            chunks.push(xs.squeeze(0)?); // (rows, d)
-            start += len;
+                .narrow(1, 0, whole * self.chunk_frames)?
+                .reshape((n_mels, whole, self.chunk_frames))?
+                .transpose(0, 1)?
+                .contiguous()?; // (whole, n_mels, chunk_frames)
+            chunks.push(self.encode_chunks(&xs)?);
+        }
+        if rest > 0 {
+            let xs = features
+                .narrow(1, whole * self.chunk_frames, rest)?
+                .unsqueeze(0)?; // (1, n_mels, rest)
+            chunks.push(self.encode_chunks(&xs)?);
         }
         let xs = Tensor::cat(&chunks, 0)?; // (all rows, d)
                                            // AvgPool1d(2, stride 2) across the whole clip: (rows, d) -> (rows / 2, d)
@@ -126,6 +121,29 @@ impl OmniAudioEncoder {
             );
         }
         Ok(xs)
+    }
+}
+
+impl OmniAudioEncoder {
+    /// Chunks of equal length `(chunks, n_mels, frames)`, each on its own: the convolutions,
+    /// positions from 0, the layers attending within the chunk. Returns their rows in order,
+    /// `(chunks * rows, d)`.
+    fn encode_chunks(&self, xs: &Tensor) -> Result<Tensor> {
+        let dtype = self.positions.dtype();
+        let xs = xs.to_dtype(dtype)?;
+        let xs = self.conv1.forward(&xs)?.gelu_erf()?;
+        let xs = self.conv2.forward(&xs)?.gelu_erf()?; // (chunks, d, rows)
+        let (chunks, d, rows) = xs.dims3()?;
+        let xs = xs
+            .transpose(1, 2)?
+            .broadcast_add(&self.positions.narrow(0, 0, rows)?)?; // (chunks, rows, d)
+                                                                  // Within a chunk no key is masked; chunks never see each other (separate batch rows).
+        let no_mask = Tensor::zeros((1, 1, 1, rows), dtype, xs.device())?;
+        let mut xs = xs;
+        for layer in &self.layers {
+            xs = layer.forward(&xs, &no_mask)?;
+        }
+        xs.reshape((chunks * rows, d))
     }
 }
 

@@ -77,6 +77,8 @@ pub struct Processor {
     audio_token: String,
     audio_token_id: u32,
     extractor: MelExtractor,
+    /// Where the front-end settings came from (`None`: Qwen2-Audio's defaults).
+    mel_source: Option<PathBuf>,
 }
 
 impl Processor {
@@ -123,13 +125,10 @@ impl Processor {
         }
 
         let (template, template_path) = find_chat_template(dir)?;
-        let mel_path = dir.join("preprocessor_config.json");
-        let mel_config = if mel_path.exists() {
-            MelConfig::from_preprocessor_config(&mel_path)
-                .map_err(|e| ModelError::config(&mel_path, e))?
-        } else {
-            MelConfig::default()
-        };
+        let (mel_config, mel_source) = find_front_end(dir)?;
+        let mel_path = mel_source
+            .clone()
+            .unwrap_or_else(|| dir.join("preprocessor_config.json"));
         let extractor =
             MelExtractor::new(mel_config).map_err(|e| ModelError::config(&mel_path, e))?;
         let processor = Self {
@@ -140,6 +139,7 @@ impl Processor {
             audio_token,
             audio_token_id: audio_token_index,
             extractor,
+            mel_source,
         };
         // A template that cannot render is reported at load, not on the first prompt.
         processor.render("", None)?;
@@ -148,6 +148,19 @@ impl Processor {
 
     pub fn mel_config(&self) -> &MelConfig {
         self.extractor.config()
+    }
+
+    /// What the checkpoint lacked and Qwen2-Audio's defaults stood in for: the front-end
+    /// settings, the chat template.
+    pub fn defaults_used(&self) -> Vec<&'static str> {
+        let mut used = Vec::new();
+        if self.mel_source.is_none() {
+            used.push("preprocessor_config.json (front-end settings)");
+        }
+        if self.template == DEFAULT_CHAT_TEMPLATE {
+            used.push("a chat template");
+        }
+        used
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
@@ -317,6 +330,32 @@ fn contiguous_span(ids: &[u32], id: u32) -> Option<Range<usize>> {
         return None;
     }
     Some(start..end)
+}
+
+/// The front-end settings: `preprocessor_config.json`, else the `feature_extractor` part of
+/// `processor_config.json` (what transformers 5's `save_pretrained` writes instead), else
+/// Qwen2-Audio's defaults (`None` as the source).
+fn find_front_end(dir: &Path) -> Result<(MelConfig, Option<PathBuf>), ModelError> {
+    let flat = dir.join("preprocessor_config.json");
+    if flat.exists() {
+        let config =
+            MelConfig::from_preprocessor_config(&flat).map_err(|e| ModelError::config(&flat, e))?;
+        return Ok((config, Some(flat)));
+    }
+    let nested = dir.join("processor_config.json");
+    if nested.exists() {
+        let value: serde_json::Value = serde_json::from_str(&read_text(&nested)?)
+            .map_err(|e| ModelError::config(&nested, e))?;
+        if let Some(settings) = value.get("feature_extractor") {
+            let config: MelConfig = serde_json::from_value(settings.clone())
+                .map_err(|e| ModelError::config(&nested, format!("feature_extractor: {e}")))?;
+            config
+                .validate()
+                .map_err(|e| ModelError::config(&nested, format!("feature_extractor: {e}")))?;
+            return Ok((config, Some(nested)));
+        }
+    }
+    Ok((MelConfig::default(), None))
 }
 
 /// The checkpoint's chat template: `chat_template.jinja`, `chat_template.json`, then
