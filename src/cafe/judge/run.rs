@@ -134,6 +134,7 @@ pub fn run_judge(settings: &JudgeSettings) -> Result<JudgeSummary> {
 
     let bar = ProgressBar::new(jobs.len() as u64);
     bar.set_style(
+        // A constant template of indicatif's own keys: it cannot fail to parse.
         ProgressStyle::with_template("{bar:30} {pos}/{len} traces  {per_sec}  ETA {eta}  {msg}")
             .expect("a valid template"),
     );
