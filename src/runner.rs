@@ -78,6 +78,10 @@ pub fn run_example(
             family: config.model_type.clone(),
             config_sha256: file_sha256(&checkpoint.dir.join("config.json"))?,
             dtype: format!("{:?}", checkpoint.precision).to_lowercase(),
+            quantization: checkpoint
+                .quantization
+                .as_ref()
+                .map(|q| q.format.name().to_owned()),
             device: if checkpoint.device.is_cpu() {
                 "cpu"
             } else {

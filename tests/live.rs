@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use auscult::model::{
-    CaptureSettings, Checkpoint, Decoding, DeviceKind, GenerationParams, Precision, StopReason,
+    CaptureSettings, Checkpoint, Decoding, DeviceKind, GenerationParams, LoadOptions, Precision,
+    StopReason,
 };
 use auscult::tensor_dump::Dump;
 use auscult::trace::{read_sidecar, sidecar_path, StepRules, Trace};
@@ -27,8 +28,10 @@ fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
     let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(case["clip"].as_str().unwrap_or("x"));
     LiveRequest {
         model: model.to_path_buf(),
-        precision: Precision::F32,
-        device: DeviceKind::Cpu,
+        load: LoadOptions {
+            precision: Some(Precision::F32),
+            ..LoadOptions::new(DeviceKind::Cpu)
+        },
         audio: clip,
         prompt: case["prompt"].as_str().unwrap_or_default().to_owned(),
         system: None,

@@ -129,7 +129,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
         return Ok(());
     }
 
-    let mut checkpoint = args.model.load()?;
+    let mut checkpoint = args.model.load(args.generation.max_new_tokens, None)?;
     let params = args.generation.params(&checkpoint)?;
     let folder = sidecar_folder(&args.out);
     if !args.generation.no_capture {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::model::{DeviceKind, GenerationParams, Precision};
+use crate::model::{DeviceKind, GenerationParams, LoadOptions, Precision};
 use crate::synth::checker::label_steps;
 use crate::synth::evaluation::benchmark_record;
 use crate::synth::question::Item;
@@ -65,8 +65,10 @@ pub fn demo_live_request() -> Result<Option<LiveRequest>> {
     let labelled = item.clone();
     Ok(Some(LiveRequest {
         model,
-        precision: Precision::F32,
-        device: DeviceKind::Cpu,
+        load: LoadOptions {
+            precision: Some(Precision::F32),
+            ..LoadOptions::new(DeviceKind::Cpu)
+        },
         audio,
         prompt: demo_prompt(&item),
         system: None,

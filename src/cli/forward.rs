@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::model_args::{check_output, prepare_input, ModelArgs};
+use super::model_args::{check_output, clip_seconds, prepare_input, ModelArgs};
 use crate::model::{CaptureRequest, LayerCapture, Logits};
 use crate::tensor_dump::{write_dump, DumpTensor};
 
@@ -35,7 +35,7 @@ pub struct ForwardArgs {
 
 pub fn run(args: ForwardArgs) -> Result<()> {
     check_output(&args.out, &[&args.audio])?;
-    let mut checkpoint = args.model.load()?;
+    let mut checkpoint = args.model.load(1, clip_seconds(&args.audio))?;
     let (_, input) = prepare_input(
         &checkpoint,
         &args.audio,

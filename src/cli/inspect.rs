@@ -8,11 +8,11 @@ use clap::Args;
 
 use super::bundled::{bundled, demo_live_request, BUNDLED_TRACE};
 use super::generation_args::GenerationArgs;
+use super::model_args::{clip_seconds, LoadArgs};
 use super::prompt_args::PromptArgs;
 use crate::cafe::journal::check_annotator;
 use crate::cafe::journal_file::{journal_path, open_journal, JournalWriter};
 use crate::cafe::label_files::gather_labels;
-use crate::model::{DeviceKind, Precision};
 use crate::trace::{read_sidecar, read_traces, Trace, TraceLine};
 use crate::tui::app::App;
 use crate::tui::config::Config;
@@ -52,10 +52,8 @@ pub struct LiveArgs {
     /// Run this checkpoint live (needs --audio and --prompt or --question).
     #[arg(long, value_name = "DIR", requires = "audio")]
     pub model: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
-    pub dtype: Precision,
-    #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
-    pub device: DeviceKind,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// The clip to run the model on.
     #[arg(long, value_name = "FILE", requires = "model")]
     pub audio: Option<PathBuf>,
@@ -240,8 +238,9 @@ fn live_request(args: &LiveArgs, model: &Path, audio: &Path) -> Result<LiveReque
     let generation = args.generation.clone();
     Ok(LiveRequest {
         model: model.to_path_buf(),
-        precision: args.dtype,
-        device: args.device,
+        load: args
+            .load
+            .options(args.generation.max_new_tokens, clip_seconds(audio)),
         audio: audio.to_path_buf(),
         prompt,
         system: args.generation.system.clone(),

@@ -7,25 +7,88 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use crate::audio::{decode_file, DecodedAudio};
-use crate::model::{Checkpoint, DeviceKind, Precision, PreparedInput};
+use crate::model::{Checkpoint, DeviceKind, LoadOptions, Precision, PreparedInput, Quantization};
 
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// Checkpoint directory (Hugging Face layout: config.json, safetensors, tokenizer.json, ...).
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
-    /// Precision of weights and compute.
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
-    pub dtype: Precision,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+impl ModelArgs {
+    /// Loads the checkpoint for a run of `new_tokens` tokens on `audio_seconds` of audio (the
+    /// memory check's workload; `None`: the encoder's whole window).
+    pub fn load(&self, new_tokens: usize, audio_seconds: Option<f64>) -> Result<Checkpoint> {
+        let options = self.load.options(new_tokens, audio_seconds);
+        let checkpoint = Checkpoint::load_with(&self.model, &options)?;
+        if let Some(report) = &checkpoint.quantization {
+            let source = match (&report.cache_file, report.from_cache) {
+                (Some(file), true) => format!("read from {}", file.display()),
+                (Some(file), false) => format!("cached in {}", file.display()),
+                (None, _) => "not cached".to_owned(),
+            };
+            eprintln!(
+                "{}: {} decoder layers as {} ({} kept {:?}), {source}; loaded in {:.1} s",
+                self.model.display(),
+                report.layers,
+                report.format.name(),
+                report.kept_dense,
+                checkpoint.precision,
+                checkpoint.load_seconds
+            );
+        }
+        Ok(checkpoint)
+    }
+}
+
+/// How the weights are kept and where the model runs.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// dtype of the weights (default: as the checkpoint stores them). On the CPU activations are
+    /// f32 whatever this is; on a GPU they are in this dtype.
+    #[arg(long, value_enum)]
+    pub dtype: Option<Precision>,
+    /// Quantize the decoder's linear layers and head at load time (GGML formats; cached in the
+    /// user's cache directory, so only the first load pays for it).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub quantize: Option<Quantization>,
+    /// Keep the KV cache in f16 (half the memory of f32; rounds keys and values).
+    #[arg(long)]
+    pub kv_cache_f16: bool,
+    /// Where quantized layers are cached (default: $AUSCULT_CACHE_DIR, else the user cache
+    /// directory's auscult/).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Load even when the memory estimate says the run will not fit.
+    #[arg(long)]
+    pub force: bool,
     /// Where the model runs.
     #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
     pub device: DeviceKind,
 }
 
-impl ModelArgs {
-    pub fn load(&self) -> Result<Checkpoint> {
-        Ok(Checkpoint::load(&self.model, self.dtype, self.device)?)
+impl LoadArgs {
+    pub fn options(&self, new_tokens: usize, audio_seconds: Option<f64>) -> LoadOptions {
+        LoadOptions {
+            precision: self.dtype,
+            quantize: self.quantize,
+            device: self.device,
+            cache_dir: self.cache_dir.clone(),
+            kv_cache_f16: self.kv_cache_f16,
+            force: self.force,
+            audio_seconds,
+            new_tokens,
+        }
     }
+}
+
+/// The clip's length in seconds, for the memory check (`None` when it cannot be read: the load
+/// then assumes the whole window, and the clip's own error comes when it is used).
+pub fn clip_seconds(path: &Path) -> Option<f64> {
+    decode_file(path, 16_000).ok().map(|a| a.duration_seconds())
 }
 
 /// Decodes `audio` at the model's rate and builds the inputs for `prompt`, warning when the clip

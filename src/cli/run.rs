@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::generation_args::GenerationArgs;
-use super::model_args::{check_output, ModelArgs};
+use super::model_args::{check_output, clip_seconds, ModelArgs};
 use super::prompt_args::PromptArgs;
 use crate::runner::{run_example, Example, Progress};
 use crate::trace::{sidecar_path, write_sidecar};
@@ -37,7 +37,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let sidecar = sidecar_path(&args.out);
     check_output(&sidecar, &[&args.audio])?;
     let prompt = args.prompt.text(&args.generation.prompt_template)?;
-    let mut checkpoint = args.model.load()?;
+    let mut checkpoint = args
+        .model
+        .load(args.generation.max_new_tokens, clip_seconds(&args.audio))?;
     let params = args.generation.params(&checkpoint)?;
     let example = Example {
         id: args

@@ -6,10 +6,11 @@
 //! reference (the query is scaled before the product) so results agree to float rounding.
 
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{Conv1d, Conv1dConfig, Linear, VarBuilder};
+use candle_nn::{Conv1d, Conv1dConfig, VarBuilder};
 
 use super::config::AudioEncoderConfig;
 use super::kernels::{softmax_f32, Kernels, Norm};
+use super::linear::{Linear, LinearLoader};
 
 /// LayerNorm epsilon of `nn.LayerNorm`'s default, which the reference uses.
 pub(super) const LAYER_NORM_EPS: f64 = 1e-5;
@@ -38,13 +39,18 @@ struct EncoderAttention {
 }
 
 impl EncoderAttention {
-    fn load(cfg: &AudioEncoderConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    fn load(
+        cfg: &AudioEncoderConfig,
+        vb: VarBuilder,
+        kernels: Kernels,
+        linears: &LinearLoader,
+    ) -> Result<Self> {
         let d = cfg.d_model;
         Ok(Self {
-            q_proj: candle_nn::linear(d, d, vb.pp("q_proj"))?,
-            k_proj: candle_nn::linear_no_bias(d, d, vb.pp("k_proj"))?,
-            v_proj: candle_nn::linear(d, d, vb.pp("v_proj"))?,
-            out_proj: candle_nn::linear(d, d, vb.pp("out_proj"))?,
+            q_proj: linears.load(d, d, vb.pp("q_proj"), true)?,
+            k_proj: linears.load(d, d, vb.pp("k_proj"), false)?,
+            v_proj: linears.load(d, d, vb.pp("v_proj"), true)?,
+            out_proj: linears.load(d, d, vb.pp("out_proj"), true)?,
             heads: cfg.encoder_attention_heads,
             head_dim: d / cfg.encoder_attention_heads,
             kernels,
@@ -82,15 +88,20 @@ pub(super) struct EncoderLayer {
 }
 
 impl EncoderLayer {
-    pub(super) fn load(cfg: &AudioEncoderConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    pub(super) fn load(
+        cfg: &AudioEncoderConfig,
+        vb: VarBuilder,
+        kernels: Kernels,
+        linears: &LinearLoader,
+    ) -> Result<Self> {
         let d = cfg.d_model;
         let norm = |name: &str| Norm::layer_norm(d, LAYER_NORM_EPS, vb.pp(name), kernels);
         Ok(Self {
             self_attn_layer_norm: norm("self_attn_layer_norm")?,
-            self_attn: EncoderAttention::load(cfg, vb.pp("self_attn"), kernels)?,
+            self_attn: EncoderAttention::load(cfg, vb.pp("self_attn"), kernels, linears)?,
             final_layer_norm: norm("final_layer_norm")?,
-            fc1: candle_nn::linear(d, cfg.encoder_ffn_dim, vb.pp("fc1"))?,
-            fc2: candle_nn::linear(cfg.encoder_ffn_dim, d, vb.pp("fc2"))?,
+            fc1: linears.load(d, cfg.encoder_ffn_dim, vb.pp("fc1"), true)?,
+            fc2: linears.load(cfg.encoder_ffn_dim, d, vb.pp("fc2"), true)?,
         })
     }
 
@@ -127,6 +138,7 @@ impl AudioEncoder {
         text_hidden: usize,
         vb: VarBuilder,
         kernels: Kernels,
+        linears: &LinearLoader,
     ) -> Result<Self> {
         let tower = vb.pp("audio_tower");
         let d = cfg.d_model;
@@ -140,10 +152,10 @@ impl AudioEncoder {
             conv2: candle_nn::conv1d(d, d, 3, conv(2), tower.pp("conv2"))?,
             embed_positions: tower.get((cfg.max_source_positions, d), "embed_positions.weight")?,
             layers: (0..cfg.encoder_layers)
-                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}")), kernels))
+                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}")), kernels, linears))
                 .collect::<Result<_>>()?,
             layer_norm: Norm::layer_norm(d, LAYER_NORM_EPS, tower.pp("layer_norm"), kernels)?,
-            projector: candle_nn::linear(d, text_hidden, vb.pp("multi_modal_projector.linear"))?,
+            projector: linears.load(d, text_hidden, vb.pp("multi_modal_projector.linear"), true)?,
             config: cfg.clone(),
         })
     }

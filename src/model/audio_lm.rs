@@ -7,15 +7,15 @@
 //! sequence. The families differ only in the audio encoder and in where the weights live; the
 //! thinker's decoder is Qwen2's, its M-RoPE being plain RoPE for audio and text.
 
-use candle_core::{Result, Tensor};
+use candle_core::{DType, Result, Tensor};
 use candle_nn::VarBuilder;
-
-use super::kernels::Kernels;
 
 use super::audio_encoder::AudioEncoder;
 use super::capture::{CaptureRequest, LayerCapture};
 use super::config::{Family, ModelConfig};
 use super::decoder::{Decoder, Logits};
+use super::kernels::Kernels;
+use super::linear::LinearLoader;
 use super::omni_audio_encoder::OmniAudioEncoder;
 
 /// The audio encoder of each family.
@@ -33,13 +33,22 @@ pub struct AudioLm {
 }
 
 impl AudioLm {
-    /// The model for inference (fused kernels, KV cache).
+    /// The model for inference (fused kernels, KV cache), every weight in `vb`'s dtype.
     pub fn load(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
-        Self::load_with(cfg, vb, Kernels::Fast)
+        let linears = LinearLoader::dense(vb.dtype());
+        Self::load_with(cfg, vb, Kernels::Fast, &linears, &linears)
     }
 
-    /// The model with the kernels of `kernels` (differentiable ones for training).
-    pub fn load_with(cfg: &ModelConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    /// The model with the kernels of `kernels` (differentiable ones for training). `vb`'s dtype
+    /// is the compute dtype; the loaders say how the encoder's and the decoder's linear layers
+    /// keep their weights.
+    pub fn load_with(
+        cfg: &ModelConfig,
+        vb: VarBuilder,
+        kernels: Kernels,
+        encoder_linears: &LinearLoader,
+        decoder_linears: &LinearLoader,
+    ) -> Result<Self> {
         // Only the tensors under these prefixes are read: a full Omni checkpoint's talker,
         // token2wav and vision tower stay on disk.
         let vb = match cfg.weights_prefix.as_str() {
@@ -53,16 +62,23 @@ impl AudioLm {
                     cfg.text_config.hidden_size,
                     vb.clone(),
                     kernels,
+                    encoder_linears,
                 )?),
-                Decoder::load(&cfg.text_config, vb.pp("language_model"), kernels)?,
+                Decoder::load(
+                    &cfg.text_config,
+                    vb.pp("language_model"),
+                    kernels,
+                    decoder_linears,
+                )?,
             ),
             Family::Qwen25Omni => (
                 Encoder::Omni(OmniAudioEncoder::load(
                     &cfg.audio_config,
                     vb.clone(),
                     kernels,
+                    encoder_linears,
                 )?),
-                Decoder::load(&cfg.text_config, vb, kernels)?,
+                Decoder::load(&cfg.text_config, vb, kernels, decoder_linears)?,
             ),
         };
         Ok(Self {
@@ -144,5 +160,12 @@ impl AudioLm {
 
     pub fn clear_kv_cache(&mut self) {
         self.decoder.clear_kv_cache();
+    }
+
+    /// The model with its KV cache kept in `dtype`.
+    pub fn with_kv_cache_dtype(mut self, dtype: DType) -> Self {
+        self.decoder.clear_kv_cache();
+        self.decoder.set_kv_cache_dtype(dtype);
+        self
     }
 }

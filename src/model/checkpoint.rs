@@ -10,10 +10,16 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 
+use candle_core::quantized::GgmlDType;
+
 use super::audio_lm::AudioLm;
 use super::config::{Family, GenerationConfig, ModelConfig};
 use super::error::ModelError;
+use super::kernels::Kernels;
+use super::linear::LinearLoader;
+use super::memory::{self, Estimate, Plan, TensorEntry};
 use super::processor::{PreparedInput, Processor};
+use super::quantized_cache::{self, format_name, QuantizedCache};
 use super::weights::{load_var_builder, short, weight_files};
 
 /// Weight and compute precision.
@@ -34,6 +40,54 @@ impl Precision {
             Precision::Bf16 => DType::BF16,
             Precision::F16 => DType::F16,
         }
+    }
+}
+
+impl Precision {
+    /// The precision of weights stored with `bytes_per_value` bytes (f32 for anything else).
+    fn of_stored(bytes_per_value: usize, name: &str) -> Self {
+        match (bytes_per_value, name) {
+            (2, "F16") => Precision::F16,
+            (2, _) => Precision::Bf16,
+            _ => Precision::F32,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+            Precision::F16 => "f16",
+        }
+    }
+}
+
+/// GGML block formats the decoder's linear layers can be quantized to at load time.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+pub enum Quantization {
+    /// 8-bit values in blocks of 32 with one f16 scale (8.5 bits a weight).
+    #[value(name = "q8_0")]
+    #[serde(rename = "q8_0")]
+    Q8_0,
+    /// 4-bit values in super-blocks of 256 with 6-bit sub-block scales and minimums (4.5 bits a
+    /// weight).
+    #[value(name = "q4_k")]
+    #[serde(rename = "q4_k")]
+    Q4K,
+}
+
+impl Quantization {
+    pub fn ggml(self) -> GgmlDType {
+        match self {
+            Quantization::Q8_0 => GgmlDType::Q8_0,
+            Quantization::Q4K => GgmlDType::Q4K,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        format_name(self.ggml())
     }
 }
 
@@ -60,6 +114,55 @@ impl DeviceKind {
     }
 }
 
+/// How to load a checkpoint, and the run it is loaded for (to check memory before loading).
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// dtype of the weights kept dense; `None`: as the checkpoint stores them.
+    pub precision: Option<Precision>,
+    pub quantize: Option<Quantization>,
+    pub device: DeviceKind,
+    /// Where quantized layers are cached (`None`: `quantized_cache::default_cache_dir`); the
+    /// cache is off when neither gives a directory.
+    pub cache_dir: Option<PathBuf>,
+    /// Keep the KV cache in f16 (half the memory of f32).
+    pub kv_cache_f16: bool,
+    /// Load even when the estimate says it will not fit.
+    pub force: bool,
+    /// Seconds of audio the run will hear (`None`: the encoder's whole window).
+    pub audio_seconds: Option<f64>,
+    pub new_tokens: usize,
+}
+
+impl LoadOptions {
+    /// Weights as stored, nothing quantized, on `device`, for a short run.
+    pub fn new(device: DeviceKind) -> Self {
+        Self {
+            precision: None,
+            quantize: None,
+            device,
+            cache_dir: None,
+            kv_cache_f16: false,
+            force: false,
+            audio_seconds: None,
+            new_tokens: 512,
+        }
+    }
+}
+
+/// What quantization did at load time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantizationReport {
+    pub format: Quantization,
+    /// Linear layers quantized.
+    pub layers: usize,
+    /// Linear layers kept dense (their rows are not whole blocks).
+    pub kept_dense: usize,
+    /// Whether the layers came from the cache.
+    pub from_cache: bool,
+    /// The cache file read or written, if any.
+    pub cache_file: Option<PathBuf>,
+}
+
 pub struct Checkpoint {
     pub dir: PathBuf,
     pub config: ModelConfig,
@@ -67,13 +170,28 @@ pub struct Checkpoint {
     pub processor: Processor,
     pub model: AudioLm,
     pub device: Device,
+    /// dtype of the weights kept dense.
     pub precision: Precision,
+    pub quantization: Option<QuantizationReport>,
+    /// What the memory check estimated for the run.
+    pub memory_estimate: Estimate,
     /// Seconds spent loading.
     pub load_seconds: f64,
 }
 
 impl Checkpoint {
+    /// Loads at `precision` (weights and, on a GPU, compute) on `device`, without a memory check
+    /// or quantization.
     pub fn load(dir: &Path, precision: Precision, device: DeviceKind) -> Result<Self, ModelError> {
+        let options = LoadOptions {
+            precision: Some(precision),
+            force: true,
+            ..LoadOptions::new(device)
+        };
+        Self::load_with(dir, &options)
+    }
+
+    pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Self, ModelError> {
         let started = Instant::now();
         if !dir.is_dir() {
             return Err(ModelError::Io {
@@ -125,10 +243,115 @@ impl Checkpoint {
             ));
         }
 
-        let device = device.device()?;
+        let device = options.device.device()?;
         let files = weight_files(dir)?;
-        let vb = load_var_builder(&files, precision.dtype(), &device)?;
-        let model = AudioLm::load(&config, vb).map_err(|e| ModelError::weights(dir, short(&e)))?;
+        let entries = memory::read_tensor_entries(&files)?;
+        let precision = options
+            .precision
+            .unwrap_or_else(|| stored_precision(&config, &entries));
+        // On the CPU activations are f32 whatever the weights (the kernels widen bf16 and f16
+        // in registers); on a GPU they are in the weights' dtype, unless quantized (f32).
+        let compute = match (options.device, options.quantize) {
+            (DeviceKind::Cpu, _) | (_, Some(_)) => DType::F32,
+            (DeviceKind::Cuda, None) => precision.dtype(),
+        };
+        let kv_cache = if options.kv_cache_f16 {
+            DType::F16
+        } else {
+            compute
+        };
+        let plan = |dense: Precision, quantize: Option<Quantization>| Plan {
+            dense: dense.dtype(),
+            quantize: quantize.map(Quantization::ggml),
+            compute: if options.device == DeviceKind::Cpu {
+                DType::F32
+            } else {
+                compute
+            },
+            kv_cache,
+            audio_seconds: options.audio_seconds,
+            new_tokens: options.new_tokens,
+            per_head_maps: false,
+        };
+        let window = mel.chunk_length as f64;
+        let estimate_for =
+            |dense, quantize| memory::estimate(&config, &entries, window, &plan(dense, quantize));
+        let memory_estimate = estimate_for(precision, options.quantize);
+        if !options.force && options.device == DeviceKind::Cpu {
+            if let Some(available) = memory::available_bytes() {
+                if memory_estimate.total() > available {
+                    return Err(ModelError::Input(too_big_message(
+                        dir,
+                        precision,
+                        options.quantize,
+                        memory_estimate.total(),
+                        available,
+                        &estimate_for,
+                    )));
+                }
+            }
+        }
+
+        let cache = match options.quantize {
+            Some(format) => options
+                .cache_dir
+                .clone()
+                .or_else(quantized_cache::default_cache_dir)
+                .map(|root| {
+                    QuantizedCache::open(
+                        &quantized_cache::quantized_dir(&root),
+                        &files,
+                        format.ggml(),
+                    )
+                })
+                .transpose()?,
+            None => None,
+        };
+        let encoder_linears = LinearLoader::dense(precision.dtype());
+        let decoder_linears = LinearLoader::new(
+            precision.dtype(),
+            options.quantize.map(Quantization::ggml),
+            cache.as_ref(),
+        );
+        if options.quantize.is_some() && !cache.as_ref().is_some_and(QuantizedCache::hit) {
+            eprintln!(
+                "quantizing {} to {} (once; later loads read the cache)...",
+                dir.display(),
+                options.quantize.map_or("", Quantization::name)
+            );
+        }
+        let vb = load_var_builder(&files, compute, &device)?;
+        let model = AudioLm::load_with(
+            &config,
+            vb,
+            Kernels::Fast,
+            &encoder_linears,
+            &decoder_linears,
+        )
+        .map_err(|e| ModelError::weights(dir, short(&e)))?
+        .with_kv_cache_dtype(kv_cache);
+        let quantization = options.quantize.map(|format| {
+            let (layers, kept_dense) = decoder_linears.counts();
+            let from_cache = cache.as_ref().is_some_and(QuantizedCache::hit);
+            let cache_file = match &cache {
+                Some(cache) if from_cache => Some(cache.path().to_owned()),
+                Some(cache) => match cache.save() {
+                    Ok(written) => written,
+                    Err(error) => {
+                        eprintln!("warning: the quantized layers were not cached: {error}");
+                        None
+                    }
+                },
+                None => None,
+            };
+            QuantizationReport {
+                format,
+                layers,
+                kept_dense,
+                from_cache,
+                cache_file,
+            }
+        });
         Ok(Self {
             dir: dir.to_owned(),
             config,
@@ -137,6 +360,8 @@ impl Checkpoint {
             model,
             device,
             precision,
+            quantization,
+            memory_estimate,
             load_seconds: started.elapsed().as_secs_f64(),
         })
     }
@@ -148,4 +373,77 @@ impl Checkpoint {
         let audio_rows = self.model.encode_audio(&features, input.valid_frames)?;
         Ok(self.model.embed_prompt(&input.input_ids, &audio_rows)?)
     }
+}
+
+/// The precision the checkpoint's decoder is stored in (its first matrix's).
+fn stored_precision(config: &ModelConfig, entries: &[TensorEntry]) -> Precision {
+    let _ = config;
+    entries
+        .iter()
+        .find(|e| e.shape.len() == 2 && e.name.contains("layers."))
+        .map_or(Precision::F32, |e| {
+            Precision::of_stored(e.bytes_per_value, &e.dtype)
+        })
+}
+
+/// `DIR: needs 33.6 GB as f32, 21.9 GB available: --dtype bf16 needs 17.4 GB, --quantize q8_0
+/// 9.3 GB (--force loads anyway)`.
+fn too_big_message(
+    dir: &Path,
+    precision: Precision,
+    quantize: Option<Quantization>,
+    needed: u64,
+    available: u64,
+    estimate_for: &dyn Fn(Precision, Option<Quantization>) -> Estimate,
+) -> String {
+    let chosen = match quantize {
+        Some(q) => format!("with --quantize {}", q.name()),
+        None => format!("as {}", precision.name()),
+    };
+    let mut options: Vec<(String, u64)> = Vec::new();
+    for dense in [Precision::Bf16, Precision::F16] {
+        if quantize.is_none() && dense != precision && precision == Precision::F32 {
+            options.push((
+                format!("--dtype {}", dense.name()),
+                estimate_for(dense, None).total(),
+            ));
+            break;
+        }
+    }
+    let dense = if precision == Precision::F32 {
+        Precision::Bf16
+    } else {
+        precision
+    };
+    for q in [Quantization::Q8_0, Quantization::Q4K] {
+        if Some(q) != quantize {
+            options.push((
+                format!("--quantize {}", q.name()),
+                estimate_for(dense, Some(q)).total(),
+            ));
+        }
+    }
+    let fitting: Vec<String> = options
+        .iter()
+        .filter(|(_, bytes)| *bytes <= available)
+        .map(|(flag, bytes)| format!("{flag} needs {}", memory::gigabytes(*bytes)))
+        .collect();
+    let advice = if fitting.is_empty() {
+        let smallest = options.iter().min_by_key(|(_, b)| *b);
+        match smallest {
+            Some((flag, bytes)) => format!(
+                "nothing fits; the smallest, {flag}, needs {}",
+                memory::gigabytes(*bytes)
+            ),
+            None => "nothing smaller to try".to_owned(),
+        }
+    } else {
+        fitting.join(", ")
+    };
+    format!(
+        "{}: needs {} {chosen}, {} available: {advice} (--force loads anyway)",
+        dir.display(),
+        memory::gigabytes(needed),
+        memory::gigabytes(available),
+    )
 }

@@ -14,7 +14,7 @@ use candle_nn::{Embedding, VarBuilder};
 use super::capture::{CaptureRequest, LayerCapture};
 use super::config::TextConfig;
 use super::kernels::{self, softmax_f32, Kernels, Norm};
-use super::linear::Linear;
+use super::linear::{Linear, LinearLoader};
 
 /// Positions the KV cache allocates at a time; it grows by as many when full.
 const KV_CACHE_CHUNK: usize = 512;
@@ -67,11 +67,18 @@ struct Attention {
     kv_heads: usize,
     head_dim: usize,
     kv_cache: KvCache,
+    /// dtype the cache keeps keys and values in (the compute dtype, or f16 to halve it).
+    kv_dtype: DType,
     kernels: Kernels,
 }
 
 impl Attention {
-    fn load(cfg: &TextConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    fn load(
+        cfg: &TextConfig,
+        vb: VarBuilder,
+        kernels: Kernels,
+        linears: &LinearLoader,
+    ) -> Result<Self> {
         let hidden = cfg.hidden_size;
         let (heads, kv_heads, head_dim) = (
             cfg.num_attention_heads,
@@ -79,14 +86,15 @@ impl Attention {
             cfg.head_dim(),
         );
         Ok(Self {
-            q_proj: Linear::load(hidden, heads * head_dim, vb.pp("q_proj"))?,
-            k_proj: Linear::load(hidden, kv_heads * head_dim, vb.pp("k_proj"))?,
-            v_proj: Linear::load(hidden, kv_heads * head_dim, vb.pp("v_proj"))?,
-            o_proj: Linear::load_no_bias(heads * head_dim, hidden, vb.pp("o_proj"))?,
+            q_proj: linears.load(hidden, heads * head_dim, vb.pp("q_proj"), true)?,
+            k_proj: linears.load(hidden, kv_heads * head_dim, vb.pp("k_proj"), true)?,
+            v_proj: linears.load(hidden, kv_heads * head_dim, vb.pp("v_proj"), true)?,
+            o_proj: linears.load(heads * head_dim, hidden, vb.pp("o_proj"), false)?,
             heads,
             kv_heads,
             head_dim,
             kv_cache: KvCache::new(2, KV_CACHE_CHUNK),
+            kv_dtype: vb.dtype(),
             kernels,
         })
     }
@@ -115,7 +123,13 @@ impl Attention {
         let k = kernels::rope(&k, cos, sin, self.kernels)?;
         // The cache writes in place, which no gradient passes: training runs whole sequences.
         let (k, v) = match self.kernels {
-            Kernels::Fast => self.kv_cache.append(&k, &v)?, // (1, kv_heads, kv, head_dim)
+            Kernels::Fast => {
+                let dtype = k.dtype();
+                let (k, v) = self
+                    .kv_cache
+                    .append(&k.to_dtype(self.kv_dtype)?, &v.to_dtype(self.kv_dtype)?)?;
+                (k.to_dtype(dtype)?, v.to_dtype(dtype)?) // (1, kv_heads, kv, head_dim)
+            }
             Kernels::Differentiable => (k, v),
         };
         let kv_len = k.dim(2)?;
@@ -149,12 +163,12 @@ struct Mlp {
 }
 
 impl Mlp {
-    fn load(cfg: &TextConfig, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &TextConfig, vb: VarBuilder, linears: &LinearLoader) -> Result<Self> {
         let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
         Ok(Self {
-            gate_proj: Linear::load_no_bias(h, i, vb.pp("gate_proj"))?,
-            up_proj: Linear::load_no_bias(h, i, vb.pp("up_proj"))?,
-            down_proj: Linear::load_no_bias(i, h, vb.pp("down_proj"))?,
+            gate_proj: linears.load(h, i, vb.pp("gate_proj"), false)?,
+            up_proj: linears.load(h, i, vb.pp("up_proj"), false)?,
+            down_proj: linears.load(i, h, vb.pp("down_proj"), false)?,
         })
     }
 
@@ -172,14 +186,19 @@ struct DecoderLayer {
 }
 
 impl DecoderLayer {
-    fn load(cfg: &TextConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    fn load(
+        cfg: &TextConfig,
+        vb: VarBuilder,
+        kernels: Kernels,
+        linears: &LinearLoader,
+    ) -> Result<Self> {
         let (h, eps) = (cfg.hidden_size, cfg.rms_norm_eps);
         let norm = |name: &str| Norm::rms_norm(h, eps, vb.pp(name), kernels);
         Ok(Self {
             input_layernorm: norm("input_layernorm")?,
-            self_attn: Attention::load(cfg, vb.pp("self_attn"), kernels)?,
+            self_attn: Attention::load(cfg, vb.pp("self_attn"), kernels, linears)?,
             post_attention_layernorm: norm("post_attention_layernorm")?,
-            mlp: Mlp::load(cfg, vb.pp("mlp"))?,
+            mlp: Mlp::load(cfg, vb.pp("mlp"), linears)?,
         })
     }
 
@@ -224,19 +243,27 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// `vb` is at `language_model`.
-    pub fn load(cfg: &TextConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    /// `vb` is at `language_model`; its dtype is the compute dtype, `linears` says how the
+    /// weights of the linear layers and the embedding table are kept.
+    pub fn load(
+        cfg: &TextConfig,
+        vb: VarBuilder,
+        kernels: Kernels,
+        linears: &LinearLoader,
+    ) -> Result<Self> {
         let model = vb.pp("model");
         let embed_tokens =
-            candle_nn::embedding(cfg.vocab_size, cfg.hidden_size, model.pp("embed_tokens"))?;
+            linears.embedding(cfg.vocab_size, cfg.hidden_size, model.pp("embed_tokens"))?;
+        // A tied head multiplies by the embedding table as it is kept (never quantized: it would
+        // be a second copy).
         let lm_head = if cfg.tie_word_embeddings && !vb.contains_tensor("lm_head.weight") {
             Linear::new(embed_tokens.embeddings().clone(), None)
         } else {
-            Linear::load_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
+            linears.load(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"), false)?
         };
         Ok(Self {
             layers: (0..cfg.num_hidden_layers)
-                .map(|i| DecoderLayer::load(cfg, model.pp(format!("layers.{i}")), kernels))
+                .map(|i| DecoderLayer::load(cfg, model.pp(format!("layers.{i}")), kernels, linears))
                 .collect::<Result<_>>()?,
             norm: Norm::rms_norm(cfg.hidden_size, cfg.rms_norm_eps, model.pp("norm"), kernels)?,
             rotary: Rotary::new(cfg),
@@ -248,10 +275,10 @@ impl Decoder {
         })
     }
 
-    /// Token embeddings: ids (q) -> (q, hidden).
+    /// Token embeddings in the compute dtype: ids (q) -> (q, hidden).
     pub fn embed(&self, ids: &[u32]) -> Result<Tensor> {
         let ids = Tensor::new(ids, &self.device)?;
-        self.embed_tokens.forward(&ids)
+        self.embed_tokens.forward(&ids)?.to_dtype(self.dtype)
     }
 
     /// Positions already in the KV cache (the next token's position).
@@ -264,6 +291,13 @@ impl Decoder {
             layer.self_attn.kv_cache.reset();
         }
         self.cached_positions = 0;
+    }
+
+    /// Keeps the KV cache in `dtype` (from the next cleared cache on).
+    pub fn set_kv_cache_dtype(&mut self, dtype: DType) {
+        for layer in &mut self.layers {
+            layer.self_attn.kv_dtype = dtype;
+        }
     }
 
     /// Runs `embeds` (q, hidden) at the positions after the cache. Returns float32 logits

@@ -14,19 +14,25 @@ pub mod config;
 mod decoder;
 mod error;
 pub mod generate;
+mod half_kernels;
 pub mod kernels;
-mod linear;
+pub mod linear;
+pub mod memory;
 mod omni_audio_encoder;
 mod processor;
+pub mod quantized_cache;
 mod weights;
 
 pub use audio_encoder::audio_token_count;
 pub use audio_lm::AudioLm;
 pub use capture::{AttentionRows, CaptureRequest, LayerCapture};
-pub use checkpoint::{Checkpoint, DeviceKind, Precision};
+pub use checkpoint::{
+    Checkpoint, DeviceKind, LoadOptions, Precision, Quantization, QuantizationReport,
+};
 pub use decoder::Logits;
 pub use error::ModelError;
 pub use generate::{
     generate, CaptureSettings, Decoding, Generation, GenerationEvent, GenerationParams, StopReason,
 };
+pub use linear::LinearLoader;
 pub use processor::{PreparedInput, Processor, TextStream, DEFAULT_CHAT_TEMPLATE};

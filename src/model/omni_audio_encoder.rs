@@ -12,11 +12,12 @@
 //! `audio_token_count(frames)` rows, 25 per second, as for Qwen2-Audio.
 
 use candle_core::{Device, Module, Result, Tensor};
-use candle_nn::{Conv1d, Conv1dConfig, Linear, VarBuilder};
+use candle_nn::{Conv1d, Conv1dConfig, VarBuilder};
 
 use super::audio_encoder::{audio_token_count, EncoderLayer, LAYER_NORM_EPS};
 use super::config::AudioEncoderConfig;
 use super::kernels::{Kernels, Norm};
+use super::linear::{Linear, LinearLoader};
 
 /// The timescale range of the sinusoidal positions (`SinusoidsPositionEmbedding`'s
 /// `max_timescale`).
@@ -52,7 +53,12 @@ fn sinusoids(length: usize, channels: usize, device: &Device) -> Result<Tensor> 
 
 impl OmniAudioEncoder {
     /// `vb` is the thinker's root: the encoder and its projection are under `audio_tower`.
-    pub fn load(cfg: &AudioEncoderConfig, vb: VarBuilder, kernels: Kernels) -> Result<Self> {
+    pub fn load(
+        cfg: &AudioEncoderConfig,
+        vb: VarBuilder,
+        kernels: Kernels,
+        linears: &LinearLoader,
+    ) -> Result<Self> {
         let tower = vb.pp("audio_tower");
         let d = cfg.d_model;
         let conv = |stride| Conv1dConfig {
@@ -67,10 +73,10 @@ impl OmniAudioEncoder {
             conv2: candle_nn::conv1d(d, d, 3, conv(2), tower.pp("conv2"))?,
             positions: sinusoids(cfg.max_source_positions, d, vb.device())?.to_dtype(vb.dtype())?,
             layers: (0..cfg.encoder_layers)
-                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}")), kernels))
+                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}")), kernels, linears))
                 .collect::<Result<_>>()?,
             ln_post: Norm::layer_norm(d, LAYER_NORM_EPS, tower.pp("ln_post"), kernels)?,
-            proj: candle_nn::linear(d, output_dim, tower.pp("proj"))?,
+            proj: linears.load(d, output_dim, tower.pp("proj"), true)?,
             chunk_frames: 2 * n_window,
             num_mel_bins: cfg.num_mel_bins,
         })

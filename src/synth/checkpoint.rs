@@ -190,7 +190,7 @@ pub fn init_checkpoint(dir: &Path, tokenizer: &Tokenizer, seed: u64) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Checkpoint, DeviceKind, Precision};
+    use crate::model::{Checkpoint, DeviceKind, LinearLoader, Precision};
     use crate::synth::tokenizer::demo_tokenizer;
 
     #[test]
@@ -230,7 +230,14 @@ mod tests {
         let config = ModelConfig::load(&dir.path().join("config.json")).unwrap();
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let mut model = AudioLm::load_with(&config, vb, Kernels::Differentiable).unwrap();
+        let mut model = AudioLm::load_with(
+            &config,
+            vb,
+            Kernels::Differentiable,
+            &LinearLoader::dense(DType::F32),
+            &LinearLoader::dense(DType::F32),
+        )
+        .unwrap();
         let mut varmap = varmap;
         varmap.load(dir.path().join("model.safetensors")).unwrap();
         let processor = Processor::load(dir.path(), config.audio_token_index).unwrap();

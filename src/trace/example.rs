@@ -509,6 +509,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
             family: "qwen2_audio".into(),
             config_sha256: String::new(),
             dtype: "f32".into(),
+            quantization: None,
             device: "cpu".into(),
             layers,
             heads,

@@ -62,7 +62,13 @@ pub struct ModelIdentity {
     pub family: String,
     /// SHA-256 of config.json.
     pub config_sha256: String,
+    /// dtype of the weights kept dense (`f32`, `bf16`, `f16`).
     pub dtype: String,
+    /// The GGML format the decoder's linear layers were quantized to at load time (`q8_0`,
+    /// `q4_k`); absent when the weights are the checkpoint's own. Quantization changes the numbers
+    /// a trace holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<String>,
     pub device: String,
     pub layers: usize,
     pub heads: usize,

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use super::action::LiveEvent;
 use super::state::Inspector;
 use crate::cafe::TraceLabels;
-use crate::model::{AttentionRows, Checkpoint, DeviceKind, GenerationParams, Precision};
+use crate::model::{AttentionRows, Checkpoint, GenerationParams, LoadOptions};
 use crate::runner::{run_example, Example as RunnerExample, Progress};
 use crate::trace::{sidecar_path, write_sidecar, BenchmarkRecord, SidecarArrays, StepRules, Trace};
 
@@ -28,8 +28,8 @@ pub type Labeller = Box<dyn FnOnce(&Trace) -> TraceLabels + Send>;
 /// What to run.
 pub struct LiveRequest {
     pub model: PathBuf,
-    pub precision: Precision,
-    pub device: DeviceKind,
+    /// How to load it (and the memory check's workload).
+    pub load: LoadOptions,
     pub audio: PathBuf,
     /// The user turn's text after the audio.
     pub prompt: String,
@@ -206,7 +206,7 @@ fn work(
     cancel: &AtomicBool,
     prompt_rows: &Mutex<Option<AttentionRows>>,
 ) -> Result<()> {
-    let mut checkpoint = Checkpoint::load(&request.model, request.precision, request.device)?;
+    let mut checkpoint = Checkpoint::load_with(&request.model, &request.load)?;
     let _ = sender.send(LiveEvent::Loaded {
         seconds: checkpoint.load_seconds,
     });

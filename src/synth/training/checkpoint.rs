@@ -14,7 +14,7 @@ use super::adamw::AdamW;
 use super::{LogLine, TrainOptions, TrainState};
 use crate::model::config::ModelConfig;
 use crate::model::kernels::Kernels;
-use crate::model::{AudioLm, Processor};
+use crate::model::{AudioLm, LinearLoader, Processor};
 use crate::synth::checkpoint::init_checkpoint;
 use crate::synth::tokenizer::{demo_tokenizer, VOCABULARY_SEEDS};
 
@@ -113,7 +113,13 @@ impl Run {
         let models = (0..workers)
             .map(|_| {
                 let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-                AudioLm::load_with(&config, vb, Kernels::Differentiable)
+                AudioLm::load_with(
+                    &config,
+                    vb,
+                    Kernels::Differentiable,
+                    &LinearLoader::dense(DType::F32),
+                    &LinearLoader::dense(DType::F32),
+                )
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         varmap

@@ -74,7 +74,13 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
             metric_name(state.metric),
             state.scale.name()
         )),
-        Span::styled(format!("  ·  {} · {model}", trace.model.family), dim),
+        Span::styled(
+            match &trace.model.quantization {
+                Some(format) => format!("  ·  {} {format} · {model}", trace.model.family),
+                None => format!("  ·  {} · {model}", trace.model.family),
+            },
+            dim,
+        ),
     ]);
     lines.push(Line::from(second));
     lines.push(third);
