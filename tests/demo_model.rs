@@ -87,6 +87,7 @@ fn the_shipped_checkpoint_is_small_and_answers_unseen_items() {
             out: out.path().to_owned(),
             max_new_tokens: 256,
             workers: 2,
+            quantize: None,
         },
         &|| {},
     )

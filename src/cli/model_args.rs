@@ -30,8 +30,12 @@ impl ModelArgs {
                 (Some(file), false) => format!("cached in {}", file.display()),
                 (None, _) => "not cached".to_owned(),
             };
+            let fallback = match report.fallback {
+                0 => String::new(),
+                n => format!(", {n} as q5_0 (rows not whole blocks of 256)"),
+            };
             eprintln!(
-                "{}: {} decoder layers as {} ({} kept {:?}), {source}; loaded in {:.1} s",
+                "{}: {} decoder layers as {}{fallback}, {} kept {:?}; {source}; loaded in {:.1} s",
                 self.model.display(),
                 report.layers,
                 report.format.name(),
@@ -76,6 +80,7 @@ impl LoadArgs {
             precision: self.dtype,
             quantize: self.quantize,
             device: self.device,
+            cache: true,
             cache_dir: self.cache_dir.clone(),
             kv_cache_f16: self.kv_cache_f16,
             force: self.force,

@@ -121,6 +121,8 @@ pub struct LoadOptions {
     pub precision: Option<Precision>,
     pub quantize: Option<Quantization>,
     pub device: DeviceKind,
+    /// Whether quantized layers are read from and written to the cache.
+    pub cache: bool,
     /// Where quantized layers are cached (`None`: `quantized_cache::default_cache_dir`); the
     /// cache is off when neither gives a directory.
     pub cache_dir: Option<PathBuf>,
@@ -140,6 +142,7 @@ impl LoadOptions {
             precision: None,
             quantize: None,
             device,
+            cache: true,
             cache_dir: None,
             kv_cache_f16: false,
             force: false,
@@ -153,9 +156,12 @@ impl LoadOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuantizationReport {
     pub format: Quantization,
-    /// Linear layers quantized.
+    /// Linear layers quantized to the format.
     pub layers: usize,
-    /// Linear layers kept dense (their rows are not whole blocks).
+    /// Linear layers quantized to the format's fallback (`q5_0` for `q4_k`): their rows are not
+    /// whole super-blocks of 256.
+    pub fallback: usize,
+    /// Linear layers kept dense: their rows are not whole blocks of 32 either.
     pub kept_dense: usize,
     /// Whether the layers came from the cache.
     pub from_cache: bool,
@@ -292,7 +298,7 @@ impl Checkpoint {
             }
         }
 
-        let cache = match options.quantize {
+        let cache = match options.quantize.filter(|_| options.cache) {
             Some(format) => options
                 .cache_dir
                 .clone()
@@ -331,7 +337,7 @@ impl Checkpoint {
         .map_err(|e| ModelError::weights(dir, short(&e)))?
         .with_kv_cache_dtype(kv_cache);
         let quantization = options.quantize.map(|format| {
-            let (layers, kept_dense) = decoder_linears.counts();
+            let (layers, fallback, kept_dense) = decoder_linears.counts();
             let from_cache = cache.as_ref().is_some_and(QuantizedCache::hit);
             let cache_file = match &cache {
                 Some(cache) if from_cache => Some(cache.path().to_owned()),
@@ -347,6 +353,7 @@ impl Checkpoint {
             QuantizationReport {
                 format,
                 layers,
+                fallback,
                 kept_dense,
                 from_cache,
                 cache_file,

@@ -185,6 +185,7 @@ pub struct LinearLoader<'a> {
     pub quantize: Option<GgmlDType>,
     pub cache: Option<&'a QuantizedCache>,
     quantized: Cell<usize>,
+    fallback: Cell<usize>,
     kept_dense: Cell<usize>,
 }
 
@@ -204,13 +205,18 @@ impl<'a> LinearLoader<'a> {
             quantize,
             cache,
             quantized: Cell::new(0),
+            fallback: Cell::new(0),
             kept_dense: Cell::new(0),
         }
     }
 
-    /// `(quantized, kept dense)` layers loaded so far under a quantized format.
-    pub fn counts(&self) -> (usize, usize) {
-        (self.quantized.get(), self.kept_dense.get())
+    /// `(quantized, quantized in the fallback format, kept dense)` layers loaded so far.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.quantized.get(),
+            self.fallback.get(),
+            self.kept_dense.get(),
+        )
     }
 
     /// The layer `vb` (`weight` (out, in), and `bias` (out) when `bias`).
@@ -227,18 +233,25 @@ impl<'a> LinearLoader<'a> {
             None
         };
         let shape = (out_dim, in_dim);
-        let Some(format) = self.quantize else {
+        let dense = |vb: VarBuilder| -> Result<Linear> {
             let weight = vb.get_with_hints_dtype(shape, "weight", Init::Const(0.0), self.dense)?;
-            return Ok(Linear::new(weight, bias));
+            Ok(Linear::new(weight, bias.clone()))
         };
-        if in_dim % format.block_size() != 0 {
+        let Some(requested) = self.quantize else {
+            return dense(vb);
+        };
+        let Some(format) = block_format(requested, in_dim) else {
             self.kept_dense.set(self.kept_dense.get() + 1);
-            let weight = vb.get_with_hints_dtype(shape, "weight", Init::Const(0.0), self.dense)?;
-            return Ok(Linear::new(weight, bias));
-        }
-        self.quantized.set(self.quantized.get() + 1);
+            return dense(vb);
+        };
+        let counter = if format == requested {
+            &self.quantized
+        } else {
+            &self.fallback
+        };
+        counter.set(counter.get() + 1);
         let name = format!("{}.weight", vb.prefix());
-        if let Some(blocks) = self.cache.and_then(|cache| cache.get(&name, shape)) {
+        if let Some(blocks) = self.cache.and_then(|cache| cache.get(&name, shape, format)) {
             return Linear::quantized(blocks, bias);
         }
         let weight = vb.get_with_hints_dtype(shape, "weight", Init::Const(0.0), DType::F32)?;
@@ -261,6 +274,23 @@ impl<'a> LinearLoader<'a> {
             vb.get_with_hints_dtype((vocab, hidden), "weight", Init::Const(0.0), self.dense)?;
         Ok(candle_nn::Embedding::new(table, hidden))
     }
+}
+
+/// The format a layer whose rows hold `in_dim` values is quantized to when `requested` is asked
+/// for: `requested` when a row is whole blocks of it; for a k-quant (super-blocks of 256) whose
+/// rows are whole blocks of 32, the 32-block format llama.cpp falls back to (`q4_k` → `q5_0`);
+/// otherwise none (the layer stays dense).
+pub fn block_format(requested: GgmlDType, in_dim: usize) -> Option<GgmlDType> {
+    if in_dim % requested.block_size() == 0 {
+        return Some(requested);
+    }
+    let fallback = match requested {
+        GgmlDType::Q4K => GgmlDType::Q5_0,
+        GgmlDType::Q5K => GgmlDType::Q5_1,
+        GgmlDType::Q6K => GgmlDType::Q8_0,
+        _ => return None,
+    };
+    (in_dim % fallback.block_size() == 0).then_some(fallback)
 }
 
 /// Quantizes `weight` (out, in) to `format`, rows split across the rayon pool (candle's own
@@ -364,6 +394,15 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    #[test]
+    fn k_quants_fall_back_to_32_blocks_as_llama_cpp_does() {
+        assert_eq!(block_format(GgmlDType::Q4K, 4096), Some(GgmlDType::Q4K));
+        assert_eq!(block_format(GgmlDType::Q4K, 128), Some(GgmlDType::Q5_0));
+        assert_eq!(block_format(GgmlDType::Q4K, 100), None);
+        assert_eq!(block_format(GgmlDType::Q8_0, 96), Some(GgmlDType::Q8_0));
+        assert_eq!(block_format(GgmlDType::Q8_0, 100), None);
     }
 
     #[test]

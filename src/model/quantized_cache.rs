@@ -34,7 +34,6 @@ const KEY_FIELD: &str = "auscult.cache_key";
 pub struct QuantizedCache {
     path: PathBuf,
     key: String,
-    format: GgmlDType,
     found: Option<Mutex<(gguf_file::Content, File)>>,
     layers: Mutex<Vec<(String, Arc<QTensor>)>>,
     quantized_now: Mutex<usize>,
@@ -63,7 +62,6 @@ impl QuantizedCache {
         Ok(Self {
             path,
             key,
-            format,
             found,
             layers: Mutex::new(Vec::new()),
             quantized_now: Mutex::new(0),
@@ -80,13 +78,19 @@ impl QuantizedCache {
         self.found.is_some()
     }
 
-    /// The layer `name`'s blocks from the cache file, if it holds them at `shape` (out, in).
-    pub fn get(&self, name: &str, shape: (usize, usize)) -> Option<Arc<QTensor>> {
+    /// The layer `name`'s blocks from the cache file, if it holds them at `shape` (out, in) in
+    /// `format` (the requested one, or its fallback for rows that are not whole super-blocks).
+    pub fn get(
+        &self,
+        name: &str,
+        shape: (usize, usize),
+        format: GgmlDType,
+    ) -> Option<Arc<QTensor>> {
         let found = self.found.as_ref()?;
         let mut guard = found.lock().ok()?;
         let (content, file) = &mut *guard;
         let info = content.tensor_infos.get(name)?;
-        if info.shape.dims() != [shape.0, shape.1] || info.ggml_dtype != self.format {
+        if info.shape.dims() != [shape.0, shape.1] || info.ggml_dtype != format {
             return None;
         }
         let blocks = Arc::new(content.tensor(file, name, &Device::Cpu).ok()?);
@@ -163,6 +167,7 @@ pub fn format_name(format: GgmlDType) -> &'static str {
         GgmlDType::Q4K => "q4_k",
         GgmlDType::Q4_0 => "q4_0",
         GgmlDType::Q6K => "q6_k",
+        GgmlDType::Q5_0 => "q5_0",
         _ => "other",
     }
 }
@@ -254,14 +259,16 @@ mod tests {
 
         let cache = QuantizedCache::open(cache_dir.path(), &files, GgmlDType::Q8_0).unwrap();
         assert!(!cache.hit());
-        assert!(cache.get("w", (4, 32)).is_none());
+        assert!(cache.get("w", (4, 32), GgmlDType::Q8_0).is_none());
         cache.record("w", blocks.clone());
         let written = cache.save().unwrap().expect("a file is written");
         assert!(written.exists());
 
         let again = QuantizedCache::open(cache_dir.path(), &files, GgmlDType::Q8_0).unwrap();
         assert!(again.hit());
-        let read = again.get("w", (4, 32)).expect("the layer is in the cache");
+        let read = again
+            .get("w", (4, 32), GgmlDType::Q8_0)
+            .expect("the layer is in the cache");
         assert_eq!(read.data().unwrap(), blocks.data().unwrap());
         assert!(
             again.get("w", (32, 4)).is_none(),

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::configure_candle_threads;
 use crate::cli::bundled::{bundled, DEMO_MODEL};
+use crate::model::Quantization;
 use crate::synth::evaluation::{evaluate, EvalOptions, EvalReport};
 
 #[derive(Debug, Args)]
@@ -33,6 +34,9 @@ pub struct EvalArgs {
     /// Threads, each with its own copy of the model [default: the CPU's cores].
     #[arg(long)]
     workers: Option<usize>,
+    /// Quantize the model's decoder first (to measure what quantization changes).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    quantize: Option<Quantization>,
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
@@ -55,6 +59,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         out: out.clone(),
         max_new_tokens: args.max_new_tokens,
         workers,
+        quantize: args.quantize,
     };
     let bar = indicatif::ProgressBar::new(args.n as u64);
     bar.set_style(

@@ -15,7 +15,9 @@ use super::events::{render, SAMPLE_RATE};
 use super::question::Item;
 use super::tokenizer::demo_prompt;
 use super::training::TRAINING_SEED_BIT;
-use crate::model::{Checkpoint, DeviceKind, GenerationParams, Precision};
+use crate::model::{
+    Checkpoint, DeviceKind, GenerationParams, LoadOptions, Precision, Quantization,
+};
 use crate::runner::{run_example, Example};
 use crate::trace::{append_line, write_sidecar, BenchmarkRecord, StepRules, Trace, TraceLine};
 
@@ -44,6 +46,8 @@ pub struct EvalOptions {
     pub max_new_tokens: usize,
     /// Threads, each with its own copy of the model.
     pub workers: usize,
+    /// Quantize the decoder's linear layers (uncached: the demo model quantizes in milliseconds).
+    pub quantize: Option<Quantization>,
 }
 
 /// A clip written as a 32-bit float WAV file.
@@ -144,8 +148,14 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
         for worker in 0..options.workers.min(items.len().max(1)) {
             let (items, clips, sidecars) = (&items, &clips, &sidecars);
             handles.push(scope.spawn(move || -> Result<Vec<(usize, Result<Trace>)>> {
-                let mut checkpoint =
-                    Checkpoint::load(&options.model, Precision::F32, DeviceKind::Cpu)?;
+                let load = LoadOptions {
+                    precision: Some(Precision::F32),
+                    quantize: options.quantize,
+                    cache: false,
+                    force: true,
+                    ..LoadOptions::new(DeviceKind::Cpu)
+                };
+                let mut checkpoint = Checkpoint::load_with(&options.model, &load)?;
                 let params = GenerationParams::greedy(
                     options.max_new_tokens,
                     checkpoint.generation.eos_token_id.clone(),
