@@ -14,7 +14,7 @@ use candle_nn::{VarBuilder, VarMap};
 
 use auscult::model::config::ModelConfig;
 use auscult::model::kernels::Kernels;
-use auscult::model::{AudioLm, CaptureRequest, Logits, Processor};
+use auscult::model::{AudioLm, CaptureRequest, LinearLoader, Logits, Processor};
 use auscult::synth::checkpoint::init_checkpoint;
 use auscult::synth::question::Item;
 use auscult::synth::tokenizer::demo_tokenizer;
@@ -32,7 +32,8 @@ fn main() -> Result<()> {
     let config = ModelConfig::load(&dir.path().join("config.json"))?;
     let mut varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let mut model = AudioLm::load_with(&config, vb, Kernels::Differentiable)?;
+    let linears = LinearLoader::dense(DType::F32);
+    let mut model = AudioLm::load_with(&config, vb, Kernels::Differentiable, &linears, &linears)?;
     varmap.load(dir.path().join("model.safetensors"))?;
     let processor = Processor::load(dir.path(), config.audio_token_index)?;
 

@@ -177,10 +177,7 @@ mod x86 {
             acc[0] = _mm256_fmadd_ps(load(i), _mm256_loadu_ps(x.as_ptr().add(i)), acc[0]);
             i += 8;
         }
-        let mut rest = 0f32;
-        for j in i..len {
-            rest += tail(j) * x[j];
-        }
+        let rest: f32 = (i..len).map(|j| tail(j) * x[j]).sum();
         sum_lanes(acc) + rest
     }
 

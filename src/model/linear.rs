@@ -281,7 +281,7 @@ impl<'a> LinearLoader<'a> {
 /// rows are whole blocks of 32, the 32-block format llama.cpp falls back to (`q4_k` → `q5_0`);
 /// otherwise none (the layer stays dense).
 pub fn block_format(requested: GgmlDType, in_dim: usize) -> Option<GgmlDType> {
-    if in_dim % requested.block_size() == 0 {
+    if in_dim.is_multiple_of(requested.block_size()) {
         return Some(requested);
     }
     let fallback = match requested {
@@ -290,7 +290,9 @@ pub fn block_format(requested: GgmlDType, in_dim: usize) -> Option<GgmlDType> {
         GgmlDType::Q6K => GgmlDType::Q8_0,
         _ => return None,
     };
-    (in_dim % fallback.block_size() == 0).then_some(fallback)
+    in_dim
+        .is_multiple_of(fallback.block_size())
+        .then_some(fallback)
 }
 
 /// Quantizes `weight` (out, in) to `format`, rows split across the rayon pool (candle's own
@@ -298,7 +300,7 @@ pub fn block_format(requested: GgmlDType, in_dim: usize) -> Option<GgmlDType> {
 pub fn quantize(weight: &Tensor, format: GgmlDType) -> Result<QTensor> {
     let (out_dim, in_dim) = weight.dims2()?;
     let block = format.block_size();
-    if in_dim % block != 0 {
+    if !in_dim.is_multiple_of(block) {
         candle_core::bail!(
             "a row of {in_dim} values is not a whole number of {format:?} blocks of {block}"
         );

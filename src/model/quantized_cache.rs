@@ -271,7 +271,7 @@ mod tests {
             .expect("the layer is in the cache");
         assert_eq!(read.data().unwrap(), blocks.data().unwrap());
         assert!(
-            again.get("w", (32, 4)).is_none(),
+            again.get("w", (32, 4), GgmlDType::Q8_0).is_none(),
             "another shape is not this layer"
         );
         assert!(
