@@ -215,9 +215,20 @@ fn kv_bytes(dtype: DType) -> u64 {
     dtype.size_in_bytes() as u64
 }
 
+/// Setting this (`8GB`, `512MB`, or bytes) makes the memory check plan for that much memory
+/// instead of what the machine has: to see what a smaller machine would need, and for tests.
+pub const AVAILABLE_OVERRIDE: &str = "AUSCULT_AVAILABLE_MEMORY";
+
 /// Bytes this process could still take: the smaller of the machine's available memory and what
-/// its control group still allows. `None` where neither can be read.
+/// its control group still allows (or `AUSCULT_AVAILABLE_MEMORY`). `None` where neither can be
+/// read.
 pub fn available_bytes() -> Option<u64> {
+    if let Some(bytes) = std::env::var(AVAILABLE_OVERRIDE)
+        .ok()
+        .and_then(|v| parse_bytes(&v))
+    {
+        return Some(bytes);
+    }
     use sysinfo::{MemoryRefreshKind, RefreshKind, System};
     let system = System::new_with_specifics(
         RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
@@ -270,6 +281,25 @@ fn cgroup_headroom() -> Option<u64> {
         return None;
     }
     Some(limit.saturating_sub(usage.saturating_sub(file_cache)))
+}
+
+/// `8GB`, `512 MB`, `1000` (bytes): decimal units, as the messages print them.
+fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        _ => return None,
+    };
+    let value: f64 = number.trim().parse().ok()?;
+    (value >= 0.0).then(|| (value * scale) as u64)
 }
 
 /// `21.9 GB`.
@@ -389,6 +419,15 @@ mod tests {
         // (750 audio + 256 text + 512 new, rounded up to whole chunks of 512).
         assert_eq!(f32.kv_cache, 32 * 2 * 4096 * 4 * 1536);
         assert!(bf16.total() < f32.total());
+    }
+
+    #[test]
+    fn sizes_parse_in_decimal_units() {
+        assert_eq!(parse_bytes("8GB"), Some(8_000_000_000));
+        assert_eq!(parse_bytes(" 512 MB "), Some(512_000_000));
+        assert_eq!(parse_bytes("1000"), Some(1000));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("8 GiB"), None);
     }
 
     #[test]
