@@ -140,40 +140,13 @@ fn check_checkpoint(name: &str) {
 
         // Greedy generation of 24 tokens, with capture on, equals transformers' generate.
         let expected: Vec<u32> = common::token_ids(&reference, "generated_ids");
-        let params = GenerationParams {
-            decoding: Decoding::Greedy,
-            max_new_tokens: expected.len(),
-            min_new_tokens: 0,
-            stop_ids: checkpoint.generation.eos_token_id.clone(),
-            capture: CaptureSettings::default(),
-        };
-        let mut streamed = Vec::new();
-        let generation = generate(
-            &mut checkpoint.model,
+        common::check_greedy_generation(
+            &label,
+            &mut checkpoint,
             &embeds,
             input.audio_span.clone(),
-            &params,
-            |event| {
-                if let auscult::model::GenerationEvent::Token { id, .. } = event {
-                    streamed.push(id);
-                }
-                ControlFlow::Continue(())
-            },
-        )
-        .unwrap();
-        assert_eq!(generation.ids, expected, "{label}: greedy ids");
-        assert_eq!(streamed, expected, "{label}: streamed ids");
-        let attention = generation.attention.expect("capture was on");
-        assert_eq!(
-            attention.rows,
-            expected.len(),
-            "{label}: one attention row per token"
-        );
-        // The first token's record is the prompt's last row.
-        let first = rows.last_rows(1);
-        assert_eq!(
-            attention.audio_ratio[..first.audio_ratio.len()],
-            first.audio_ratio[..]
+            &expected,
+            &rows.last_rows(1),
         );
     }
 }

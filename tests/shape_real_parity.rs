@@ -12,13 +12,11 @@
 
 mod common;
 
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use auscult::audio::decode_file;
 use auscult::model::{
-    generate, AttentionRows, CaptureRequest, CaptureSettings, Checkpoint, Decoding, DeviceKind,
-    GenerationParams, LayerCapture, Logits, Precision,
+    AttentionRows, CaptureRequest, Checkpoint, DeviceKind, LayerCapture, Logits, Precision,
 };
 use auscult::tensor_dump::Dump;
 use candle_core::Tensor;
@@ -233,40 +231,13 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
 
         // Greedy generation of 24 tokens, with capture on, equals transformers' generate.
         let expected_ids: Vec<u32> = common::token_ids(&reference, "generated_ids");
-        let params = GenerationParams {
-            decoding: Decoding::Greedy,
-            max_new_tokens: expected_ids.len(),
-            min_new_tokens: 0,
-            stop_ids: checkpoint.generation.eos_token_id.clone(),
-            capture: CaptureSettings::default(),
-        };
-        let mut streamed = Vec::new();
-        let generation = generate(
-            &mut checkpoint.model,
+        common::check_greedy_generation(
+            &label,
+            &mut checkpoint,
             &embeds,
             input.audio_span.clone(),
-            &params,
-            |event| {
-                if let auscult::model::GenerationEvent::Token { id, .. } = event {
-                    streamed.push(id);
-                }
-                ControlFlow::Continue(())
-            },
-        )
-        .unwrap();
-        assert_eq!(generation.ids, expected_ids, "{label}: greedy ids");
-        assert_eq!(streamed, expected_ids, "{label}: streamed ids");
-        let attention = generation.attention.expect("capture was on");
-        assert_eq!(
-            attention.rows,
-            expected_ids.len(),
-            "{label}: one attention row per token"
-        );
-        // The first token's record is the prompt's last row.
-        let first = rows.last_rows(1);
-        assert_eq!(
-            attention.audio_ratio[..first.audio_ratio.len()],
-            first.audio_ratio[..]
+            &expected_ids,
+            &rows.last_rows(1),
         );
 
         // For the record (`cargo test --test shape_real_parity -- --nocapture`).

@@ -78,3 +78,50 @@ pub fn token_ids(dump: &Dump, name: &str) -> Vec<u32> {
         .map(|&i| u32::try_from(i).expect("a token id"))
         .collect()
 }
+
+/// Greedy generation with capture on gives `expected` (transformers' `generate`), streamed in
+/// order, one attention row per token, the first being the prompt's last row `prompt_last`.
+pub fn check_greedy_generation(
+    label: &str,
+    checkpoint: &mut auscult::model::Checkpoint,
+    embeds: &candle_core::Tensor,
+    audio_span: std::ops::Range<usize>,
+    expected: &[u32],
+    prompt_last: &auscult::model::AttentionRows,
+) {
+    use auscult::model::{generate, CaptureSettings, Decoding, GenerationEvent, GenerationParams};
+    let params = GenerationParams {
+        decoding: Decoding::Greedy,
+        max_new_tokens: expected.len(),
+        min_new_tokens: 0,
+        stop_ids: checkpoint.generation.eos_token_id.clone(),
+        capture: CaptureSettings::default(),
+    };
+    let mut streamed = Vec::new();
+    let generation = generate(
+        &mut checkpoint.model,
+        embeds,
+        audio_span,
+        &params,
+        |event| {
+            if let GenerationEvent::Token { id, .. } = event {
+                streamed.push(id);
+            }
+            std::ops::ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    assert_eq!(generation.ids, expected, "{label}: greedy ids");
+    assert_eq!(streamed, expected, "{label}: streamed ids");
+    let attention = generation.attention.expect("capture was on");
+    assert_eq!(
+        attention.rows,
+        expected.len(),
+        "{label}: one attention row per token"
+    );
+    assert_eq!(
+        attention.audio_ratio[..prompt_last.audio_ratio.len()],
+        prompt_last.audio_ratio[..],
+        "{label}: the first token's record is the prompt's last row"
+    );
+}
