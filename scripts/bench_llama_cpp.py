@@ -47,8 +47,8 @@ How to run (needs numpy, gguf and llama-cpp-python, e.g. in a venv built with
 `CMAKE_ARGS="-DGGML_NATIVE=ON" pip install llama-cpp-python gguf`):
 
   python scripts/bench_llama_cpp.py \
-      --checkpoint /root/auscult-bench/qwen2-audio-7b \
-      --work-dir /root/auscult-bench/llama
+      --checkpoint BENCH_DIR/qwen2-audio-7b \
+      --work-dir BENCH_DIR/llama
   python scripts/bench_llama_cpp.py --only q4_k --prompt-tokens 128 --decode-tokens 16
   python scripts/bench_llama_cpp.py --prepare-only      # only write the GGUFs
 
@@ -70,8 +70,9 @@ import threading
 import time
 from pathlib import Path
 
-DEFAULT_CHECKPOINT = "/root/auscult-bench/qwen2-audio-7b"
-DEFAULT_WORK_DIR = "/root/auscult-bench/llama"
+BENCH_DIR = os.environ.get("AUSCULT_BENCH_DIR", os.path.join(os.path.expanduser("~"), "auscult-bench"))
+DEFAULT_CHECKPOINT = os.path.join(BENCH_DIR, "qwen2-audio-7b")
+DEFAULT_WORK_DIR = os.path.join(BENCH_DIR, "llama")
 Q8_NAME = "qwen2-audio-7b-decoder-Q8_0.gguf"
 Q4_NAME = "qwen2-audio-7b-decoder-Q4_K_M.gguf"
 LM_PREFIX = "language_model."

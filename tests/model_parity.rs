@@ -20,38 +20,12 @@ use common::{fixture, max_abs_difference};
 const LOGITS_TOLERANCE: f32 = 1e-3;
 const ATTENTION_TOLERANCE: f32 = 1e-4;
 
-struct Case {
-    file: String,
-    clip: String,
-    prompt: String,
-    /// The system turn (`None`: the template's default).
-    system: Option<String>,
-    rendered: String,
-}
-
-fn cases(checkpoint: &Path) -> Vec<Case> {
-    let text = std::fs::read_to_string(checkpoint.join("cases.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    json["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| Case {
-            file: c["file"].as_str().unwrap().to_owned(),
-            clip: c["clip"].as_str().unwrap().to_owned(),
-            prompt: c["prompt"].as_str().unwrap().to_owned(),
-            system: c["system_prompt"].as_str().map(str::to_owned),
-            rendered: c["rendered_prompt"].as_str().unwrap().to_owned(),
-        })
-        .collect()
-}
-
 /// Every case of one fixture checkpoint (`tests/fixtures/<name>`), teacher-forced and generated.
 fn check_checkpoint(name: &str) {
     let dir = fixture(name);
     let mut checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
     let rate = checkpoint.processor.mel_config().sampling_rate;
-    for case in cases(&dir) {
+    for case in common::parity_cases(&dir) {
         let label = format!("{name}/{}", case.file);
         let reference = Dump::read(&dir.join(&case.file)).unwrap();
         let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case.clip);

@@ -46,32 +46,6 @@ const QWEN2_5_OMNI: Expected = Expected {
     stop_ids: &[151_645],
 };
 
-struct Case {
-    file: String,
-    clip: String,
-    prompt: String,
-    /// The system turn (`None`: the template's default).
-    system: Option<String>,
-    rendered: String,
-}
-
-fn cases(references: &Path) -> Vec<Case> {
-    let text = std::fs::read_to_string(references.join("cases.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    json["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| Case {
-            file: c["file"].as_str().unwrap().to_owned(),
-            clip: c["clip"].as_str().unwrap().to_owned(),
-            prompt: c["prompt"].as_str().unwrap().to_owned(),
-            system: c["system_prompt"].as_str().map(str::to_owned),
-            rendered: c["rendered_prompt"].as_str().unwrap().to_owned(),
-        })
-        .collect()
-}
-
 fn indices(dump: &Dump, name: &str) -> Vec<usize> {
     dump.i64(name)
         .unwrap()
@@ -99,7 +73,7 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
     assert_eq!(checkpoint.generation.eos_token_id, expected.stop_ids);
 
     let rate = checkpoint.processor.mel_config().sampling_rate;
-    for case in cases(references) {
+    for case in common::parity_cases(references) {
         let label = format!("{label}/{}", case.file);
         let reference = Dump::read(&references.join(&case.file)).unwrap();
         let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case.clip);

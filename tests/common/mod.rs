@@ -125,3 +125,31 @@ pub fn check_greedy_generation(
         "{label}: the first token's record is the prompt's last row"
     );
 }
+
+/// One case of a parity fixture's `cases.json`: the clip, the prompt and the reference dump.
+pub struct ParityCase {
+    pub file: String,
+    pub clip: String,
+    pub prompt: String,
+    /// The system turn (`None`: the template's default).
+    pub system: Option<String>,
+    pub rendered: String,
+}
+
+/// The cases listed in `dir/cases.json`.
+pub fn parity_cases(dir: &Path) -> Vec<ParityCase> {
+    let text = std::fs::read_to_string(dir.join("cases.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| ParityCase {
+            file: c["file"].as_str().unwrap().to_owned(),
+            clip: c["clip"].as_str().unwrap().to_owned(),
+            prompt: c["prompt"].as_str().unwrap().to_owned(),
+            system: c["system_prompt"].as_str().map(str::to_owned),
+            rendered: c["rendered_prompt"].as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
