@@ -3,12 +3,14 @@
 and output_attentions=True, the usual way to get attention out of an audio-language model.
 
     /usr/bin/time -v /root/auscult-torch-venv/bin/python scripts/bench_transformers_generate.py \
-        --model /root/auscult-bench/mid_f32 --audio CLIP --tokens 128 [--no-attentions]
+        --model /root/auscult-bench/mid_f32 --audio CLIP --tokens 128 [--no-attentions] [--dtype bf16]
 
-Prints one JSON line: seconds for import, load, processing and generate, tokens generated, and
-the peak resident memory of the process (ru_maxrss). Exactly `--tokens` tokens are generated
-(min_new_tokens = max_new_tokens), greedy, float32, on the CPU, like `auscult run
---max-new-tokens N --min-new-tokens N`.
+Prints one JSON line: seconds for import, load, processing and generate, the prefill (from the
+start of generate to the first new token, audio encoder included) and the decode rate over the
+other tokens (both timed by a streamer that generate calls with each new token), tokens
+generated, and the peak resident memory of the process (ru_maxrss). Exactly `--tokens` tokens
+are generated (min_new_tokens = max_new_tokens), greedy, on the CPU, in float32 unless `--dtype`
+says otherwise, like `auscult run --max-new-tokens N --min-new-tokens N`.
 """
 
 import argparse
@@ -24,6 +26,23 @@ from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration  # no
 imported = time.perf_counter()
 
 
+class TokenClock:
+    """A streamer for `generate`: the first `put` is the prompt, each later one a new token."""
+
+    def __init__(self):
+        self.prompt_seen = False
+        self.token_times = []
+
+    def put(self, value):
+        if not self.prompt_seen:
+            self.prompt_seen = True
+            return
+        self.token_times.append(time.perf_counter())
+
+    def end(self):
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", required=True)
@@ -31,10 +50,12 @@ def main():
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--prompt", default="Describe the audio in detail.")
     parser.add_argument("--no-attentions", action="store_true")
+    parser.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     args = parser.parse_args()
 
+    dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
     model = Qwen2AudioForConditionalGeneration.from_pretrained(
-        args.model, attn_implementation="eager", dtype=torch.float32
+        args.model, attn_implementation="eager", dtype=dtype
     ).eval()
     processor = AutoProcessor.from_pretrained(args.model)
     loaded = time.perf_counter()
@@ -47,8 +68,10 @@ def main():
     inputs = processor(text=text, audio=[samples], sampling_rate=rate, return_tensors="pt", padding=True)
     processed = time.perf_counter()
 
+    streamer = TokenClock()
     with torch.no_grad():
         out = model.generate(
+            streamer=streamer,
             **inputs,
             do_sample=False,
             max_new_tokens=args.tokens,
@@ -58,6 +81,8 @@ def main():
         )
     generated = time.perf_counter()
     new_tokens = out.sequences.shape[1] - inputs["input_ids"].shape[1]
+    token_times = streamer.token_times
+    decode_s = token_times[-1] - token_times[0] if len(token_times) > 1 else float("nan")
     print(
         json.dumps(
             {
@@ -65,6 +90,9 @@ def main():
                 "load_s": round(loaded - imported, 3),
                 "process_s": round(processed - loaded, 3),
                 "generate_s": round(generated - processed, 3),
+                "prefill_s": round(token_times[0] - processed, 3) if token_times else None,
+                "decode_tokens_per_s": round((len(token_times) - 1) / decode_s, 3) if len(token_times) > 1 else None,
+                "dtype": args.dtype,
                 "total_s_after_import": round(generated - imported, 3),
                 "prompt_tokens": int(inputs["input_ids"].shape[1]),
                 "new_tokens": int(new_tokens),

@@ -212,6 +212,7 @@ pub fn run_example(
     });
     trace.timings = TraceTimings::new(checkpoint.load_seconds, &generation.timings);
     trace.timings.prefill_seconds += embed_seconds;
+    trace.timings.audio_encoder_seconds = embed_seconds;
     trace.steps = split_steps(&pieces, &example.step_rules);
     trace.generation = GenerationRecord {
         ids: generation.ids.clone(),

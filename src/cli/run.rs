@@ -90,11 +90,12 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     trace.write(&args.out)?;
     eprintln!(
-        "{}: {} tokens ({:?}), prefill {:.2} s, decode {:.1} tokens/s",
+        "{}: {} tokens ({:?}), prefill {:.2} s (audio encoder {:.2} s), decode {:.2} tokens/s",
         args.out.display(),
         trace.generation.ids.len(),
         trace.generation.stop_reason,
         trace.timings.prefill_seconds,
+        trace.timings.audio_encoder_seconds,
         trace.timings.decode_tokens_per_second
     );
     Ok(())

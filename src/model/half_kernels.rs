@@ -26,16 +26,30 @@ pub trait Element: Copy + Send + Sync + 'static {
 
 /// `weights (out, in) · x (in)`, row-major weights, `in = x.len()`.
 pub fn matrix_vector<T: Element>(weights: &[T], x: &[f32]) -> Vec<f32> {
-    let in_dim = x.len();
-    let out_dim = weights.len().checked_div(in_dim).unwrap_or(0);
+    let out_dim = weights.len().checked_div(x.len()).unwrap_or(0);
     let dot = T::dot_kernel();
+    for_each_row(out_dim, weights, |row| dot(row, x))
+}
+
+/// `row_value(row)` for each of the `out_dim` equal rows that `elements` holds one after another
+/// (weights, or blocks of them), rows split across the rayon pool in one contiguous run per
+/// thread.
+pub fn for_each_row<E: Sync>(
+    out_dim: usize,
+    elements: &[E],
+    row_value: impl Fn(&[E]) -> f32 + Sync,
+) -> Vec<f32> {
     let mut y = vec![0f32; out_dim];
+    if out_dim == 0 {
+        return y;
+    }
+    let row_len = (elements.len() / out_dim).max(1);
     let rows_per_task = out_dim.div_ceil(rayon::current_num_threads()).max(1);
     y.par_chunks_mut(rows_per_task)
-        .zip(weights.par_chunks(rows_per_task * in_dim.max(1)))
+        .zip(elements.par_chunks(rows_per_task * row_len))
         .for_each(|(outputs, rows)| {
-            for (output, row) in outputs.iter_mut().zip(rows.chunks_exact(in_dim.max(1))) {
-                *output = dot(row, x);
+            for (output, row) in outputs.iter_mut().zip(rows.chunks_exact(row_len)) {
+                *output = row_value(row);
             }
         });
     y

@@ -6,11 +6,13 @@
 //! the weights' size. Three paths, by the number of input rows and where the weights live:
 //! - **one row on the CPU** (a decoded token): a matrix–vector product that reads each weight
 //!   row once and widens bf16/f16 to f32 in registers (`matrix_vector`); no f32 copy of the
-//!   weights is ever made. Quantized weights go to candle's `QMatMul`, whose one-row product
-//!   quantizes the activation row and runs the GGML dot kernels (AVX2 chosen at run time).
+//!   weights is ever made. `q8_0` and `q4_k` blocks are widened the same way
+//!   (`quantized_kernels`), up to `QUANTIZED_DIRECT_ROWS` rows; other block formats go to
+//!   candle's `QMatMul`.
 //! - **many rows on the CPU** (a prompt): the weight is widened to f32 for the duration of the
-//!   call and multiplied by candle's f32 GEMM, the fastest product this machine has; the copy is
-//!   one layer's matrix at a time (at most 272 MB for a 7B's MLP).
+//!   call (quantized blocks dequantized, in parallel) and multiplied by candle's f32 GEMM, the
+//!   fastest product this machine has; the copy is one layer's matrix at a time (at most 272 MB
+//!   for a 7B's MLP).
 //! - **anything else** (a GPU, or activations in the weights' own dtype): candle's matmul.
 
 use std::cell::Cell;
@@ -23,6 +25,7 @@ use rayon::prelude::*;
 
 use super::half_kernels;
 use super::quantized_cache::QuantizedCache;
+use super::quantized_kernels;
 
 /// How a linear layer's weight is held in memory.
 #[derive(Debug, Clone)]
@@ -83,37 +86,55 @@ impl Linear {
         }
     }
 
-    /// `weight · x` for a single row of f32 on the CPU over a dense weight; `None` when that
-    /// path does not apply.
+    /// `weight · x` row by row on the CPU for f32 activations: one row over a dense weight, up
+    /// to `QUANTIZED_DIRECT_ROWS` over quantized blocks; `None` when that path does not apply.
     fn matrix_vector(&self, xs: &Tensor) -> Result<Option<Tensor>> {
-        let Weight::Dense(weight) = &self.weight else {
-            return Ok(None);
-        };
-        if rows(xs) != 1 || xs.dtype() != DType::F32 || !matches!(xs.device(), Device::Cpu) {
+        if xs.dtype() != DType::F32 || !matches!(xs.device(), Device::Cpu) {
             return Ok(None);
         }
-        let (storage, layout) = weight.storage_and_layout();
-        let (Storage::Cpu(cpu), Some((start, end))) = (&*storage, layout.contiguous_offsets())
-        else {
-            return Ok(None);
-        };
-        let (out_dim, in_dim) = weight.dims2()?;
-        let x = xs.flatten_all()?.to_vec1::<f32>()?;
-        let y = match weight.dtype() {
-            DType::F32 => half_kernels::matrix_vector(&cpu.as_slice::<f32>()?[start..end], &x),
-            DType::BF16 => {
-                half_kernels::matrix_vector(&cpu.as_slice::<half::bf16>()?[start..end], &x)
+        let rows = rows(xs);
+        let x = || xs.flatten_all()?.to_vec1::<f32>();
+        let y = match &self.weight {
+            Weight::Dense(weight) if rows == 1 => {
+                let (storage, layout) = weight.storage_and_layout();
+                let (Storage::Cpu(cpu), Some((start, end))) =
+                    (&*storage, layout.contiguous_offsets())
+                else {
+                    return Ok(None);
+                };
+                let x = x()?;
+                match weight.dtype() {
+                    DType::F32 => {
+                        half_kernels::matrix_vector(&cpu.as_slice::<f32>()?[start..end], &x)
+                    }
+                    DType::BF16 => {
+                        half_kernels::matrix_vector(&cpu.as_slice::<half::bf16>()?[start..end], &x)
+                    }
+                    DType::F16 => {
+                        half_kernels::matrix_vector(&cpu.as_slice::<half::f16>()?[start..end], &x)
+                    }
+                    _ => return Ok(None),
+                }
             }
-            DType::F16 => {
-                half_kernels::matrix_vector(&cpu.as_slice::<half::f16>()?[start..end], &x)
+            Weight::Quantized { blocks, .. }
+                if rows <= QUANTIZED_DIRECT_ROWS
+                    && blocks.device().is_cpu()
+                    && quantized_kernels::supports(blocks.dtype()) =>
+            {
+                let x = x()?;
+                let in_dim = x.len() / rows.max(1);
+                let mut y = Vec::with_capacity(rows * self.out_dim);
+                for row in x.chunks_exact(in_dim.max(1)) {
+                    y.extend(quantized_kernels::matrix_vector(blocks, row)?);
+                }
+                y
             }
             _ => return Ok(None),
         };
-        debug_assert_eq!(y.len(), out_dim);
-        debug_assert_eq!(x.len(), in_dim);
+        debug_assert_eq!(y.len(), rows * self.out_dim);
         Ok(Some(Tensor::from_vec(
             y,
-            output_shape(xs, out_dim),
+            output_shape(xs, self.out_dim),
             xs.device(),
         )?))
     }
@@ -127,6 +148,9 @@ impl Linear {
                 half_kernels::widen(w)
             }
             Weight::Dense(w) => w.to_dtype(dtype),
+            Weight::Quantized { blocks, .. } if device.is_cpu() && blocks.device().is_cpu() => {
+                quantized_kernels::dequantize(blocks)?.to_dtype(dtype)
+            }
             Weight::Quantized { blocks, .. } => blocks.dequantize(device)?.to_dtype(dtype),
         }
     }
@@ -146,10 +170,10 @@ fn output_shape(xs: &Tensor, out_dim: usize) -> Vec<usize> {
     shape
 }
 
-/// Input rows up to which a quantized layer multiplies its blocks directly (candle's GGML kernels
-/// quantize the activations); above it, the weight is dequantized for the call and the f32 GEMM
-/// runs, which is faster over a prompt's hundreds of rows.
-const QUANTIZED_DIRECT_ROWS: usize = 16;
+/// Input rows up to which a quantized layer multiplies its blocks directly, a row at a time
+/// (reading the blocks once a row); above it, the weight is dequantized for the call and the f32
+/// GEMM runs, which is faster over a prompt's hundreds of rows.
+const QUANTIZED_DIRECT_ROWS: usize = 4;
 
 impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {

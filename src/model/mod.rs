@@ -21,6 +21,7 @@ pub mod memory;
 mod omni_audio_encoder;
 mod processor;
 pub mod quantized_cache;
+mod quantized_kernels;
 mod weights;
 
 pub use audio_encoder::audio_token_count;

@@ -160,7 +160,13 @@ pub struct AnswerRecord {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TraceTimings {
     pub load_seconds: f64,
+    /// Everything before the first generated token: the audio encoder, then the decoder over
+    /// the prompt.
     pub prefill_seconds: f64,
+    /// The audio encoder's share of `prefill_seconds` (absent in traces written before it was
+    /// recorded).
+    #[serde(default)]
+    pub audio_encoder_seconds: f64,
     pub decode_seconds: f64,
     pub decode_tokens_per_second: f64,
 }
@@ -170,6 +176,7 @@ impl TraceTimings {
         Self {
             load_seconds,
             prefill_seconds: timings.prefill_seconds,
+            audio_encoder_seconds: 0.0,
             decode_seconds: timings.decode_seconds,
             decode_tokens_per_second: timings.decode_tokens_per_second,
         }
