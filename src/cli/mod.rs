@@ -12,6 +12,7 @@ mod inspect;
 mod judge;
 mod label;
 mod mel;
+mod memory_log;
 mod model_args;
 mod play;
 mod prompt_args;

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::generation_args::GenerationArgs;
+use super::memory_log::{MemoryLog, TOKENS_BETWEEN_LINES};
 use super::model_args::{check_output, clip_seconds, ModelArgs};
 use super::prompt_args::PromptArgs;
 use crate::runner::{run_example, Example, Progress};
@@ -30,6 +31,10 @@ pub struct RunArgs {
     /// Where to write the trace; the attention sidecar goes beside it (`.attn.safetensors`).
     #[arg(long, value_name = "TRACE.json")]
     pub out: PathBuf,
+    /// Write this process's resident memory to FILE (tab-separated) before loading, once loaded,
+    /// after the prompt, every 256 generated tokens and at the end.
+    #[arg(long, value_name = "FILE")]
+    pub memory_log: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
@@ -37,6 +42,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     let sidecar = sidecar_path(&args.out);
     check_output(&sidecar, &[&args.audio])?;
     let prompt = args.prompt.text(&args.generation.prompt_template)?;
+    let mut memory_log = args
+        .memory_log
+        .as_deref()
+        .map(MemoryLog::create)
+        .transpose()?;
     let mut checkpoint = args
         .model
         .load(args.generation.max_new_tokens, clip_seconds(&args.audio))?;
@@ -65,6 +75,18 @@ pub fn run(args: RunArgs) -> Result<()> {
         &params,
         &sidecar_name,
         |progress| {
+            let written = memory_log.as_mut().map(|log| match &progress {
+                Progress::Prepared { .. } => log.record("loaded", 0),
+                Progress::Token { index: 0, .. } => log.record("prefill", 1),
+                Progress::Token { index, .. } if (index + 1) % TOKENS_BETWEEN_LINES == 0 => {
+                    log.record("decode", *index + 1)
+                }
+                Progress::Token { .. } => Ok(()),
+            });
+            if let Some(Err(error)) = written {
+                eprintln!("warning: memory log: {error:#}; no more lines are written");
+                memory_log = None;
+            }
             if let (Progress::Token { piece, .. }, true) = (progress, args.stream) {
                 let _ = write!(stdout, "{piece}");
                 let _ = stdout.flush();
@@ -72,6 +94,9 @@ pub fn run(args: RunArgs) -> Result<()> {
             ControlFlow::Continue(())
         },
     )?;
+    if let Some(log) = &mut memory_log {
+        log.record("end", trace.generation.ids.len())?;
+    }
     if args.stream {
         println!();
     }

@@ -7,7 +7,9 @@
 //! their size. Here each weight row is read once, widened in registers (bf16 is the high half of
 //! an f32; f16 goes through the F16C instruction) and multiplied into f32 accumulators; rows are
 //! split across the rayon pool in one contiguous block per thread (long sequential reads, which
-//! the hardware prefetchers stream best; smaller, stolen blocks measured slower). AVX2 + FMA
+//! the hardware prefetchers stream best; smaller, stolen blocks measured slower). Rows with more
+//! activations than stay in the L1 cache beside the streaming weights (`rows_at_once`) are
+//! multiplied four at a time, so each activation loaded serves four rows. AVX2 + FMA
 //! (and F16C) are detected at run time, so one binary runs everywhere; other CPUs get a portable
 //! loop that the compiler vectorises for their baseline.
 
@@ -18,26 +20,50 @@ use rayon::prelude::*;
 
 /// A weight element type the kernels take.
 pub trait Element: Copy + Send + Sync + 'static {
-    /// The fastest dot product of a weight row with f32 values that this CPU runs.
-    fn dot_kernel() -> fn(&[Self], &[f32]) -> f32;
+    /// The fastest product of a few weight rows (one after another in the slice) with f32
+    /// values that this CPU runs: `out[r] = rows[r] · x` for `out.len()` rows.
+    fn rows_kernel() -> RowsKernel<Self>;
     /// Widens `src` into `dst` (equal lengths).
     fn widen_into(src: &[Self], dst: &mut [f32]);
+}
+
+/// `out[r] = row r of rows · x` for `out.len()` consecutive rows (four at a time, then one).
+pub type RowsKernel<T> = fn(&[T], &[f32], &mut [f32]);
+
+/// How many rows a kernel multiplies together for `in_dim` activations a row: one while the
+/// activations (f32) fit in 16 KB, four above. Measured on a Zen 5 pair of cores
+/// (`examples/linear_kernels.rs`): one row at a time, the one-row product slows as rows grow
+/// past 4,096 inputs (bf16 at 35, 23, 19, 15 GB/s on one core for 4,096, 6,144, 8,192 and 9,216
+/// inputs), because the activations no longer stay in the L1 cache; four at a time, a 7B's down
+/// projection (11,008 inputs) went from 0.5 to 0.85–0.95 of the bandwidth bound, but its
+/// 4,096-input matrices went from about 1.0 to 0.65–0.8, so they stay one at a time.
+pub fn rows_at_once(in_dim: usize) -> usize {
+    const L1_RESIDENT_ACTIVATIONS: usize = 4096;
+    if in_dim <= L1_RESIDENT_ACTIVATIONS {
+        1
+    } else {
+        4
+    }
 }
 
 /// `weights (out, in) · x (in)`, row-major weights, `in = x.len()`.
 pub fn matrix_vector<T: Element>(weights: &[T], x: &[f32]) -> Vec<f32> {
     let out_dim = weights.len().checked_div(x.len()).unwrap_or(0);
-    let dot = T::dot_kernel();
-    for_each_row(out_dim, weights, |row| dot(row, x))
+    let kernel = T::rows_kernel();
+    for_each_row(out_dim, weights, rows_at_once(x.len()), |rows, out| {
+        kernel(rows, x, out)
+    })
 }
 
-/// `row_value(row)` for each of the `out_dim` equal rows that `elements` holds one after another
-/// (weights, or blocks of them), rows split across the rayon pool in one contiguous run per
-/// thread.
+/// `rows_value(rows, outputs)` over the `out_dim` equal rows that `elements` holds one after
+/// another (weights, or blocks of them): the rows are split across the rayon pool in one
+/// contiguous run per thread, and each call gets up to `group` consecutive rows and as many
+/// outputs to fill.
 pub fn for_each_row<E: Sync>(
     out_dim: usize,
     elements: &[E],
-    row_value: impl Fn(&[E]) -> f32 + Sync,
+    group: usize,
+    rows_value: impl Fn(&[E], &mut [f32]) + Sync,
 ) -> Vec<f32> {
     let mut y = vec![0f32; out_dim];
     if out_dim == 0 {
@@ -48,8 +74,11 @@ pub fn for_each_row<E: Sync>(
     y.par_chunks_mut(rows_per_task)
         .zip(elements.par_chunks(rows_per_task * row_len))
         .for_each(|(outputs, rows)| {
-            for (output, row) in outputs.iter_mut().zip(rows.chunks_exact(row_len)) {
-                *output = row_value(row);
+            for (outputs, rows) in outputs
+                .chunks_mut(group.max(1))
+                .zip(rows.chunks(group.max(1) * row_len))
+            {
+                rows_value(rows, outputs);
             }
         });
     y
@@ -84,13 +113,13 @@ fn widen_slice<T: Element>(src: &[T]) -> Vec<f32> {
 }
 
 impl Element for f32 {
-    fn dot_kernel() -> fn(&[f32], &[f32]) -> f32 {
+    fn rows_kernel() -> RowsKernel<f32> {
         #[cfg(target_arch = "x86_64")]
         if x86::has_avx2_fma() {
             // SAFETY: the features were detected on this CPU.
-            return |w, x| unsafe { x86::dot_f32(w, x) };
+            return |w, x, out| unsafe { x86::rows_f32(w, x, out) };
         }
-        |w, x| portable_dot(w, x, |v| v)
+        |w, x, out| portable_rows(w, x, out, |v| v)
     }
 
     fn widen_into(src: &[f32], dst: &mut [f32]) {
@@ -99,13 +128,13 @@ impl Element for f32 {
 }
 
 impl Element for bf16 {
-    fn dot_kernel() -> fn(&[bf16], &[f32]) -> f32 {
+    fn rows_kernel() -> RowsKernel<bf16> {
         #[cfg(target_arch = "x86_64")]
         if x86::has_avx2_fma() {
             // SAFETY: the features were detected on this CPU.
-            return |w, x| unsafe { x86::dot_bf16(w, x) };
+            return |w, x, out| unsafe { x86::rows_bf16(w, x, out) };
         }
-        |w, x| portable_dot(w, x, bf16::to_f32)
+        |w, x, out| portable_rows(w, x, out, bf16::to_f32)
     }
 
     fn widen_into(src: &[bf16], dst: &mut [f32]) {
@@ -114,17 +143,24 @@ impl Element for bf16 {
 }
 
 impl Element for f16 {
-    fn dot_kernel() -> fn(&[f16], &[f32]) -> f32 {
+    fn rows_kernel() -> RowsKernel<f16> {
         #[cfg(target_arch = "x86_64")]
         if x86::has_avx2_fma() && std::arch::is_x86_feature_detected!("f16c") {
             // SAFETY: the features were detected on this CPU.
-            return |w, x| unsafe { x86::dot_f16(w, x) };
+            return |w, x, out| unsafe { x86::rows_f16(w, x, out) };
         }
-        |w, x| portable_dot(w, x, f16::to_f32)
+        |w, x, out| portable_rows(w, x, out, f16::to_f32)
     }
 
     fn widen_into(src: &[f16], dst: &mut [f32]) {
         src.convert_to_f32_slice(dst);
+    }
+}
+
+/// The portable product of `out.len()` consecutive rows, one at a time.
+fn portable_rows<T: Copy>(w: &[T], x: &[f32], out: &mut [f32], widen: impl Fn(T) -> f32) {
+    for (output, row) in out.iter_mut().zip(w.chunks_exact(x.len().max(1))) {
+        *output = portable_dot(row, x, &widen);
     }
 }
 
@@ -148,7 +184,7 @@ fn portable_dot<T: Copy>(w: &[T], x: &[f32], widen: impl Fn(T) -> f32) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// AVX2 + FMA kernels: 32 weights a step in four independent 8-lane accumulators.
+/// AVX2 + FMA kernels: four rows at a time, 16 weights a row a step.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
@@ -159,70 +195,110 @@ mod x86 {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
     }
 
-    /// Sums the eight lanes of each accumulator.
-    #[target_feature(enable = "avx2,fma")]
-    fn sum_lanes(acc: [__m256; 4]) -> f32 {
-        let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    /// Sums the eight lanes of both accumulators.
+    #[inline(always)]
+    unsafe fn sum_lanes(acc: [__m256; 2]) -> f32 {
+        let sum = _mm256_add_ps(acc[0], acc[1]);
         let half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
         let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
         _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)))
     }
 
-    /// The shared loop: `load(i)` gives weights `i..i + 8` widened to f32.
+    /// The shared loop over `R` rows of `len` weights: `load(r, i)` gives weights `i..i + 8` of
+    /// row `r` widened to f32, `tail(r, j)` weight `j`. Each 16 activations are loaded once for
+    /// all rows; two accumulators a row hide the FMA's latency.
     #[inline(always)]
-    unsafe fn dot_with(
+    unsafe fn rows_with<const R: usize>(
         len: usize,
         x: &[f32],
-        load: impl Fn(usize) -> __m256,
-        tail: impl Fn(usize) -> f32,
-    ) -> f32 {
+        load: impl Fn(usize, usize) -> __m256,
+        tail: impl Fn(usize, usize) -> f32,
+    ) -> [f32; R] {
         debug_assert_eq!(len, x.len());
-        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
         let mut i = 0;
-        while i + 32 <= len {
-            for (lane, sum) in acc.iter_mut().enumerate() {
-                let at = i + 8 * lane;
-                let xs = _mm256_loadu_ps(x.as_ptr().add(at));
-                *sum = _mm256_fmadd_ps(load(at), xs, *sum);
+        while i + 16 <= len {
+            let x0 = _mm256_loadu_ps(x.as_ptr().add(i));
+            let x1 = _mm256_loadu_ps(x.as_ptr().add(i + 8));
+            for (r, sums) in acc.iter_mut().enumerate() {
+                sums[0] = _mm256_fmadd_ps(load(r, i), x0, sums[0]);
+                sums[1] = _mm256_fmadd_ps(load(r, i + 8), x1, sums[1]);
             }
-            i += 32;
+            i += 16;
         }
-        while i + 8 <= len {
-            acc[0] = _mm256_fmadd_ps(load(i), _mm256_loadu_ps(x.as_ptr().add(i)), acc[0]);
+        if i + 8 <= len {
+            let x0 = _mm256_loadu_ps(x.as_ptr().add(i));
+            for (r, sums) in acc.iter_mut().enumerate() {
+                sums[0] = _mm256_fmadd_ps(load(r, i), x0, sums[0]);
+            }
             i += 8;
         }
-        let rest: f32 = (i..len).map(|j| tail(j) * x[j]).sum();
-        sum_lanes(acc) + rest
+        let mut out = [0f32; R];
+        for (r, value) in out.iter_mut().enumerate() {
+            let rest: f32 = (i..len).map(|j| tail(r, j) * x[j]).sum();
+            *value = sum_lanes(acc[r]) + rest;
+        }
+        out
     }
 
-    /// # Safety
-    /// The CPU has AVX2 and FMA; `w.len() == x.len()`.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_f32(w: &[f32], x: &[f32]) -> f32 {
+    /// Four rows at a time through `rows_with`, then the rest one at a time.
+    #[inline(always)]
+    unsafe fn rows_by_four<T>(
+        w: &[T],
+        x: &[f32],
+        out: &mut [f32],
+        load: impl Fn(*const T, usize) -> __m256,
+        tail: impl Fn(T) -> f32,
+    ) where
+        T: Copy,
+    {
+        let n = x.len();
+        debug_assert_eq!(w.len(), n * out.len());
         let p = w.as_ptr();
-        dot_with(w.len(), x, |i| _mm256_loadu_ps(p.add(i)), |j| w[j])
+        let row = |r: usize| p.add(r * n);
+        let mut start = 0;
+        while start + 4 <= out.len() {
+            let four = rows_with::<4>(
+                n,
+                x,
+                |r, i| load(row(start + r), i),
+                |r, j| tail(w[(start + r) * n + j]),
+            );
+            out[start..start + 4].copy_from_slice(&four);
+            start += 4;
+        }
+        for r in start..out.len() {
+            let [one] = rows_with::<1>(n, x, |_, i| load(row(r), i), |_, j| tail(w[r * n + j]));
+            out[r] = one;
+        }
     }
 
     /// # Safety
-    /// The CPU has AVX2 and FMA; `w.len() == x.len()`.
+    /// The CPU has AVX2 and FMA; `w.len() == x.len() * out.len()`.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
-        let p = w.as_ptr() as *const u16;
+    pub unsafe fn rows_f32(w: &[f32], x: &[f32], out: &mut [f32]) {
+        rows_by_four(w, x, out, |p, i| _mm256_loadu_ps(p.add(i)), |v| v)
+    }
+
+    /// # Safety
+    /// The CPU has AVX2 and FMA; `w.len() == x.len() * out.len()`.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn rows_bf16(w: &[bf16], x: &[f32], out: &mut [f32]) {
         // bf16 is the upper half of an f32: zero-extend to 32 bits and shift left by 16.
-        let load = |i: usize| {
+        let load = |p: *const bf16, i: usize| {
             let raw = _mm_loadu_si128(p.add(i) as *const __m128i);
             _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16))
         };
-        dot_with(w.len(), x, load, |j| w[j].to_f32())
+        rows_by_four(w, x, out, load, bf16::to_f32)
     }
 
     /// # Safety
-    /// The CPU has AVX2, FMA and F16C; `w.len() == x.len()`.
+    /// The CPU has AVX2, FMA and F16C; `w.len() == x.len() * out.len()`.
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub unsafe fn dot_f16(w: &[f16], x: &[f32]) -> f32 {
-        let p = w.as_ptr() as *const u16;
-        let load = |i: usize| _mm256_cvtph_ps(_mm_loadu_si128(p.add(i) as *const __m128i));
-        dot_with(w.len(), x, load, |j| w[j].to_f32())
+    pub unsafe fn rows_f16(w: &[f16], x: &[f32], out: &mut [f32]) {
+        let load =
+            |p: *const f16, i: usize| _mm256_cvtph_ps(_mm_loadu_si128(p.add(i) as *const __m128i));
+        rows_by_four(w, x, out, load, f16::to_f32)
     }
 }
 
@@ -251,11 +327,13 @@ mod tests {
             .collect()
     }
 
-    /// Every kernel, on lengths that exercise the 32-wide body, the 8-wide loop and the scalar
-    /// tail, against an f64 sum of the same (rounded) weights.
+    /// Every kernel, on lengths that exercise the 16-wide body, the 8-wide loop and the scalar
+    /// tail, one row at a time and (above `rows_at_once`'s limit, 11 rows = two groups of four
+    /// and three single rows) four at a time, against an f64 sum of the same (rounded) weights.
     #[test]
     fn kernels_agree_with_a_plain_sum() {
-        for in_dim in [1, 7, 8, 31, 32, 77, 300] {
+        assert_eq!(rows_at_once(5003), 4);
+        for in_dim in [1, 7, 8, 31, 32, 77, 300, 5003] {
             let x = values(in_dim, 3);
             let weights = values(11 * in_dim, 7);
             let bf: Vec<bf16> = weights.iter().map(|&v| bf16::from_f32(v)).collect();

@@ -31,17 +31,23 @@ pub fn matrix_vector(weights: &QTensor, x: &[f32]) -> Result<Vec<f32>> {
         candle_core::bail!("{in_dim} inputs expected, {} given", x.len());
     }
     let data = weights.data()?;
+    let group = half_kernels::rows_at_once(in_dim);
     let y = match weights.dtype() {
         GgmlDType::Q8_0 => {
             let blocks = blocks_of::<BlockQ8_0>(&data)?;
-            let dot = q8_0_dot_kernel();
-            half_kernels::for_each_row(out_dim, blocks, |row| dot(row, x))
+            let kernel = q8_0_rows_kernel();
+            half_kernels::for_each_row(out_dim, blocks, group, |rows, out| kernel(rows, x, out))
         }
         GgmlDType::Q4K => {
             let blocks = blocks_of::<BlockQ4K>(&data)?;
             let sums = sub_block_sums(x);
             let dot = q4_k_dot_kernel();
-            half_kernels::for_each_row(out_dim, blocks, |row| dot(row, x, &sums))
+            let per_row = x.len() / 256;
+            half_kernels::for_each_row(out_dim, blocks, group, |rows, out| {
+                for (output, row) in out.iter_mut().zip(rows.chunks_exact(per_row)) {
+                    *output = dot(row, x, &sums);
+                }
+            })
         }
         other => candle_core::bail!("no direct kernel for {other:?}"),
     };
@@ -91,16 +97,25 @@ fn sub_block_sums(x: &[f32]) -> Vec<f32> {
     x.chunks(32).map(|c| c.iter().sum()).collect()
 }
 
-type Q8Dot = fn(&[BlockQ8_0], &[f32]) -> f32;
 type Q4kDot = fn(&[BlockQ4K], &[f32], &[f32]) -> f32;
 
-fn q8_0_dot_kernel() -> Q8Dot {
+/// The fastest `q8_0` rows kernel this CPU runs (`half_kernels::RowsKernel`).
+fn q8_0_rows_kernel() -> half_kernels::RowsKernel<BlockQ8_0> {
+    #[cfg(target_arch = "x86_64")]
+    if x86_512::available() {
+        // SAFETY: the features were detected on this CPU.
+        return |rows, x, out| unsafe { x86_512::rows_q8_0(rows, x, out) };
+    }
     #[cfg(target_arch = "x86_64")]
     if x86::available() {
         // SAFETY: the features were detected on this CPU.
-        return |row, x| unsafe { x86::dot_q8_0(row, x) };
+        return |rows, x, out| unsafe { x86::rows_q8_0(rows, x, out) };
     }
-    portable_dot::<BlockQ8_0>
+    |rows, x, out| {
+        for (output, row) in out.iter_mut().zip(rows.chunks_exact(x.len() / 32)) {
+            *output = portable_dot(row, x);
+        }
+    }
 }
 
 fn q4_k_dot_kernel() -> Q4kDot {
@@ -161,6 +176,81 @@ mod layout {
     }
 }
 
+/// AVX-512 kernels: sixteen weights an instruction, half the work per block of the AVX2 ones
+/// (which run at about 60 % of the memory's speed on a Zen 5 core pair, bound by widening).
+#[cfg(target_arch = "x86_64")]
+mod x86_512 {
+    use std::arch::x86_64::*;
+
+    use candle_core::quantized::k_quants::BlockQ8_0;
+
+    use super::layout;
+
+    pub fn available() -> bool {
+        is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("f16c")
+    }
+
+    /// `out[r] = Σ_b d_rb · Σ_i q_rbi x_bi` for `out.len()` consecutive rows of blocks of 32,
+    /// four rows at a time (each block's 32 activations loaded once for the four).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and F16C; `rows.len() == out.len() * x.len() / 32`.
+    #[target_feature(enable = "avx512f,f16c")]
+    pub unsafe fn rows_q8_0(rows: &[BlockQ8_0], x: &[f32], out: &mut [f32]) {
+        let per_row = x.len() / 32;
+        debug_assert_eq!(rows.len(), per_row * out.len());
+        let (blocks, xs) = (rows.as_ptr(), x.as_ptr());
+        let mut start = 0;
+        while start + 4 <= out.len() {
+            let mut acc = [_mm512_setzero_ps(); 4];
+            for b in 0..per_row {
+                let x_low = _mm512_loadu_ps(xs.add(32 * b));
+                let x_high = _mm512_loadu_ps(xs.add(32 * b + 16));
+                for (r, sum) in acc.iter_mut().enumerate() {
+                    let block = &*blocks.add((start + r) * per_row + b);
+                    *sum = block_q8_0(block, x_low, x_high, *sum);
+                }
+            }
+            for (r, sum) in acc.into_iter().enumerate() {
+                out[start + r] = _mm512_reduce_add_ps(sum);
+            }
+            start += 4;
+        }
+        // One row at a time: blocks alternate between two accumulators, two chains of FMAs.
+        for (r, output) in out.iter_mut().enumerate().skip(start) {
+            let mut sums = [_mm512_setzero_ps(); 2];
+            for b in 0..per_row {
+                let x_low = _mm512_loadu_ps(xs.add(32 * b));
+                let x_high = _mm512_loadu_ps(xs.add(32 * b + 16));
+                let block = &*blocks.add(r * per_row + b);
+                if b % 2 == 0 {
+                    sums[0] = block_q8_0(block, x_low, x_high, sums[0]);
+                } else {
+                    sums[1] = block_q8_0(block, x_low, x_high, sums[1]);
+                }
+            }
+            *output = _mm512_reduce_add_ps(_mm512_add_ps(sums[0], sums[1]));
+        }
+    }
+
+    /// `acc + d · (q · x)` for one block and its 32 activations.
+    #[inline(always)]
+    unsafe fn block_q8_0(block: &BlockQ8_0, x_low: __m512, x_high: __m512, acc: __m512) -> __m512 {
+        let bytes = layout::bytes(block);
+        let qs = bytes.as_ptr().add(2);
+        let widen = |at: usize| {
+            _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(
+                qs.add(at) as *const __m128i
+            )))
+        };
+        let sum = _mm512_fmadd_ps(widen(16), x_high, _mm512_mul_ps(widen(0), x_low));
+        let d = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(layout::half_at(
+            bytes, 0,
+        )))));
+        _mm512_fmadd_ps(_mm512_set1_ps(d), sum, acc)
+    }
+}
+
 /// AVX2 + FMA + F16C kernels.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -200,26 +290,60 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)))
     }
 
-    /// `Σ d_b · Σ_i q_bi x_bi` over the row's blocks of 32, two blocks in flight.
+    /// `out[r] = Σ_b d_rb · Σ_i q_rbi x_bi` for `out.len()` consecutive rows of blocks of 32,
+    /// four rows at a time, as the AVX-512 kernel.
     ///
     /// # Safety
-    /// The CPU has AVX2, FMA and F16C; `x.len() == 32 * row.len()`.
+    /// The CPU has AVX2, FMA and F16C; `rows.len() == out.len() * x.len() / 32`.
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub unsafe fn dot_q8_0(row: &[BlockQ8_0], x: &[f32]) -> f32 {
-        debug_assert_eq!(x.len(), 32 * row.len());
-        let mut acc = [_mm256_setzero_ps(); 2];
-        for (b, block) in row.iter().enumerate() {
-            let bytes = layout::bytes(block).as_ptr();
-            let xs = x.as_ptr().add(32 * b);
-            let qs = bytes.add(2);
-            let mut a = _mm256_mul_ps(widen_i8(qs), _mm256_loadu_ps(xs));
-            let mut c = _mm256_mul_ps(widen_i8(qs.add(8)), _mm256_loadu_ps(xs.add(8)));
-            a = _mm256_fmadd_ps(widen_i8(qs.add(16)), _mm256_loadu_ps(xs.add(16)), a);
-            c = _mm256_fmadd_ps(widen_i8(qs.add(24)), _mm256_loadu_ps(xs.add(24)), c);
-            let d = _mm256_set1_ps(half_to_f32(layout::half_at(layout::bytes(block), 0)));
-            acc[b & 1] = _mm256_fmadd_ps(d, _mm256_add_ps(a, c), acc[b & 1]);
+    pub unsafe fn rows_q8_0(rows: &[BlockQ8_0], x: &[f32], out: &mut [f32]) {
+        let per_row = x.len() / 32;
+        debug_assert_eq!(rows.len(), per_row * out.len());
+        let (blocks, xs) = (rows.as_ptr(), x.as_ptr());
+        let load_x = |b: usize| {
+            let at = xs.add(32 * b);
+            [0, 8, 16, 24].map(|i| _mm256_loadu_ps(at.add(i)))
+        };
+        let mut start = 0;
+        while start + 4 <= out.len() {
+            let mut acc = [_mm256_setzero_ps(); 4];
+            for b in 0..per_row {
+                let x = load_x(b);
+                for (r, sum) in acc.iter_mut().enumerate() {
+                    *sum = block_q8_0(&*blocks.add((start + r) * per_row + b), &x, *sum);
+                }
+            }
+            for (r, sum) in acc.into_iter().enumerate() {
+                out[start + r] = sum_lanes(sum);
+            }
+            start += 4;
         }
-        sum_lanes(_mm256_add_ps(acc[0], acc[1]))
+        // One row at a time: blocks alternate between two accumulators, two chains of FMAs.
+        for (r, output) in out.iter_mut().enumerate().skip(start) {
+            let mut sums = [_mm256_setzero_ps(); 2];
+            for b in 0..per_row {
+                let block = &*blocks.add(r * per_row + b);
+                if b % 2 == 0 {
+                    sums[0] = block_q8_0(block, &load_x(b), sums[0]);
+                } else {
+                    sums[1] = block_q8_0(block, &load_x(b), sums[1]);
+                }
+            }
+            *output = sum_lanes(_mm256_add_ps(sums[0], sums[1]));
+        }
+    }
+
+    /// `acc + d · (q · x)` for one block and its 32 activations.
+    #[inline(always)]
+    unsafe fn block_q8_0(block: &BlockQ8_0, x: &[__m256; 4], acc: __m256) -> __m256 {
+        let bytes = layout::bytes(block);
+        let qs = bytes.as_ptr().add(2);
+        let mut a = _mm256_mul_ps(widen_i8(qs), x[0]);
+        let mut c = _mm256_mul_ps(widen_i8(qs.add(8)), x[1]);
+        a = _mm256_fmadd_ps(widen_i8(qs.add(16)), x[2], a);
+        c = _mm256_fmadd_ps(widen_i8(qs.add(24)), x[3], c);
+        let d = _mm256_set1_ps(half_to_f32(layout::half_at(bytes, 0)));
+        _mm256_fmadd_ps(d, _mm256_add_ps(a, c), acc)
     }
 
     /// `Σ_j d·sc_j · Σ_i q_ji x_ji − dmin·m_j · Σ_i x_ji` over the sub-blocks of 32 of each
@@ -231,9 +355,13 @@ mod x86 {
     pub unsafe fn dot_q4_k(row: &[BlockQ4K], x: &[f32], sums: &[f32]) -> f32 {
         debug_assert_eq!(x.len(), 256 * row.len());
         let low_nibbles = _mm256_set1_epi8(0x0F);
+        // Each super-block sums into its own fresh values, added to the running ones once: the
+        // only chain from one block to the next is one addition, so blocks overlap.
         let mut acc = _mm256_setzero_ps();
         let mut minimums = 0f32;
         for (b, block) in row.iter().enumerate() {
+            let mut block_sum = [_mm256_setzero_ps(); 2];
+            let mut block_minimums = [0f32; 2];
             let bytes = layout::bytes(block);
             let d = half_to_f32(layout::half_at(bytes, 0));
             let dmin = half_to_f32(layout::half_at(bytes, 2));
@@ -259,10 +387,12 @@ mod x86 {
                     );
                     let (scale, minimum) = scale_min_k4(sub, scales);
                     let scale = _mm256_set1_ps(d * f32::from(scale));
-                    acc = _mm256_fmadd_ps(scale, _mm256_add_ps(p, q), acc);
-                    minimums += dmin * f32::from(minimum) * sums[8 * b + sub];
+                    block_sum[half] = _mm256_fmadd_ps(scale, _mm256_add_ps(p, q), block_sum[half]);
+                    block_minimums[half] += dmin * f32::from(minimum) * sums[8 * b + sub];
                 }
             }
+            acc = _mm256_add_ps(acc, _mm256_add_ps(block_sum[0], block_sum[1]));
+            minimums += block_minimums[0] + block_minimums[1];
         }
         sum_lanes(acc) - minimums
     }
@@ -276,8 +406,14 @@ mod tests {
     /// parallel dequantization equals candle's, byte for byte.
     #[test]
     fn direct_products_match_the_dequantized_weights() -> Result<()> {
+        for in_dim in [512, 4096 + 512] {
+            products_match(37, in_dim)?;
+        }
+        Ok(())
+    }
+
+    fn products_match(out_dim: usize, in_dim: usize) -> Result<()> {
         let device = Device::Cpu;
-        let (out_dim, in_dim) = (37, 512);
         let weight = Tensor::randn(0f32, 1.0, (out_dim, in_dim), &device)?;
         let x: Vec<f32> = Tensor::randn(0f32, 1.0, in_dim, &device)?.to_vec1()?;
         for format in [GgmlDType::Q8_0, GgmlDType::Q4K] {
@@ -311,6 +447,50 @@ mod tests {
                     "{format:?} {row}"
                 );
                 assert!((f64::from(*portable) - expected).abs() < tolerance);
+            }
+        }
+        Ok(())
+    }
+
+    /// Each q8_0 kernel this CPU can run (AVX2 and AVX-512 alike, not only the fastest), given all
+    /// 37 rows at once (nine groups of four, then one), equals the portable dot row by row.
+    #[test]
+    fn every_q8_0_kernel_on_this_cpu_agrees() -> Result<()> {
+        let device = Device::Cpu;
+        let (out_dim, in_dim) = (37, 4096 + 512);
+        let weight = Tensor::randn(0f32, 1.0, (out_dim, in_dim), &device)?;
+        let x: Vec<f32> = Tensor::randn(0f32, 1.0, in_dim, &device)?.to_vec1()?;
+        let quantized = QTensor::quantize(&weight, GgmlDType::Q8_0)?;
+        let data = quantized.data()?;
+        let blocks = blocks_of::<BlockQ8_0>(&data)?;
+        let expected: Vec<f32> = blocks
+            .chunks(in_dim / 32)
+            .map(|row| portable_dot(row, &x))
+            .collect();
+        let mut kernels: Vec<(&str, half_kernels::RowsKernel<BlockQ8_0>)> = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if x86::available() {
+                // SAFETY: the features were detected on this CPU.
+                kernels.push(("avx2", |rows, x, out| unsafe {
+                    x86::rows_q8_0(rows, x, out)
+                }));
+            }
+            if x86_512::available() {
+                // SAFETY: the features were detected on this CPU.
+                kernels.push(("avx512", |rows, x, out| unsafe {
+                    x86_512::rows_q8_0(rows, x, out)
+                }));
+            }
+        }
+        for (name, kernel) in kernels {
+            let mut out = vec![0f32; out_dim];
+            kernel(blocks, &x, &mut out);
+            for (row, (ours, expected)) in out.iter().zip(&expected).enumerate() {
+                assert!(
+                    (ours - expected).abs() < 1e-3 * (1.0 + expected.abs()),
+                    "{name} row {row}: {ours} vs {expected}"
+                );
             }
         }
         Ok(())
