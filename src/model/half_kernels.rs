@@ -7,9 +7,8 @@
 //! their size. Here each weight row is read once, widened in registers (bf16 is the high half of
 //! an f32; f16 goes through the F16C instruction) and multiplied into f32 accumulators; rows are
 //! split across the rayon pool in one contiguous block per thread (long sequential reads, which
-//! the hardware prefetchers stream best; smaller, stolen blocks measured slower). Rows with more
-//! activations than stay in the L1 cache beside the streaming weights (`rows_at_once`) are
-//! multiplied four at a time, so each activation loaded serves four rows. AVX2 + FMA
+//! the hardware prefetchers stream best; smaller, stolen blocks measured slower) and multiplied
+//! four at a time, so each activation loaded serves four rows (`ROWS_AT_ONCE`). AVX2 + FMA
 //! (and F16C) are detected at run time, so one binary runs everywhere; other CPUs get a portable
 //! loop that the compiler vectorises for their baseline.
 
@@ -30,27 +29,18 @@ pub trait Element: Copy + Send + Sync + 'static {
 /// `out[r] = row r of rows · x` for `out.len()` consecutive rows (four at a time, then one).
 pub type RowsKernel<T> = fn(&[T], &[f32], &mut [f32]);
 
-/// How many rows a kernel multiplies together for `in_dim` activations a row: one while the
-/// activations (f32) fit in 16 KB, four above. Measured on a Zen 5 pair of cores
-/// (`examples/linear_kernels.rs`): one row at a time, the one-row product slows as rows grow
-/// past 4,096 inputs (bf16 at 35, 23, 19, 15 GB/s on one core for 4,096, 6,144, 8,192 and 9,216
-/// inputs), because the activations no longer stay in the L1 cache; four at a time, a 7B's down
-/// projection (11,008 inputs) went from 0.5 to 0.85–0.95 of the bandwidth bound, but its
-/// 4,096-input matrices went from about 1.0 to 0.65–0.8, so they stay one at a time.
-pub fn rows_at_once(in_dim: usize) -> usize {
-    const L1_RESIDENT_ACTIVATIONS: usize = 4096;
-    if in_dim <= L1_RESIDENT_ACTIVATIONS {
-        1
-    } else {
-        4
-    }
-}
+/// How many rows a kernel multiplies together: each activation loaded serves four rows. Measured
+/// on the full-size 7B (24 greedy tokens, bf16 and q8_0, an Intel Xeon pair of cores with
+/// AVX-512): four rows at a time decode at 1.57 and 2.21 tokens/s, one at a time at 1.16–1.24
+/// and 1.28–1.30. On a Zen 5 pair `examples/linear_kernels.rs` had favoured one row at a time for
+/// 4,096 inputs (each matrix alone, which the cache can flatter); the whole model decides.
+pub const ROWS_AT_ONCE: usize = 4;
 
 /// `weights (out, in) · x (in)`, row-major weights, `in = x.len()`.
 pub fn matrix_vector<T: Element>(weights: &[T], x: &[f32]) -> Vec<f32> {
     let out_dim = weights.len().checked_div(x.len()).unwrap_or(0);
     let kernel = T::rows_kernel();
-    for_each_row(out_dim, weights, rows_at_once(x.len()), |rows, out| {
+    for_each_row(out_dim, weights, ROWS_AT_ONCE, |rows, out| {
         kernel(rows, x, out)
     })
 }
@@ -328,11 +318,10 @@ mod tests {
     }
 
     /// Every kernel, on lengths that exercise the 16-wide body, the 8-wide loop and the scalar
-    /// tail, one row at a time and (above `rows_at_once`'s limit, 11 rows = two groups of four
-    /// and three single rows) four at a time, against an f64 sum of the same (rounded) weights.
+    /// tail, four rows at a time and one at a time (11 rows: two groups of four, then three
+    /// single rows), against an f64 sum of the same (rounded) weights.
     #[test]
     fn kernels_agree_with_a_plain_sum() {
-        assert_eq!(rows_at_once(5003), 4);
         for in_dim in [1, 7, 8, 31, 32, 77, 300, 5003] {
             let x = values(in_dim, 3);
             let weights = values(11 * in_dim, 7);

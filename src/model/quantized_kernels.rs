@@ -31,7 +31,7 @@ pub fn matrix_vector(weights: &QTensor, x: &[f32]) -> Result<Vec<f32>> {
         candle_core::bail!("{in_dim} inputs expected, {} given", x.len());
     }
     let data = weights.data()?;
-    let group = half_kernels::rows_at_once(in_dim);
+    let group = half_kernels::ROWS_AT_ONCE;
     let y = match weights.dtype() {
         GgmlDType::Q8_0 => {
             let blocks = blocks_of::<BlockQ8_0>(&data)?;
