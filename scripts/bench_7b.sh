@@ -10,8 +10,9 @@
 # full-size checkpoint made by scripts/make_full_size_checkpoint.py from the hub files of
 # Qwen2-Audio-7B-Instruct (random weights: for speed and memory only). TOKENS (default 32) greedy
 # tokens are generated after a 785-token prompt (the 31.5 s fixture clip, heard as its first 30 s).
-# ENGINES (default "auscult transformers llama") picks what runs; transformers alone takes about
-# 35 minutes here. Needs /usr/bin/time, a release build, and a Python environment at $PYTHON
+# ENGINES (default "auscult transformers llama") picks what runs, FORMATS (default "bf16 q8_0
+# q4_k") auscult's formats; the whole run takes about 35 minutes here. An engine that fails is
+# reported and the rest still run. Needs /usr/bin/time, a release build, and a Python environment at $PYTHON
 # (default ~/auscult-torch-venv/bin/python) with torch, transformers, soundfile, gguf and
 # llama-cpp-python. Quantized caches go to BENCH_DIR/cache (cleared first, so the first load of
 # each format quantizes); llama.cpp's GGUFs to BENCH_DIR/llama (made once, kept).
@@ -23,6 +24,7 @@ cd "$(dirname "$0")/.."
 BENCH=${1:-${AUSCULT_BENCH_DIR:-$HOME/auscult-bench}}
 TOKENS=${2:-32}
 ENGINES=${ENGINES:-auscult transformers llama}
+FORMATS=${FORMATS:-bf16 q8_0 q4_k}
 PYTHON=${PYTHON:-$HOME/auscult-torch-venv/bin/python}
 MODEL=$BENCH/qwen2-audio-7b
 CLIP=tests/fixtures/audio/mel/long.wav   # 31.5 s; the model hears its first 30 s
@@ -61,7 +63,7 @@ auscult_run() { # label, clip, tokens, flags...
 
 if [[ $ENGINES == *auscult* ]]; then
   rm -rf "$BENCH/cache"
-  for format in bf16 q8_0 q4_k; do
+  for format in $FORMATS; do
     case $format in bf16) flags=(--dtype bf16) ;; *) flags=(--quantize "$format") ;; esac
     echo "## auscult $format: first load (quantizing and caching), 0.3 s clip, 1 token"
     auscult_run "$format first load" "$SHORT_CLIP" 1 "${flags[@]}" --no-capture
@@ -79,8 +81,9 @@ if [[ $ENGINES == *transformers* ]]; then
   for attentions in "" --no-attentions; do
     echo "## transformers bf16 eager ${attentions:-with output_attentions}"
     /usr/bin/time -f "%e %M" -o "$OUT/time" "$PYTHON" scripts/bench_transformers_generate.py --model "$MODEL" \
-      --audio "$CLIP" --prompt "$PROMPT" --tokens "$TOKENS" --dtype bf16 $attentions 2>/dev/null >"$OUT/py.json"
-    read -r wall rss <"$OUT/time"
+      --audio "$CLIP" --prompt "$PROMPT" --tokens "$TOKENS" --dtype bf16 $attentions 2>"$OUT/py.err" >"$OUT/py.json" ||
+      { echo "transformers failed:"; tail -3 "$OUT/py.err"; continue; }
+    read -r wall rss < <(tail -1 "$OUT/time")
     echo "wall $wall s, peak RSS $((rss / 1024)) MiB, $(cat "$OUT/py.json")"
     "$PYTHON" - "$OUT/py.json" "$rss" "${attentions:-output_attentions}" >>"$ROWS" <<'EOF'
 import json, sys
@@ -94,7 +97,7 @@ fi
 if [[ $ENGINES == *llama* ]]; then
   echo "## llama.cpp (llama-cpp-python), the decoder alone, 785 prompt tokens, no capture"
   "$PYTHON" scripts/bench_llama_cpp.py --checkpoint "$MODEL" --work-dir "$BENCH/llama" \
-    --prompt-tokens 785 --decode-tokens "$TOKENS" | tee "$OUT/llama.jsonl"
+    --prompt-tokens 785 --decode-tokens "$TOKENS" | tee "$OUT/llama.jsonl" || echo "llama.cpp failed (see above)"
   "$PYTHON" - "$OUT/llama.jsonl" >>"$ROWS" <<'EOF'
 import json, sys
 for line in open(sys.argv[1]):
@@ -115,8 +118,12 @@ config = json.loads((model / "config.json").read_text())
 text, audio = config["text_config"], config["audio_config"]
 gbs = [float(x) for x in re.findall(r"([0-9.]+) GB/s", open(bandwidth_log).read())]
 gemm = [float(x) for x in re.findall(r"\bgemm\s+([0-9.]+)", open(kernels_log).read())]
+# The hub's text_config leaves out what equals transformers' Qwen2Config defaults.
+qwen2_defaults = {"hidden_size": 4096, "intermediate_size": 22016, "num_hidden_layers": 32,
+                  "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 151936}
+text = {**qwen2_defaults, **text}
 h, i, layers, vocab = text["hidden_size"], text["intermediate_size"], text["num_hidden_layers"], text["vocab_size"]
-heads, kv_heads = text["num_attention_heads"], text.get("num_key_value_heads", text["num_attention_heads"])
+heads, kv_heads = text["num_attention_heads"], text["num_key_value_heads"]
 kv_dim = h // heads * kv_heads
 per_layer = h * h * 2 + h * kv_dim * 2 + 3 * h * i          # q, o, k, v, gate, up, down
 decoder_params = layers * per_layer + vocab * h              # + the head
