@@ -6,13 +6,13 @@
 #   scripts/bench_model.sh [BENCH_DIR] [REPEATS]
 #
 # Needs /usr/bin/time, a release build (cargo build --release --examples), and the PyTorch
-# environment at $PYTHON (default /root/auscult-torch-venv/bin/python). Every number is printed
+# environment at $PYTHON (default ~/auscult-torch-venv/bin/python). Every number is printed
 # as it is measured; whole-process wall time and peak RSS come from /usr/bin/time.
 set -euo pipefail
 
 BENCH=${1:-/root/auscult-bench}
 REPEATS=${2:-3}
-PYTHON=${PYTHON:-/root/auscult-torch-venv/bin/python}
+PYTHON=${PYTHON:-$HOME/auscult-torch-venv/bin/python}
 AUSCULT=./target/release/auscult
 CLIP=tests/fixtures/audio/mel/long.wav   # 31.5 s: the model hears its first 30 s (750 audio tokens)
 PROMPT="Describe the audio in detail."
