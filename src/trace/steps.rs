@@ -241,12 +241,16 @@ fn segment_text(text: &str, rules: &StepRules) -> Vec<Segment> {
     }
     // Inline "Step N:" that does not start a line.
     if rules.step_markers {
-        let lower = text.to_lowercase();
-        if lower.len() == text.len() {
-            for (at, _) in lower.match_indices("step ") {
-                if at > 0 && is_step_marker(&text[at..]) && !line_starts.contains(&at) {
-                    extra.push(at);
-                }
+        // "step " is ASCII, so matching it byte by byte, ignoring ASCII case, on the text itself
+        // finds only character boundaries (lower-casing first would shift offsets: `ẞ` and `İ`
+        // change length).
+        let bytes = text.as_bytes();
+        for at in 1..bytes.len().saturating_sub(4) {
+            if bytes[at..at + 5].eq_ignore_ascii_case(b"step ")
+                && is_step_marker(&text[at..])
+                && !line_starts.contains(&at)
+            {
+                extra.push(at);
             }
         }
     }
@@ -360,6 +364,26 @@ fn kind_of(text: &str, tag: Option<&str>, rules: &StepRules) -> StepKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lower-casing `ẞ` shortens it and `İ` lengthens it: offsets found in a lower-cased copy
+    /// cut inside a character of the original (this panicked).
+    #[test]
+    fn inline_markers_after_characters_that_change_length_when_lower_cased() {
+        for text in ["ẞéstep 1: İ", "İ step 2: ẞ", "ẞ Step 3: x", "aİstep 1. b"] {
+            let steps = split_steps(&pieces(text), &StepRules::default());
+            let joined: String = steps
+                .iter()
+                .map(|s| &text[s.chars[0]..s.chars[1]])
+                .collect();
+            assert_eq!(joined, text, "{text}");
+        }
+        let text = "İntro ẞ then Step 2: more";
+        let steps = split_steps(&pieces(text), &StepRules::default());
+        assert!(
+            steps.iter().any(|s| s.text.starts_with("Step 2")),
+            "the marker after ẞ and İ still starts a step: {steps:?}"
+        );
+    }
 
     /// Pieces as a byte-level tokenizer might cut them: words with their leading space.
     fn pieces(text: &str) -> Vec<String> {

@@ -16,7 +16,7 @@ use super::keys::{key_name, KeyTable};
 use super::live::LiveRun;
 use super::mouse::{pointer_for, Mouse};
 use super::state::{Action, Effect, EntryKey, Inspector, SearchKey};
-use super::terminal::Session;
+use super::terminal::{Session, Stop};
 use super::view::{render, Palette};
 use crate::audio::playback::Player;
 use crate::cafe::journal::LabelOp;
@@ -46,7 +46,17 @@ impl App {
         let mut session = Session::start()?;
         let result = self.run_in(&mut session);
         session.restore();
-        result?;
+        if let Some(stop) = result? {
+            // Shown once the terminal is back, or on whatever standard error still reaches.
+            let saved = match &self.journal {
+                Some(journal) => format!(
+                    "every label made is already saved in {}",
+                    journal.path().display()
+                ),
+                None => "nothing was unsaved".to_owned(),
+            };
+            anyhow::bail!("{stop}; {saved}");
+        }
         // A live run that failed leaves the inspector with its reason as the error.
         match self.state.live.take() {
             Some(live) if live.failed() => {
@@ -56,11 +66,15 @@ impl App {
         }
     }
 
-    fn run_in(&mut self, session: &mut Session) -> Result<()> {
+    /// The loop; returns why it stopped when no key asked it to.
+    fn run_in(&mut self, session: &mut Session) -> Result<Option<Stop>> {
         // No player until there is an example (a live run has none until its prompt is ready).
         let mut player: Option<Player> = None;
         let mut loaded: Option<(usize, f64)> = None;
-        while !self.state.quit && !session.terminated() {
+        while !self.state.quit {
+            if let Some(stop) = session.stop() {
+                return Ok(Some(stop));
+            }
             if let Some(live) = &mut self.live {
                 live.feed(&mut self.state);
             }
@@ -87,6 +101,8 @@ impl App {
             session
                 .terminal
                 .draw(|frame| render(state, keys, palette, frame.area(), frame.buffer_mut()))?;
+            // A dead terminal was caught by `session.stop()` above; crossterm's poll (its
+            // level-triggered `use-dev-tty` source) returns within the tick whatever happens.
             if !event::poll(TICK)? {
                 continue;
             }
@@ -131,7 +147,7 @@ impl App {
                 (Effect::Record { trace, op }, _) => self.record(&trace, op),
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Loads what the current example shows from disk (its attention and clip) and lets the
