@@ -21,6 +21,12 @@ Everything is kept real except the widths and depths of the networks:
   the hub's real tensor names, split into shards the way the hub splits the real ones, with a
   model.safetensors.index.json.
 
+    /root/auscult-torch-venv/bin/python scripts/make_shape_real_fixtures.py --wide OUT_ROOT HUB_FILES_ROOT
+
+--wide writes the same two checkpoints with decoders wide enough for every quantized format
+(hidden 256, FFN 1024, 4 heads of 64: q4_k needs rows of 256) into OUT_ROOT, without references,
+for measuring what quantization changes (`examples/quantization_quality.rs`); never committed.
+
 Writes tests/fixtures/shape_real/ (see the README.md it writes there). Deterministic: a re-run
 gives byte-identical files (fixed seeds, one torch thread, sorted safetensors headers).
 Must run with the transformers version named in the README (5.24) for the references to hold.
@@ -128,6 +134,17 @@ SPECS = {
 # step, and no case's 24 tokens are one token repeated (16 or more distinct ids in each).
 SPECS["qwen2_audio"]["seed"] = 7
 SPECS["qwen2_5_omni"]["seed"] = 4
+
+# The --wide decoders: every linear layer's input width a multiple of 256 (q4_k's block).
+WIDE_TEXT = dict(hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4)
+
+
+def wide_spec(family, spec):
+    kv_heads = 1 if family == "qwen2_5_omni" else 4
+    wide = dict(spec, text=dict(WIDE_TEXT, num_key_value_heads=kv_heads))
+    if family == "qwen2_5_omni":
+        wide["mrope_section"] = [8, 12, 12]  # head_dim 64, in the 7B's proportions
+    return wide
 
 # Random values: weights N(0, gain²/fan_in), q/k projections sharper, a wide-logit head, norm
 # weights 1 + N(0, 0.2²), biases N(0, 0.1²), so attention and logits are far from uniform and a
@@ -594,7 +611,7 @@ def add_omni_named_tokens(path):
     return True
 
 
-def build(family, spec, hub_dir, out_dir, write=True):
+def build(family, spec, hub_dir, out_dir, write=True, references=True):
     is_omni = family == "qwen2_5_omni"
     real_cfg = json.load(open(os.path.join(hub_dir, "config.json")))
     hub_shapes = json.load(open(os.path.join(hub_dir, "tensor_shapes.reconstructed.json")))
@@ -628,6 +645,12 @@ def build(family, spec, hub_dir, out_dir, write=True):
     shard_of = assign_shards(tensors, hub_index)
     shards, total = write_weights(out_dir, tensors, shard_of)
 
+    if not references:  # --wide: the checkpoint alone, read back exactly
+        if is_omni:
+            assert_loads_exactly_thinker(out_dir, tensors)
+        else:
+            assert_loads_exactly(Qwen2AudioForConditionalGeneration, out_dir, tensors, family)
+        return None
     if is_omni:
         thinker = assert_loads_exactly_thinker(out_dir, tensors)
         processor = Qwen2_5OmniProcessor.from_pretrained(out_dir)
@@ -705,6 +728,16 @@ def write_v5(spec, hub_out, tensors, shard_of, model, processor):
 
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--wide"] and len(args) == 3:
+        out_root, hub_root = (os.path.abspath(a) for a in args[1:])
+        os.chdir(REPO)
+        torch.set_num_threads(1)
+        for family, spec in SPECS.items():
+            out_dir = os.path.join(out_root, spec["out"].replace("_hub", "_wide"))
+            print(f"{family}: {out_dir}", flush=True)
+            build(family, wide_spec(family, spec), os.path.join(hub_root, spec["hub"]), out_dir, write=False,
+                  references=False)
+        return
     search = None
     if args[:1] == ["--search-seeds"]:
         search = int(args[1])

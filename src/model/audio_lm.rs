@@ -91,10 +91,12 @@ impl AudioLm {
     /// Projected audio rows (audio tokens, text hidden) for `features` (n_mels, frames), of which
     /// the first `valid_frames` hold the clip.
     pub fn encode_audio(&self, features: &Tensor, valid_frames: usize) -> Result<Tensor> {
-        match &self.audio_encoder {
+        let rows = match &self.audio_encoder {
             Encoder::Whisper(encoder) => encoder.forward(features, valid_frames),
             Encoder::Omni(encoder) => encoder.forward(features, valid_frames),
-        }
+        };
+        super::prompt_product::release_scratch();
+        rows
     }
 
     /// Prompt embeddings (seq, hidden): token embeddings with the audio rows scattered, in order,
@@ -160,6 +162,11 @@ impl AudioLm {
 
     pub fn clear_kv_cache(&mut self) {
         self.decoder.clear_kv_cache();
+    }
+
+    /// Clears the KV cache and sizes it for `positions` (see `Decoder::reserve_kv_cache`).
+    pub fn reserve_kv_cache(&mut self, positions: usize) {
+        self.decoder.reserve_kv_cache(positions);
     }
 
     /// The model with its KV cache kept in `dtype`.

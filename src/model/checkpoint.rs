@@ -321,9 +321,14 @@ impl Checkpoint {
         );
         if options.quantize.is_some() && !cache.as_ref().is_some_and(QuantizedCache::hit) {
             eprintln!(
-                "quantizing {} to {} (once; later loads read the cache)...",
+                "quantizing {} to {} ({})...",
                 dir.display(),
-                options.quantize.map_or("", Quantization::name)
+                options.quantize.map_or("", Quantization::name),
+                if cache.is_some() {
+                    "once; later loads read the cache"
+                } else {
+                    "the cache is off: every load quantizes"
+                }
             );
         }
         let vb = load_var_builder(&files, compute, &device)?;

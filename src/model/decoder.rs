@@ -293,6 +293,16 @@ impl Decoder {
         self.cached_positions = 0;
     }
 
+    /// Clears the KV cache and sizes it for `positions`, so a run that stays within them never
+    /// copies the cache to grow it, and holds only the positions it has written (the
+    /// allocation is zeroed lazily by the OS: untouched pages take no memory).
+    pub fn reserve_kv_cache(&mut self, positions: usize) {
+        for layer in &mut self.layers {
+            layer.self_attn.kv_cache = KvCache::new(2, positions.max(1));
+        }
+        self.cached_positions = 0;
+    }
+
     /// Keeps the KV cache in `dtype` (from the next cleared cache on).
     pub fn set_kv_cache_dtype(&mut self, dtype: DType) {
         for layer in &mut self.layers {
@@ -329,6 +339,7 @@ impl Decoder {
             Logits::Last => xs.narrow(1, q_len - 1, 1)?,
         };
         let logits = self.lm_head.forward(&self.norm.forward(&xs)?)?;
+        super::prompt_product::release_scratch();
         Ok((logits.squeeze(0)?.to_dtype(DType::F32)?, captures))
     }
 }

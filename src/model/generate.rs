@@ -149,7 +149,8 @@ pub fn generate(
     let prompt_capture = capture_rows(!params.capture.prompt);
     let capture = capture_rows(false);
     let mut sampler = Sampler::new(&params.decoding);
-    model.clear_kv_cache();
+    // The last generated token is never fed back, so the cache holds at most this many.
+    model.reserve_kv_cache(prompt_embeds.dim(0)? + params.max_new_tokens.saturating_sub(1));
 
     let (logits, captured) = prefill(model, prompt_embeds, &prompt_capture, PREFILL_ROWS)?;
     let mut prompt_attention = None;

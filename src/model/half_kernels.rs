@@ -94,12 +94,34 @@ pub fn widen(weight: &Tensor) -> Result<Tensor> {
 }
 
 fn widen_slice<T: Element>(src: &[T]) -> Vec<f32> {
-    const CHUNK: usize = 1 << 16;
     let mut wide = vec![0f32; src.len()];
-    wide.par_chunks_mut(CHUNK)
+    widen_slice_into(src, &mut wide);
+    wide
+}
+
+fn widen_slice_into<T: Element>(src: &[T], dst: &mut [f32]) {
+    const CHUNK: usize = 1 << 16;
+    dst.par_chunks_mut(CHUNK)
         .zip(src.par_chunks(CHUNK))
         .for_each(|(dst, src)| T::widen_into(src, dst));
-    wide
+}
+
+/// Widens a contiguous bf16 or f16 tensor on the CPU into `dst` (as many values), in parallel.
+/// Returns `false`, writing nothing, for any other tensor.
+pub fn widen_into(weight: &Tensor, dst: &mut [f32]) -> Result<bool> {
+    let (storage, layout) = weight.storage_and_layout();
+    let (Storage::Cpu(cpu), Some((start, end))) = (&*storage, layout.contiguous_offsets()) else {
+        return Ok(false);
+    };
+    if dst.len() != end - start {
+        candle_core::bail!("widening {} values into {}", end - start, dst.len());
+    }
+    match weight.dtype() {
+        DType::BF16 => widen_slice_into(&cpu.as_slice::<bf16>()?[start..end], dst),
+        DType::F16 => widen_slice_into(&cpu.as_slice::<f16>()?[start..end], dst),
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 impl Element for f32 {

@@ -9,10 +9,10 @@
 //!   weights is ever made. `q8_0` and `q4_k` blocks are widened the same way
 //!   (`quantized_kernels`), up to `QUANTIZED_DIRECT_ROWS` rows; other block formats go to
 //!   candle's `QMatMul`.
-//! - **many rows on the CPU** (a prompt): the weight is widened to f32 for the duration of the
-//!   call (quantized blocks dequantized, in parallel) and multiplied by candle's f32 GEMM, the
-//!   fastest product this machine has; the copy is one layer's matrix at a time (at most 272 MB
-//!   for a 7B's MLP).
+//! - **many rows on the CPU** (a prompt): the weight is widened to f32 (quantized blocks
+//!   dequantized, in parallel) into a scratch buffer reused from matrix to matrix and multiplied
+//!   by the f32 GEMM candle uses, the fastest product this machine has (`prompt_product`); the
+//!   scratch holds one matrix (at most 272 MB for a 7B's MLP) until the forward pass ends.
 //! - **anything else** (a GPU, or activations in the weights' own dtype): candle's matmul.
 
 use std::cell::Cell;
@@ -24,6 +24,7 @@ use candle_nn::{Init, VarBuilder};
 use rayon::prelude::*;
 
 use super::half_kernels;
+use super::prompt_product;
 use super::quantized_cache::QuantizedCache;
 use super::quantized_kernels;
 
@@ -139,6 +140,29 @@ impl Linear {
         )?))
     }
 
+    /// Many rows on the CPU times a bf16/f16, q8_0 or q4_k weight, widened into the reused
+    /// scratch (`prompt_product`); `None` for any other case.
+    fn prompt_product(&self, xs: &Tensor) -> Result<Option<Tensor>> {
+        match &self.weight {
+            Weight::Dense(w)
+                if matches!(w.dtype(), DType::BF16 | DType::F16) && w.device().is_cpu() =>
+            {
+                let (out_dim, in_dim) = w.dims2()?;
+                prompt_product::product(xs, out_dim, in_dim, |dst| half_kernels::widen_into(w, dst))
+            }
+            Weight::Quantized { blocks, .. }
+                if matches!(blocks.dtype(), GgmlDType::Q8_0 | GgmlDType::Q4K)
+                    && blocks.device().is_cpu() =>
+            {
+                let (out_dim, in_dim) = blocks.shape().dims2()?;
+                prompt_product::product(xs, out_dim, in_dim, |dst| {
+                    quantized_kernels::dequantize_into(blocks, dst)
+                })
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The weight as a dense tensor of `dtype`: itself, or a temporary widened or dequantized
     /// copy.
     fn dense_as(&self, dtype: DType, device: &Device) -> Result<Tensor> {
@@ -184,10 +208,13 @@ impl Module for Linear {
                 Weight::Quantized { matmul, .. } if rows(xs) <= QUANTIZED_DIRECT_ROWS => {
                     matmul.forward(xs)?
                 }
-                _ => {
-                    let weight = self.dense_as(xs.dtype(), xs.device())?;
-                    candle_nn::Linear::new(weight, None).forward(xs)?
-                }
+                _ => match self.prompt_product(xs)? {
+                    Some(ys) => ys,
+                    None => {
+                        let weight = self.dense_as(xs.dtype(), xs.device())?;
+                        candle_nn::Linear::new(weight, None).forward(xs)?
+                    }
+                },
             }
         };
         debug_assert_eq!(ys.dims().last().copied(), Some(self.out_dim));

@@ -65,15 +65,44 @@ pub fn dequantize(weights: &QTensor) -> Result<Tensor> {
 }
 
 fn dequantize_blocks<B: GgmlType + Sync>(data: &[u8], in_dim: usize) -> Result<Vec<f32>> {
+    let mut values = vec![0f32; blocks_of::<B>(data)?.len() * B::BLCK_SIZE];
+    dequantize_blocks_into::<B>(data, in_dim, &mut values)?;
+    Ok(values)
+}
+
+fn dequantize_blocks_into<B: GgmlType + Sync>(
+    data: &[u8],
+    in_dim: usize,
+    values: &mut [f32],
+) -> Result<()> {
     let blocks = blocks_of::<B>(data)?;
+    if values.len() != blocks.len() * B::BLCK_SIZE {
+        candle_core::bail!(
+            "dequantizing {} values into {}",
+            blocks.len() * B::BLCK_SIZE,
+            values.len()
+        );
+    }
     let blocks_per_row = in_dim / B::BLCK_SIZE;
     const ROWS_PER_TASK: usize = 16;
-    let mut values = vec![0f32; blocks.len() * B::BLCK_SIZE];
     values
         .par_chunks_mut(ROWS_PER_TASK * in_dim)
         .zip(blocks.par_chunks(ROWS_PER_TASK * blocks_per_row))
         .for_each(|(out, blocks)| B::to_float(blocks, out));
-    Ok(values)
+    Ok(())
+}
+
+/// Dequantizes q8_0 or q4_k blocks on the CPU into `values` (out × in), in parallel. Returns
+/// `false`, writing nothing, for other formats.
+pub fn dequantize_into(weights: &QTensor, values: &mut [f32]) -> Result<bool> {
+    let (_, in_dim) = weights.shape().dims2()?;
+    let data = weights.data()?;
+    match weights.dtype() {
+        GgmlDType::Q8_0 => dequantize_blocks_into::<BlockQ8_0>(&data, in_dim, values)?,
+        GgmlDType::Q4K => dequantize_blocks_into::<BlockQ4K>(&data, in_dim, values)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// The bytes of a CPU `QTensor` as its blocks.
