@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Memory at real size (issue 14): the full-size 7B refused up front as f32 and loaded anyway with
-# --force; peak RSS for a 30 s clip and 512 tokens in bf16; a long chain's memory curve (q4_k by
+# --force; peak RSS for a 30 s clip and 512 tokens in bf16, with the KV cache in f32 and in f16
+# (--kv-cache-f16); a long chain's memory curve (q4_k by
 # default, 2,048 tokens) from `auscult run --memory-log`, against the growth the KV cache and the
 # captured rows should give.
 #
@@ -8,7 +9,7 @@
 #
 # BENCH_DIR (default $AUSCULT_BENCH_DIR, else ~/auscult-bench) holds `qwen2-audio-7b` from
 # scripts/make_full_size_checkpoint.py and the quantized cache in `cache` (made by
-# scripts/bench_7b.sh, or on the first load here). STEPS picks what runs (default "f32 bf16 long").
+# scripts/bench_7b.sh, or on the first load here). STEPS picks what runs (default "f32 bf16 kv16 long").
 # Needs /usr/bin/time and a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 BENCH=${1:-${AUSCULT_BENCH_DIR:-$HOME/auscult-bench}}
 LONG_TOKENS=${2:-2048}
 LONG_FORMAT=${3:-q4_k}
-STEPS=${STEPS:-f32 bf16 long}
+STEPS=${STEPS:-f32 bf16 kv16 long}
 MODEL=$BENCH/qwen2-audio-7b
 CLIP=tests/fixtures/audio/mel/long.wav   # 31.5 s; the model hears its first 30 s
 AUSCULT=./target/release/auscult
@@ -45,10 +46,16 @@ if [[ $STEPS == *f32* ]]; then
   run "f32 --force" 16 --dtype f32 --force || true
 fi
 
-if [[ $STEPS == *bf16* ]]; then
+if [[ " $STEPS " == *" bf16 "* ]]; then
   echo "## bf16, 30 s clip, 512 tokens, capture on"
   run "bf16, 512 tokens" 512 --dtype bf16 --memory-log "$OUT/bf16.tsv"
   column -t "$OUT/bf16.tsv"
+fi
+
+if [[ $STEPS == *kv16* ]]; then
+  echo "## bf16, KV cache in f16, 30 s clip, 512 tokens, capture on"
+  run "bf16 --kv-cache-f16, 512 tokens" 512 --dtype bf16 --kv-cache-f16 --memory-log "$OUT/kv16.tsv"
+  column -t "$OUT/kv16.tsv"
 fi
 
 if [[ $STEPS == *long* ]]; then
