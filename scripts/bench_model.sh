@@ -10,7 +10,7 @@
 # as it is measured; whole-process wall time and peak RSS come from /usr/bin/time.
 set -euo pipefail
 
-BENCH=${1:-/root/auscult-bench}
+BENCH=${1:-${AUSCULT_BENCH_DIR:-$HOME/auscult-bench}}
 REPEATS=${2:-3}
 PYTHON=${PYTHON:-$HOME/auscult-torch-venv/bin/python}
 AUSCULT=./target/release/auscult

@@ -2,8 +2,8 @@
 """The Python baseline for auscult's model benchmark: transformers' generate with eager attention
 and output_attentions=True, the usual way to get attention out of an audio-language model.
 
-    /usr/bin/time -v /root/auscult-torch-venv/bin/python scripts/bench_transformers_generate.py \
-        --model /root/auscult-bench/mid_f32 --audio CLIP --tokens 128 [--no-attentions] [--dtype bf16]
+    /usr/bin/time -v python scripts/bench_transformers_generate.py \
+        --model ~/auscult-bench/mid_f32 --audio CLIP --tokens 128 [--no-attentions] [--dtype bf16]
 
 Prints one JSON line: seconds for import, load, processing and generate, the prefill (from the
 start of generate to the first new token, audio encoder included) and the decode rate over the

@@ -20,13 +20,13 @@ chirp and seeded noise, quantised to 16 bits), like the Rust bench's.
 
 Run from the repository root:
 
-    /root/auscult-venv/bin/python scripts/bench_whisper_extractor.py [--runs 10]
+    python scripts/bench_whisper_extractor.py [--runs 10]
 
 OpenBLAS settings in the environment (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) can change numpy's
 speed; the script prints the values it sees. To time without them:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
-        /root/auscult-venv/bin/python scripts/bench_whisper_extractor.py
+        python scripts/bench_whisper_extractor.py
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Make the mid-size random Qwen2-Audio checkpoint the model benchmarks run on.
 
-    /root/auscult-torch-venv/bin/python scripts/make_bench_checkpoint.py [OUT_DIR]
+    python scripts/make_bench_checkpoint.py [OUT_DIR]
 
-OUT_DIR (default /root/auscult-bench) gets, outside the repository since they are large:
+OUT_DIR (default ~/auscult-bench) gets, outside the repository since they are large:
 
     mid_f32/            float32, one model.safetensors (about 0.7 GB)
     mid_bf16_sharded/   the same weights in bfloat16, sharded (model.safetensors.index.json)
@@ -39,7 +39,7 @@ PROCESSOR_FILES = [
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "/root/auscult-bench"
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/auscult-bench")
     torch.manual_seed(0)
     audio = Qwen2AudioEncoderConfig(
         num_mel_bins=128,

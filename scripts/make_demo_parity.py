@@ -3,7 +3,7 @@
 
 Run from the repository root (no network; the model is read from assets/demo-model):
 
-    /root/auscult-torch-venv/bin/python scripts/make_demo_parity.py
+    python scripts/make_demo_parity.py
 
 For every example in assets/examples/traces.jsonl (written by `auscult demo eval --out
 assets/examples`), it loads the clip, renders the example's prompt with the checkpoint's chat

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Write a full-size RANDOM checkpoint in a hub checkpoint's exact layout, for benchmarks.
 
-    /root/auscult-torch-venv/bin/python scripts/make_full_size_checkpoint.py HUB_FILES_DIR OUT_DIR \
+    python scripts/make_full_size_checkpoint.py HUB_FILES_DIR OUT_DIR \
         [--skip-prefix PREFIX]... [--float32-prefix PREFIX]... [--seed N] [--block-mb MB]
-    /root/auscult-torch-venv/bin/python scripts/make_full_size_checkpoint.py --verify OUT_DIR
+    python scripts/make_full_size_checkpoint.py --verify OUT_DIR
 
 HUB_FILES_DIR is a folder of a real checkpoint's files without the weights: its
 `model.safetensors.index.json` (which tensor goes into which shard, and `total_size`) and

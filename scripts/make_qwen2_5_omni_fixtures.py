@@ -3,7 +3,7 @@
 
 Run from the repository root (no network needed; nothing comes from a model hub):
 
-    /root/auscult-torch-venv/bin/python scripts/make_qwen2_5_omni_fixtures.py
+    python scripts/make_qwen2_5_omni_fixtures.py
 
 Needs torch, transformers (5.x), tokenizers, soundfile, and pillow + torchvision (the
 Qwen2.5-Omni processor always carries a Qwen2-VL image and video processor, which need them;
@@ -753,7 +753,7 @@ def write_readme(infos):
         "# Qwen2.5-Omni reference fixtures",
         "",
         "Made by `scripts/make_qwen2_5_omni_fixtures.py` (run from the repository root with",
-        "`/root/auscult-torch-venv/bin/python scripts/make_qwen2_5_omni_fixtures.py`; deterministic,",
+        "`python scripts/make_qwen2_5_omni_fixtures.py`; deterministic,",
         "overwrites this folder). Nothing comes from a model hub: the checkpoints are tiny random",
         "models built from configs.",
         "",

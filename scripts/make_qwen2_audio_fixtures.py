@@ -3,7 +3,7 @@
 
 Run from the repository root (no network needed; nothing comes from a model hub):
 
-    /root/auscult-torch-venv/bin/python scripts/make_qwen2_audio_fixtures.py
+    python scripts/make_qwen2_audio_fixtures.py
 
 Deterministic (torch.manual_seed / numpy seeds fixed) and re-runnable: everything under
 tests/fixtures/qwen2_audio/ that this script makes is overwritten.
@@ -428,7 +428,7 @@ def write_readme(infos):
         "# Qwen2-Audio reference fixtures",
         "",
         "Made by `scripts/make_qwen2_audio_fixtures.py` (run from the repository root with",
-        "`/root/auscult-torch-venv/bin/python scripts/make_qwen2_audio_fixtures.py`; deterministic,",
+        "`python scripts/make_qwen2_audio_fixtures.py`; deterministic,",
         "overwrites this folder's checkpoint directories). Nothing comes from a model hub: the",
         "checkpoints are tiny random `Qwen2AudioForConditionalGeneration` models built from configs.",
         "",

@@ -2,7 +2,7 @@
 """Shrunk "shape-real" checkpoints of Qwen2-Audio-7B-Instruct and Qwen2.5-Omni-7B, with
 transformers reference outputs, for `tests/shape_real_parity.rs`.
 
-    /root/auscult-torch-venv/bin/python scripts/make_shape_real_fixtures.py HUB_FILES_ROOT
+    python scripts/make_shape_real_fixtures.py HUB_FILES_ROOT
 
 HUB_FILES_ROOT holds the real hub files, without weights, of the two checkpoints:
 `HUB_FILES_ROOT/Qwen2-Audio-7B-Instruct/` and `HUB_FILES_ROOT/Qwen2.5-Omni-7B/` (config.json,
@@ -21,7 +21,7 @@ Everything is kept real except the widths and depths of the networks:
   the hub's real tensor names, split into shards the way the hub splits the real ones, with a
   model.safetensors.index.json.
 
-    /root/auscult-torch-venv/bin/python scripts/make_shape_real_fixtures.py --wide OUT_ROOT HUB_FILES_ROOT
+    python scripts/make_shape_real_fixtures.py --wide OUT_ROOT HUB_FILES_ROOT
 
 --wide writes the same two checkpoints with decoders wide enough for every quantized format
 (hidden 256, FFN 1024, 4 heads of 64: q4_k needs rows of 256) into OUT_ROOT, without references,
@@ -802,7 +802,7 @@ def write_readme(infos):
         "Made by `scripts/make_shape_real_fixtures.py` from the real hub files of the two checkpoints",
         "(config, tokenizer, chat template, preprocessor config, shard index and tensor shapes; no",
         "weights): run from the repository root with",
-        "`/root/auscult-torch-venv/bin/python scripts/make_shape_real_fixtures.py HUB_FILES_ROOT`,",
+        "`python scripts/make_shape_real_fixtures.py HUB_FILES_ROOT`,",
         "where `HUB_FILES_ROOT` holds `Qwen2-Audio-7B-Instruct/` and `Qwen2.5-Omni-7B/`. Deterministic:",
         "a re-run rewrites this folder byte for byte the same.",
         "",

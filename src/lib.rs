@@ -9,8 +9,12 @@ pub mod audio;
 pub mod benchmark;
 pub mod cafe;
 pub mod cli;
+pub mod contained;
+pub mod durable;
 pub mod jsonl;
 pub mod model;
+#[cfg(test)]
+mod properties;
 pub mod report;
 pub mod runner;
 pub mod synth;

@@ -53,7 +53,7 @@ impl View for &DumpTensor {
 }
 
 /// Writes `tensors` to `path`, with string `metadata` in the header. The file is written to a
-/// temporary name beside it and renamed, so an existing file is never left half-written.
+/// temporary file beside it, synced and renamed (`durable::write`): whole or absent after a crash.
 pub fn write_dump<N: AsRef<str>>(
     path: &Path,
     tensors: &[(N, DumpTensor)],
@@ -64,12 +64,7 @@ pub fn write_dump<N: AsRef<str>>(
         Some(metadata),
     )
     .with_context(|| format!("{}: cannot encode tensors", path.display()))?;
-    let temporary = path.with_extension("safetensors.partial");
-    std::fs::write(&temporary, bytes)
-        .with_context(|| format!("{}: cannot write", temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+    crate::durable::write(path, &bytes)
 }
 
 /// A dump read back: tensors by name.

@@ -141,7 +141,7 @@ fn nan_sample() {
     samples[800] = f32::NAN;
     let message = mel_error(&float_wav(dir.path(), "nan.wav", &samples));
     assert!(
-        message.ends_with("sample 800 (at 0.050 s) is NaN; audio must be finite\n"),
+        message.ends_with("sample 800 (at 0.050 s) is NaN; audio must be finite and within ±1e6\n"),
         "{message}"
     );
 }

@@ -421,3 +421,31 @@ fn resume_after_a_line_cut_short_keeps_every_complete_line() {
         file.skipped
     );
 }
+
+#[test]
+fn a_run_in_which_no_item_ran_exits_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("mmau-missing.json");
+    let records = serde_json::json!([
+        {"id": "gone-1", "audio_id": "./audios/nowhere.wav", "question": "Q?",
+         "choices": ["A", "B"], "answer": "A"},
+        {"id": "gone-2", "audio_id": "./audios/nowhere-either.wav", "question": "Q?",
+         "choices": ["A", "B"], "answer": "B"}
+    ]);
+    std::fs::write(&data, records.to_string()).unwrap();
+    let out = dir.path().join("traces.jsonl");
+    let output = auscult(&batch_args(
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    ));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("traces.jsonl: no item ran: all 2 failed"),
+        "{text}"
+    );
+    // The failures are still recorded, one line each.
+    assert_eq!(read_traces(&out).unwrap().lines.len(), 2);
+}

@@ -68,6 +68,20 @@ fn live(model: &Path, audio: &str, extra: &[&str]) -> std::process::Output {
 }
 
 #[test]
+fn a_clip_or_a_binary_file_given_as_traces_says_what_it_is() {
+    let output = auscult(&["inspect", &demo("tones.wav")]);
+    expect_one_line_error(
+        &output,
+        &["tones.wav", "not a trace", "looks like audio", "--audio"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("traces.jsonl");
+    std::fs::write(&binary, [0x00, 0x9f, 0x92, 0x96, 0xff]).unwrap();
+    let output = auscult(&["inspect", binary.to_str().unwrap()]);
+    expect_one_line_error(&output, &["traces.jsonl", "not a trace", "auscult batch"]);
+}
+
+#[test]
 fn a_live_run_checks_its_inputs_first() {
     let dir = tempfile::tempdir().unwrap();
     let model = fixture("qwen2_audio/tiny_a");
@@ -78,7 +92,7 @@ fn a_live_run_checks_its_inputs_first() {
 
     let clip = demo("tones.wav");
     let output = live(&dir.path().join("no-model"), &clip, &prompt);
-    expect_one_line_error(&output, &["no-model", "no such checkpoint directory"]);
+    expect_one_line_error(&output, &["no-model", "no such folder"]);
 
     let output = live(&model, &clip, &[]);
     expect_one_line_error(&output, &["needs --prompt or --question"]);

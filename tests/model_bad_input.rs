@@ -85,7 +85,30 @@ fn missing_checkpoint_directory() {
     forward_error(
         &dir.path().join("nowhere"),
         &clip(),
-        &["nowhere", "no such checkpoint directory"],
+        &[
+            "nowhere",
+            "no such folder",
+            "--model takes a checkpoint folder",
+        ],
+    );
+}
+
+#[test]
+fn a_folder_that_is_not_a_checkpoint_or_a_file_in_one() {
+    let dir = tempfile::tempdir().unwrap();
+    forward_error(
+        dir.path(),
+        &clip(),
+        &["not a checkpoint (it has no config.json)", "config.json"],
+    );
+    let ckpt = checkpoint_copy(dir.path());
+    forward_error(
+        &ckpt.join("config.json"),
+        &clip(),
+        &[
+            "config.json: is a file",
+            "--model takes a checkpoint folder",
+        ],
     );
 }
 
@@ -101,7 +124,7 @@ fn missing_and_malformed_config() {
     let dir = tempfile::tempdir().unwrap();
     let ckpt = checkpoint_copy(dir.path());
     std::fs::remove_file(ckpt.join("config.json")).unwrap();
-    forward_error(&ckpt, &clip(), &["config.json"]);
+    forward_error(&ckpt, &clip(), &["no config.json"]);
     std::fs::write(ckpt.join("config.json"), "{ not json").unwrap();
     forward_error(&ckpt, &clip(), &["config.json"]);
 }

@@ -46,7 +46,15 @@ impl DecodedAudio {
 
 /// Decodes `path` and resamples it to `target_rate` Hz.
 pub fn decode_file(path: &Path, target_rate: u32) -> Result<DecodedAudio, AudioError> {
-    let (source, source_rate, source_channels) = decode_mono(path)?;
+    // symphonia's decoders can panic on a damaged frame (an arithmetic overflow in FLAC's, found
+    // by the property tests): that is corrupt data, said as such.
+    let (source, source_rate, source_channels) = crate::contained::without_panics(|| {
+        decode_mono(path)
+    })
+    .map_err(|panic| AudioError::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!("the decoder gave up on it: {panic}"),
+    })??;
     let samples = resample(&source, source_rate, target_rate)?;
     Ok(DecodedAudio {
         path: path.to_path_buf(),
@@ -199,9 +207,17 @@ fn push_channel_mean(mono: &mut Vec<f32>, interleaved: &[f32], channels: usize) 
     );
 }
 
-/// Refuses NaN and infinite samples (possible in float WAV files), naming the first one.
+/// Largest magnitude accepted from a float file: 120 dB above full scale. Beyond it the
+/// resampler's and the log-mel's sums overflow f32 (a corrupt file, not a loud one).
+const LARGEST_SAMPLE: f32 = 1e6;
+
+/// Refuses NaN, infinite and absurdly large samples (possible in float WAV files), naming the
+/// first one.
 fn check_finite(path: &Path, samples: &[f32], rate: u32) -> Result<(), AudioError> {
-    match samples.iter().position(|s| !s.is_finite()) {
+    match samples
+        .iter()
+        .position(|s| !s.is_finite() || s.abs() > LARGEST_SAMPLE)
+    {
         None => Ok(()),
         Some(index) => Err(AudioError::NonFinite {
             path: path.to_path_buf(),
@@ -209,8 +225,10 @@ fn check_finite(path: &Path, samples: &[f32], rate: u32) -> Result<(), AudioErro
             seconds: index as f64 / f64::from(rate),
             what: if samples[index].is_nan() {
                 "NaN"
-            } else {
+            } else if samples[index].is_infinite() {
                 "infinite"
+            } else {
+                "over 1e6 (float audio lies within ±1)"
             },
         }),
     }
@@ -264,7 +282,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "x.wav: sample 2 (at 0.200 s) is NaN; audio must be finite"
+            "x.wav: sample 2 (at 0.200 s) is NaN; audio must be finite and within ±1e6"
         );
     }
 }

@@ -28,7 +28,7 @@ pub enum AudioError {
     Corrupt { path: PathBuf, detail: String },
     #[error("{path}: contains no audio samples")]
     NoSamples { path: PathBuf },
-    #[error("{path}: sample {index} (at {seconds:.3} s) is {what}; audio must be finite")]
+    #[error("{path}: sample {index} (at {seconds:.3} s) is {what}; audio must be finite and within ±1e6")]
     NonFinite {
         path: PathBuf,
         index: usize,

@@ -1,103 +1,69 @@
-//! Resampling with rubato's band-limited sinc interpolator, at its high-quality settings.
+//! Resampling as the reference pipeline does it: libsoxr at its "HQ" quality (20-bit precision,
+//! linear phase), the resampler behind `librosa.load(path, sr=16000)` and `soxr.resample(…,
+//! "HQ")`, which every Qwen2-Audio and Qwen2.5-Omni example uses. libsoxr is C; the `soxr-sys`
+//! crate compiles it from source at build time (nothing to install) and links it statically.
 //!
-//! The output is aligned with the input (output k is input time k / ratio, to a small fraction
-//! of a sample) and has
-//! `ceil(n × to / from)` samples, the length other resamplers (soxr, librosa) give.
+//! The output has librosa's length, `ceil(n × to / from)` samples: soxr's own `round(n × to /
+//! from)`, then zero-padded as librosa's `fix_length` does. libsoxr is LGPL-2.1-or-later; the
+//! README says what that means for a binary of auscult.
 
-use rubato::{
-    calculate_cutoff, Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType,
-    WindowFunction,
-};
+use std::ffi::CStr;
+use std::os::raw::c_ulong;
+
+use soxr_sys as soxr;
 
 use super::error::AudioError;
 
-/// Sinc filter length in taps: 256 is rubato's documented high-quality choice.
-const SINC_TAPS: usize = 256;
-/// Sinc table oversampling (entries per input sample) when interpolating between entries.
-const SINC_OVERSAMPLING: usize = 256;
-/// Most distinct output phases for which the table is built exactly instead (see `resample`).
-const MAX_EXACT_PHASES: usize = 1024;
-/// Input frames handed to rubato per call; a size that keeps its buffers in cache.
-const CHUNK_FRAMES: usize = 4096;
-
-/// Resamples mono `input` from `from` Hz to `to` Hz. Equal rates return a copy.
+/// Resamples mono `input` from `from` Hz to `to` Hz with soxr HQ. Equal rates return a copy (as
+/// librosa does).
 pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, AudioError> {
     if from == to || input.is_empty() {
         return Ok(input.to_vec());
     }
     let failed = |detail: String| AudioError::Resample { from, to, detail };
-    let window = WindowFunction::BlackmanHarris2;
-    // Between rates with a small ratio of integers (44.1 kHz → 16 kHz is 441:160) the output
-    // samples fall on only `to / gcd` distinct fractional input positions. A sinc table with a
-    // multiple of that many entries per input sample holds every one of them exactly, so each
-    // output is a single dot product ("nearest" entry, which is then exact) instead of the four
-    // that cubic interpolation between entries costs: about 4× faster, and no less accurate.
-    let phases = (to / gcd(from, to)) as usize;
-    let (interpolation, oversampling_factor) = if phases <= MAX_EXACT_PHASES {
-        (
-            SincInterpolationType::Nearest,
-            phases * SINC_OVERSAMPLING.div_ceil(phases),
+    if from == 0 || to == 0 {
+        return Err(failed("a sample rate of 0 Hz".into()));
+    }
+    // What soxr writes at most (python-soxr allocates the same).
+    let capacity = (input.len() as f64 * f64::from(to) / f64::from(from)) as usize + 1;
+    let mut output = vec![0f32; capacity];
+    let mut written = 0usize;
+    // SAFETY: the input and output pointers are valid for the lengths passed, soxr writes at most
+    // `capacity` samples and reports how many in `written`; the specs live through the call.
+    let error = unsafe {
+        let io = soxr::soxr_io_spec(
+            soxr::soxr_datatype_t_SOXR_FLOAT32_I,
+            soxr::soxr_datatype_t_SOXR_FLOAT32_I,
+        );
+        // SOXR_HQ is SOXR_20_BITQ, and no flags is linear phase: python-soxr's "HQ".
+        let quality = soxr::soxr_quality_spec(c_ulong::from(soxr::SOXR_20_BITQ), 0);
+        soxr::soxr_oneshot(
+            f64::from(from),
+            f64::from(to),
+            1,
+            input.as_ptr().cast(),
+            input.len(),
+            std::ptr::null_mut(),
+            output.as_mut_ptr().cast(),
+            capacity,
+            &mut written,
+            &io,
+            &quality,
+            std::ptr::null(), // the default runtime spec, as python-soxr's
         )
-    } else {
-        (SincInterpolationType::Cubic, SINC_OVERSAMPLING)
     };
-    let parameters = SincInterpolationParameters {
-        sinc_len: SINC_TAPS,
-        f_cutoff: calculate_cutoff(SINC_TAPS, window),
-        interpolation,
-        oversampling_factor,
-        window,
-    };
-    let ratio = f64::from(to) / f64::from(from);
-    let mut resampler = SincFixedIn::<f32>::new(ratio, 1.0, parameters, CHUNK_FRAMES, 1)
-        .map_err(|e| failed(e.to_string()))?;
-
-    // Where rubato's outputs fall (measured: an impulse, and the phase of a slow sine): output
-    // k sits at input sample (k + 1) / ratio - 1. Its `output_delay()` follows another
-    // convention and over-corrects. Leading the input with `from / g - 1` zeros (g = gcd) and
-    // dropping the first `to / g - 1` outputs puts output k exactly at input time k / ratio.
-    let g = gcd(from, to);
-    let lead_in = (from / g) as usize - 1;
-    let skip = (to / g) as usize - 1;
-    let wanted = (input.len() as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize;
-    let mut padded = Vec::with_capacity(lead_in + input.len());
-    padded.resize(lead_in, 0.0);
-    padded.extend_from_slice(input);
-    let input = &padded[..];
-
-    let mut output = Vec::with_capacity(wanted + skip + CHUNK_FRAMES);
-    let mut position = 0;
-    while input.len() - position >= resampler.input_frames_next() {
-        let take = resampler.input_frames_next();
-        let chunk = resampler
-            .process(&[&input[position..position + take]], None)
-            .map_err(|e| failed(e.to_string()))?;
-        output.extend_from_slice(&chunk[0]);
-        position += take;
+    if !error.is_null() {
+        // SAFETY: soxr returns a static, NUL-terminated message.
+        let detail = unsafe { CStr::from_ptr(error) }
+            .to_string_lossy()
+            .into_owned();
+        return Err(failed(detail));
     }
-    if position < input.len() {
-        let chunk = resampler
-            .process_partial(Some(&[&input[position..]]), None)
-            .map_err(|e| failed(e.to_string()))?;
-        output.extend_from_slice(&chunk[0]);
-    }
-    // Flush the filter's tail with silence until the output covers the whole clip.
-    while output.len() < wanted + skip {
-        let chunk = resampler
-            .process_partial::<&[f32]>(None, None)
-            .map_err(|e| failed(e.to_string()))?;
-        output.extend_from_slice(&chunk[0]);
-    }
-    output.drain(..skip);
-    output.truncate(wanted);
+    output.truncate(written);
+    // librosa.util.fix_length(y, size=ceil(n * to / from)): pad with zeros (or trim).
+    let wanted = (input.len() as f64 * (f64::from(to) / f64::from(from))).ceil() as usize;
+    output.resize(wanted, 0.0);
     Ok(output)
-}
-
-fn gcd(mut a: u32, mut b: u32) -> u32 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
 }
 
 #[cfg(test)]
@@ -151,8 +117,7 @@ mod tests {
     }
 
     #[test]
-    fn uneven_rates_use_the_interpolated_table_and_stay_aligned() {
-        // 44,057 Hz → 16 kHz has 16,000 output phases: too many for an exact table.
+    fn uneven_rates_stay_aligned() {
         let worst = worst_sine_error(44_057);
         assert!(worst < 1e-3, "worst difference {worst}");
     }

@@ -143,7 +143,8 @@ pub fn run(args: BatchArgs) -> Result<()> {
         .to_string_lossy()
         .into_owned();
 
-    let bar = ProgressBar::new(todo.len() as u64);
+    let total = todo.len();
+    let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} items  {per_sec}  ETA {eta}  {msg}")
             .expect("a valid template"),
@@ -208,10 +209,16 @@ pub fn run(args: BatchArgs) -> Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    if failed == total {
+        bail!(
+            "{}: no item ran: all {total} failed (the warnings above say why; each failure is \
+             recorded there as a line)",
+            args.out.display()
+        );
+    }
     eprintln!(
-        "{}: {} items run, accuracy {correct}/{answered}, {failed} failed",
+        "{}: {total} items, accuracy {correct}/{answered}, {failed} failed",
         args.out.display(),
-        answered + failed
     );
     Ok(())
 }

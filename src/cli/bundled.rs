@@ -21,13 +21,15 @@ pub const DEMO_MODEL: &str = "assets/demo-model";
 /// The demo model's example clips and their traces.
 pub const DEMO_EXAMPLES: &str = "assets/examples";
 
-/// `relative` beside the crate when it exists there, else as given (the working folder).
+/// `relative` as given when the working folder has it (the checkout's root: traces then record
+/// paths relative to the repository, not where it was cloned), else beside the crate when it
+/// exists there, else as given.
 pub fn bundled(relative: &str) -> PathBuf {
     let beside_crate = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
-    if beside_crate.exists() {
-        beside_crate
-    } else {
+    if Path::new(relative).exists() || !beside_crate.exists() {
         PathBuf::from(relative)
+    } else {
+        beside_crate
     }
 }
 

@@ -59,7 +59,7 @@ pub struct LiveArgs {
     pub audio: Option<PathBuf>,
     #[command(flatten)]
     pub prompt: PromptArgs,
-    /// Where `s` saves the finished run (default: <clip name>.live.json here; never overwrites).
+    /// Where `s` saves the finished run (default: <clip name>.live.json beside the clip; never overwrites).
     #[arg(long, value_name = "TRACE.json")]
     pub save: Option<PathBuf>,
     #[command(flatten)]
@@ -231,9 +231,7 @@ fn live_request(args: &LiveArgs, model: &Path, audio: &Path) -> Result<LiveReque
     if !audio.is_file() {
         bail!("{}: no such audio file", audio.display());
     }
-    if !model.is_dir() {
-        bail!("{}: no such checkpoint directory", model.display());
-    }
+    crate::model::check_checkpoint_dir(model)?;
     let prompt = args.prompt.text(&args.generation.prompt_template)?;
     let generation = args.generation.clone();
     Ok(LiveRequest {

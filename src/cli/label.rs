@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::cafe::agreement::{agreement, Agreement, PairAgreement, Rater};
@@ -250,7 +250,7 @@ fn export(args: ExportArgs) -> Result<()> {
     }
     match &args.out {
         Some(path) => {
-            write_new(path, &bytes)?;
+            crate::durable::write_new(path, &bytes)?;
             eprintln!(
                 "{}: {} labels of {} traces",
                 path.display(),
@@ -260,27 +260,5 @@ fn export(args: ExportArgs) -> Result<()> {
         }
         None => std::io::stdout().write_all(&bytes)?,
     }
-    Ok(())
-}
-
-/// Writes a new file whole (a temporary file beside it, synced, then linked to its name, which
-/// must still be free), so a failed export leaves nothing behind.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let cannot = || format!("{}: cannot write", path.display());
-    let mut file = tempfile::NamedTempFile::new_in(folder).with_context(cannot)?;
-    file.write_all(bytes).with_context(cannot)?;
-    file.as_file().sync_all().with_context(cannot)?;
-    file.persist_noclobber(path)
-        .map_err(|e| e.error)
-        .with_context(|| {
-            format!(
-                "{}: already exists (it is never overwritten)",
-                path.display()
-            )
-        })?;
     Ok(())
 }

@@ -199,15 +199,7 @@ impl Checkpoint {
 
     pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Self, ModelError> {
         let started = Instant::now();
-        if !dir.is_dir() {
-            return Err(ModelError::Io {
-                path: dir.to_owned(),
-                error: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no such checkpoint directory",
-                ),
-            });
-        }
+        check_checkpoint_dir(dir)?;
         let config_path = dir.join("config.json");
         let config = ModelConfig::load(&config_path)?;
         let mut generation = GenerationConfig::load(&dir.join("generation_config.json"))?;
@@ -458,4 +450,24 @@ fn too_big_message(
         memory::gigabytes(needed),
         memory::gigabytes(available),
     )
+}
+
+/// What `--model` must name, said in one line when it does not: a folder (not a file in it)
+/// holding a checkpoint's `config.json` beside its tokenizer and weights.
+pub fn check_checkpoint_dir(dir: &Path) -> Result<(), ModelError> {
+    const WANTED: &str = "--model takes a checkpoint folder: the one holding config.json, \
+                          tokenizer.json and the *.safetensors weights";
+    let problem = if !dir.exists() {
+        format!("no such folder; {WANTED}")
+    } else if !dir.is_dir() {
+        format!("is a file; {WANTED}")
+    } else if !dir.join("config.json").is_file() {
+        format!("not a checkpoint (it has no config.json); {WANTED}")
+    } else {
+        return Ok(());
+    };
+    Err(ModelError::Config {
+        path: dir.to_owned(),
+        message: problem,
+    })
 }

@@ -30,7 +30,8 @@ pub use audio_encoder::audio_token_count;
 pub use audio_lm::AudioLm;
 pub use capture::{AttentionRows, CaptureRequest, LayerCapture};
 pub use checkpoint::{
-    Checkpoint, DeviceKind, LoadOptions, Precision, Quantization, QuantizationReport,
+    check_checkpoint_dir, Checkpoint, DeviceKind, LoadOptions, Precision, Quantization,
+    QuantizationReport,
 };
 pub use decoder::Logits;
 pub use error::ModelError;

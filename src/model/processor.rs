@@ -81,6 +81,18 @@ pub struct Processor {
     mel_source: Option<PathBuf>,
 }
 
+/// Reads `tokenizer.json`; the tokenizers library panics on some malformed files (a `decoder` or
+/// `normalizer` of the wrong shape), which comes back as an error here.
+fn load_tokenizer(path: &Path) -> Result<Tokenizer, ModelError> {
+    let failed = |message: String| ModelError::Tokenizer {
+        path: path.to_owned(),
+        message: format!("cannot read the tokenizer ({message})"),
+    };
+    crate::contained::without_panics(|| Tokenizer::from_file(path))
+        .map_err(|panic| failed(format!("the tokenizers library gave up on it: {panic}")))?
+        .map_err(|error| failed(error.to_string()))
+}
+
 impl Processor {
     /// Loads the tokenizer, chat template and front-end settings of a checkpoint directory and
     /// checks that the tokenizer's audio token is the model's `audio_token_index`.
@@ -92,11 +104,7 @@ impl Processor {
                 error: std::io::ErrorKind::NotFound.into(),
             });
         }
-        let tokenizer =
-            Tokenizer::from_file(&tokenizer_path).map_err(|e| ModelError::Tokenizer {
-                path: tokenizer_path.clone(),
-                message: format!("cannot read the tokenizer ({e})"),
-            })?;
+        let tokenizer = load_tokenizer(&tokenizer_path)?;
 
         let processor_path = dir.join("processor_config.json");
         let processor: ProcessorConfig = if processor_path.exists() {

@@ -133,10 +133,9 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
         files: Vec::new(),
     };
     let mut files = Vec::new();
-    let csv_error = |path: &Path| format!("{}: cannot write", path.display());
 
     let path = out.join("accuracy.csv");
-    let mut writer = csv::Writer::from_path(&path).with_context(|| csv_error(&path))?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["by", "group", "items", "correct", "accuracy"])?;
     for row in &report.accuracy {
         writer.write_record([
@@ -147,14 +146,14 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
             &format!("{:.4}", row.accuracy()),
         ])?;
     }
-    writer.flush()?;
+    crate::durable::write(&path, &writer.into_inner()?)?;
     files.push(path);
     for (name, points, x_name) in [
         ("step_decay.csv", &report.step_curve, "step_index"),
         ("token_decay.csv", &report.token_curve, "token_bin_start"),
     ] {
         let path = out.join(name);
-        let mut writer = csv::Writer::from_path(&path).with_context(|| csv_error(&path))?;
+        let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(["split", x_name, "mean_ratio", "mean_focus", "examples"])?;
         for p in points.iter() {
             writer.write_record([
@@ -165,11 +164,11 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
                 &p.examples.to_string(),
             ])?;
         }
-        writer.flush()?;
+        crate::durable::write(&path, &writer.into_inner()?)?;
         files.push(path);
     }
     let path = out.join("cafe.csv");
-    let mut writer = csv::Writer::from_path(&path).with_context(|| csv_error(&path))?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
         "labelled_traces",
         "matched",
@@ -198,7 +197,7 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
         ratio(c.err_use()),
         ratio(c.err_omit()),
     ])?;
-    writer.flush()?;
+    crate::durable::write(&path, &writer.into_inner()?)?;
     files.push(path);
     let plots = [
         (
@@ -236,7 +235,7 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
         files.push(path);
     }
     let path = out.join("report.md");
-    std::fs::write(&path, markdown(&report, paths)).with_context(|| csv_error(&path))?;
+    crate::durable::write(&path, markdown(&report, paths).as_bytes())?;
     files.push(path);
     Ok(Report { files, ..report })
 }

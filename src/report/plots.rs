@@ -69,46 +69,50 @@ pub fn decay_plot(
         .fold(0.0, f64::max);
     let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
 
-    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
-    let plot_error =
-        |e: &dyn std::fmt::Display| anyhow!("{}: cannot draw the plot ({e})", path.display());
-    root.fill(&WHITE).map_err(|e| plot_error(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..x_max, 0f64..y_max)
-        .map_err(|e| plot_error(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_desc(quantity.label())
-        .draw()
-        .map_err(|e| plot_error(&e))?;
-    for (split, colour, values) in series {
-        chart
-            .draw_series(LineSeries::new(values.clone(), colour.stroke_width(2)))
-            .map_err(|e| plot_error(&e))?
-            .label(split)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-            });
-        chart
-            .draw_series(
-                values
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, colour.filled())),
-            )
+    // Drawn into memory, then written whole (`durable::write`).
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
+        let plot_error =
+            |e: &dyn std::fmt::Display| anyhow!("{}: cannot draw the plot ({e})", path.display());
+        root.fill(&WHITE).map_err(|e| plot_error(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
             .map_err(|e| plot_error(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_desc(quantity.label())
+            .draw()
+            .map_err(|e| plot_error(&e))?;
+        for (split, colour, values) in series {
+            chart
+                .draw_series(LineSeries::new(values.clone(), colour.stroke_width(2)))
+                .map_err(|e| plot_error(&e))?
+                .label(split)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
+            chart
+                .draw_series(
+                    values
+                        .into_iter()
+                        .map(|p| Circle::new(p, 3, colour.filled())),
+                )
+                .map_err(|e| plot_error(&e))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| plot_error(&e))?;
+        root.present().map_err(|e| plot_error(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| plot_error(&e))?;
-    root.present().map_err(|e| plot_error(&e))?;
-    Ok(())
+    crate::durable::write(path, svg.as_bytes())
 }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use super::{BenchmarkRecord, Trace, TRACE_SCHEMA};
@@ -86,8 +86,7 @@ pub struct TracesFile {
 /// Reads a traces file. A wrong schema version is an error (the whole file comes from another
 /// auscult); other bad lines are skipped and listed.
 pub fn read_traces(path: &Path) -> Result<TracesFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = super::read_trace_text(path)?;
     let mut file = TracesFile::default();
     let ends_cleanly = text.ends_with('\n') || text.is_empty();
     let lines: Vec<&str> = text.lines().collect();

@@ -11,7 +11,7 @@ pub mod metrics;
 mod sidecar;
 pub mod steps;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -201,8 +201,7 @@ pub struct AttentionRecord {
 impl Trace {
     /// Reads a trace, refusing other schema versions.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let text = read_trace_text(path)?;
         let value: serde_json::Value =
             serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
         match value.get("schema").and_then(|s| s.as_str()) {
@@ -217,23 +216,25 @@ impl Trace {
             .with_context(|| format!("{}: malformed trace", path.display()))
     }
 
-    /// Writes the trace as pretty JSON through a temporary file, so an existing file is never
-    /// left half-written.
+    /// Writes the trace as pretty JSON, whole or not at all after a crash (`durable::write`).
     pub fn write(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self)?;
-        write_atomically(path, text.as_bytes())
+        crate::durable::write(path, text.as_bytes())
     }
 }
 
-/// Writes `bytes` to a temporary name beside `path`, then renames it into place.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut temporary: PathBuf = path.to_owned();
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".partial");
-    temporary.set_file_name(name);
-    std::fs::write(&temporary, bytes)
-        .with_context(|| format!("{}: cannot write", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("{}: cannot write", path.display()))
+/// A trace file's text; a file that is not text (an audio clip, a sidecar) is named as such, with
+/// what to pass instead.
+pub fn read_trace_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    String::from_utf8(bytes).map_err(|error| {
+        let hint = if crate::audio::looks_like_audio(error.as_bytes()) {
+            "it looks like audio: to run a model on a clip, pass --model DIR --audio FILE"
+        } else {
+            "traces are the .json files `auscult run` writes and the .jsonl files of `auscult batch`"
+        };
+        anyhow::anyhow!("{}: not a trace (not JSON text); {hint}", path.display())
+    })
 }
 
 /// SHA-256 of a file's bytes, in hex.

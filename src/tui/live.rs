@@ -54,6 +54,8 @@ pub struct LiveRun {
     prompt_rows: Arc<Mutex<Option<AttentionRows>>>,
     /// The run's last word (finished, stopped, failed) has been applied.
     ended: bool,
+    /// Where a save goes unless told: beside the clip, as `<clip stem>.live.json`.
+    default_save: PathBuf,
 }
 
 impl LiveRun {
@@ -62,6 +64,7 @@ impl LiveRun {
         let (sender, events) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let prompt_rows = Arc::new(Mutex::new(None));
+        let default_save = default_save_path(&request.audio);
         let worker = {
             let (cancel, prompt_rows) = (Arc::clone(&cancel), Arc::clone(&prompt_rows));
             std::thread::Builder::new()
@@ -85,6 +88,7 @@ impl LiveRun {
             _worker: worker,
             prompt_rows,
             ended: false,
+            default_save,
         })
     }
 
@@ -129,15 +133,12 @@ impl LiveRun {
         }
     }
 
-    /// Writes the run's trace (and its sidecar) at `to`, or here as `<id>.live.json`; an
-    /// existing file is never overwritten (`-2`, `-3`… are added).
+    /// Writes the run's trace (and its sidecar) at `to`, or beside the clip as
+    /// `<clip stem>.live.json`; an existing file is never overwritten (`-2`, `-3`… are added).
     pub fn save(&self, state: &Inspector, to: Option<&Path>) -> Result<PathBuf> {
         let example = state.examples.last().context("nothing has run yet")?;
         let mut trace = example.trace.clone();
-        let wanted = to.map_or_else(
-            || PathBuf::from(format!("{}.live.json", trace.id)),
-            Path::to_path_buf,
-        );
+        let wanted = to.map_or_else(|| self.default_save.clone(), Path::to_path_buf);
         let path = free_path(&wanted);
         let sidecar = sidecar_path(&path);
         match (&example.attention, &mut trace.attention) {
@@ -200,6 +201,14 @@ fn free_path(path: &Path) -> PathBuf {
 }
 
 /// The worker: load, run with streaming, report.
+/// `<folder of the clip>/<clip stem>.live.json`.
+fn default_save_path(clip: &Path) -> PathBuf {
+    let stem = clip
+        .file_stem()
+        .map_or_else(|| "live".into(), |s| s.to_string_lossy().into_owned());
+    crate::durable::folder_of(clip).join(format!("{stem}.live.json"))
+}
+
 fn work(
     request: LiveRequest,
     sender: &Sender<LiveEvent>,

@@ -193,8 +193,7 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
         Ok(())
     })?;
 
-    let mut file = std::fs::File::create(&traces_path)
-        .with_context(|| format!("{}: cannot create", traces_path.display()))?;
+    let mut file = crate::jsonl::create(&traces_path)?;
     let mut traces = Vec::new();
     let mut failed = 0;
     for (item, result) in items.iter().zip(results) {
