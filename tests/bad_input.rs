@@ -1,7 +1,7 @@
 //! Bad audio input: each case gets one line on stderr naming the file and the problem, a
 //! non-zero exit, and no panic; nothing is written where the output would have gone.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! checkpoint, failed items recorded without stopping the run, sharding, and a killed run
 //! resumed to the same traces as an uninterrupted one.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

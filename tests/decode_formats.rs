@@ -2,7 +2,7 @@
 //! (ffmpeg, then soxr high-quality resampling) gives for the same file. Fixtures and references
 //! come from `scripts/make_audio_fixtures.py`.
 
-mod common;
+use crate::common;
 
 use auscult::audio::decode_file;
 use auscult::tensor_dump::Dump;

@@ -1,7 +1,7 @@
 //! `auscult inspect` refuses bad input before it takes over the terminal: one line naming the
 //! file and what is wrong, exit status 1, no panic.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

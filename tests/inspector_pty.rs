@@ -13,7 +13,7 @@
 
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use common::pty::{cells, dump, has_colour, has_row_starting, header, help_shown, Pty, COLS, ROWS};
 

@@ -4,7 +4,7 @@
 //! `response_format` (the client steps down the ladder), resuming a run, and the one-line errors
 //! for bad inputs.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! written through the library beside a copy of the bundled traces file, read back by the
 //! commands; kappa values against hand-computed ones; bad label files.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

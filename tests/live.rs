@@ -3,7 +3,7 @@
 //! transformers generates), cancel stops the run, a bad checkpoint reads as a failure, and the
 //! finished run saves as a trace that reads back.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The answer matcher against the official script's verdicts (`scripts/make_matcher_cases.py`
 //! runs the official `string_match` on each case and stores what it says).
 
-mod common;
+use crate::common;
 
 use auscult::benchmark::answer::is_correct;
 use common::fixture;

@@ -2,7 +2,7 @@
 //! within 1e-3 and identical masks, for clips shorter than, within and longer than the window, at
 //! 128 bins / 30 s and 80 bins / 10 s. References come from `scripts/make_audio_fixtures.py`.
 
-mod common;
+use crate::common;
 
 use auscult::audio::{decode_file, MelConfig, MelExtractor};
 use auscult::tensor_dump::Dump;

@@ -3,7 +3,7 @@
 //! writes nothing, and `--force` runs it anyway. On the shape-real Qwen2-Audio checkpoint (the
 //! real vocabulary of 156,032, bf16 shards).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! Broken checkpoints and inputs for the model commands: each gets one line on stderr naming the
 //! file and the problem, a non-zero exit, and no panic; nothing is written to --out.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

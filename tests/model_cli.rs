@@ -1,7 +1,7 @@
 //! `auscult forward` and `auscult run` end to end on the fixture checkpoints: the files they
 //! write, checked against transformers' reference outputs.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

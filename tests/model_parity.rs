@@ -4,7 +4,7 @@
 //! thinker-only one; clips shorter than one encoder chunk and spanning several): token ids,
 //! logits, attention probabilities, captured reductions and greedy generation.
 
-mod common;
+use crate::common;
 
 use std::ops::ControlFlow;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! (`scripts/make_qwen2_5_omni_fixtures.py`): the same commands and the same trace format as for
 //! Qwen2-Audio, the greedy ids equal to transformers' thinker `generate`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

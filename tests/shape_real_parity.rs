@@ -10,7 +10,7 @@
 //! so a reference holds the last row's full logits and every row's logits at 128 columns; long
 //! prompts keep the attention of a sample of query rows.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! tokenizer (the tiny_a fixture's, trained on English only, so every CJK character spans
 //! several tokens): each step's text is exactly what its tokens decode to.
 
-mod common;
+use crate::common;
 
 use auscult::model::{Processor, TextStream};
 use auscult::trace::{split_steps, StepKind, StepRules};

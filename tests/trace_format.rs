@@ -1,7 +1,7 @@
 //! The trace format `auscult.trace/1`: the committed JSON Schema matches the types, real traces
 //! and failed items validate against it, traces round-trip, and other versions are refused.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
