@@ -26,6 +26,7 @@ mod model_cli;
 mod model_parity;
 mod omni_cli;
 mod quantization_drift;
+mod resampled_parity;
 mod shape_real_parity;
 mod steps;
 mod terminal_loss;
