@@ -35,6 +35,7 @@ shot demo-live-100x30 100 30 "" j j j
 shot main-100x30 100 30 "inspect assets/demo/demo-tones.json" j j j j j j j j
 shot moved-100x30 100 30 "inspect assets/demo/demo-tones.json" j j l m + Right
 shot help-100x30 100 30 "inspect assets/demo/demo-tones.json" '?'
+shot legend-100x30 100 30 "inspect assets/demo/demo-tones.json" '?' '?'
 shot list-100x30 100 30 "inspect assets/demo/demo-set.jsonl"
 shot docked-160x40 160 40 "inspect assets/demo/demo-set.jsonl" n n j j j
 shot small-80x24 80 24 "inspect assets/demo/demo-tones.json" j

@@ -2,7 +2,7 @@
 //! `assets/demo/demo-tones.json` with its sidecar (`example_trace(&tones_spec())`), and
 //! `assets/demo/demo-set.jsonl`, a traces file laid out as `auscult batch` writes one (a line
 //! per `demo_set_specs()` example, sidecars in `demo-set.attn/`). Regenerate both with
-//! `UPDATE_ASSETS=1 cargo test --test example_assets`.
+//! `UPDATE_ASSETS=1 cargo test --test all example_assets::`.
 
 use std::path::{Path, PathBuf};
 

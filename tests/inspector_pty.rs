@@ -9,7 +9,7 @@
 //!
 //! Waits are bounded (a timeout panics with the screen as it was), never used as assertions.
 //!
-//! `cargo test --test inspector_pty`. Unix only.
+//! `cargo test --test all inspector_pty::`. Unix only.
 
 #![cfg(unix)]
 
@@ -44,8 +44,15 @@ fn keys_drive_the_inspector_and_q_restores_the_terminal() {
 
     pty.press("?");
     pty.wait_for("the help overlay", help_shown);
+    // `?` again turns to the legend page, a third time closes it.
     pty.press("?");
-    pty.wait_for("the help overlay closed", |s| !help_shown(s));
+    pty.wait_for("the legend", |s| {
+        s.contents().contains("legend (? closes)") && s.contents().contains("focus: attention")
+    });
+    pty.press("?");
+    pty.wait_for("the help overlay closed", |s| {
+        !help_shown(s) && !s.contents().contains("legend (? closes)")
+    });
 
     // Without the `sound` feature playback is a silent playhead: nothing to hear, but the
     // strip's clock runs ("▶ 0.4/3.5s").
@@ -124,7 +131,7 @@ fn resizing_redraws_and_too_small_says_so() {
         |s| {
             let rows: Vec<String> = s.contents().lines().map(str::to_owned).collect();
             rows.len() == 16
-                && has_row_starting(s, "▶  0 R")
+                && has_row_starting(s, "▶  0 P")
                 && rows.iter().any(|row| row.starts_with(" step 0 ·"))
                 && !rows[15].is_empty()
         },

@@ -87,7 +87,7 @@ fn check_checkpoint(name: &str) {
             );
             attention_difference = attention_difference.max(difference);
         }
-        // For the record (`cargo test --test model_parity -- --nocapture`).
+        // For the record (`cargo test --test all model_parity:: -- --nocapture`).
         eprintln!(
             "{label}: max |diff| audio rows {audio_difference:.2e}, logits {logits_difference:.2e}, attention {attention_difference:.2e}"
         );

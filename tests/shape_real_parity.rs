@@ -214,7 +214,7 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
             &rows.last_rows(1),
         );
 
-        // For the record (`cargo test --test shape_real_parity -- --nocapture`).
+        // For the record (`cargo test --test all shape_real_parity:: -- --nocapture`).
         eprintln!(
             "{label}: seq {seq}, audio tokens {}, max |diff| audio rows {audio_difference:.2e}, \
              logits {logits_difference:.2e} ({} full rows, {column_count} columns of every row), \

@@ -13,7 +13,7 @@ const SCHEMA_FILE: &str = concat!(
     "/schema/auscult.trace.schema.json"
 );
 
-/// Regenerate with `UPDATE_SCHEMA=1 cargo test --test trace_format`.
+/// Regenerate with `UPDATE_SCHEMA=1 cargo test --test all trace_format::`.
 #[test]
 fn the_committed_schema_is_the_types_schema() {
     let generated = serde_json::to_string_pretty(&trace_json_schema()).unwrap() + "\n";
@@ -24,7 +24,7 @@ fn the_committed_schema_is_the_types_schema() {
         std::fs::read_to_string(SCHEMA_FILE).expect("schema/auscult.trace.schema.json exists");
     assert_eq!(
         committed, generated,
-        "run UPDATE_SCHEMA=1 cargo test --test trace_format"
+        "run UPDATE_SCHEMA=1 cargo test --test all trace_format::"
     );
 }
 

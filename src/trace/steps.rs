@@ -38,9 +38,14 @@ pub struct StepRules {
     pub long_paragraph_chars: usize,
     /// Tag name → kind; other tags give `Other`.
     pub tag_kinds: Vec<(String, StepKind)>,
-    /// Outside tags: a step using one of these words (case-insensitive, whole words) is
-    /// perception.
+    /// A step using one of these words (case-insensitive, whole words), or naming a time in
+    /// seconds ("at 1.2 s", "3 seconds"), describes the audio: it is perception, outside tags
+    /// and inside a reasoning tag alike (a chain of thought inside `<think>` is mostly
+    /// reasoning, but its "I hear a dog at 2 s" lines are what CAFE checks).
     pub perception_cues: Vec<String>,
+    /// …unless it opens with one of these phrases (case-insensitive): "So there are 4 sounds"
+    /// draws a conclusion from what was heard.
+    pub inference_openers: Vec<String>,
     /// Outside tags: a step with one of these phrases is the answer.
     pub answer_cues: Vec<String>,
 }
@@ -65,8 +70,40 @@ impl Default for StepRules {
             long_paragraph_chars: 300,
             tag_kinds: kinds.iter().map(|(t, k)| (t.to_string(), *k)).collect(),
             perception_cues: [
-                "hear", "heard", "hears", "audio", "sound", "sounds", "clip", "listen", "noise",
+                "hear",
+                "heard",
+                "hears",
+                "hearing",
+                "audio",
+                "sound",
+                "sounds",
+                "clip",
+                "listen",
+                "listening",
+                "noise",
                 "tone",
+                "tones",
+                "voice",
+                "speech",
+                "music",
+                "silence",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            inference_openers: [
+                "so",
+                "therefore",
+                "thus",
+                "hence",
+                "overall",
+                "in total",
+                "altogether",
+                "that is all",
+                "this means",
+                "which means",
+                "because",
+                "since",
             ]
             .iter()
             .map(|s| s.to_string())
@@ -335,14 +372,19 @@ fn sentence_ends(paragraph: &str) -> Vec<usize> {
 }
 
 fn kind_of(text: &str, tag: Option<&str>, rules: &StepRules) -> StepKind {
+    let lower = text.to_lowercase();
     if let Some(tag) = tag {
-        return rules
+        let kind = rules
             .tag_kinds
             .iter()
             .find(|(t, _)| t.eq_ignore_ascii_case(tag))
             .map_or(StepKind::Other, |(_, k)| *k);
+        return if kind == StepKind::Reasoning && describes_audio(&lower, rules) {
+            StepKind::Perception
+        } else {
+            kind
+        };
     }
-    let lower = text.to_lowercase();
     if rules
         .answer_cues
         .iter()
@@ -350,15 +392,54 @@ fn kind_of(text: &str, tag: Option<&str>, rules: &StepRules) -> StepKind {
     {
         return StepKind::Answer;
     }
-    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).collect();
-    if rules
-        .perception_cues
-        .iter()
-        .any(|cue| words.contains(&cue.as_str()))
-    {
+    if describes_audio(&lower, rules) {
         return StepKind::Perception;
     }
     StepKind::Other
+}
+
+/// A lower-cased step that says what the audio holds: a perception cue word or a time in
+/// seconds, and no opening that marks it as a conclusion.
+fn describes_audio(lower: &str, rules: &StepRules) -> bool {
+    // Tags the step carries ("<think>I hear…") are not its words.
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    // The opening, past tags and a "Step N" marker.
+    let opening: Vec<&str> = words
+        .iter()
+        .copied()
+        .skip_while(|w| {
+            rules.tag_kinds.iter().any(|(t, _)| t == w) || *w == "step" || w.parse::<f64>().is_ok()
+        })
+        .take(3)
+        .collect();
+    let opening = opening.join(" ");
+    let concludes = rules.inference_openers.iter().any(|opener| {
+        let opener = opener.to_lowercase();
+        opening == opener || opening.starts_with(&format!("{opener} "))
+    });
+    if concludes {
+        return false;
+    }
+    let cue = rules
+        .perception_cues
+        .iter()
+        .any(|cue| words.contains(&cue.to_lowercase().as_str()));
+    cue || names_seconds(&words)
+}
+
+/// "0.4 s", "2 seconds", "1.5 sec": a number followed by a unit of seconds.
+fn names_seconds(words: &[&str]) -> bool {
+    words.windows(2).any(|pair| {
+        pair[0].parse::<f64>().is_ok()
+            && matches!(pair[1], "s" | "sec" | "secs" | "second" | "seconds")
+    }) || words.iter().any(|w| {
+        w.strip_suffix('s')
+            .is_some_and(|number| !number.is_empty() && number.parse::<f64>().is_ok())
+    })
 }
 
 #[cfg(test)]
@@ -420,7 +501,8 @@ mod tests {
         let steps = split_steps(&p, &StepRules::default());
         check_agreement(&p, &steps);
         let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
-        assert_eq!(kinds, vec![StepKind::Reasoning, StepKind::Answer]);
+        // What the model says it hears, inside `<think>`, is perception.
+        assert_eq!(kinds, vec![StepKind::Perception, StepKind::Answer]);
         assert!(steps[0].text.starts_with("<think>I hear"));
         assert_eq!(steps[1].text, "<answer>B</answer>");
     }
@@ -433,8 +515,44 @@ mod tests {
         check_agreement(&p, &steps);
         assert_eq!(steps.len(), 4, "{steps:#?}");
         assert!(steps[1].text.starts_with("Step 2:"));
-        assert!(steps[..3].iter().all(|s| s.kind == StepKind::Reasoning));
-        assert_eq!(steps[3].kind, StepKind::Answer);
+        let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                StepKind::Perception,
+                StepKind::Reasoning,
+                StepKind::Reasoning,
+                StepKind::Answer
+            ]
+        );
+    }
+
+    /// The demo model's chains: its "Sound N at …" lines describe the clip; its conclusions
+    /// ("That is all", "So …") reason about what was heard, though they name sounds too.
+    #[test]
+    fn perception_lines_inside_think() {
+        let text = "<think>I listen to the clip from start to end.\nSound 1 at 0.4 s: a soft rising chirp lasting 0.4 s.\nA bird chirps at 2s.\nThe second is higher.\nThat is all: 2 sounds.\nSo there are 2 sounds.</think>\n<answer>2</answer>";
+        let p = pieces(text);
+        let steps = split_steps(&p, &StepRules::default());
+        check_agreement(&p, &steps);
+        let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
+        use StepKind::{Answer, Perception, Reasoning};
+        assert_eq!(
+            kinds,
+            [Perception, Perception, Perception, Reasoning, Reasoning, Reasoning, Answer],
+            "{steps:#?}"
+        );
+    }
+
+    #[test]
+    fn seconds_are_named_as_numbers_with_a_unit() {
+        let said = |text: &str| names_seconds(&text.split(' ').collect::<Vec<_>>());
+        assert!(said("at 0.4 s"));
+        assert!(said("for 3 seconds"));
+        assert!(said("near 2s"));
+        assert!(!said("the s sound"));
+        assert!(!said("option 2"));
+        assert!(!said("s"));
     }
 
     #[test]

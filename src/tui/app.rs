@@ -89,8 +89,10 @@ impl App {
                 loaded = Some((self.state.current, duration));
             }
             if let Some(player) = &mut player {
-                if let Some(notice) = player.take_notice() {
-                    self.state.notify(notice);
+                // The sound status is shown as state (a short "sound off" on the status line,
+                // the reason under `?`), not as a message that each new clip would repeat.
+                if player.take_notice().is_some() {
+                    self.state.sound = Some(player.status().clone());
                 }
                 self.state
                     .set_playback(player.position(), player.is_playing());

@@ -79,7 +79,7 @@ fn help_for(action: Action) -> &'static str {
         Action::ClearFilters => "clear the filters",
         Action::Save => "save the live run",
         Action::Back => "close, or cancel the run",
-        Action::ToggleHelp => "this help",
+        Action::ToggleHelp => "keys, then the legend",
         Action::Quit => "quit",
         Action::LabelMatched => "label: matched",
         Action::LabelHallucinated => "label: hallucinated",

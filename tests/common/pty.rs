@@ -59,11 +59,11 @@ pub fn header(screen: &vt100::Screen) -> Vec<String> {
         .collect()
 }
 
-/// The help overlay: a box titled " keys " (the title runs into the top border) listing the
+/// The help overlay: a box titled " keys (? again: the legend) " listing the
 /// actions. The status line's "? keys" is not it.
 pub fn help_shown(screen: &vt100::Screen) -> bool {
     let text = screen.contents();
-    text.contains(" keys ─") && text.contains("next step")
+    text.contains(" keys (? again: the legend) ─") && text.contains("next step")
 }
 
 /// The screen, row by row, numbered, for a failure message.

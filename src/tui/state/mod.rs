@@ -12,6 +12,7 @@ pub use super::action::{Action, Effect, LiveEvent, Pointer};
 use super::filter::{cycle, Filters, Outcome};
 use super::palette::ColourScale;
 use super::spectrogram::Spectrogram;
+use crate::audio::playback::SoundStatus;
 use crate::cafe::CafeLabel;
 use crate::model::AttentionRows;
 use crate::trace::metrics::{AttentionView, Heads, Metric, Selection};
@@ -101,6 +102,8 @@ pub struct Inspector {
     pub playhead: f64,
     pub playing: bool,
     pub help: bool,
+    /// The help shows its second page, the legend.
+    pub help_legend: bool,
     /// The example list is shown (as a pop-up on small screens).
     pub list_open: bool,
     /// Row of the list's cursor, among the examples the filters let through.
@@ -118,6 +121,19 @@ pub struct Inspector {
     pub quit: bool,
     /// A one-line message for the status bar (why an action did nothing, say).
     pub message: Option<String>,
+    /// Whether the player makes sound (set from the player; `None` before the first clip).
+    pub sound: Option<SoundStatus>,
+    /// The window `p` is playing, in seconds, drawn on the time axis until playback stops.
+    pub play_window: Option<PlayWindow>,
+}
+
+/// The stretch of the clip `p` plays.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlayWindow {
+    pub from: f64,
+    pub to: f64,
+    /// The player has reported playing it (it stops being drawn when playback then stops).
+    pub started: bool,
 }
 
 /// Smallest visible fraction of the clip when zooming in.
@@ -138,6 +154,7 @@ impl Inspector {
             playhead: 0.0,
             playing: false,
             help: false,
+            help_legend: false,
             list_cursor: 0,
             screen_width: 0,
             filters: Filters::default(),
@@ -147,7 +164,14 @@ impl Inspector {
             typing: None,
             quit: false,
             message: None,
+            sound: None,
+            play_window: None,
         }
+    }
+
+    /// Sound is known to be off.
+    pub fn sound_is_off(&self) -> bool {
+        matches!(self.sound, Some(SoundStatus::Off { .. }))
     }
 
     pub fn example(&self) -> Option<&Example> {
@@ -217,6 +241,7 @@ impl Inspector {
             self.step = 0;
             self.view = (0.0, 1.0);
             self.playhead = 0.0;
+            self.play_window = None;
             self.fit_selection();
         }
     }
@@ -355,13 +380,21 @@ impl Inspector {
             Action::NextColourScale => self.scale = self.scale.next(),
             Action::ZoomIn | Action::ZoomOut => {
                 let (start, end) = self.view;
-                let centre = (start + end) / 2.0;
                 let width = if action == Action::ZoomIn {
                     ((end - start) / 2.0).max(MIN_VIEW)
                 } else {
                     ((end - start) * 2.0).min(1.0)
                 };
-                let start = (centre - width / 2.0).clamp(0.0, 1.0 - width);
+                // Zoom about the playhead or the selected step: where it is on screen it stays;
+                // off screen, the new view centres on it.
+                let start = match self.zoom_anchor() {
+                    Some(anchor) if (start..=end).contains(&anchor) => {
+                        anchor - (anchor - start) * width / (end - start)
+                    }
+                    Some(anchor) => anchor - width / 2.0,
+                    None => (start + end) / 2.0 - width / 2.0,
+                }
+                .clamp(0.0, 1.0 - width);
                 self.view = (start, start + width);
             }
             Action::PanLeft | Action::PanRight => {
@@ -377,7 +410,14 @@ impl Inspector {
             }
             Action::TogglePlay => return Effect::TogglePlayback,
             Action::PlayStepWindow => match self.step_window() {
-                Some((from, to)) => return Effect::PlayRange(from, to),
+                Some((from, to)) => {
+                    self.play_window = Some(PlayWindow {
+                        from,
+                        to,
+                        started: false,
+                    });
+                    return Effect::PlayRange(from, to);
+                }
                 None => self.message = Some("no attention captured for this step".into()),
             },
             Action::ToggleList => {
@@ -450,6 +490,7 @@ impl Inspector {
             Action::Back => {
                 if self.help {
                     self.help = false;
+                    self.help_legend = false;
                 } else if self.searching {
                     self.searching = false;
                     self.filters.query.clear();
@@ -462,7 +503,14 @@ impl Inspector {
                     self.message = Some("q quits".into());
                 }
             }
-            Action::ToggleHelp => self.help = !self.help,
+            // `?` opens the keys, then the legend, then closes.
+            Action::ToggleHelp => {
+                (self.help, self.help_legend) = match (self.help, self.help_legend) {
+                    (false, _) => (true, false),
+                    (true, false) => (true, true),
+                    (true, true) => (false, false),
+                }
+            }
             Action::Quit => self.quit = true,
             Action::LabelMatched => return self.label_claim(Some(CafeLabel::Matched)),
             Action::LabelHallucinated => return self.label_claim(Some(CafeLabel::Hallucinated)),
@@ -576,6 +624,29 @@ impl Inspector {
     pub fn set_playback(&mut self, seconds: f64, playing: bool) {
         self.playhead = seconds;
         self.playing = playing;
+        if let Some(window) = &mut self.play_window {
+            if playing {
+                window.started = true;
+            } else if window.started || seconds >= window.to - 1e-6 {
+                self.play_window = None;
+            }
+        }
+    }
+
+    /// Where zooming centres, as a fraction of the clip: the playhead once the clip has played
+    /// or been sought, else the middle of the selected step's window, else nothing.
+    fn zoom_anchor(&self) -> Option<f64> {
+        let duration = self.example()?.trace.audio.duration_seconds;
+        if duration <= 0.0 {
+            return None;
+        }
+        let seconds = if self.playing || self.playhead > 0.0 {
+            self.playhead
+        } else {
+            let (from, to) = self.step_window()?;
+            (from + to) / 2.0
+        };
+        Some((seconds / duration).clamp(0.0, 1.0))
     }
 
     /// The part of the clip the selected step attended to most, in seconds: the run of audio

@@ -87,8 +87,7 @@ fn layers_heads_and_metrics_cycle() {
 #[test]
 fn zoom_and_pan_stay_inside_the_clip() {
     let mut state = inspector();
-    state.update(Action::ZoomIn);
-    assert_eq!(state.view, (0.25, 0.75));
+    state.view = (0.25, 0.75);
     state.update(Action::PanLeft);
     assert_eq!(state.view, (0.125, 0.625));
     for _ in 0..10 {
@@ -99,10 +98,77 @@ fn zoom_and_pan_stay_inside_the_clip() {
         state.update(Action::ZoomIn);
     }
     assert!((state.view.1 - state.view.0 - MIN_VIEW).abs() < 1e-12);
+    assert!(state.view.0 >= 0.0);
     for _ in 0..20 {
         state.update(Action::ZoomOut);
     }
     assert_eq!(state.view, (0.0, 1.0));
+}
+
+/// `+` zooms about what the user is looking at: the selected step's window before anything
+/// has played, the playhead after; it stays where it was on screen, and comes back into view
+/// when it was panned off.
+#[test]
+fn zoom_keeps_the_selected_step_or_the_playhead_in_view() {
+    let mut state = inspector();
+    let duration = state.example().unwrap().trace.audio.duration_seconds;
+    let fraction = |seconds: f64| seconds / duration;
+    let on_screen = |state: &Inspector, at: f64| state.view.0 <= at && at <= state.view.1;
+
+    state.update(Action::LastStep);
+    let (from, to) = state.step_window().unwrap();
+    let step_centre = fraction((from + to) / 2.0);
+    for _ in 0..6 {
+        let before = (step_centre - state.view.0) / (state.view.1 - state.view.0);
+        state.update(Action::ZoomIn);
+        assert!(on_screen(&state, step_centre), "{:?}", state.view);
+        let after = (step_centre - state.view.0) / (state.view.1 - state.view.0);
+        // Where it was on screen it stays, unless the view had to stop at the clip's edge.
+        if state.view.0 > 0.0 && state.view.1 < 1.0 {
+            assert!((before - after).abs() < 1e-9, "{before} → {after}");
+        }
+    }
+
+    // Once the clip has played, the playhead is the anchor.
+    state.update(Action::ZoomOut);
+    state.update(Action::ZoomOut);
+    let playhead = 0.8 * duration;
+    state.set_playback(playhead, false);
+    for _ in 0..6 {
+        state.update(Action::ZoomIn);
+        assert!(on_screen(&state, fraction(playhead)), "{:?}", state.view);
+    }
+    // Panned off screen, the playhead comes back to the middle of the next zoom.
+    for _ in 0..8 {
+        state.update(Action::PanLeft);
+    }
+    assert!(!on_screen(&state, fraction(playhead)));
+    state.update(Action::ZoomOut);
+    assert!(on_screen(&state, fraction(playhead)), "{:?}", state.view);
+}
+
+/// `p` remembers the window it plays, for the time axis, until that playback ends.
+#[test]
+fn the_played_window_shows_until_playback_stops() {
+    let mut state = inspector();
+    let Effect::PlayRange(from, to) = state.update(Action::PlayStepWindow) else {
+        panic!("no window");
+    };
+    let window = state.play_window.unwrap();
+    assert_eq!((window.from, window.to), (from, to));
+    // Before the player reports playing, the window stays.
+    state.set_playback(from, false);
+    assert!(state.play_window.is_some());
+    state.set_playback((from + to) / 2.0, true);
+    assert!(state.play_window.unwrap().started);
+    state.set_playback(to, false);
+    assert_eq!(state.play_window, None);
+    // Another example forgets it.
+    state.update(Action::PlayStepWindow);
+    assert!(state.play_window.is_some());
+    state.update(Action::NextExample);
+    assert_eq!(state.current, 1);
+    assert_eq!(state.play_window, None);
 }
 
 #[test]

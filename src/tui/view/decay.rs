@@ -8,7 +8,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::Span;
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Widget};
 
-use super::metric_name;
+use super::{metric_name, number};
 use crate::report::slope;
 use crate::tui::palette::Palette;
 use crate::tui::state::Inspector;
@@ -72,7 +72,11 @@ pub(super) fn render(
             .data(&selected),
     );
     let title = match &trend {
-        Some((b, _)) => format!(" decay: {}, trend {b:+.4}/step ", metric_name(state.metric)),
+        Some((b, _)) => format!(
+            " decay: {}, trend {}/step ",
+            metric_name(state.metric),
+            number::fit_signed(*b as f32, 7, 4)
+        ),
         None => format!(" decay: {} per step ", metric_name(state.metric)),
     };
     let dim = Style::new().add_modifier(Modifier::DIM);
@@ -84,7 +88,7 @@ pub(super) fn render(
         ]))
         .y_axis(Axis::default().bounds([0.0, top]).labels(vec![
             Span::styled("0", dim),
-            Span::styled(format!("{top:.2}"), dim),
+            Span::styled(number::fit(top as f32, 5, 2), dim),
         ]))
         .render(area, buf);
 }

@@ -6,7 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 
-use super::{kind_letter, step_label};
+use super::{kind_letter, number, step_label};
 use crate::trace::metrics::AttentionView;
 use crate::tui::layout::{column_time, first_visible_step, time_column, LEFT_COLUMN};
 use crate::tui::palette::{shade, Palette};
@@ -67,7 +67,10 @@ pub(super) fn render(
         let value = values.get(index).copied().flatten();
         let bar_len = value.map_or(0, |v| ((v / value_max) * BAR as f32).round() as usize);
         let bar = format!("{:<BAR$}", "■".repeat(bar_len.min(BAR)));
-        let value_text = value.map_or("  -  ".to_owned(), |v| format!("{v:5.2}"));
+        let value_text = format!(
+            "{:>5}",
+            value.map_or("-  ".to_owned(), |v| number::fit(v, 5, 2))
+        );
         let marker = if selected { '▶' } else { ' ' };
         let left = format!(
             "{marker}{index:>3} {} {value_text} {bar}",
@@ -101,7 +104,7 @@ pub(super) fn render(
             let j = ((time / trace.audio.seconds_per_audio_token) as usize).min(map.len() - 1);
             let v = map[j] / map_max;
             let cell = &mut buf[(area.x + LEFT_COLUMN + column, y)];
-            match (palette.rgb(state.scale.rgb(v)), palette.uses_shades()) {
+            match (palette.ramp(state.scale, v), palette.uses_shades()) {
                 (Some(colour), false) => {
                     cell.set_char(' ').set_bg(colour);
                 }

@@ -1,15 +1,17 @@
-//! The help overlay: every binding of the key table, grouped by action, over the view; in two
-//! columns when one does not fit the height.
+//! The help overlay, in two pages over the view: every binding of the key table, grouped by
+//! action (in two columns when one does not fit the height); then the legend, what the metrics,
+//! step kinds and CAFE tags mean and whether sound is on.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
+use crate::audio::playback::SoundStatus;
 use crate::tui::keys::KeyTable;
 
-pub(super) fn render(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
+pub(super) fn render_keys(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
     let help = keys.help_lines();
     let key_width = help
         .iter()
@@ -47,7 +49,7 @@ pub(super) fn render(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
         height,
     };
     Clear.render(popup, buf);
-    let block = Block::bordered().title(" keys ");
+    let block = Block::bordered().title(" keys (? again: the legend) ");
     let inner = block.inner(popup);
     block.render(popup, buf);
     let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
@@ -57,4 +59,72 @@ pub(super) fn render(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
     for (half, chunk) in halves.iter().zip(lines.chunks(rows as usize)) {
         Paragraph::new(chunk.to_vec()).render(*half, buf);
     }
+}
+
+/// What the numbers, letters and tags on screen mean (the README's "The inspector" says more).
+const LEGEND: [(&str, &str); 5] = [
+    (
+        "ratio",
+        "the share of a token's attention that goes to the audio tokens, 0 to 1; a step's \
+         value is the mean over its tokens (and the selected layers and heads)",
+    ),
+    (
+        "sink-corrected",
+        "the ratio with the attention sink left out: ratio / (1 − attention to the first token)",
+    ),
+    (
+        "focus",
+        "attention per audio token ÷ attention per other token; 1 means no preference. Unlike \
+         the ratio it does not fall just because the context grows, so it tests decay against \
+         that confound; it can reach the thousands",
+    ),
+    (
+        "kind",
+        "what a step does: P perception, R reasoning, A answer, V review, · other",
+    ),
+    (
+        "CAFE",
+        "a claim's label: MAT matched, HAL hallucinated, MIS misused, NEU neutral",
+    ),
+];
+
+/// The second page: the legend, and the sound status.
+pub(super) fn render_legend(sound: Option<&SoundStatus>, area: Rect, buf: &mut Buffer) {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let sound = sound.map(|status| match status {
+        SoundStatus::On { device, rate } => format!("on, {device} at {rate} Hz"),
+        SoundStatus::Off { reason } => {
+            format!("off, because {reason}; the playhead runs on a silent clock")
+        }
+    });
+    let mut lines: Vec<Line> = Vec::new();
+    for (what, meaning) in LEGEND
+        .iter()
+        .map(|(w, m)| (*w, (*m).to_owned()))
+        .chain(sound.map(|s| ("sound", s)))
+    {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{what}: "), bold),
+            Span::raw(meaning),
+        ]));
+    }
+    let width = 72.min(area.width);
+    let inner_width = width.saturating_sub(2).max(1);
+    // Rows once wrapped: a word-wrap can take a row more than the characters alone.
+    let rows: u16 = lines
+        .iter()
+        .map(|line| (line.width() as u16 + 8).div_ceil(inner_width).max(1))
+        .sum();
+    let height = (rows + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .block(Block::bordered().title(" legend (? closes) "))
+        .render(popup, buf);
 }

@@ -69,13 +69,13 @@ pub(super) fn render(
             // Narrow (docked) lists drop the step count and shorten the columns.
             let columns = if wide {
                 format!(
-                    " {:<18.18} {:<14.14} {:>3} steps ",
-                    trace.id,
+                    " {:<18} {:<14.14} {:>3} steps ",
+                    shorten_id(&trace.id, 18),
                     task,
                     trace.steps.len()
                 )
             } else {
-                format!(" {:<13.13} {:<8.8} ", trace.id, task)
+                format!(" {:<13} {:<8.8} ", shorten_id(&trace.id, 13), task)
             };
             let mut spans = vec![
                 Span::raw(if index == state.current { "▶" } else { " " }),
@@ -115,5 +115,42 @@ pub(super) fn render(
         .render(inner, buf);
     } else {
         Paragraph::new(lines).render(inner, buf);
+    }
+}
+
+/// An id in at most `width` characters. Ids of one set share their beginning and differ at the
+/// end (`synth-30064771072`, `synth-30064771073`; `demo-tones-order`, `demo-tones-duration`), so
+/// a long one keeps a little of its start and as much of its end as fits, with `…` between.
+fn shorten_id(id: &str, width: usize) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= width {
+        return id.to_owned();
+    }
+    if width < 2 {
+        return chars[chars.len() - width..].iter().collect();
+    }
+    let head = (width - 1) / 3;
+    let tail = width - 1 - head;
+    let mut short: String = chars[..head].iter().collect();
+    short.push('…');
+    short.extend(&chars[chars.len() - tail..]);
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten_id;
+
+    #[test]
+    fn long_ids_keep_the_end_that_tells_them_apart() {
+        assert_eq!(shorten_id("synth-30064771072", 13), "synt…64771072");
+        assert_eq!(shorten_id("synth-30064771073", 13), "synt…64771073");
+        assert_eq!(shorten_id("demo-tones-duration", 13), "demo…duration");
+        assert_eq!(shorten_id("demo-tones", 13), "demo-tones");
+        assert_eq!(shorten_id("synth-30064771072", 18), "synth-30064771072");
+        assert_eq!(shorten_id("ünïcødé-ïd-ñumber-7", 8), "ün…ber-7");
+        for width in 0..20 {
+            assert!(shorten_id("mmau-test-mini-00001234", width).chars().count() <= width);
+        }
     }
 }

@@ -12,6 +12,7 @@ mod header;
 mod heatmap;
 mod help;
 mod list;
+mod number;
 mod step_panel;
 mod timeline;
 
@@ -53,7 +54,11 @@ pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, 
         list::render(state, keys, palette, area, regions.list_is_popup, buf);
     }
     if state.help {
-        help::render(keys, area, buf);
+        if state.help_legend {
+            help::render_legend(state.sound.as_ref(), area, buf);
+        } else {
+            help::render_keys(keys, area, buf);
+        }
     }
 }
 
@@ -80,6 +85,13 @@ fn step_values(state: &Inspector) -> Vec<Option<f32>> {
 }
 
 fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffer) {
+    // Sound being off is said in two words before whatever else the line says (`?` says why).
+    let sound = if state.sound_is_off() && state.typing.is_none() && !state.searching {
+        "sound off · "
+    } else {
+        ""
+    };
+    let width = (area.width as usize).saturating_sub(sound.chars().count());
     let text = if let Some(entry) = &state.typing {
         let what = match entry.purpose {
             EntryPurpose::Note => "note",
@@ -111,12 +123,12 @@ fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffe
             .last_saved
             .map_or(String::new(), |seq| format!(" · saved #{seq}"));
         let head = format!("{} {done}/{total} steps{saved} · ", labelling.annotator);
-        let width = (area.width as usize).saturating_sub(head.chars().count());
+        let width = width.saturating_sub(head.chars().count());
         head + &keys.label_hint(width)
     } else {
-        keys.status_hint(area.width as usize)
+        keys.status_hint(width)
     };
-    Paragraph::new(text)
+    Paragraph::new(format!("{sound}{text}"))
         .style(Style::new().add_modifier(Modifier::DIM))
         .render(area, buf);
 }

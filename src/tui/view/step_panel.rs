@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-use super::{kind_letter, metric_name, step_label};
+use super::{kind_letter, metric_name, number, step_label};
 use crate::trace::metrics::AttentionView;
 use crate::trace::{Step, Trace};
 use crate::tui::palette::Palette;
@@ -40,7 +40,11 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
     if let Some(values) = &token_values {
         if !values.is_empty() {
             let mean = values.iter().sum::<f32>() / values.len() as f32;
-            title.push_str(&format!("· {} {mean:.3} ", metric_name(state.metric)));
+            title.push_str(&format!(
+                "· {} {} ",
+                metric_name(state.metric),
+                number::fit(mean, 7, 3)
+            ));
         }
     }
     let mut lines = vec![text_line(
@@ -154,7 +158,7 @@ fn text_line<'a>(
         .map(|(k, (piece, &value))| {
             let piece = if k == 0 { piece.trim_start() } else { piece };
             let v = value / top;
-            let style = match palette.rgb(state.scale.rgb(0.3 + 0.7 * v)) {
+            let style = match palette.ramp(state.scale, 0.3 + 0.7 * v) {
                 Some(colour) if !palette.uses_shades() => Style::new().fg(colour),
                 _ if v > 0.66 => Style::new().add_modifier(Modifier::BOLD),
                 _ if v < 0.33 => Style::new().add_modifier(Modifier::DIM),

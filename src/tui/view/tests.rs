@@ -127,7 +127,7 @@ fn the_main_view_at_80_by_24() {
     );
     assert!(text.contains("step 0"), "{text}");
     assert!(text.contains("decay: ratio, trend -0.0"), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("▶  0 R")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("▶  0 P")), "{text}");
     // Heatmap cells are coloured over the whole time axis; the strip uses half blocks.
     let parts = regions(&state(), Rect::new(0, 0, 80, 24)).unwrap();
     let heatmap_y = parts.heatmap.y;
@@ -207,7 +207,7 @@ fn help_overlay_and_too_small() {
     let buf = draw(&s, Palette::TrueColor, 80, 24);
     let text = text(&buf);
     assert!(
-        text.contains(" keys ") && text.contains("j, down  next step"),
+        text.contains(" keys (? again: the legend) ") && text.contains("j, down  next step"),
         "{text}"
     );
     let small = super::tests::text(&draw(&s, Palette::TrueColor, 40, 10));
@@ -276,6 +276,26 @@ fn snapshot_views(width: u16) -> Vec<(String, Inspector)> {
     let mut help = state();
     help.update(Action::ToggleHelp);
     views.push(("help".to_owned(), help));
+    let mut legend = state();
+    legend.sound = Some(sound_off());
+    legend.update(Action::ToggleHelp);
+    legend.update(Action::ToggleHelp);
+    views.push(("legend".to_owned(), legend));
+    let mut sound_is_off = state();
+    sound_is_off.sound = Some(sound_off());
+    views.push(("sound-off".to_owned(), sound_is_off));
+    let mut focus = state();
+    focus.update(Action::NextMetric);
+    focus.update(Action::NextMetric);
+    views.push(("focus".to_owned(), focus));
+    let mut window = state();
+    for _ in 0..4 {
+        window.update(Action::NextStep);
+    }
+    window.update(Action::PlayStepWindow);
+    let (from, to) = window.step_window().unwrap();
+    window.set_playback((from + to) / 2.0, true);
+    views.push(("play-window".to_owned(), window));
     views.push(("list".to_owned(), set_state(width)));
     let mut filtered = set_state(width);
     filtered.update(Action::NextExample);
@@ -482,4 +502,96 @@ fn the_status_line_fits_80_columns_and_keeps_help_and_quit() {
             .starts_with("(A) Three, falling"),
         "{text}"
     );
+}
+
+fn sound_off() -> crate::audio::playback::SoundStatus {
+    crate::audio::playback::SoundStatus::Off {
+        reason: "this build has no sound output (on Linux, build with `--features sound`)".into(),
+    }
+}
+
+/// Sound being off is two words on the status line, before the key hints, which stay whole;
+/// why is on the legend page (`?` twice), not repeated on every clip.
+#[test]
+fn sound_off_is_short_and_leaves_the_key_hints() {
+    let mut s = state();
+    s.sound = Some(sound_off());
+    for width in [80, 100, 160] {
+        let text = text(&draw(&s, Palette::Monochrome, width, 24));
+        let status = text.lines().last().unwrap();
+        assert!(status.starts_with("sound off · "), "{status}");
+        assert!(status.ends_with("? keys  q quit"), "{status}");
+    }
+    assert!(s.message.is_none());
+    s.update(Action::ToggleHelp);
+    s.update(Action::ToggleHelp);
+    let legend = text(&draw(&s, Palette::Monochrome, 80, 24));
+    assert!(
+        legend.contains("sound: off, because this build has no sound output"),
+        "{legend}"
+    );
+    assert!(
+        legend.contains("focus: attention per audio token"),
+        "{legend}"
+    );
+    s.update(Action::ToggleHelp);
+    assert!(!s.help && !s.help_legend);
+}
+
+/// While `p` plays a step's window, the time axis under exactly that window is reversed.
+#[test]
+fn the_played_window_is_marked_on_the_time_axis() {
+    let mut s = state();
+    s.update(Action::NextStep);
+    s.update(Action::PlayStepWindow);
+    let (from, to) = s.step_window().unwrap();
+    s.set_playback(from, true);
+    let (width, height) = (80, 24);
+    let buf = draw(&s, Palette::Monochrome, width, height);
+    let regions = regions(&s, Rect::new(0, 0, width, height)).unwrap();
+    let columns = regions.time_columns();
+    let duration = s.example().unwrap().trace.audio.duration_seconds;
+    let reversed: Vec<u16> = (0..columns.width)
+        .filter(|&c| {
+            buf[(columns.x + c, regions.axis.y)]
+                .modifier
+                .contains(ratatui::style::Modifier::REVERSED)
+        })
+        .collect();
+    let column = |seconds: f64| (seconds / duration * f64::from(columns.width)).floor() as u16;
+    assert_eq!(reversed.first(), Some(&column(from)), "{reversed:?}");
+    assert_eq!(reversed.last(), Some(&(column(to) - 1)), "{reversed:?}");
+    assert_eq!(reversed.len(), usize::from(column(to) - column(from)));
+    // Once it has played, the mark goes.
+    s.set_playback(to, false);
+    let buf = draw(&s, Palette::Monochrome, width, height);
+    assert!(
+        (0..columns.width).all(|c| !buf[(columns.x + c, regions.axis.y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED))
+    );
+}
+
+/// Focus values run into the thousands; the value column stays five wide, so the bars and CAFE
+/// tags stay in their columns.
+#[test]
+fn large_values_keep_their_column() {
+    let mut s = state();
+    s.update(Action::NextMetric);
+    s.update(Action::NextMetric);
+    let text = text(&draw(&s, Palette::Monochrome, 80, 24));
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.trim_start_matches(['▶', ' '])
+                .starts_with(char::is_numeric)
+        })
+        .collect();
+    assert!(rows.len() > 3, "{text}");
+    for row in rows {
+        let cells: Vec<char> = row.chars().collect();
+        // "▶  0 P  0.21 ■■■■■■ MAT": the value ends at column 12, the bar starts at 13.
+        assert_eq!(cells[12], ' ', "{row}");
+        assert!(cells[13] == '■' || cells[13] == ' ', "{row}");
+    }
 }

@@ -41,9 +41,9 @@ pub(super) fn render(state: &Inspector, palette: Palette, regions: &Regions, buf
                     let upper = band(u32::from(row) * 2);
                     let lower = band(u32::from(row) * 2 + 1);
                     let cell = &mut buf[(columns.x + column, strip.y + row)];
-                    match (palette.rgb(state.scale.rgb(upper)), palette.uses_shades()) {
+                    match (palette.ramp(state.scale, upper), palette.uses_shades()) {
                         (Some(top), false) => {
-                            let bottom = palette.rgb(state.scale.rgb(lower)).unwrap_or(top);
+                            let bottom = palette.ramp(state.scale, lower).unwrap_or(top);
                             cell.set_char('▀').set_fg(top).set_bg(bottom);
                         }
                         (colour, _) => {
@@ -119,6 +119,25 @@ fn render_axis(state: &Inspector, regions: &Regions, buf: &mut Buffer) {
             }
         }
         time += per_label;
+    }
+    // The window `p` is playing: the axis under it is a reversed band, its labels still legible.
+    let view_seconds = (state.view.0 * duration, state.view.1 * duration);
+    if let Some(window) = state
+        .play_window
+        .filter(|w| w.to > view_seconds.0 && w.from < view_seconds.1)
+    {
+        let column_of = |seconds: f64| {
+            let fraction = (seconds / duration - state.view.0) / (state.view.1 - state.view.0);
+            (fraction * f64::from(width))
+                .floor()
+                .clamp(0.0, f64::from(width))
+        };
+        let (from, to) = (column_of(window.from), column_of(window.to));
+        for column in (from as u16)..(to.max(from + 1.0) as u16).min(width) {
+            let cell = &mut buf[(columns.x + column, area.y)];
+            cell.modifier.remove(Modifier::DIM);
+            cell.modifier.insert(Modifier::REVERSED);
+        }
     }
 }
 
