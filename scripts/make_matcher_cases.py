@@ -3,8 +3,8 @@
 
     python3 scripts/make_matcher_cases.py   # writes tests/fixtures/benchmark/matcher_cases.json
 
-`string_match` below is the matcher of the official evaluation scripts
-(../shared/notes/benchmarks.md), unchanged; the cases exercise its quirks: case, punctuation,
+`string_match` below is the matcher of the official MMAU/MMAR evaluation scripts, unchanged;
+the cases exercise its quirks: case, punctuation,
 words shared between choices, a wrong choice's word anywhere in the prediction, numbers,
 letters, underscores, non-ASCII words and empty predictions.
 """

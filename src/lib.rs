@@ -2,7 +2,7 @@
 //!
 //! It plays an audio clip, runs the model locally, and shows each step of the model's chain of
 //! thought next to how much that step attended to each moment of the audio. This crate is the
-//! library behind the `auscult` binary; data flows one way, as `../shared/DESIGN.md` draws it:
+//! library behind the `auscult` binary; data flows one way, as drawn here:
 //! `audio` → `model` → `trace` → (`tui`, `report`).
 
 pub mod audio;

@@ -1,6 +1,6 @@
 //! Final answers: extracted from the generated text and scored with the official MMAU/MMAR
-//! matcher (`../shared/notes/benchmarks.md`), quirks included, so accuracies are comparable with
-//! published numbers.
+//! matcher (their evaluation scripts' `string_match`), quirks included, so accuracies are
+//! comparable with published numbers.
 //!
 //! The matcher, as the official scripts write it:
 //! ```python

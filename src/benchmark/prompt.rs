@@ -1,7 +1,6 @@
 //! Benchmark prompts: a question and its choices turned into the text of the user turn.
 //!
-//! The default is the R1-AQA style used by the Qwen2-Audio evaluations
-//! (`../shared/notes/benchmarks.md`); users can give their own template with `{question}` and
+//! The default is the R1-AQA style used by the Qwen2-Audio evaluations; users can give their own template with `{question}` and
 //! `{choices}` placeholders.
 
 /// R1-AQA: the question, the choices as a Python list, and where to put the answer.

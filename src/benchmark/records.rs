@@ -1,5 +1,6 @@
 //! Benchmark files: MMAU (a JSON array) and MMAR (JSON Lines, or the older JSON array), read
-//! into items with their audio paths resolved (`../shared/notes/benchmarks.md`).
+//! into items with their audio paths resolved (the README lists the fields, under
+//! `batch`).
 //!
 //! A malformed record does not stop the others: it comes back as an error naming its position
 //! and id, and `batch` records it as a failed item.

@@ -1,4 +1,7 @@
-//! CAFE labels and metrics (`../shared/DESIGN.md`, "CAFE labels").
+//! CAFE labels and metrics: each claim about the audio is matched, hallucinated, misused or
+//! neutral, and a trace can have missed events; with `N_pred` = matched + hallucinated +
+//! misused, `Acc_per` = matched / `N_pred`, `Err_per` = hallucinated / `N_pred`, `Err_use` =
+//! misused / `N_pred` and `Err_omit` = missed / ground-truth events.
 //!
 //! A trace's labels say, for each audio event a step claims, whether it is matched,
 //! hallucinated, misused or neutral, and list the ground-truth events no step mentions

@@ -3,7 +3,7 @@
 //! For each query row (a generated token, or a prompt token on request) and each layer the
 //! attention probabilities are reduced, right after the softmax, to per-head audio ratios
 //! (`Σ_{j∈A} a[h, j]`), per-head sink mass (`a[h, 0]`) and the head-mean map over the audio span
-//! (optionally the per-head maps), as `../shared/DESIGN.md` defines them. Nothing of size
+//! (optionally the per-head maps), as `trace::metrics` defines them. Nothing of size
 //! `seq × seq` outlives the layer that computed it, so memory per captured token is
 //! `O(layers × (heads + audio tokens))`.
 //!

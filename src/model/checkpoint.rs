@@ -1,6 +1,7 @@
 //! A loaded checkpoint directory: configuration, processor and model, on one device and dtype.
 //!
-//! The directory is the Hugging Face layout (`../shared/DESIGN.md`, "Checkpoint directory").
+//! The directory is the Hugging Face layout (`config.json`, safetensors shards and their index,
+//! tokenizer, chat template, front-end config).
 //! Loading checks everything it can before the first prompt: the model type, the front end
 //! against the encoder's window, the tokenizer's audio token, the template, every tensor's name
 //! and shape.

@@ -2,7 +2,7 @@
 //! reasoning length with accuracy; written as CSV tables, SVG plots and a `report.md` that embeds
 //! them, with a compact summary for the terminal.
 //!
-//! It reads traces and sidecars only (`../shared/DESIGN.md`: the report never calls the model).
+//! It reads traces and sidecars only (the report never calls the model).
 //! CAFE metrics come from the traces' own labels and every label file: the annotators' journals
 //! beside each traces file, and the files named with `labels` (a judge's output, an export).
 

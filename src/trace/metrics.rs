@@ -1,4 +1,4 @@
-//! Attention metrics over captured rows, as `../shared/DESIGN.md` defines them: audio ratio,
+//! Attention metrics over captured rows, as `Metric` defines them: audio ratio,
 //! sink-corrected ratio, audio focus and audio maps, per token and per step, for any selection
 //! of layers and heads. The selection is a view setting: stored data always keeps every layer
 //! and head, and the report and the inspector both go through this one API.

@@ -1,6 +1,6 @@
 //! Traces: one run of one model on one clip and prompt, as files people and programs read.
 //!
-//! A trace is JSON (`auscult.trace/1`, `../shared/DESIGN.md`, "Trace files") for everything a
+//! A trace is JSON (`auscult.trace/1`, its JSON Schema in `schema/`) for everything a
 //! person reads, plus a safetensors sidecar for the attention arrays (`sidecar`). Readers refuse
 //! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
 //! never call into the model.

@@ -1,7 +1,6 @@
 //! One chat-completions request and what came back, and the `response_format` ladder.
 //!
-//! Servers differ in which structured-output request they accept
-//! (`../shared/notes/benchmarks.md`): OpenAI and vLLM take
+//! Servers differ in which structured-output request they accept: OpenAI and vLLM take
 //! `{"type": "json_schema", "json_schema": {"name", "strict", "schema"}}`; llama-cpp-python's
 //! server answers that with an HTTP 500 validation error and honours
 //! `{"type": "json_object", "schema": …}`; some take neither. So requests start at the top rung

@@ -1,6 +1,5 @@
 //! The LLM judge: CAFE labels for reasoning traces from a chat model behind an
-//! OpenAI-compatible endpoint (`../shared/notes/benchmarks.md`, "LLM judge over an
-//! OpenAI-compatible endpoint").
+//! OpenAI-compatible endpoint (the README's "Labelling" says how to run it).
 //!
 //! Data flows one way: traces and captions are read (`captions`), each trace becomes a prompt
 //! (`prompt`, a template users can replace), a worker sends it (`client`, which walks down the
