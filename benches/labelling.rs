@@ -6,8 +6,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 use auscult::cafe::journal::{AnnotatorLabels, JournalEntry, LabelOp};
 use auscult::cafe::journal_file::open_journal;
-use auscult::cafe::CafeLabel;
 use auscult::trace::example::{example_trace, tones_spec};
+use auscult::trace::CafeLabel;
 use auscult::tui::state::{Action, Effect, Example, Inspector, Labelling};
 
 fn thousand_examples() -> Inspector {

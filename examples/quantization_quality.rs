@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use auscult::model::drift::{agreement_length, drift, teacher_forced, Drift, TeacherForced};
 use auscult::model::{
-    generate, Checkpoint, DeviceKind, GenerationParams, LoadOptions, Precision, Quantization,
+    generate, Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Quantization,
 };
 use clap::Parser;
 
@@ -73,7 +73,7 @@ fn measure(
     tokens: usize,
     forced: Option<&[u32]>,
 ) -> Result<(Vec<u32>, TeacherForced)> {
-    let mut params = GenerationParams::greedy(tokens, checkpoint.generation.eos_token_id.clone());
+    let mut params = GenerateOptions::greedy(tokens, checkpoint.generation.eos_token_id.clone());
     params.min_new_tokens = tokens;
     params.capture.enabled = false;
     let model = &mut checkpoint.model;

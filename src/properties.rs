@@ -294,7 +294,7 @@ mod files {
     /// A journal with labels, an undo and a redo, written by the journal itself.
     fn journal() -> Vec<u8> {
         use crate::cafe::journal::LabelOp;
-        use crate::cafe::CafeLabel;
+        use crate::trace::CafeLabel;
         static JOURNAL: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
         JOURNAL
             .get_or_init(|| {

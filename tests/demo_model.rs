@@ -6,7 +6,7 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use auscult::model::{Checkpoint, DeviceKind, GenerationParams, Precision};
+use auscult::model::{Checkpoint, DeviceKind, GenerateOptions, Precision};
 use auscult::runner::{run_example, Example};
 use auscult::synth::evaluation::{evaluate, EvalOptions};
 use auscult::trace::{read_traces, StepRules, TraceLine};
@@ -16,9 +16,9 @@ fn repo(path: &str) -> PathBuf {
 }
 
 /// Greedy, without capture (only ids are compared).
-fn params(checkpoint: &Checkpoint, max_new_tokens: usize) -> GenerationParams {
+fn params(checkpoint: &Checkpoint, max_new_tokens: usize) -> GenerateOptions {
     let mut params =
-        GenerationParams::greedy(max_new_tokens, checkpoint.generation.eos_token_id.clone());
+        GenerateOptions::greedy(max_new_tokens, checkpoint.generation.eos_token_id.clone());
     params.capture.enabled = false;
     params
 }

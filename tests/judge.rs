@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use auscult::cafe::judge::{read_judge_lines, JudgeLine, ResponseFormat};
-use auscult::cafe::CafeLabel;
+use auscult::trace::CafeLabel;
 use auscult::trace::Trace;
 use common::openai_server::{OpenAiServer, Reply, Request};
 use common::{expect_one_line_error, stderr};
@@ -238,14 +238,17 @@ fn scripted_answers_give_labels_or_failure_lines_and_a_rerun_retries_only_the_fa
         );
         assert_eq!(labels.steps[0].label, CafeLabel::Matched);
         assert_eq!(labels.steps[1].label, CafeLabel::Neutral);
-        assert!(labels.steps.iter().all(|s| s.source == source), "{case}");
+        assert!(
+            labels.steps.iter().all(|s| s.source == source.as_str()),
+            "{case}"
+        );
         assert_eq!(labels.missed.len(), 1);
         assert_eq!(
             (
                 labels.missed[0].event.as_str(),
-                labels.missed[0].source.as_str()
+                labels.missed[0].source.to_string()
             ),
-            ("noise burst", source.as_str())
+            ("noise burst", source.clone())
         );
         assert_eq!(line.judge.model, MODEL);
         assert_eq!(

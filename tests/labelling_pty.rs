@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use auscult::cafe::journal::LabelOp;
 use auscult::cafe::journal_file::read_journal;
-use auscult::cafe::CafeLabel;
+use auscult::trace::CafeLabel;
 use common::pty::{dump, Pty, COLS};
 
 /// The bundled trace (12 steps; step 0 has no listed claim, step 1 the checker's "tone A4").
@@ -291,7 +291,7 @@ fn sigkill_in_a_burst_of_labels_loses_nothing_shown_as_saved() {
 
 /// Steps of the demo trace whose every claim ann labelled: the whole step where nobody listed a
 /// claim (steps 0 and 11), or the checker's claim.
-fn count_done(labels: &auscult::cafe::TraceLabels) -> usize {
+fn count_done(labels: &auscult::trace::TraceLabels) -> usize {
     let trace =
         auscult::trace::Trace::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_TRACE))
             .unwrap();

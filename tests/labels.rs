@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use auscult::cafe::journal::LabelOp;
 use auscult::cafe::journal_file::{journal_path, open_journal};
-use auscult::cafe::{CafeCounts, CafeLabel};
+use auscult::cafe::CafeCounts;
+use auscult::trace::CafeLabel;
 use auscult::trace::Trace;
 use common::{auscult, expect_one_line_error, stderr};
 
@@ -262,11 +263,11 @@ fn export_merges_every_source_with_the_step_text_and_report_counts_it() {
         let mut labels = trace.labels.clone().unwrap();
         if trace.id == first.id {
             for ((_, step, event), label) in claims.iter().zip([H, H, S, N]) {
-                labels.steps.push(auscult::cafe::StepLabel {
+                labels.steps.push(auscult::trace::StepLabel {
                     step: *step,
                     event: event.clone(),
                     label,
-                    source: "human:ann".into(),
+                    source: "human:ann".parse().unwrap(),
                     note: None,
                 });
             }
@@ -400,7 +401,7 @@ fn bad_label_files_are_named() {
 #[test]
 fn judge_output_joins_export_and_agreement() {
     use auscult::cafe::judge::{JudgeLine, JudgeRun};
-    use auscult::cafe::{StepLabel, TraceLabels};
+    use auscult::trace::{StepLabel, TraceLabels};
     let (dir, traces_path) = traces_copy();
     let ann = label(&traces_path, "ann", &[M, H, S, N]);
     let all = traces(&traces_path);
@@ -423,7 +424,7 @@ fn judge_output_joins_export_and_agreement() {
                     step: *step,
                     event: event.clone(),
                     label,
-                    source: "judge:qwen".into(),
+                    source: "judge:qwen".parse().unwrap(),
                     note: None,
                 })
                 .collect(),

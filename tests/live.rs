@@ -9,11 +9,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use auscult::model::{
-    CaptureSettings, Checkpoint, Decoding, DeviceKind, GenerationParams, LoadOptions, Precision,
-    StopReason,
+    CaptureOptions, Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Sampling,
 };
 use auscult::tensor_dump::Dump;
-use auscult::trace::{read_sidecar, sidecar_path, StepRules, Trace};
+use auscult::trace::{read_sidecar, sidecar_path, StepRules, StopReason, Trace};
 use auscult::tui::action::LiveEvent;
 use auscult::tui::live::{LiveRequest, LiveRun};
 use auscult::tui::state::Inspector;
@@ -40,12 +39,12 @@ fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
         benchmark: None,
         labeller: None,
         params: Box::new(move |checkpoint: &Checkpoint| {
-            Ok(GenerationParams {
-                decoding: Decoding::Greedy,
+            Ok(GenerateOptions {
+                sampling: Sampling::Greedy,
                 max_new_tokens,
                 min_new_tokens: 0,
                 stop_ids: checkpoint.generation.eos_token_id.clone(),
-                capture: CaptureSettings {
+                capture: CaptureOptions {
                     enabled: true,
                     per_head_maps: true,
                     prompt: false,

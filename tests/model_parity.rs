@@ -11,8 +11,8 @@ use std::path::Path;
 
 use auscult::audio::decode_file;
 use auscult::model::{
-    generate, AttentionRows, CaptureRequest, CaptureSettings, Checkpoint, Decoding, DeviceKind,
-    GenerationParams, LayerCapture, Logits, Precision,
+    generate, AttentionRows, CaptureOptions, CaptureRequest, Checkpoint, DeviceKind,
+    GenerateOptions, LayerCapture, Logits, Precision, Sampling,
 };
 use auscult::tensor_dump::Dump;
 use common::{fixture, max_abs_difference};
@@ -202,15 +202,15 @@ fn a_callback_can_cancel_generation_and_stop_ids_end_it() {
         .prepare(&audio.samples, "What sound is this?", None)
         .unwrap();
     let embeds = checkpoint.embed_input(&input).unwrap();
-    let mut params = GenerationParams {
-        decoding: Decoding::Greedy,
+    let mut params = GenerateOptions {
+        sampling: Sampling::Greedy,
         max_new_tokens: 24,
         min_new_tokens: 0,
         stop_ids: vec![],
-        capture: CaptureSettings::default(),
+        capture: CaptureOptions::default(),
     };
     // Generates to the end with `params`, no callback.
-    let run = |checkpoint: &mut Checkpoint, params: &GenerationParams| {
+    let run = |checkpoint: &mut Checkpoint, params: &GenerateOptions| {
         generate(
             &mut checkpoint.model,
             &embeds,
@@ -236,7 +236,7 @@ fn a_callback_can_cancel_generation_and_stop_ids_end_it() {
         },
     )
     .unwrap();
-    assert_eq!(cancelled.stop_reason, auscult::model::StopReason::Cancelled);
+    assert_eq!(cancelled.stopped_by, auscult::model::StoppedBy::Cancelled);
     assert_eq!(cancelled.ids.len(), 3);
     assert_eq!(cancelled.attention.unwrap().rows, 3);
 
@@ -245,7 +245,7 @@ fn a_callback_can_cancel_generation_and_stop_ids_end_it() {
     params.stop_ids = vec![full.ids[3]];
     let stopped = run(&mut checkpoint, &params);
     let first_stop = full.ids.iter().position(|&id| id == full.ids[3]).unwrap();
-    assert_eq!(stopped.stop_reason, auscult::model::StopReason::StopToken);
+    assert_eq!(stopped.stopped_by, auscult::model::StoppedBy::StopToken);
     assert_eq!(stopped.ids, full.ids[..=first_stop]);
     // min_new_tokens keeps the stop id from ending the run early.
     params.min_new_tokens = 24;

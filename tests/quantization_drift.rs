@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use auscult::model::drift::{drift, teacher_forced, TeacherForced};
 use auscult::model::{
-    generate, Checkpoint, DeviceKind, GenerationParams, LoadOptions, Precision, Quantization,
+    generate, Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Quantization,
 };
 
 const TOKENS: usize = 16;
@@ -35,7 +35,7 @@ fn outputs(checkpoint: &mut Checkpoint, forced: Option<&[u32]>) -> (Vec<u32>, Te
         .prepare(&audio.samples, prompt, None)
         .unwrap();
     let embeds = checkpoint.embed_input(&input).unwrap();
-    let mut params = GenerationParams::greedy(TOKENS, vec![]);
+    let mut params = GenerateOptions::greedy(TOKENS, vec![]);
     params.capture.enabled = false;
     let generation = generate(
         &mut checkpoint.model,
@@ -66,7 +66,7 @@ fn a_model_does_not_drift_from_itself_and_q8_0_drifts_a_little() {
 
     // Teacher forcing reproduces the greedy choices it is fed.
     for (row, &id) in reference.logits.iter().zip(&ids) {
-        assert_eq!(auscult::model::generate::argmax(row), id as usize);
+        assert_eq!(auscult::model::sampler::argmax(row), id as usize);
     }
 
     let (_, again) = outputs(&mut exact, Some(&ids));

@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{claims, CafeLabel, TraceLabels};
+use super::claims;
+
+use crate::trace::{CafeLabel, TraceLabels};
 
 /// Cohen's kappa of two raters' labels over the same items (`confusion[a][b]`: items rater A
 /// gave category `a` and rater B category `b`).
@@ -260,11 +262,11 @@ mod tests {
                 .entry(trace.into())
                 .or_default()
                 .steps
-                .push(super::super::StepLabel {
+                .push(crate::trace::StepLabel {
                     step,
                     event: event.into(),
                     label,
-                    source: format!("human:{name}"),
+                    source: crate::trace::LabelSource::human(name),
                     note: None,
                 });
         }

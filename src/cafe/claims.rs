@@ -3,7 +3,7 @@
 //! The metrics count each claim once, by that label; the inspector shows it and, beside it, what
 //! the other sources said.
 
-use super::{rank, StepLabel, TraceLabels};
+use crate::trace::{LabelSource, StepLabel, TraceLabels};
 
 /// The event of a label on a step as a whole (an annotator's label where nobody listed the
 /// step's claims).
@@ -23,7 +23,7 @@ impl<'a> Claim<'a> {
     pub fn winner(&self) -> &'a StepLabel {
         let mut best = self.labels[0];
         for &label in &self.labels[1..] {
-            if rank(&label.source) >= rank(&best.source) {
+            if label.source.kind >= best.source.kind {
                 best = label;
             }
         }
@@ -31,11 +31,11 @@ impl<'a> Claim<'a> {
     }
 
     /// The label `source` gave it, if any.
-    pub fn by(&self, source: &str) -> Option<&'a StepLabel> {
+    pub fn by(&self, source: &LabelSource) -> Option<&'a StepLabel> {
         self.labels
             .iter()
             .rev()
-            .find(|l| l.source == source)
+            .find(|l| &l.source == source)
             .copied()
     }
 }
@@ -67,13 +67,13 @@ pub fn counted_claims(labels: &TraceLabels) -> Vec<Claim<'_>> {
     let whole_rank = |step: usize| {
         all.iter()
             .filter(|c| c.step == step && c.event == WHOLE_STEP)
-            .map(|c| rank(&c.winner().source))
+            .map(|c| c.winner().source.kind)
             .max()
     };
     all.iter()
         .filter(|c| {
             c.event == WHOLE_STEP
-                || whole_rank(c.step).is_none_or(|whole| rank(&c.winner().source) >= whole)
+                || whole_rank(c.step).is_none_or(|whole| c.winner().source.kind >= whole)
         })
         .cloned()
         .collect()
@@ -90,7 +90,7 @@ pub fn claims_of_step(labels: &TraceLabels, step: usize) -> Vec<Claim<'_>> {
 mod tests {
     use super::*;
     use crate::cafe::tests::label;
-    use crate::cafe::CafeLabel;
+    use crate::trace::CafeLabel;
 
     #[test]
     fn claims_group_by_step_and_event_and_human_wins() {
@@ -110,8 +110,11 @@ mod tests {
         assert_eq!((all[0].step, all[0].event), (1, "bark"));
         // Two humans: the later one counts.
         assert_eq!(all[0].winner().source, "human:bob");
-        assert_eq!(all[0].by("judge:q").unwrap().label, Hallucinated);
-        assert!(all[0].by("human:eve").is_none());
+        assert_eq!(
+            all[0].by(&LabelSource::judge("q")).unwrap().label,
+            Hallucinated
+        );
+        assert!(all[0].by(&LabelSource::human("eve")).is_none());
         assert_eq!(claims_of_step(&labels, 0)[0].winner().label, Matched);
         assert!(claims_of_step(&labels, 2).is_empty());
     }

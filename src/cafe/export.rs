@@ -5,8 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{claims, source_parts, CafeLabel, TraceLabels};
-use crate::trace::Trace;
+use super::claims;
+
+use crate::trace::{CafeLabel, LabelSource, Trace, TraceLabels};
 
 /// One exported label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,22 +46,24 @@ pub fn export_rows(trace: &Trace, all: bool) -> Vec<ExportRow> {
             .get(step)
             .map_or_else(String::new, |s| s.text.clone())
     };
-    let row =
-        |step: Option<usize>, event: &str, label: &str, source: &str, note: Option<&String>| {
-            let (kind, name) = source_parts(source);
-            ExportRow {
-                trace: trace.id.clone(),
-                step,
-                step_text: step.map_or_else(String::new, step_text),
-                event: event.to_owned(),
-                label: label.to_owned(),
-                source: kind.to_owned(),
-                annotator: name.to_owned(),
-                note: note.cloned(),
-                counts: true,
-                targets: labels.targets,
-            }
-        };
+    let row = |step: Option<usize>,
+               event: &str,
+               label: &str,
+               source: &LabelSource,
+               note: Option<&String>| {
+        ExportRow {
+            trace: trace.id.clone(),
+            step,
+            step_text: step.map_or_else(String::new, step_text),
+            event: event.to_owned(),
+            label: label.to_owned(),
+            source: source.kind.name().to_owned(),
+            annotator: source.name.clone(),
+            note: note.cloned(),
+            counts: true,
+            targets: labels.targets,
+        }
+    };
     let mut rows = Vec::new();
     let mut claims = claims(labels);
     claims.sort_by_key(|c| c.step);
@@ -100,10 +103,10 @@ pub fn export_rows(trace: &Trace, all: bool) -> Vec<ExportRow> {
 pub fn labels_from_rows(rows: &[ExportRow]) -> Result<Vec<(String, TraceLabels)>, String> {
     let mut traces: Vec<(String, TraceLabels)> = Vec::new();
     for row in rows.iter().filter(|r| r.counts) {
-        let source = if row.annotator.is_empty() {
-            row.source.clone()
+        let source: LabelSource = if row.annotator.is_empty() {
+            row.source.parse()?
         } else {
-            format!("{}:{}", row.source, row.annotator)
+            format!("{}:{}", row.source, row.annotator).parse()?
         };
         let index = match traces.iter().position(|(id, _)| *id == row.trace) {
             Some(i) => i,
@@ -115,16 +118,15 @@ pub fn labels_from_rows(rows: &[ExportRow]) -> Result<Vec<(String, TraceLabels)>
         let labels = &mut traces[index].1;
         labels.targets = labels.targets.or(row.targets);
         match (row.label.as_str(), row.step) {
-            (MISSED, _) => labels.missed.push(super::MissedEvent {
+            (MISSED, _) => labels.missed.push(crate::trace::MissedEvent {
                 event: row.event.clone(),
                 source,
             }),
             (name, Some(step)) => {
-                let label = CafeLabel::ALL
-                    .into_iter()
-                    .find(|l| l.name() == name)
-                    .ok_or_else(|| format!("unknown label {name:?}"))?;
-                labels.steps.push(super::StepLabel {
+                let label: CafeLabel = name
+                    .parse()
+                    .map_err(|_| format!("unknown label {name:?}"))?;
+                labels.steps.push(crate::trace::StepLabel {
                     step,
                     event: row.event.clone(),
                     label,
@@ -141,8 +143,8 @@ pub fn labels_from_rows(rows: &[ExportRow]) -> Result<Vec<(String, TraceLabels)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cafe::{MissedEvent, StepLabel};
     use crate::trace::example::{example_trace, tones_spec};
+    use crate::trace::{MissedEvent, StepLabel};
 
     #[test]
     fn rows_carry_the_step_text_and_read_back_to_the_same_counts() {
@@ -158,12 +160,12 @@ mod tests {
                 .event
                 .clone(),
             label: CafeLabel::Misused,
-            source: "human:ann".into(),
+            source: "human:ann".parse().unwrap(),
             note: Some("a bird is not in the clip".into()),
         });
         labels.missed.push(MissedEvent {
             event: "pink noise burst".into(),
-            source: "human:ann".into(),
+            source: "human:ann".parse().unwrap(),
         });
         let before = super::super::CafeCounts::of(trace.labels.as_ref().unwrap());
 

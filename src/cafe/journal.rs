@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{CafeLabel, MissedEvent, StepLabel, TraceLabels};
+use crate::trace::{CafeLabel, LabelSource, MissedEvent, StepLabel, TraceLabels};
 
 /// One line of a journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,8 +184,8 @@ impl AnnotatorLabels {
     }
 
     /// The source this annotator's labels carry: `human:<name>`.
-    pub fn source(&self) -> String {
-        format!("human:{}", self.annotator)
+    pub fn source(&self) -> LabelSource {
+        LabelSource::human(&self.annotator)
     }
 
     /// This annotator's labels of one trace, as the replay leaves them.

@@ -284,7 +284,7 @@ impl JournalWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cafe::CafeLabel;
+    use crate::trace::CafeLabel;
 
     fn writer(opened: &mut OpenedJournal) -> &mut JournalWriter {
         opened.writer.as_mut().expect("the journal is writable")

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 
 use super::export::{labels_from_rows, ExportRow};
 use super::journal_file::{journals_beside, read_journal};
-use super::TraceLabels;
+use crate::trace::{LabelSource, TraceLabels};
 
 /// What a label file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +34,11 @@ pub struct LabelFile {
 
 impl LabelFile {
     /// The sources of its step labels, sorted, each once.
-    pub fn sources(&self) -> Vec<&str> {
-        let mut sources: Vec<&str> = self
+    pub fn sources(&self) -> Vec<String> {
+        let mut sources: Vec<String> = self
             .labels
             .values()
-            .flat_map(|l| l.steps.iter().map(|s| s.source.as_str()))
+            .flat_map(|l| l.steps.iter().map(|s| s.source.to_string()))
             .collect();
         sources.sort();
         sources.dedup();
@@ -215,11 +215,11 @@ pub fn gather_labels(
 ) -> Result<GatheredLabels> {
     let skipped = |p: &Path| skip.is_some_and(|s| same_file(s, p));
     let beside = journals_beside(traces);
-    let journal_sources: Vec<String> = beside
+    let journal_sources: Vec<LabelSource> = beside
         .iter()
         .chain(skip.map(Path::to_path_buf).as_ref())
         .filter_map(|p| journal_annotator(traces, p))
-        .map(|name| format!("human:{name}"))
+        .map(|name| LabelSource::human(&name))
         .collect();
     let mut paths: Vec<PathBuf> = Vec::new();
     for path in named {

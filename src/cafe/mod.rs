@@ -3,12 +3,9 @@
 //! misused, `Acc_per` = matched / `N_pred`, `Err_per` = hallucinated / `N_pred`, `Err_use` =
 //! misused / `N_pred` and `Err_omit` = missed / ground-truth events.
 //!
-//! A trace's labels say, for each audio event a step claims, whether it is matched,
-//! hallucinated, misused or neutral, and list the ground-truth events no step mentions
-//! (missed). Every label keeps its source (`auto`, `judge:<model>`, `human:<name>`); where
-//! several sources label the same claim, human wins over judge over auto. The metrics are
-//! `Acc_per = matched / N_pred`, `Err_per = hallucinated / N_pred`, `Err_use = misused / N_pred`
-//! (`N_pred = matched + hallucinated + misused`) and `Err_omit = missed / N_tgt`.
+//! The labels themselves are stored types and live in `trace::labels`; this module computes
+//! over them: which label of a claim counts (`claims`), the metrics, agreement between
+//! annotators, the annotation journal, exports and the judge.
 
 pub mod agreement;
 pub mod claims;
@@ -18,111 +15,9 @@ pub mod journal_file;
 pub mod judge;
 pub mod label_files;
 
-use serde::{Deserialize, Serialize};
+use crate::trace::{CafeLabel, TraceLabels};
 
 pub use claims::{claims, claims_of_step, counted_claims, Claim, WHOLE_STEP};
-
-/// The label of one claimed event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CafeLabel {
-    Matched,
-    Hallucinated,
-    Misused,
-    Neutral,
-}
-
-impl CafeLabel {
-    /// The four labels, in the order of their keys and columns.
-    pub const ALL: [CafeLabel; 4] = [
-        CafeLabel::Matched,
-        CafeLabel::Hallucinated,
-        CafeLabel::Misused,
-        CafeLabel::Neutral,
-    ];
-
-    /// The three-letter tag the inspector shows.
-    pub fn short(self) -> &'static str {
-        match self {
-            CafeLabel::Matched => "MAT",
-            CafeLabel::Hallucinated => "HAL",
-            CafeLabel::Misused => "MIS",
-            CafeLabel::Neutral => "NEU",
-        }
-    }
-
-    /// The label's name as files write it: "matched", "hallucinated"…
-    pub fn name(self) -> &'static str {
-        match self {
-            CafeLabel::Matched => "matched",
-            CafeLabel::Hallucinated => "hallucinated",
-            CafeLabel::Misused => "misused",
-            CafeLabel::Neutral => "neutral",
-        }
-    }
-}
-
-/// A label on one claim of one step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct StepLabel {
-    pub step: usize,
-    /// The claimed event, as the labeller wrote it (one step can claim several).
-    pub event: String,
-    pub label: CafeLabel,
-    /// `auto`, `judge:<model>` or `human:<name>`.
-    pub source: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// A ground-truth event that matters to the question and that no step mentions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct MissedEvent {
-    pub event: String,
-    pub source: String,
-}
-
-/// All labels of one trace.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct TraceLabels {
-    #[serde(default)]
-    pub steps: Vec<StepLabel>,
-    #[serde(default)]
-    pub missed: Vec<MissedEvent>,
-    /// `N_tgt`: ground-truth events (for `Err_omit`); `None` when unknown.
-    #[serde(default)]
-    pub targets: Option<usize>,
-}
-
-impl TraceLabels {
-    /// Adds another source's labels (a judge's, an annotator's) to these; the targets count
-    /// already known stays.
-    pub fn extend(&mut self, other: TraceLabels) {
-        self.steps.extend(other.steps);
-        self.missed.extend(other.missed);
-        self.targets = self.targets.or(other.targets);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty() && self.missed.is_empty()
-    }
-}
-
-/// A source's kind and name: `("human", "ann")`, `("judge", "qwen")`, `("auto", "")`.
-pub fn source_parts(source: &str) -> (&str, &str) {
-    source.split_once(':').unwrap_or((source, ""))
-}
-
-/// How much a source's word counts: human over judge over auto.
-pub fn rank(source: &str) -> u8 {
-    if source.starts_with("human") {
-        3
-    } else if source.starts_with("judge") {
-        2
-    } else {
-        1
-    }
-}
 
 /// Label counts, to be pooled over traces.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -192,6 +87,7 @@ impl CafeCounts {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::trace::{LabelSource, MissedEvent, StepLabel};
 
     /// A label for tests.
     pub(crate) fn label(step: usize, event: &str, label: CafeLabel, source: &str) -> StepLabel {
@@ -199,7 +95,7 @@ pub(crate) mod tests {
             step,
             event: event.into(),
             label,
-            source: source.into(),
+            source: source.parse().unwrap(),
             note: None,
         }
     }
@@ -218,11 +114,11 @@ pub(crate) mod tests {
             missed: vec![
                 MissedEvent {
                     event: "noise burst".into(),
-                    source: "auto".into(),
+                    source: LabelSource::auto(),
                 },
                 MissedEvent {
                     event: "noise burst".into(),
-                    source: "human:ann".into(),
+                    source: LabelSource::human("ann"),
                 },
             ],
             targets: Some(4),

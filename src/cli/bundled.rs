@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::model::{DeviceKind, GenerationParams, LoadOptions, Precision};
+use crate::model::{DeviceKind, GenerateOptions, LoadOptions, Precision};
 use crate::synth::checker::label_steps;
 use crate::synth::evaluation::benchmark_record;
 use crate::synth::question::Item;
@@ -82,7 +82,7 @@ pub fn demo_live_request() -> Result<Option<LiveRequest>> {
             label_steps(&labelled, &texts)
         })),
         params: Box::new(|checkpoint| {
-            Ok(GenerationParams::greedy(
+            Ok(GenerateOptions::greedy(
                 256,
                 checkpoint.generation.eos_token_id.clone(),
             ))

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::model::{CaptureSettings, Checkpoint, Decoding, GenerationParams};
+use crate::model::{CaptureOptions, Checkpoint, GenerateOptions, Sampling};
 use crate::trace::StepRules;
 
 #[derive(Debug, Clone, Args)]
@@ -63,9 +63,9 @@ impl GenerationArgs {
             .with_context(|| format!("{}: not valid step rules", path.display()))
     }
 
-    fn decoding(&self) -> Result<Decoding> {
+    fn sampling(&self) -> Result<Sampling> {
         let Some(temperature) = self.temperature else {
-            return Ok(Decoding::Greedy);
+            return Ok(Sampling::Greedy);
         };
         let top_p = self.top_p.unwrap_or(1.0);
         if !(temperature > 0.0 && temperature.is_finite()) {
@@ -74,7 +74,7 @@ impl GenerationArgs {
         if !(top_p > 0.0 && top_p <= 1.0) {
             bail!("--top-p must be in (0, 1], got {top_p}");
         }
-        Ok(Decoding::Sample {
+        Ok(Sampling::Sample {
             temperature,
             top_p,
             top_k: self.top_k.unwrap_or(0),
@@ -83,13 +83,13 @@ impl GenerationArgs {
     }
 
     /// The generation parameters, with the checkpoint's stop ids.
-    pub fn params(&self, checkpoint: &Checkpoint) -> Result<GenerationParams> {
-        Ok(GenerationParams {
-            decoding: self.decoding()?,
+    pub fn params(&self, checkpoint: &Checkpoint) -> Result<GenerateOptions> {
+        Ok(GenerateOptions {
+            sampling: self.sampling()?,
             max_new_tokens: self.max_new_tokens,
             min_new_tokens: self.min_new_tokens,
             stop_ids: checkpoint.generation.eos_token_id.clone(),
-            capture: CaptureSettings {
+            capture: CaptureOptions {
                 enabled: !self.no_capture,
                 per_head_maps: self.per_head_maps,
                 prompt: self.capture_prompt,

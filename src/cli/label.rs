@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use crate::cafe::agreement::{agreement, Agreement, PairAgreement, Rater};
 use crate::cafe::export::export_rows;
 use crate::cafe::label_files::{gather_labels, read_label_file};
-use crate::cafe::CafeLabel;
+use crate::trace::CafeLabel;
 use crate::trace::{read_traces, Trace, TraceLine};
 
 #[derive(Debug, Args)]

@@ -109,7 +109,7 @@ pub fn drift(exact: &TeacherForced, other: &TeacherForced) -> Drift {
         let kl = kl_divergence(a, b);
         kl_sum += kl;
         kl_max = kl_max.max(kl);
-        same_top1 += usize::from(super::generate::argmax(a) == super::generate::argmax(b));
+        same_top1 += usize::from(super::sampler::argmax(a) == super::sampler::argmax(b));
     }
     let ratio_gaps: Vec<f64> = token_audio_ratios(&exact.attention)
         .iter()

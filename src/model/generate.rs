@@ -1,41 +1,25 @@
-//! Generation: greedy or sampled decoding with the KV cache, attention capture for every
-//! generated token, streaming to a callback, and cancellation.
+//! Generation: decoding with the KV cache, attention capture for every generated token,
+//! streaming to a callback, and cancellation.
 //!
 //! The record for generated token `t` is the attention of the query row whose logits chose `t`
 //! (the prompt's last row for the first token, then each previous token's row), which is what
-//! transformers' `generate(output_attentions=True)` returns per step. Sampling follows
-//! transformers' logits processors in order: temperature, top-k, top-p.
+//! transformers' `generate(output_attentions=True)` returns per step. The next token is chosen
+//! by `sampler`. These are runtime types: the trace's records of them are `trace::generation`'s,
+//! filled by the runner.
 
 use std::ops::{ControlFlow, Range};
 use std::time::Instant;
 
 use candle_core::{Result, Tensor};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use super::audio_lm::AudioLm;
 use super::capture::{AttentionRows, CaptureRequest, LayerCapture, ReducedLayer};
 use super::decoder::Logits;
-
-/// How the next token is chosen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(tag = "mode", rename_all = "lowercase")]
-pub enum Decoding {
-    Greedy,
-    Sample {
-        temperature: f32,
-        /// 1.0 keeps every token.
-        top_p: f32,
-        /// 0 keeps every token.
-        top_k: usize,
-        seed: u64,
-    },
-}
+use super::sampler::{Sampler, Sampling};
 
 /// What attention to record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CaptureSettings {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaptureOptions {
     /// Record generated tokens' attention (off only to measure its cost).
     pub enabled: bool,
     /// Also keep each head's audio map, not only the head mean.
@@ -44,7 +28,7 @@ pub struct CaptureSettings {
     pub prompt: bool,
 }
 
-impl Default for CaptureSettings {
+impl Default for CaptureOptions {
     fn default() -> Self {
         Self {
             enabled: true,
@@ -54,36 +38,35 @@ impl Default for CaptureSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GenerationParams {
-    pub decoding: Decoding,
+/// How to generate: the sampling, how many tokens, what stops the run, what to capture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateOptions {
+    pub sampling: Sampling,
     pub max_new_tokens: usize,
     /// Stop ids cannot end the run before this many tokens (transformers' `min_new_tokens`:
     /// their logits are set to -inf).
-    #[serde(default)]
     pub min_new_tokens: usize,
     pub stop_ids: Vec<u32>,
-    pub capture: CaptureSettings,
+    pub capture: CaptureOptions,
 }
 
-impl GenerationParams {
+impl GenerateOptions {
     /// Greedy decoding of at most `max_new_tokens`, stopping at `stop_ids`, with the default
     /// capture (generated tokens' head-mean rows).
     pub fn greedy(max_new_tokens: usize, stop_ids: Vec<u32>) -> Self {
         Self {
-            decoding: Decoding::Greedy,
+            sampling: Sampling::Greedy,
             max_new_tokens,
             min_new_tokens: 0,
             stop_ids,
-            capture: CaptureSettings::default(),
+            capture: CaptureOptions::default(),
         }
     }
 }
 
 /// Why generation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoppedBy {
     StopToken,
     MaxNewTokens,
     Cancelled,
@@ -102,7 +85,7 @@ pub enum GenerationEvent<'a> {
     },
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct Timings {
     /// Encoder, scatter and the prompt's forward pass.
     pub prefill_seconds: f64,
@@ -116,7 +99,7 @@ pub struct Timings {
 pub struct Generation {
     /// Generated ids, the stop token included when one ended the run.
     pub ids: Vec<u32>,
-    pub stop_reason: StopReason,
+    pub stopped_by: StoppedBy,
     /// One row per generated token (capture on).
     pub attention: Option<AttentionRows>,
     /// One row per prompt token (prompt capture on).
@@ -130,15 +113,15 @@ pub fn generate(
     model: &mut AudioLm,
     prompt_embeds: &Tensor,
     audio_span: Range<usize>,
-    params: &GenerationParams,
+    options: &GenerateOptions,
     mut on_event: impl FnMut(GenerationEvent) -> ControlFlow<()>,
 ) -> Result<Generation> {
     let started = Instant::now();
     let capture_rows = |last_row_only| {
-        if params.capture.enabled {
+        if options.capture.enabled {
             CaptureRequest::Reduced {
                 audio_span: audio_span.clone(),
-                per_head_maps: params.capture.per_head_maps,
+                per_head_maps: options.capture.per_head_maps,
                 last_row_only,
             }
         } else {
@@ -146,25 +129,25 @@ pub fn generate(
         }
     };
     // The prompt's rows are reduced only when asked for; its last row always is.
-    let prompt_capture = capture_rows(!params.capture.prompt);
+    let prompt_capture = capture_rows(!options.capture.prompt);
     let capture = capture_rows(false);
-    let mut sampler = Sampler::new(&params.decoding);
+    let mut sampler = Sampler::new(&options.sampling);
     // The last generated token is never fed back, so the cache holds at most this many.
-    model.reserve_kv_cache(prompt_embeds.dim(0)? + params.max_new_tokens.saturating_sub(1));
+    model.reserve_kv_cache(prompt_embeds.dim(0)? + options.max_new_tokens.saturating_sub(1));
 
     let (logits, captured) = prefill(model, prompt_embeds, &prompt_capture, PREFILL_ROWS)?;
     let mut prompt_attention = None;
     let mut row = None;
-    let mut stop_reason = StopReason::MaxNewTokens;
-    if params.capture.enabled {
+    let mut stopped_by = StoppedBy::MaxNewTokens;
+    if options.capture.enabled {
         let prompt_rows = AttentionRows::from_layers(&reduced(captured)?)?;
         row = Some(prompt_rows.last_rows(1));
-        if params.capture.prompt {
+        if options.capture.prompt {
             let event = GenerationEvent::Prompt {
                 attention: &prompt_rows,
             };
             if on_event(event).is_break() {
-                stop_reason = StopReason::Cancelled;
+                stopped_by = StoppedBy::Cancelled;
             }
             prompt_attention = Some(prompt_rows);
         }
@@ -175,10 +158,10 @@ pub fn generate(
     let mut ids = Vec::new();
     let mut attention = row.as_ref().map(AttentionRows::empty_like);
     let mut logits = logits;
-    while stop_reason != StopReason::Cancelled && ids.len() < params.max_new_tokens {
+    while stopped_by != StoppedBy::Cancelled && ids.len() < options.max_new_tokens {
         let mut scores = logits.flatten_all()?.to_vec1::<f32>()?;
-        if ids.len() < params.min_new_tokens {
-            for &stop in &params.stop_ids {
+        if ids.len() < options.min_new_tokens {
+            for &stop in &options.stop_ids {
                 if let Some(score) = scores.get_mut(stop as usize) {
                     *score = f32::NEG_INFINITY;
                 }
@@ -195,19 +178,19 @@ pub fn generate(
             attention: row.as_ref(),
         };
         if on_event(event).is_break() {
-            stop_reason = StopReason::Cancelled;
+            stopped_by = StoppedBy::Cancelled;
             break;
         }
-        if params.stop_ids.contains(&id) {
-            stop_reason = StopReason::StopToken;
+        if options.stop_ids.contains(&id) {
+            stopped_by = StoppedBy::StopToken;
             break;
         }
-        if ids.len() == params.max_new_tokens {
+        if ids.len() == options.max_new_tokens {
             break;
         }
         let (next_logits, captured) = model.forward_tokens(&[id], &capture, Logits::Last)?;
         logits = next_logits;
-        if params.capture.enabled {
+        if options.capture.enabled {
             row = Some(AttentionRows::from_layers(&reduced(captured)?)?);
         }
     }
@@ -215,7 +198,7 @@ pub fn generate(
     let decoded_after_first = ids.len().saturating_sub(1);
     Ok(Generation {
         ids,
-        stop_reason,
+        stopped_by,
         attention,
         prompt_attention,
         timings: Timings {
@@ -277,104 +260,6 @@ fn reduced(captured: Vec<LayerCapture>) -> Result<Vec<ReducedLayer>> {
             _ => candle_core::bail!("the decoder returned no reduced capture"),
         })
         .collect()
-}
-
-/// Chooses tokens from logits.
-pub struct Sampler {
-    decoding: Decoding,
-    rng: ChaCha8Rng,
-}
-
-impl Sampler {
-    pub fn new(decoding: &Decoding) -> Self {
-        let seed = match decoding {
-            Decoding::Sample { seed, .. } => *seed,
-            Decoding::Greedy => 0,
-        };
-        Self {
-            decoding: decoding.clone(),
-            rng: ChaCha8Rng::seed_from_u64(seed),
-        }
-    }
-
-    pub fn next(&mut self, logits: &[f32]) -> usize {
-        match self.decoding {
-            Decoding::Greedy => argmax(logits),
-            Decoding::Sample {
-                temperature,
-                top_p,
-                top_k,
-                ..
-            } => {
-                let probs = filtered_probabilities(logits, temperature, top_k, top_p);
-                let mut u: f64 = self.rng.random::<f64>();
-                for &(index, p) in &probs {
-                    u -= p;
-                    if u < 0.0 {
-                        return index;
-                    }
-                }
-                probs.last().map_or(0, |&(index, _)| index)
-            }
-        }
-    }
-}
-
-/// Index of the largest value (the first of equals, as `torch.argmax`).
-pub fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate() {
-        if v > values[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-/// The tokens that survive temperature, top-k and top-p, with their renormalised probabilities,
-/// most likely first. At least one token always survives.
-pub fn filtered_probabilities(
-    logits: &[f32],
-    temperature: f32,
-    top_k: usize,
-    top_p: f32,
-) -> Vec<(usize, f64)> {
-    let temperature = f64::from(temperature.max(1e-5));
-    let mut ranked: Vec<(usize, f64)> = logits
-        .iter()
-        .enumerate()
-        .map(|(i, &l)| (i, f64::from(l) / temperature))
-        .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    if top_k > 0 {
-        ranked.truncate(top_k.max(1));
-    }
-    let max = ranked[0].1;
-    let mut total = 0.0;
-    for entry in &mut ranked {
-        entry.1 = (entry.1 - max).exp();
-        total += entry.1;
-    }
-    for entry in &mut ranked {
-        entry.1 /= total;
-    }
-    if top_p < 1.0 {
-        // Keep the smallest prefix whose mass reaches top_p (transformers' TopPLogitsWarper).
-        let mut mass = 0.0;
-        let keep = ranked
-            .iter()
-            .position(|&(_, p)| {
-                mass += p;
-                mass >= f64::from(top_p)
-            })
-            .map_or(ranked.len(), |i| i + 1);
-        ranked.truncate(keep.max(1));
-        let total: f64 = ranked.iter().map(|e| e.1).sum();
-        for entry in &mut ranked {
-            entry.1 /= total;
-        }
-    }
-    ranked
 }
 
 #[cfg(test)]
@@ -441,46 +326,5 @@ mod tests {
         let (_, captured) = prefill(model, &embeds, &every_row, 32).unwrap();
         let all = AttentionRows::from_layers(&reduced(captured).unwrap()).unwrap();
         assert_eq!(all.rows, rows);
-    }
-
-    #[test]
-    fn argmax_takes_the_first_of_equals() {
-        assert_eq!(argmax(&[1.0, 3.0, 3.0, 2.0]), 1);
-    }
-
-    #[test]
-    fn top_k_and_top_p_cut_the_tail() {
-        let logits = [0.0f32, 1.0, 2.0, 3.0];
-        let k2 = filtered_probabilities(&logits, 1.0, 2, 1.0);
-        assert_eq!(k2.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 2]);
-        assert!((k2.iter().map(|e| e.1).sum::<f64>() - 1.0).abs() < 1e-12);
-        // Probabilities are about 0.64, 0.24, 0.09, 0.03: top-p 0.8 keeps two.
-        let p = filtered_probabilities(&logits, 1.0, 0, 0.8);
-        assert_eq!(p.len(), 2);
-        // A tiny top-p still keeps the best token.
-        assert_eq!(filtered_probabilities(&logits, 1.0, 0, 0.0).len(), 1);
-    }
-
-    #[test]
-    fn the_same_seed_gives_the_same_tokens() {
-        let logits: Vec<f32> = (0..50).map(|i| (i as f32 * 0.37).sin()).collect();
-        let decoding = Decoding::Sample {
-            temperature: 1.0,
-            top_p: 0.95,
-            top_k: 20,
-            seed: 7,
-        };
-        let draw = |d: &Decoding| {
-            let mut s = Sampler::new(d);
-            (0..20).map(|_| s.next(&logits)).collect::<Vec<_>>()
-        };
-        assert_eq!(draw(&decoding), draw(&decoding));
-        let other = Decoding::Sample {
-            temperature: 1.0,
-            top_p: 0.95,
-            top_k: 20,
-            seed: 8,
-        };
-        assert_ne!(draw(&decoding), draw(&other));
     }
 }

@@ -24,6 +24,7 @@ mod processor;
 pub mod prompt_product;
 pub mod quantized_cache;
 mod quantized_kernels;
+pub mod sampler;
 mod weights;
 
 pub use audio_encoder::audio_token_count;
@@ -36,7 +37,8 @@ pub use checkpoint::{
 pub use decoder::Logits;
 pub use error::ModelError;
 pub use generate::{
-    generate, CaptureSettings, Decoding, Generation, GenerationEvent, GenerationParams, StopReason,
+    generate, CaptureOptions, GenerateOptions, Generation, GenerationEvent, StoppedBy, Timings,
 };
 pub use linear::LinearLoader;
 pub use processor::{PreparedInput, Processor, TextStream, DEFAULT_CHAT_TEMPLATE};
+pub use sampler::{Sampler, Sampling};

@@ -18,7 +18,7 @@ use super::phrasing::{
     kinds_named, loudness_word, parse_count, parse_perception, perception_line, sound_phrase,
 };
 use super::question::{reasoning, Item};
-use crate::cafe::{CafeLabel, MissedEvent, StepLabel, TraceLabels};
+use crate::trace::{CafeLabel, LabelSource, MissedEvent, StepLabel, TraceLabels};
 
 /// How far a claimed onset or duration may be from the event's, in seconds.
 const TIME_TOLERANCE: f32 = 0.25;
@@ -74,7 +74,7 @@ pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
             step,
             event,
             label,
-            source: "auto".into(),
+            source: LabelSource::auto(),
             note,
         });
     }
@@ -85,7 +85,7 @@ pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
         .filter(|(_, (_, &was))| !was)
         .map(|(i, (event, _))| MissedEvent {
             event: perception_line(i + 1, event),
-            source: "auto".into(),
+            source: LabelSource::auto(),
         })
         .collect();
     TraceLabels {

@@ -13,9 +13,9 @@ use super::{
     GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays, StepRules, Trace,
     TraceTimings, TRACE_SCHEMA,
 };
-use crate::cafe::{CafeLabel, MissedEvent, StepLabel, TraceLabels};
-use crate::model::generate::{CaptureSettings, Decoding, GenerationParams, StopReason};
 use crate::model::AttentionRows;
+use crate::trace::{CafeLabel, LabelSource, MissedEvent, StepLabel, TraceLabels};
+use crate::trace::{CaptureSettings, Decoding, GenerationParams, StopReason};
 
 /// A sound event of the clip, in seconds.
 #[derive(Debug, Clone)]
@@ -465,7 +465,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
                     step: index,
                     event: claim,
                     label,
-                    source: "auto".into(),
+                    source: LabelSource::auto(),
                     note: None,
                 })
             })
@@ -475,7 +475,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
             .iter()
             .map(|&e| MissedEvent {
                 event: spec.events[e].name.to_owned(),
-                source: "auto".into(),
+                source: LabelSource::auto(),
             })
             .collect(),
         targets: Some(spec.events.len()),

@@ -6,6 +6,8 @@
 //! never call into the model.
 
 pub mod example;
+mod generation;
+mod labels;
 mod lines;
 pub mod metrics;
 mod sidecar;
@@ -16,11 +18,11 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+pub use generation::{CaptureSettings, Decoding, GenerationParams, GenerationRecord, StopReason};
+pub use labels::{CafeLabel, LabelSource, MissedEvent, SourceKind, StepLabel, TraceLabels};
 pub use lines::{append_line, read_traces, FailedItem, TraceLine, TracesFile};
 pub use sidecar::{read_sidecar, sidecar_path, write_sidecar, SidecarArrays};
 pub use steps::{piece_offsets, split_steps, Step, StepKind, StepRules};
-
-use crate::model::generate::{GenerationParams, StopReason, Timings};
 
 /// The schema id written in every trace.
 pub const TRACE_SCHEMA: &str = "auscult.trace/1";
@@ -48,7 +50,7 @@ pub struct Trace {
     pub answer: Option<AnswerRecord>,
     /// CAFE labels of the steps' audio claims, from any source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<crate::cafe::TraceLabels>,
+    pub labels: Option<TraceLabels>,
     pub timings: TraceTimings,
     /// What the attention sidecar holds; `None` when capture was off.
     pub attention: Option<AttentionRecord>,
@@ -111,23 +113,6 @@ pub struct InputRecord {
     pub audio_span: [usize; 2],
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GenerationRecord {
-    /// Generated ids (the stop token included when one ended the run).
-    pub ids: Vec<u32>,
-    /// Decoded text, special tokens left out.
-    pub text: String,
-    /// Byte offset, in the concatenation of the generated tokens' text pieces (the text that
-    /// `steps[].chars` index), where each generated token's piece starts; one per generated
-    /// token, so token `k` covers `piece_offsets[k]..piece_offsets[k + 1]`, the last one up to
-    /// the end of that text (a stop token's piece is empty). It lets the inspector tint each
-    /// token of a step by its own audio ratio. Empty in traces written before this field.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub piece_offsets: Vec<usize>,
-    pub stop_reason: StopReason,
-    pub params: GenerationParams,
-}
-
 /// A benchmark item (MMAU or MMAR record), as read from the benchmark file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BenchmarkRecord {
@@ -169,18 +154,6 @@ pub struct TraceTimings {
     pub audio_encoder_seconds: f64,
     pub decode_seconds: f64,
     pub decode_tokens_per_second: f64,
-}
-
-impl TraceTimings {
-    pub fn new(load_seconds: f64, timings: &Timings) -> Self {
-        Self {
-            load_seconds,
-            prefill_seconds: timings.prefill_seconds,
-            audio_encoder_seconds: 0.0,
-            decode_seconds: timings.decode_seconds,
-            decode_tokens_per_second: timings.decode_tokens_per_second,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -1,7 +1,9 @@
 //! Which examples of a traces file the list shows: by outcome (correct or not), by task, by a
 //! CAFE label some step carries, and by a search over id, question and generated text.
 
-use crate::cafe::{claims, CafeLabel};
+use crate::cafe::claims;
+
+use crate::trace::CafeLabel;
 use crate::trace::Trace;
 
 /// Correct, incorrect, or either.

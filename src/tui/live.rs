@@ -14,13 +14,13 @@ use anyhow::{Context, Result};
 
 use super::action::LiveEvent;
 use super::state::Inspector;
-use crate::cafe::TraceLabels;
-use crate::model::{AttentionRows, Checkpoint, GenerationParams, LoadOptions};
+use crate::model::{AttentionRows, Checkpoint, GenerateOptions, LoadOptions};
 use crate::runner::{run_example, Example as RunnerExample, Progress};
+use crate::trace::TraceLabels;
 use crate::trace::{sidecar_path, write_sidecar, BenchmarkRecord, SidecarArrays, StepRules, Trace};
 
 /// Makes the generation settings once the checkpoint is loaded (stop ids come from it).
-pub type ParamsFor = Box<dyn FnOnce(&Checkpoint) -> Result<GenerationParams> + Send>;
+pub type ParamsFor = Box<dyn FnOnce(&Checkpoint) -> Result<GenerateOptions> + Send>;
 
 /// Labels the finished trace's steps (the demo's exact checker knows its clip's events).
 pub type Labeller = Box<dyn FnOnce(&Trace) -> TraceLabels + Send>;

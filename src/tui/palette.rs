@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use ratatui::style::{Color, Modifier, Style};
 use serde::{Deserialize, Serialize};
 
-use crate::cafe::CafeLabel;
+use crate::trace::CafeLabel;
 
 /// What the terminal can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

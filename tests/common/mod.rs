@@ -89,13 +89,13 @@ pub fn check_greedy_generation(
     expected: &[u32],
     prompt_last: &auscult::model::AttentionRows,
 ) {
-    use auscult::model::{generate, CaptureSettings, Decoding, GenerationEvent, GenerationParams};
-    let params = GenerationParams {
-        decoding: Decoding::Greedy,
+    use auscult::model::{generate, CaptureOptions, GenerateOptions, GenerationEvent, Sampling};
+    let params = GenerateOptions {
+        sampling: Sampling::Greedy,
         max_new_tokens: expected.len(),
         min_new_tokens: 0,
         stop_ids: checkpoint.generation.eos_token_id.clone(),
-        capture: CaptureSettings::default(),
+        capture: CaptureOptions::default(),
     };
     let mut streamed = Vec::new();
     let generation = generate(

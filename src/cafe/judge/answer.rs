@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::cafe::{CafeLabel, MissedEvent, StepLabel, TraceLabels};
+use crate::trace::{CafeLabel, LabelSource, MissedEvent, StepLabel, TraceLabels};
 
 /// The answer's JSON schema, sent as the `response_format` and shown to the model in the
 /// prompt. Every field is required and nothing else is allowed (OpenAI's strict mode needs
@@ -91,7 +91,7 @@ struct RawClaim {
 pub fn labels_from_answer(
     answer: Value,
     step_count: usize,
-    source: &str,
+    source: &LabelSource,
     targets: Option<usize>,
 ) -> Result<TraceLabels, String> {
     let answer: RawAnswer = serde_json::from_value(answer).map_err(|e| e.to_string())?;
@@ -119,7 +119,7 @@ pub fn labels_from_answer(
             step,
             event: claim.event.trim().to_owned(),
             label,
-            source: source.to_owned(),
+            source: source.clone(),
             note: None,
         });
     }
@@ -130,7 +130,7 @@ pub fn labels_from_answer(
         }
         missed.push(MissedEvent {
             event: event.trim().to_owned(),
-            source: source.to_owned(),
+            source: source.clone(),
         });
     }
     Ok(TraceLabels {
@@ -176,7 +176,7 @@ mod tests {
     }
 
     fn check(answer: Value) -> Result<TraceLabels, String> {
-        labels_from_answer(answer, 6, "judge:m", Some(2))
+        labels_from_answer(answer, 6, &LabelSource::judge("m"), Some(2))
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::answer::{extract_json, labels_from_answer};
 use super::client::{ChatClient, ChatError, ChatReply, FormatLadder, ResponseFormat};
 use super::{JudgeLine, JudgeRun};
+use crate::trace::LabelSource;
 
 /// A trace ready to be judged.
 pub struct JudgeJob {
@@ -37,8 +38,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 impl JudgeContext {
     /// `judge:<model>`, the source of every label this run writes.
-    pub fn source(&self) -> String {
-        format!("judge:{}", self.model)
+    pub fn source(&self) -> LabelSource {
+        LabelSource::judge(&self.model)
     }
 
     /// The `judge` record of a line.
@@ -118,7 +119,7 @@ fn labels_from_reply(
     reply: &ChatReply,
     job: &JudgeJob,
     context: &JudgeContext,
-) -> Result<crate::cafe::TraceLabels, String> {
+) -> Result<crate::trace::TraceLabels, String> {
     if let Some(refusal) = &reply.refusal {
         return Err(format!("refused: {refusal}"));
     }

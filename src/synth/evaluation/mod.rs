@@ -15,9 +15,7 @@ use super::events::{render, SAMPLE_RATE};
 use super::question::Item;
 use super::tokenizer::demo_prompt;
 use super::training::TRAINING_SEED_BIT;
-use crate::model::{
-    Checkpoint, DeviceKind, GenerationParams, LoadOptions, Precision, Quantization,
-};
+use crate::model::{Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Quantization};
 use crate::runner::{run_example, Example};
 use crate::trace::{append_line, write_sidecar, BenchmarkRecord, StepRules, Trace, TraceLine};
 
@@ -89,7 +87,7 @@ pub fn run_item(
     item: &Item,
     index: usize,
     clips: &Path,
-    params: &GenerationParams,
+    params: &GenerateOptions,
     sidecar_name: &str,
 ) -> Result<(Trace, Option<crate::trace::SidecarArrays>)> {
     let samples = render(
@@ -156,7 +154,7 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
                     ..LoadOptions::new(DeviceKind::Cpu)
                 };
                 let mut checkpoint = Checkpoint::load_with(&options.model, &load)?;
-                let params = GenerationParams::greedy(
+                let params = GenerateOptions::greedy(
                     options.max_new_tokens,
                     checkpoint.generation.eos_token_id.clone(),
                 );

@@ -8,13 +8,14 @@ use serde::Serialize;
 
 use super::eval_item_seed;
 use super::EvalOptions;
-use crate::cafe::{CafeCounts, CafeLabel};
+use crate::cafe::CafeCounts;
 use crate::report::stats::{slope, step_curve, step_points};
 use crate::report::summary::summarize;
 use crate::synth::checker::WRONG_PREFIX;
 use crate::synth::phrasing::parse_perception;
 use crate::synth::question::Item;
 use crate::trace::metrics::Selection;
+use crate::trace::CafeLabel;
 use crate::trace::Trace;
 
 /// Accuracy over one question type.

@@ -7,8 +7,9 @@
 //! applies it. So what the screen shows as saved is what the journal holds.
 
 use super::{Effect, Inspector};
+use crate::cafe::claims_of_step;
 use crate::cafe::journal::{AnnotatorLabels, JournalEntry, LabelOp};
-use crate::cafe::{claims_of_step, CafeLabel, StepLabel, TraceLabels};
+use crate::trace::{CafeLabel, StepLabel, TraceLabels};
 
 /// The annotator's session.
 #[derive(Debug, Clone)]
@@ -147,7 +148,7 @@ impl Inspector {
                                 .filter(|l| !std::ptr::eq(**l, winner))
                                 .map(|l| (*l).clone())
                                 .collect(),
-                            mine: source.as_deref().and_then(|s| claim.by(s)).map(|l| l.label),
+                            mine: source.as_ref().and_then(|s| claim.by(s)).map(|l| l.label),
                             placeholder: false,
                         }
                     })

@@ -57,7 +57,7 @@ impl Inspector {
             }
             LiveEvent::Finished(trace, rows) => {
                 let tokens = trace.generation.ids.len();
-                live.phase = if trace.generation.stop_reason == crate::model::StopReason::Cancelled
+                live.phase = if trace.generation.stop_reason == crate::trace::StopReason::Cancelled
                 {
                     format!("cancelled after {tokens} tokens")
                 } else {

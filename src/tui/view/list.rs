@@ -7,7 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::cafe::{CafeCounts, CafeLabel};
+use crate::cafe::CafeCounts;
+
+use crate::trace::CafeLabel;
 use crate::tui::keys::KeyTable;
 use crate::tui::layout::list_rows;
 use crate::tui::palette::Palette;

@@ -25,8 +25,8 @@ use super::keys::KeyTable;
 use super::layout::{regions, MIN_HEIGHT, MIN_WIDTH};
 pub use super::palette::Palette;
 use super::state::{Action, EntryPurpose, Inspector};
-use crate::cafe::CafeLabel;
 use crate::trace::metrics::{AttentionView, Metric};
+use crate::trace::CafeLabel;
 use crate::trace::StepKind;
 
 /// Draws the whole screen.

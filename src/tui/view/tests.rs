@@ -325,7 +325,7 @@ fn snapshot_views(width: u16) -> Vec<(String, Inspector)> {
 /// typed claim.
 fn labelling() -> Inspector {
     use crate::cafe::journal::{AnnotatorLabels, JournalEntry, LabelOp};
-    use crate::cafe::{CafeLabel, StepLabel};
+    use crate::trace::{CafeLabel, StepLabel};
     let mut state = state();
     let labels = state.examples[0].trace.labels.as_mut().unwrap();
     let event = labels
@@ -339,7 +339,7 @@ fn labelling() -> Inspector {
         step: 8,
         event: event.clone(),
         label: CafeLabel::Hallucinated,
-        source: "judge:qwen2.5-7b".into(),
+        source: "judge:qwen2.5-7b".parse().unwrap(),
         note: None,
     });
     let mut mine = AnnotatorLabels::new("ann");

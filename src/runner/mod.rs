@@ -13,16 +13,18 @@ use anyhow::{Context, Result};
 
 use crate::audio::decode_file;
 use crate::benchmark::answer::{extract_answer, is_correct};
-use crate::model::generate::Timings;
 use crate::model::{
-    generate, AttentionRows, Checkpoint, GenerationEvent, GenerationParams, ModelError, StopReason,
-    TextStream,
+    generate, AttentionRows, Checkpoint, GenerateOptions, GenerationEvent, ModelError, TextStream,
+    Timings,
 };
 use crate::trace::{
     file_sha256, piece_offsets, split_steps, AnswerRecord, AttentionRecord, AudioIdentity,
     BenchmarkRecord, GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays,
-    StepRules, Trace, TraceTimings, TRACE_SCHEMA,
+    StepRules, StopReason, Trace, TRACE_SCHEMA,
 };
+
+mod records;
+use records::{params_record, stop_record, timings_record};
 
 /// What to run: a clip, the prompt text, and the benchmark item it comes from (if any).
 pub struct Example<'a> {
@@ -57,7 +59,7 @@ pub enum Progress<'a> {
 pub fn run_example(
     checkpoint: &mut Checkpoint,
     example: &Example,
-    params: &GenerationParams,
+    options: &GenerateOptions,
     sidecar_name: &str,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<(Trace, Option<SidecarArrays>)> {
@@ -123,12 +125,12 @@ pub fn run_example(
             text: String::new(),
             piece_offsets: Vec::new(),
             stop_reason: StopReason::MaxNewTokens,
-            params: params.clone(),
+            params: params_record(options),
         },
         benchmark: example.benchmark.clone(),
         answer: None,
         labels: None,
-        timings: TraceTimings::new(checkpoint.load_seconds, &Timings::default()),
+        timings: timings_record(checkpoint.load_seconds, &Timings::default()),
         attention: None,
     };
     // A cancel before the model runs returns the trace with nothing generated.
@@ -149,7 +151,7 @@ pub fn run_example(
         &mut checkpoint.model,
         &embeds,
         input.audio_span.clone(),
-        params,
+        options,
         |event| {
             let GenerationEvent::Token {
                 index,
@@ -210,7 +212,7 @@ pub fn run_example(
         prompt_rows: generation.prompt_attention.as_ref().map_or(0, |p| p.rows),
         per_head_maps: rows.head_maps.is_some(),
     });
-    trace.timings = TraceTimings::new(checkpoint.load_seconds, &generation.timings);
+    trace.timings = timings_record(checkpoint.load_seconds, &generation.timings);
     trace.timings.prefill_seconds += embed_seconds;
     trace.timings.audio_encoder_seconds = embed_seconds;
     trace.steps = split_steps(&pieces, &example.step_rules);
@@ -218,8 +220,8 @@ pub fn run_example(
         ids: generation.ids.clone(),
         text,
         piece_offsets,
-        stop_reason: generation.stop_reason,
-        params: params.clone(),
+        stop_reason: stop_record(generation.stopped_by),
+        params: params_record(options),
     };
     Ok((trace, arrays))
 }
