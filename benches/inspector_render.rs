@@ -5,7 +5,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use auscult::trace::example::{example_trace, tones_spec};
+use auscult::example_traces::{example_trace, tones_spec};
 use auscult::tui::keys::KeyTable;
 use auscult::tui::state::{Action, Example, Inspector};
 use auscult::tui::view::{render, Palette};

@@ -6,7 +6,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 use auscult::cafe::journal::{AnnotatorLabels, JournalEntry, LabelOp};
 use auscult::cafe::journal_file::open_journal;
-use auscult::trace::example::{example_trace, tones_spec};
+use auscult::example_traces::{example_trace, tones_spec};
 use auscult::trace::CafeLabel;
 use auscult::tui::state::{Action, Effect, Example, Inspector, Labelling};
 

@@ -11,6 +11,7 @@ pub mod cafe;
 pub mod cli;
 pub mod contained;
 pub mod durable;
+pub mod example_traces;
 pub mod jsonl;
 pub mod model;
 #[cfg(test)]

@@ -11,6 +11,17 @@
 
 use std::collections::BTreeSet;
 
+use crate::trace::{AnswerRecord, BenchmarkRecord};
+
+/// The answer of `text` to benchmark item `item`, extracted and scored.
+pub fn score(text: &str, item: &BenchmarkRecord) -> AnswerRecord {
+    let extracted = extract_answer(text);
+    AnswerRecord {
+        correct: is_correct(&extracted, &item.answer, &item.choices),
+        extracted,
+    }
+}
+
 /// The final answer of a generation: the text of the last `<answer>…</answer>` (across lines;
 /// an unclosed last `<answer>` runs to the end), else the last non-empty line. Trimmed.
 pub fn extract_answer(text: &str) -> String {

@@ -143,7 +143,7 @@ pub fn labels_from_rows(rows: &[ExportRow]) -> Result<Vec<(String, TraceLabels)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::example::{example_trace, tones_spec};
+    use crate::example_traces::{example_trace, tones_spec};
     use crate::trace::{MissedEvent, StepLabel};
 
     #[test]

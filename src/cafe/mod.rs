@@ -100,6 +100,22 @@ pub(crate) mod tests {
         }
     }
 
+    /// The hand-made example chains carry the labels their specs give (the inspector's snapshots
+    /// and the README's numbers rest on them).
+    #[test]
+    fn the_example_chains_count_as_their_specs_say() {
+        use crate::example_traces::{demo_set_specs, example_trace, ExampleSpec};
+        let specs = demo_set_specs();
+        let counts = |spec: &ExampleSpec| {
+            let (trace, _) = example_trace(spec);
+            let c = CafeCounts::of(trace.labels.as_ref().unwrap());
+            (c.matched, c.hallucinated, c.misused, c.neutral, c.missed)
+        };
+        assert_eq!(counts(&specs[1]), (7, 0, 0, 2, 0));
+        assert_eq!(counts(&specs[2]), (3, 1, 3, 3, 1));
+        assert_eq!(counts(&specs[0]), (5, 1, 2, 2, 0));
+    }
+
     #[test]
     fn metrics_follow_the_definitions_and_human_wins() {
         let labels = TraceLabels {

@@ -14,12 +14,23 @@ use crate::synth::tokenizer::demo_prompt;
 use crate::trace::{read_traces, StepRules, TraceLine};
 use crate::tui::live::LiveRequest;
 
-/// The hand-made example trace (shown when the demo model is not there).
-pub const BUNDLED_TRACE: &str = "assets/demo/demo-tones.json";
+/// The hand-made example trace (shown when neither the demo model nor its examples are there).
+pub const BUNDLED_TRACE: &str = crate::example_traces::DEMO_TRACE;
 /// The demo model's checkpoint directory.
 pub const DEMO_MODEL: &str = "assets/demo-model";
 /// The demo model's example clips and their traces.
 pub const DEMO_EXAMPLES: &str = "assets/examples";
+
+/// What `auscult inspect` with no trace opens when the demo model cannot run live: the demo
+/// model's example traces (made by the real pipeline), else the hand-made example trace.
+pub fn fallback_traces() -> PathBuf {
+    let examples = bundled(DEMO_EXAMPLES).join("traces.jsonl");
+    if examples.is_file() {
+        examples
+    } else {
+        bundled(BUNDLED_TRACE)
+    }
+}
 
 /// `relative` as given when the working folder has it (the checkout's root: traces then record
 /// paths relative to the repository, not where it was cloned), else beside the crate when it

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::Args;
 
-use super::bundled::{bundled, demo_live_request, BUNDLED_TRACE};
+use super::bundled::{demo_live_request, fallback_traces};
 use super::generation_args::GenerationArgs;
 use super::model_args::{clip_seconds, LoadArgs};
 use super::prompt_args::PromptArgs;
@@ -154,7 +154,7 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
             None,
         ),
         None => {
-            let path = args.trace.clone().unwrap_or_else(|| bundled(BUNDLED_TRACE));
+            let path = args.trace.clone().unwrap_or_else(fallback_traces);
             let (state, journal) = open_traces(&path, annotator.as_deref(), &args.labels)?;
             let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
             (state, dir, None, journal)

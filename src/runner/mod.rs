@@ -12,15 +12,14 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::audio::decode_file;
-use crate::benchmark::answer::{extract_answer, is_correct};
+use crate::benchmark::answer::score;
 use crate::model::{
     generate, AttentionRows, Checkpoint, GenerateOptions, GenerationEvent, ModelError, TextStream,
     Timings,
 };
 use crate::trace::{
-    file_sha256, piece_offsets, split_steps, AnswerRecord, AttentionRecord, AudioIdentity,
-    BenchmarkRecord, GenerationRecord, InputRecord, ModelIdentity, PromptRecord, SidecarArrays,
-    StepRules, StopReason, Trace, TRACE_SCHEMA,
+    file_sha256, AudioIdentity, BenchmarkRecord, InputRecord, ModelIdentity, PromptRecord,
+    SidecarArrays, StepRules, StopReason, Trace, TraceStart,
 };
 
 mod records;
@@ -36,6 +35,30 @@ pub struct Example<'a> {
     pub benchmark: Option<BenchmarkRecord>,
     /// How the generated text is cut into steps.
     pub step_rules: StepRules,
+}
+
+/// The checkpoint as a trace names it.
+fn model_identity(checkpoint: &Checkpoint) -> Result<ModelIdentity> {
+    let config = &checkpoint.config;
+    Ok(ModelIdentity {
+        path: checkpoint.dir.display().to_string(),
+        family: config.model_type.clone(),
+        config_sha256: file_sha256(&checkpoint.dir.join("config.json"))?,
+        dtype: format!("{:?}", checkpoint.precision).to_lowercase(),
+        quantization: checkpoint
+            .quantization
+            .as_ref()
+            .map(|q| q.format.name().to_owned()),
+        device: if checkpoint.device.is_cpu() {
+            "cpu"
+        } else {
+            "cuda"
+        }
+        .to_owned(),
+        layers: config.text_config.num_hidden_layers,
+        heads: config.text_config.num_attention_heads,
+        kv_heads: config.text_config.num_key_value_heads(),
+    })
 }
 
 /// Streamed while an example runs: the trace before generation (model, clip, prompt, inputs),
@@ -69,31 +92,10 @@ pub fn run_example(
         checkpoint
             .processor
             .prepare(&audio.samples, &example.prompt, example.system.as_deref())?;
-    let config = &checkpoint.config;
-    let mut trace = Trace {
-        schema: TRACE_SCHEMA.to_owned(),
+    let mut trace = Trace::begin(TraceStart {
         id: example.id.clone(),
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        auscult_version: env!("CARGO_PKG_VERSION").to_owned(),
-        model: ModelIdentity {
-            path: checkpoint.dir.display().to_string(),
-            family: config.model_type.clone(),
-            config_sha256: file_sha256(&checkpoint.dir.join("config.json"))?,
-            dtype: format!("{:?}", checkpoint.precision).to_lowercase(),
-            quantization: checkpoint
-                .quantization
-                .as_ref()
-                .map(|q| q.format.name().to_owned()),
-            device: if checkpoint.device.is_cpu() {
-                "cpu"
-            } else {
-                "cuda"
-            }
-            .to_owned(),
-            layers: config.text_config.num_hidden_layers,
-            heads: config.text_config.num_attention_heads,
-            kv_heads: config.text_config.num_key_value_heads(),
-        },
+        model: model_identity(checkpoint)?,
         audio: AudioIdentity {
             path: example.audio.display().to_string(),
             sha256: file_sha256(example.audio).with_context(|| "hashing the clip")?,
@@ -119,20 +121,10 @@ pub fn run_example(
             ids: input.input_ids.clone(),
             audio_span: [input.audio_span.start, input.audio_span.end],
         },
-        steps: Vec::new(),
-        generation: GenerationRecord {
-            ids: Vec::new(),
-            text: String::new(),
-            piece_offsets: Vec::new(),
-            stop_reason: StopReason::MaxNewTokens,
-            params: params_record(options),
-        },
+        params: params_record(options),
         benchmark: example.benchmark.clone(),
-        answer: None,
-        labels: None,
-        timings: timings_record(checkpoint.load_seconds, &Timings::default()),
-        attention: None,
-    };
+    });
+    trace.timings = timings_record(checkpoint.load_seconds, &Timings::default());
     // A cancel before the model runs returns the trace with nothing generated.
     if on_progress(Progress::Prepared { trace: &trace }).is_break() {
         trace.generation.stop_reason = StopReason::Cancelled;
@@ -187,41 +179,27 @@ pub fn run_example(
         last.push_str(&tail);
     }
     // Every token event pushed a piece (a stop token's and a held-back partial character's are
-    // empty), so there is one offset per generated id.
-    let piece_offsets = piece_offsets(&pieces);
-    debug_assert_eq!(piece_offsets.len(), generation.ids.len());
+    // empty), so there is one piece offset per generated id.
+    debug_assert_eq!(pieces.len(), generation.ids.len());
     let text = processor.decode(&generation.ids)?;
 
-    trace.answer = example.benchmark.as_ref().map(|item| {
-        let extracted = extract_answer(&text);
-        AnswerRecord {
-            correct: is_correct(&extracted, &item.answer, &item.choices),
-            extracted,
-        }
-    });
-    let arrays = generation.attention.as_ref().map(|rows| SidecarArrays {
-        generated: rows.clone(),
-        prompt: generation.prompt_attention.clone(),
-    });
-    trace.attention = generation.attention.as_ref().map(|rows| AttentionRecord {
-        sidecar: sidecar_name.to_owned(),
-        layers: rows.layers,
-        heads: rows.heads,
-        audio_tokens: rows.audio_tokens,
-        generated_rows: rows.rows,
-        prompt_rows: generation.prompt_attention.as_ref().map_or(0, |p| p.rows),
-        per_head_maps: rows.head_maps.is_some(),
-    });
+    trace.answer = example.benchmark.as_ref().map(|item| score(&text, item));
+    if let Some(rows) = &generation.attention {
+        trace.record_attention(sidecar_name, rows, generation.prompt_attention.as_ref());
+    }
     trace.timings = timings_record(checkpoint.load_seconds, &generation.timings);
     trace.timings.prefill_seconds += embed_seconds;
     trace.timings.audio_encoder_seconds = embed_seconds;
-    trace.steps = split_steps(&pieces, &example.step_rules);
-    trace.generation = GenerationRecord {
-        ids: generation.ids.clone(),
+    trace.record_generation(
+        generation.ids,
         text,
-        piece_offsets,
-        stop_reason: stop_record(generation.stopped_by),
-        params: params_record(options),
-    };
+        &pieces,
+        stop_record(generation.stopped_by),
+        &example.step_rules,
+    );
+    let arrays = generation.attention.map(|rows| SidecarArrays {
+        generated: rows,
+        prompt: generation.prompt_attention,
+    });
     Ok((trace, arrays))
 }

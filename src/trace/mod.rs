@@ -5,7 +5,6 @@
 //! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
 //! never call into the model.
 
-pub mod example;
 mod generation;
 mod labels;
 mod lines;
@@ -17,6 +16,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+
+use crate::model::AttentionRows;
 
 pub use generation::{CaptureSettings, Decoding, GenerationParams, GenerationRecord, StopReason};
 pub use labels::{CafeLabel, LabelSource, MissedEvent, SourceKind, StepLabel, TraceLabels};
@@ -171,7 +172,86 @@ pub struct AttentionRecord {
     pub per_head_maps: bool,
 }
 
+/// What a run is about, known before the model generates anything.
+#[derive(Debug, Clone)]
+pub struct TraceStart {
+    pub id: String,
+    /// When the run finished (RFC 3339, UTC).
+    pub created: String,
+    pub model: ModelIdentity,
+    pub audio: AudioIdentity,
+    pub prompt: PromptRecord,
+    pub input: InputRecord,
+    pub params: GenerationParams,
+    pub benchmark: Option<BenchmarkRecord>,
+}
+
 impl Trace {
+    /// The one way a trace begins (the runner and the synthetic examples both start here): what
+    /// the run is about, nothing generated yet (stop reason `max_new_tokens` until
+    /// `record_generation` says otherwise), no answer, labels, timings or attention.
+    pub fn begin(start: TraceStart) -> Self {
+        Self {
+            schema: TRACE_SCHEMA.to_owned(),
+            id: start.id,
+            created: start.created,
+            auscult_version: env!("CARGO_PKG_VERSION").to_owned(),
+            model: start.model,
+            audio: start.audio,
+            prompt: start.prompt,
+            input: start.input,
+            generation: GenerationRecord {
+                ids: Vec::new(),
+                text: String::new(),
+                piece_offsets: Vec::new(),
+                stop_reason: StopReason::MaxNewTokens,
+                params: start.params,
+            },
+            steps: Vec::new(),
+            benchmark: start.benchmark,
+            answer: None,
+            labels: None,
+            timings: TraceTimings::default(),
+            attention: None,
+        }
+    }
+
+    /// Records what was generated: the ids, the decoded text, each token's text piece (for the
+    /// piece offsets and the steps, cut by `rules`) and why it stopped.
+    pub fn record_generation(
+        &mut self,
+        ids: Vec<u32>,
+        text: String,
+        pieces: &[String],
+        stop_reason: StopReason,
+        rules: &StepRules,
+    ) {
+        self.generation.ids = ids;
+        self.generation.text = text;
+        self.generation.piece_offsets = piece_offsets(pieces);
+        self.generation.stop_reason = stop_reason;
+        self.steps = split_steps(pieces, rules);
+    }
+
+    /// Records what the attention sidecar `sidecar` holds: the generated tokens' rows and, when
+    /// captured, the prompt's.
+    pub fn record_attention(
+        &mut self,
+        sidecar: &str,
+        generated: &AttentionRows,
+        prompt: Option<&AttentionRows>,
+    ) {
+        self.attention = Some(AttentionRecord {
+            sidecar: sidecar.to_owned(),
+            layers: generated.layers,
+            heads: generated.heads,
+            audio_tokens: generated.audio_tokens,
+            generated_rows: generated.rows,
+            prompt_rows: prompt.map_or(0, |p| p.rows),
+            per_head_maps: generated.head_maps.is_some(),
+        });
+    }
+
     /// Reads a trace, refusing other schema versions.
     pub fn read(path: &Path) -> Result<Self> {
         let text = read_trace_text(path)?;

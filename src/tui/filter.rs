@@ -104,7 +104,7 @@ pub fn cycle<T: Clone + PartialEq>(current: &Option<T>, values: &[T]) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::example::{example_trace, tones_spec};
+    use crate::example_traces::{example_trace, tones_spec};
 
     #[test]
     fn filters_select_by_outcome_label_task_and_text() {

@@ -94,7 +94,7 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::example::{example_trace, tones_spec};
+    use crate::example_traces::{example_trace, tones_spec};
     use crate::tui::state::{Effect, Example};
 
     fn state() -> Inspector {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::cafe::journal::{AnnotatorLabels, JournalEntry, LabelOp};
-use crate::trace::example::{example_trace, order_spec, tones_spec};
+use crate::example_traces::{example_trace, order_spec, tones_spec};
 
 fn labelling_state() -> Inspector {
     let examples = [tones_spec(), order_spec()]

@@ -1,7 +1,7 @@
 //! The update function, tested without a terminal: state in, action in, state out.
 
 use super::*;
-use crate::trace::example::{example_trace, tones_spec};
+use crate::example_traces::{example_trace, tones_spec};
 
 fn inspector() -> Inspector {
     let (trace, arrays) = example_trace(&tones_spec());

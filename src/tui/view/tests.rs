@@ -12,7 +12,7 @@ use ratatui::style::{Color, Style};
 
 use super::*;
 use crate::audio::decode_file;
-use crate::trace::example::{demo_set_specs, example_trace, tones_spec};
+use crate::example_traces::{demo_set_specs, example_trace, tones_spec};
 use crate::tui::layout::{regions, LEFT_COLUMN};
 use crate::tui::palette::SHADES;
 use crate::tui::spectrogram::Spectrogram;
@@ -24,7 +24,7 @@ fn spectrogram() -> Spectrogram {
     Spectrogram::new(&audio.samples, audio.rate)
 }
 
-fn example(spec: &crate::trace::example::ExampleSpec) -> Example {
+fn example(spec: &crate::example_traces::ExampleSpec) -> Example {
     let (trace, arrays) = example_trace(spec);
     let mut example = Example::new(trace, Some(arrays.generated));
     example.spectrogram = Some(spectrogram());
