@@ -219,7 +219,7 @@ pub fn gather_labels(
         .iter()
         .chain(skip.map(Path::to_path_buf).as_ref())
         .filter_map(|p| journal_annotator(traces, p))
-        .map(|name| LabelSource::human(&name))
+        .map(LabelSource::human)
         .collect();
     let mut paths: Vec<PathBuf> = Vec::new();
     for path in named {
