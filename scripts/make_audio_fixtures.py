@@ -57,7 +57,6 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -75,6 +74,18 @@ from safetensors.numpy import load_file, save_file  # noqa: E402
 import transformers  # noqa: E402
 from transformers import WhisperFeatureExtractor  # noqa: E402
 from transformers.utils import is_torch_available  # noqa: E402
+
+# scripts/ is on sys.path when this runs as `python scripts/make_audio_fixtures.py`.
+from audio_support import (  # noqa: E402
+    TARGET_SR,
+    ffmpeg_decode,
+    ffmpeg_encode_bitexact,
+    ffmpeg_version,
+    log_chirp_phase,
+    run,
+    to_mono_16k,
+)
+from fixture_support import human  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "audio"
@@ -96,20 +107,9 @@ MEL_SETTINGS = {
 DEC_DURATION = 5.0
 DEC_SEED = 2024
 DEC_PEAK = 0.5
-TARGET_SR = 16000
 
 
 # --------------------------------------------------------------------------- utils
-
-
-def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, check=True, **kw)
-
-
-def ffmpeg_version() -> str:
-    line = run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.splitlines()[0]
-    # "ffmpeg version 5.1.9-0+deb12u1 Copyright ..."
-    return line.split()[2]
 
 
 def ffmpeg_encoders() -> set[str]:
@@ -122,11 +122,6 @@ def ffmpeg_encoders() -> set[str]:
     return names
 
 
-def log_chirp_phase(t: np.ndarray, f0: float, f1: float, t1: float) -> np.ndarray:
-    k = f1 / f0
-    return 2 * np.pi * f0 * t1 / np.log(k) * (np.power(k, t / t1) - 1.0)
-
-
 def fade(x: np.ndarray, sr: int, ms: float = 10.0) -> np.ndarray:
     n = int(sr * ms / 1000)
     ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)
@@ -134,10 +129,6 @@ def fade(x: np.ndarray, sr: int, ms: float = 10.0) -> np.ndarray:
     x[:n] *= ramp[:, None] if x.ndim == 2 else ramp
     x[-n:] *= ramp[::-1, None] if x.ndim == 2 else ramp[::-1]
     return x
-
-
-def human(n: int) -> str:
-    return f"{n / 1024:.1f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.2f} MiB"
 
 
 def dir_size(p: Path) -> int:
@@ -284,16 +275,6 @@ def synth_stereo(sr: int) -> np.ndarray:
     return x
 
 
-def ffprobe_stream(path: Path) -> tuple[int, int]:
-    out = run(
-        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-         "stream=sample_rate,channels", "-of", "json", str(path)],
-        capture_output=True, text=True,
-    ).stdout
-    s = json.loads(out)["streams"][0]
-    return int(s["sample_rate"]), int(s["channels"])
-
-
 def ffprobe_duration(path: Path) -> str:
     out = run(
         ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=duration",
@@ -317,22 +298,6 @@ def align_snr(ref: np.ndarray, y: np.ndarray, max_lag: int = 800) -> tuple[int, 
     b = y[max_lag + lag : max_lag + lag + n].astype(np.float64)
     snr = 10 * np.log10(np.sum(a * a) / max(np.sum((a - b) ** 2), 1e-30))
     return lag, float(snr)
-
-
-def ffmpeg_decode(path: Path) -> tuple[np.ndarray, int, int]:
-    sr, ch = ffprobe_stream(path)
-    raw = run(
-        ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "f32le", "-acodec", "pcm_f32le", "-"],
-        capture_output=True,
-    ).stdout
-    x = np.frombuffer(raw, dtype="<f4").reshape(-1, ch)
-    return x, sr, ch
-
-
-def to_mono_16k(x: np.ndarray, sr: int) -> np.ndarray:
-    mono = np.asarray(x, dtype=np.float64).mean(axis=1)
-    y = soxr.resample(mono, sr, TARGET_SR, quality="HQ")
-    return np.ascontiguousarray(y, dtype=np.float32)
 
 
 def make_decode(fv: str) -> tuple[list[str], list[str]]:
@@ -363,8 +328,6 @@ def make_decode(fv: str) -> tuple[list[str], list[str]]:
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td) / "src44k.wav"
         sf.write(str(tmp), src[44100], 44100, format="WAV", subtype="FLOAT")
-        common_in = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-fflags", "+bitexact", "-i", str(tmp),
-                     "-map_metadata", "-1", "-flags:a", "+bitexact", "-ar", "44100", "-ac", "2"]
         jobs = []
         if "libmp3lame" in encs:
             jobs.append(("mp3.mp3", ["-c:a", "libmp3lame", "-b:a", "160k", "-write_xing", "1", "-f", "mp3"]))
@@ -383,7 +346,7 @@ def make_decode(fv: str) -> tuple[list[str], list[str]]:
             notes.append("native aac encoder unavailable: aac.m4a NOT generated")
         for name, args in jobs:
             p = DEC / name
-            run(common_in + args + ["-fflags", "+bitexact", str(p)])
+            ffmpeg_encode_bitexact(tmp, p, 44100, 2, args)
             made.append(p)
 
     expected = int(round(DEC_DURATION * TARGET_SR))

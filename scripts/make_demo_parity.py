@@ -20,10 +20,12 @@ import json
 import os
 import sys
 
-import soundfile as sf
 import torch
 import transformers
 from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+
+# scripts/ is on sys.path when this runs as `python scripts/make_demo_parity.py`.
+from fixture_support import audio_conversation, greedy_margins, process_prompt, read_clip_16k
 
 MODEL = os.path.join("assets", "demo-model")
 EXAMPLES = os.path.join("assets", "examples")
@@ -41,25 +43,9 @@ def main():
             trace = json.loads(line)
             seed = trace["id"].removeprefix("synth-")
             clip = os.path.join(EXAMPLES, "clips", f"synth-{seed}.wav")
-            samples, rate = sf.read(clip, dtype="float32")
-            assert rate == 16000 and samples.ndim == 1, (clip, rate, samples.shape)
+            samples = read_clip_16k(clip)
             prompt = trace["prompt"]["text"]
-            conversation = [
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "audio", "audio_url": clip},
-                        {"type": "text", "text": prompt},
-                    ],
-                }
-            ]
-            text = processor.apply_chat_template(
-                conversation, add_generation_prompt=True, tokenize=False
-            )
-            inputs = processor(
-                text=text, audio=[samples], sampling_rate=16000, return_tensors="pt", padding=True
-            )
-            inputs.pop("num_audio_tokens", None)
+            _, inputs, _ = process_prompt(processor, audio_conversation(clip, prompt), samples)
             input_ids = inputs["input_ids"][0]
             with torch.no_grad():
                 generated = model.generate(
@@ -70,9 +56,7 @@ def main():
                     return_dict_in_generate=True,
                 )
             new = generated.sequences[0, input_ids.numel():].tolist()
-            margins = [
-                float(torch.topk(s[0].float(), 2).values.diff().abs()) for s in generated.scores
-            ]
+            margins = greedy_margins(generated.scores)
             cases.append(
                 {
                     "id": trace["id"],

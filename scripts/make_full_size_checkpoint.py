@@ -11,7 +11,7 @@ HUB_FILES_DIR is a folder of a real checkpoint's files without the weights: its
 safetensors file per shard of the index, every tensor under its real name with its real shape,
 and a copy of every other file of HUB_FILES_DIR (config, tokenizer, templates, the index itself;
 a Qwen2.5-Omni tokenizer_config.json without `extra_special_tokens` gets the hub's, see
-OMNI_NAMED_TOKENS).
+OMNI_NAMED_TOKENS in fixture_support.py).
 The weights are random and mean nothing: the checkpoint is for measuring speed and memory, never
 for quality. Never commit one (a 7B is 17-22 GB) and never use one in CI.
 
@@ -39,7 +39,6 @@ import itertools
 import json
 import math
 import os
-import re
 import shutil
 import struct
 import sys
@@ -48,10 +47,13 @@ import zlib
 
 import numpy as np
 
+# scripts/ is on sys.path when this runs as `python scripts/make_full_size_checkpoint.py`
+# (fixture_support imports no torch at the top; nothing here needs it).
+from fixture_support import NORM_WEIGHT, add_omni_named_tokens, safetensors_header
+
 INDEX = "model.safetensors.index.json"
 SHAPES = "tensor_shapes.reconstructed.json"
 BYTES = {"BF16": 2, "F32": 4}
-NORM_WEIGHT = re.compile(r"(^|\.)([^.]*norm[^.]*|ln_[^.]*)\.weight$")
 
 
 def to_bf16_bytes(x):
@@ -79,36 +81,15 @@ class Tiler:
             nbytes -= n
 
 
-# Qwen2.5-Omni-7B's tokenizer_config.json on the hub names its multimodal tokens (since April
-# 2025; QwenLM/Qwen2.5-Omni issues 192, 194, 203); transformers' Qwen2_5OmniProcessor needs them
-# ("Qwen2Tokenizer has no attribute image_token"). A copy without them gets them added, as one
-# more key before the closing brace (the rest of the file unchanged).
-OMNI_NAMED_TOKENS = {
-    "image_token": "<|IMAGE|>",
-    "video_token": "<|VIDEO|>",
-    "audio_token": "<|AUDIO|>",
-    "vision_bos_token": "<|vision_bos|>",
-    "vision_eos_token": "<|vision_eos|>",
-    "audio_bos_token": "<|audio_bos|>",
-    "audio_eos_token": "<|audio_eos|>",
-}
-
-
-def add_omni_named_tokens(out):
+def add_named_tokens_if_omni(out):
+    """Qwen2.5-Omni-7B's tokenizer_config.json on the hub names its multimodal tokens, and
+    transformers' Qwen2_5OmniProcessor needs them: a Qwen2.5-Omni copy without them gets them
+    (fixture_support.add_omni_named_tokens). Returns whether the file changed."""
     config = json.load(open(os.path.join(out, "config.json")))
     path = os.path.join(out, "tokenizer_config.json")
     if config.get("model_type") not in ("qwen2_5_omni", "qwen2_5_omni_thinker") or not os.path.exists(path):
         return False
-    text = open(path, encoding="utf-8").read()
-    if "extra_special_tokens" in json.loads(text):
-        return False
-    body = ",\n".join(f'      "{k}": "{v}"' for k, v in OMNI_NAMED_TOKENS.items())
-    end = text.rstrip().rindex("}")
-    patched = text[:end].rstrip() + ',\n  "extra_special_tokens": {\n' + body + "\n  }\n}" + text[end + 1:]
-    assert json.loads(patched)["extra_special_tokens"] == OMNI_NAMED_TOKENS
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(patched)
-    return True
+    return add_omni_named_tokens(path)
 
 
 def tensor_kind(name):
@@ -152,17 +133,6 @@ def shard_plan(index, shapes, float32_prefixes):
     return dict(sorted(plan.items()))
 
 
-def header_bytes(entries):
-    header = {"__metadata__": {"format": "pt"}}
-    offset = 0
-    for name, dtype, shape, nbytes in entries:
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + nbytes]}
-        offset += nbytes
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    return struct.pack("<Q", len(h)) + h, offset
-
-
 def make(args):
     hub, out = args.hub_dir, args.out_dir
     index = json.load(open(os.path.join(hub, INDEX)))
@@ -183,7 +153,7 @@ def make(args):
         src = os.path.join(hub, fn)
         if os.path.isfile(src) and not fn.endswith(".safetensors"):
             shutil.copyfile(src, os.path.join(out, fn))
-    if add_omni_named_tokens(out):
+    if add_named_tokens_if_omni(out):
         print("  tokenizer_config.json: added the named multimodal tokens (extra_special_tokens) the hub file has")
 
     rng = np.random.default_rng(args.seed)
@@ -200,7 +170,7 @@ def make(args):
     written = holes = 0
     for shard, entries in plan.items():
         t0 = time.monotonic()
-        head, data_size = header_bytes(entries)
+        head, data_size = safetensors_header(entries, {"format": "pt"})
         path = os.path.join(out, shard)
         shard_written = 0
         with open(path, "wb") as f:

@@ -36,24 +36,17 @@ attention maps and logits are far from uniform), then every bias and norm weight
 is re-drawn at random too, so a loader that drops a bias or a norm weight fails the test.
 """
 
-import hashlib
 import json
 import os
-import shutil
-import sys
 
 import numpy as np
 import PIL
-import soundfile as sf
 import tokenizers
 import torch
 import torchvision
 import transformers
 from safetensors import safe_open
-from safetensors.torch import load_file
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import (
-    GenerationConfig,
     Qwen2_5OmniAudioEncoderConfig,
     Qwen2_5OmniConfig,
     Qwen2_5OmniForConditionalGeneration,
@@ -67,17 +60,37 @@ from transformers import (
     Qwen2Tokenizer,
     Qwen2VLImageProcessor,
     Qwen2VLVideoProcessor,
-    WhisperFeatureExtractor,
 )
 from transformers.models.qwen2_5_omni.configuration_qwen2_5_omni import (
     Qwen2_5OmniBigVGANConfig,
     Qwen2_5OmniDiTConfig,
 )
 
-# Shared with the Qwen2-Audio generator: the byte-stable safetensors writer, the Qwen2
-# pre-tokenizer regex and the clips folder.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_qwen2_audio_fixtures import CLIPS, PRETOKENIZE_REGEX, save_safetensors  # noqa: E402
+# scripts/ is on sys.path when this runs as `python scripts/make_qwen2_5_omni_fixtures.py`.
+from fixture_support import (
+    CLIPS,
+    CORPUS_BASE,
+    OMNI_SYSTEM,
+    audio_conversation,
+    audio_span,
+    fresh_dir,
+    greedy_generation_config,
+    greedy_reference,
+    print_folder_summary,
+    process_prompt,
+    randomise_biases_and_norms,
+    read_clip_16k,
+    reference_metadata,
+    save_reference,
+    start_run,
+    tensor_table,
+    tiny_audio_encoder_args,
+    tiny_text_args,
+    train_byte_level_bpe,
+    whisper_feature_extractor,
+    write_json,
+    write_speaker_dict,
+)
 
 OUT = os.path.join("tests", "fixtures", "qwen2_5_omni")
 
@@ -139,26 +152,8 @@ CHAT_TEMPLATE = (
     "{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 DEFAULT_SYSTEM = "You are a helpful assistant."
-# The system prompt Qwen's model card asks for (needed there for speech output).
-OMNI_SYSTEM = (
-    "You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of perceiving "
-    "auditory and visual inputs, as well as generating text and speech."
-)
 
-CORPUS = """\
-You are a helpful assistant. What sound is this? Is the pitch rising or falling? Answer A or B.
-Describe the audio. The audio contains a tone, a chirp and some noise. The sound is a dog barking.
-A bird is singing in the morning. The speaker says hello and then goes silent for a moment.
-What is the speaker's emotion? The speaker sounds happy. The speaker sounds sad and tired.
-Listen to the clip and answer the question. The first sound is louder than the second one.
-How many times does the bell ring? It rings three times. The music is slow and quiet.
-The pitch is rising. The pitch is falling. The answer is A. The answer is B. Option A, option B.
-Transcribe the speech in English. Translate the speech into French. Is there any music?
-There is a low hum in the background, a high whistle, and a short click near the end.
-Which instrument is playing: a piano, a violin, a guitar or a drum? I think it is a piano.
-Count the beeps: one, two, three, four, five, six, seven, eight, nine, ten. 0 1 2 3 4 5 6 7 8 9.
-The weather is cold today, and the wind is strong. Birds, cars, rain, thunder, water, voices.
-Please answer with a single letter. Sure! Here is my answer: A. I am not sure; maybe B?
+CORPUS = CORPUS_BASE + """\
 You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of perceiving
 auditory and visual inputs, as well as generating text and speech. You are a careful listener.
 The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs.
@@ -167,26 +162,7 @@ The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor 
 
 def build_tokenizer(vocab_target=480):
     """Byte-level BPE trained on CORPUS, wrapped as Qwen2Tokenizer + Qwen2.5-Omni's added tokens."""
-    tok = Tokenizer(models.BPE())
-    tok.normalizer = normalizers.NFC()
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated", invert=False),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ]
-    )
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_target,
-        min_frequency=1,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        special_tokens=[],
-        show_progress=False,
-    )
-    tok.train_from_iterator(CORPUS.splitlines() * 4, trainer=trainer)
-    model = json.loads(tok.to_str())["model"]
-    vocab = model["vocab"]
-    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
+    vocab, merges = train_byte_level_bpe(CORPUS, vocab_target)
     # Qwen2 has its specials *after* the BPE vocab (151643..); same here, same order.
     qtok = Qwen2Tokenizer(
         vocab=vocab, merges=merges, errors="replace",
@@ -212,15 +188,7 @@ def token_ids(tok):
 
 def make_thinker_config(spec, ids):
     audio_cfg = Qwen2_5OmniAudioEncoderConfig(
-        num_mel_bins=spec["num_mel_bins"],
-        encoder_layers=spec["enc_layers"],
-        encoder_attention_heads=spec["enc_heads"],
-        encoder_ffn_dim=spec["enc_ffn"],
-        d_model=spec["d_model"],
-        max_source_positions=spec["max_source_positions"],
-        n_window=spec["n_window"],
-        output_dim=spec["hidden"],
-        initializer_range=0.1,
+        **tiny_audio_encoder_args(spec), n_window=spec["n_window"], output_dim=spec["hidden"]
     )
     vision_cfg = Qwen2_5OmniVisionEncoderConfig(
         depth=1,
@@ -231,26 +199,7 @@ def make_thinker_config(spec, ids):
         fullatt_block_indexes=[0],
         initializer_range=0.1,
     )
-    text_cfg = Qwen2_5OmniTextConfig(
-        vocab_size=spec["vocab_size"],
-        hidden_size=spec["hidden"],
-        intermediate_size=spec["intermediate"],
-        num_hidden_layers=spec["layers"],
-        num_attention_heads=spec["heads"],
-        num_key_value_heads=spec["kv_heads"],
-        max_position_embeddings=4096,
-        rms_norm_eps=spec["rms_norm_eps"],
-        rope_parameters={
-            "rope_type": "default",
-            "rope_theta": spec["rope_theta"],
-            "mrope_section": spec["mrope_section"],
-        },
-        tie_word_embeddings=False,
-        initializer_range=0.1,
-        bos_token_id=None,
-        eos_token_id=ids["<|im_end|>"],
-        pad_token_id=ids["<|endoftext|>"],
-    )
+    text_cfg = Qwen2_5OmniTextConfig(**tiny_text_args(spec, ids, mrope_section=spec["mrope_section"]))
     head_dim = spec["hidden"] // spec["heads"]
     assert sum(spec["mrope_section"]) * 2 == head_dim, (spec["mrope_section"], head_dim)
     return Qwen2_5OmniThinkerConfig(
@@ -341,30 +290,6 @@ def make_full_config(thinker_cfg, spec, ids):
     )
 
 
-def randomise_biases_and_norms(module):
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if name.endswith(".bias"):
-                p.normal_(0.0, 0.1)
-            elif "norm" in name and name.endswith(".weight"):
-                p.copy_(1.0 + 0.2 * torch.randn_like(p))
-
-
-def write_speaker_dict(path, seed):
-    """A tiny spk_dict.pt: Qwen2_5OmniForConditionalGeneration.from_pretrained refuses a folder
-    without one. Same structure as the real file (speaker -> cond, ref_mel, bos_token)."""
-    g = torch.Generator().manual_seed(seed)
-    speakers = {
-        name: {
-            "cond": torch.randn(16, generator=g),
-            "ref_mel": torch.randn(1, 8, 80, generator=g),
-            "bos_token": 60,
-        }
-        for name in ("Chelsie", "Ethan")
-    }
-    torch.save(speakers, path)
-
-
 SPECS = {
     # The full hub layout (Qwen2_5OmniForConditionalGeneration).
     "full": dict(
@@ -440,16 +365,7 @@ def expected_audio_tokens(valid_frames):
 
 
 def make_processor(spec, tok):
-    fe = WhisperFeatureExtractor(
-        feature_size=spec["num_mel_bins"],
-        sampling_rate=16000,
-        hop_length=160,
-        chunk_length=spec["chunk_length"],
-        n_fft=400,
-        padding_value=0.0,
-        return_attention_mask=True,
-        dither=0.0,
-    )
+    fe = whisper_feature_extractor(spec["num_mel_bins"], spec["chunk_length"], dither=0.0)
     return Qwen2_5OmniProcessor(
         image_processor=Qwen2VLImageProcessor(),
         video_processor=Qwen2VLVideoProcessor(),
@@ -464,17 +380,13 @@ def build_and_save(name, spec, tok, out_dir):
     thinker_cfg = make_thinker_config(spec, ids)
     torch.manual_seed(spec["seed"])
     np.random.seed(spec["seed"])
-    gen_cfg = GenerationConfig(
-        bos_token_id=None,
-        eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
-        pad_token_id=ids["<|endoftext|>"],
-        do_sample=False,
-    )
+    gen_cfg = greedy_generation_config(ids["<|im_end|>"], ids["<|endoftext|>"])
     if spec["layout"] == "full":
         cfg = make_full_config(thinker_cfg, spec, ids)
         model = Qwen2_5OmniForConditionalGeneration(cfg)
         randomise_biases_and_norms(model.thinker)
-        write_speaker_dict(os.path.join(out_dir, "spk_dict.pt"), spec["seed"])
+        # bos_token 60: tts_codec_start_token_id of the tiny talker below.
+        write_speaker_dict(os.path.join(out_dir, "spk_dict.pt"), spec["seed"], bos_token=60)
     else:
         model = Qwen2_5OmniThinkerForConditionalGeneration(thinker_cfg)
         randomise_biases_and_norms(model)
@@ -495,9 +407,7 @@ def write_hub_preprocessor_config(processor, path):
     merged.update(processor.feature_extractor.to_dict())
     for key in ("mel_filters", "window"):
         merged.pop(key, None)
-    with open(path, "w") as f:
-        json.dump(dict(sorted(merged.items())), f, indent=2)
-        f.write("\n")
+    write_json(path, dict(sorted(merged.items())), ensure_ascii=True)
 
 
 def load_thinker(name, spec, out_dir):
@@ -524,9 +434,7 @@ def load_thinker(name, spec, out_dir):
 
 def run_checkpoint(name, spec, tok):
     out_dir = os.path.join(OUT, name)
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    os.makedirs(out_dir)
+    fresh_dir(out_dir)
 
     ids, gen_cfg = build_and_save(name, spec, tok, out_dir)
     thinker, whole, alone = load_thinker(name, spec, out_dir)
@@ -541,29 +449,16 @@ def run_checkpoint(name, spec, tok):
     cases = []
     for k, (clip, prompt, system) in enumerate(spec["cases"]):
         clip_path = os.path.join(CLIPS, clip)
-        samples, sr = sf.read(clip_path, dtype="float32")
-        assert sr == 16000 and samples.ndim == 1, (clip_path, sr, samples.shape)
-        conversation = []
-        if system is not None:
-            conversation.append({"role": "system", "content": [{"type": "text", "text": system}]})
-        conversation.append(
-            {
-                "role": "user",
-                "content": [
-                    {"type": "audio", "audio_url": clip},
-                    {"type": "text", "text": prompt},
-                ],
-            }
+        samples = read_clip_16k(clip_path)
+        text, inputs, n_audio_tokens_processor = process_prompt(
+            processor, audio_conversation(clip, prompt, system), samples
         )
-        text = processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-        inputs = processor(text=text, audio=[samples], sampling_rate=16000, return_tensors="pt", padding=True)
-        n_audio_tokens_processor = int(inputs.pop("num_audio_tokens")[0]) if "num_audio_tokens" in inputs else None
+        if n_audio_tokens_processor is not None:
+            n_audio_tokens_processor = int(n_audio_tokens_processor[0])
         assert set(inputs.keys()) == {"input_ids", "attention_mask", "input_features", "feature_attention_mask"}, inputs.keys()
         input_ids = inputs["input_ids"][0]
-        audio_pos = (input_ids == tcfg.audio_token_id).nonzero().flatten()
-        n_audio = int(audio_pos.numel())
-        span = torch.tensor([int(audio_pos[0]), int(audio_pos[-1]) + 1], dtype=torch.int64)
-        assert span[1] - span[0] == n_audio, "audio tokens not contiguous"
+        span, n_audio = audio_span(input_ids, tcfg.audio_token_id)
+        span = torch.tensor(span, dtype=torch.int64)
         assert input_ids[span[0] - 1] == tcfg.audio_start_token_id and input_ids[span[1]] == tcfg.audio_end_token_id
         valid = int(inputs["feature_attention_mask"][0].sum())
         assert n_audio == expected_audio_tokens(valid), (n_audio, valid)
@@ -602,30 +497,10 @@ def run_checkpoint(name, spec, tok):
             assert torch.equal(out2.logits, out.logits), (out2.logits - out.logits).abs().max()
 
         thinker.model.rope_deltas = None
-        with torch.no_grad():
-            gen = thinker.generate(
-                **inputs,
-                generation_config=gen_cfg,
-                do_sample=False,
-                max_new_tokens=N_NEW,
-                min_new_tokens=N_NEW,
-                output_scores=True,
-                output_logits=True,
-                return_dict_in_generate=True,
-            )
-        new = gen.sequences[0, input_ids.numel():]
-        assert new.numel() == N_NEW, new.shape
-        margins = []
-        for s in gen.scores:
-            top = torch.topk(s[0].float(), 2).values
-            margins.append(float(top[0] - top[1]))
-        # Would the generation_config eos ids have stopped it early? min_new_tokens sets the eos
-        # scores to -inf, so look at the raw logits: first step whose raw argmax is an eos id.
-        eos_ids = set(gen_cfg.eos_token_id)
-        raw_argmax = [int(l[0].argmax()) for l in gen.logits]
-        first_eos = next((i for i, t in enumerate(raw_argmax) if t in eos_ids), None)
-        upto = first_eos if first_eos is not None else N_NEW
-        assert raw_argmax[:upto] == new.tolist()[:upto]
+        # Top-1/top-2 logit gaps, and the step where an eos id would have stopped decoding.
+        new, margins, first_eos, raw_argmax = greedy_reference(
+            thinker, inputs, N_NEW, set(gen_cfg.eos_token_id), generation_config=gen_cfg
+        )
         # The first step's raw argmax is the teacher-forced argmax of the prompt's last row.
         assert raw_argmax[0] == int(logits[-1].argmax())
 
@@ -644,21 +519,11 @@ def run_checkpoint(name, spec, tok):
         for li, a in enumerate(out.attentions):
             tensors[f"attn.{li}"] = a[0].float().contiguous()
         chunks = chunk_lengths(valid, tcfg.audio_config.n_window)
-        meta = {
-            "prompt": prompt,
-            "system_prompt": "" if system is None else system,
-            "clip": clip_path,
-            "rendered_prompt": text,
-            "transformers": transformers.__version__,
-            "torch": torch.__version__,
-            "n_audio_tokens": str(n_audio),
-            "min_greedy_margin": f"{min(margins):.6g}",
-            "first_eos_index_in_generated": str(first_eos),
-        }
+        meta = reference_metadata(
+            prompt, clip_path, text, n_audio, margins, first_eos, system_prompt="" if system is None else system
+        )
         fname = f"case_{k}.safetensors"
-        save_safetensors(tensors, os.path.join(out_dir, fname), meta)
-        back = load_file(os.path.join(out_dir, fname))
-        assert all(torch.equal(back[n], tensors[n]) for n in tensors)
+        save_reference(tensors, os.path.join(out_dir, fname), meta)
         cases.append(
             {
                 "file": fname,
@@ -681,7 +546,7 @@ def run_checkpoint(name, spec, tok):
                 "generated_text": processor.tokenizer.decode(new.tolist()),
                 "min_greedy_margin": min(margins),
                 "first_eos_index_in_generated": first_eos,
-                "tensors": {k2: [str(v.dtype).replace("torch.", ""), list(v.shape)] for k2, v in tensors.items()},
+                "tensors": tensor_table(tensors),
             }
         )
         print(
@@ -709,34 +574,17 @@ def run_checkpoint(name, spec, tok):
         "default_system_prompt": DEFAULT_SYSTEM,
         "cases": cases,
     }
-    with open(os.path.join(out_dir, "cases.json"), "w") as f:
-        json.dump(info, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_json(os.path.join(out_dir, "cases.json"), info)
     info["weight_keys"] = weight_keys
     return info
 
 
 def main():
-    if not os.path.isdir(CLIPS):
-        sys.exit("run from the repository root (tests/fixtures/audio/mel not found)")
-    os.makedirs(OUT, exist_ok=True)
-    torch.manual_seed(0)
-    np.random.seed(0)
+    start_run(OUT)
     tok = build_tokenizer()
     infos = {name: run_checkpoint(name, spec, tok) for name, spec in SPECS.items()}
     write_readme(infos)
-    total = 0
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(OUT):
-        dirs.sort()
-        for fn in sorted(files):
-            p = os.path.join(root, fn)
-            total += os.path.getsize(p)
-            with open(p, "rb") as f:
-                digest.update(p.encode() + b"\0" + f.read())
-            print(f"{os.path.getsize(p):>10}  {p}")
-    print(f"{total:>10}  total")
-    print(f"sha256 of the folder: {digest.hexdigest()}")
+    print_folder_summary(OUT)
 
 
 def key_table(keys, prefixes):

@@ -29,34 +29,45 @@ re-drawn at random too, so a loader that drops a bias or a norm weight fails the
 
 import json
 import os
-import shutil
-import sys
 
 import numpy as np
-import soundfile as sf
 import torch
 import tokenizers
 import transformers
-from safetensors.torch import load_file
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import (
-    GenerationConfig,
     Qwen2AudioConfig,
     Qwen2AudioEncoderConfig,
     Qwen2AudioForConditionalGeneration,
     Qwen2AudioProcessor,
     Qwen2Config,
     Qwen2Tokenizer,
-    WhisperFeatureExtractor,
+)
+
+# scripts/ is on sys.path when this runs as `python scripts/make_qwen2_audio_fixtures.py`.
+from fixture_support import (
+    CLIPS,
+    CORPUS_BASE,
+    audio_conversation,
+    audio_span,
+    fresh_dir,
+    greedy_generation_config,
+    greedy_reference,
+    print_folder_summary,
+    process_prompt,
+    randomise_biases_and_norms,
+    read_clip_16k,
+    reference_metadata,
+    save_reference,
+    start_run,
+    tensor_table,
+    tiny_audio_encoder_args,
+    tiny_text_args,
+    train_byte_level_bpe,
+    whisper_feature_extractor,
+    write_json,
 )
 
 OUT = os.path.join("tests", "fixtures", "qwen2_audio")
-CLIPS = os.path.join("tests", "fixtures", "audio", "mel")
-
-# Qwen2's pre-tokenizer regex (transformers/models/qwen2/tokenization_qwen2.py).
-PRETOKENIZE_REGEX = (
-    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-)
 
 SPECIAL_TOKENS = [
     "<|endoftext|>",
@@ -67,20 +78,7 @@ SPECIAL_TOKENS = [
     "<|audio_eos|>",
 ]
 
-CORPUS = """\
-You are a helpful assistant. What sound is this? Is the pitch rising or falling? Answer A or B.
-Describe the audio. The audio contains a tone, a chirp and some noise. The sound is a dog barking.
-A bird is singing in the morning. The speaker says hello and then goes silent for a moment.
-What is the speaker's emotion? The speaker sounds happy. The speaker sounds sad and tired.
-Listen to the clip and answer the question. The first sound is louder than the second one.
-How many times does the bell ring? It rings three times. The music is slow and quiet.
-The pitch is rising. The pitch is falling. The answer is A. The answer is B. Option A, option B.
-Transcribe the speech in English. Translate the speech into French. Is there any music?
-There is a low hum in the background, a high whistle, and a short click near the end.
-Which instrument is playing: a piano, a violin, a guitar or a drum? I think it is a piano.
-Count the beeps: one, two, three, four, five, six, seven, eight, nine, ten. 0 1 2 3 4 5 6 7 8 9.
-The weather is cold today, and the wind is strong. Birds, cars, rain, thunder, water, voices.
-Please answer with a single letter. Sure! Here is my answer: A. I am not sure; maybe B?
+CORPUS = CORPUS_BASE + """\
 The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs.
 Audio 1: a sine tone at 440 Hz. Audio 2: a sweep from 200 Hz to 4000 Hz, then white noise.
 """
@@ -88,26 +86,7 @@ Audio 1: a sine tone at 440 Hz. Audio 2: a sweep from 200 Hz to 4000 Hz, then wh
 
 def build_tokenizer(vocab_target=480):
     """Byte-level BPE trained on CORPUS, wrapped as Qwen2Tokenizer + Qwen2-Audio specials."""
-    tok = Tokenizer(models.BPE())
-    tok.normalizer = normalizers.NFC()
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated", invert=False),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ]
-    )
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_target,
-        min_frequency=1,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        special_tokens=[],
-        show_progress=False,
-    )
-    tok.train_from_iterator(CORPUS.splitlines() * 4, trainer=trainer)
-    model = json.loads(tok.to_str())["model"]
-    vocab = model["vocab"]
-    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
+    vocab, merges = train_byte_level_bpe(CORPUS, vocab_target)
     # Qwen2 has its specials *after* the BPE vocab (151643..); same here.
     qtok = Qwen2Tokenizer(vocab=vocab, merges=merges, errors="replace")
     qtok.add_special_tokens({"additional_special_tokens": SPECIAL_TOKENS[1:]})
@@ -122,67 +101,14 @@ def make_config(spec, tok):
     max_id = max(max(ids.values()), len(tok) - 1)
     vocab_size = spec["vocab_size"]
     assert vocab_size > max_id, (vocab_size, max_id)
-    audio_cfg = Qwen2AudioEncoderConfig(
-        num_mel_bins=spec["num_mel_bins"],
-        encoder_layers=spec["enc_layers"],
-        encoder_attention_heads=spec["enc_heads"],
-        encoder_ffn_dim=spec["enc_ffn"],
-        d_model=spec["d_model"],
-        max_source_positions=spec["max_source_positions"],
-        initializer_range=0.1,
-    )
-    text_cfg = Qwen2Config(
-        vocab_size=vocab_size,
-        hidden_size=spec["hidden"],
-        intermediate_size=spec["intermediate"],
-        num_hidden_layers=spec["layers"],
-        num_attention_heads=spec["heads"],
-        num_key_value_heads=spec["kv_heads"],
-        max_position_embeddings=4096,
-        rms_norm_eps=spec["rms_norm_eps"],
-        rope_parameters={"rope_type": "default", "rope_theta": spec["rope_theta"]},
-        tie_word_embeddings=False,
-        initializer_range=0.1,
-        bos_token_id=None,
-        eos_token_id=ids["<|im_end|>"],
-        pad_token_id=ids["<|endoftext|>"],
-    )
+    audio_cfg = Qwen2AudioEncoderConfig(**tiny_audio_encoder_args(spec))
+    text_cfg = Qwen2Config(**tiny_text_args(spec, ids))
     cfg = Qwen2AudioConfig(
         audio_config=audio_cfg,
         text_config=text_cfg,
         audio_token_index=ids["<|AUDIO|>"],
     )
     return cfg, ids
-
-
-def save_safetensors(tensors, path, metadata):
-    """safetensors writer with a sorted header, so re-runs give byte-identical files
-    (safetensors.torch.save_file orders `__metadata__` arbitrarily)."""
-    dtypes = {torch.float32: "F32", torch.int64: "I64"}
-    header = {"__metadata__": dict(sorted(metadata.items()))}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().cpu().contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(len(h).to_bytes(8, "little"))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
-def randomise_biases_and_norms(model):
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith(".bias"):
-                p.normal_(0.0, 0.1)
-            elif "norm" in name and name.endswith(".weight"):
-                p.copy_(1.0 + 0.2 * torch.randn_like(p))
 
 
 SPECS = {
@@ -238,32 +164,17 @@ N_NEW = 24
 
 def run_checkpoint(name, spec, tok):
     out_dir = os.path.join(OUT, name)
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    os.makedirs(out_dir)
+    fresh_dir(out_dir)
 
     cfg, ids = make_config(spec, tok)
     torch.manual_seed(spec["seed"])
     np.random.seed(spec["seed"])
     model = Qwen2AudioForConditionalGeneration(cfg)
     randomise_biases_and_norms(model)
-    model.generation_config = GenerationConfig(
-        bos_token_id=None,
-        eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
-        pad_token_id=ids["<|endoftext|>"],
-        do_sample=False,
-    )
+    model.generation_config = greedy_generation_config(ids["<|im_end|>"], ids["<|endoftext|>"])
     model.save_pretrained(out_dir, safe_serialization=True)
 
-    fe = WhisperFeatureExtractor(
-        feature_size=spec["num_mel_bins"],
-        sampling_rate=16000,
-        hop_length=160,
-        chunk_length=spec["chunk_length"],
-        n_fft=400,
-        padding_value=0.0,
-        return_attention_mask=True,
-    )
+    fe = whisper_feature_extractor(spec["num_mel_bins"], spec["chunk_length"])
     chat_template = Qwen2AudioProcessor.default_chat_template.fget(None)
     processor = Qwen2AudioProcessor(feature_extractor=fe, tokenizer=tok, chat_template=chat_template)
     processor.save_pretrained(out_dir)
@@ -286,27 +197,11 @@ def run_checkpoint(name, spec, tok):
     cases = []
     for k, (clip, prompt) in enumerate(spec["cases"]):
         clip_path = os.path.join(CLIPS, clip)
-        samples, sr = sf.read(clip_path, dtype="float32")
-        assert sr == 16000 and samples.ndim == 1, (clip_path, sr, samples.shape)
-        conversation = [
-            {
-                "role": "user",
-                "content": [
-                    {"type": "audio", "audio_url": clip},
-                    {"type": "text", "text": prompt},
-                ],
-            }
-        ]
-        text = processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-        inputs = processor(
-            text=text, audio=[samples], sampling_rate=16000, return_tensors="pt", padding=True
-        )
-        inputs.pop("num_audio_tokens", None)
+        samples = read_clip_16k(clip_path)
+        text, inputs, _ = process_prompt(processor, audio_conversation(clip, prompt), samples)
         input_ids = inputs["input_ids"][0]
-        audio_pos = (input_ids == model.config.audio_token_index).nonzero().flatten()
-        n_audio = int(audio_pos.numel())
-        span = torch.tensor([int(audio_pos[0]), int(audio_pos[-1]) + 1], dtype=torch.int64)
-        assert span[1] - span[0] == n_audio, "audio tokens not contiguous"
+        span, n_audio = audio_span(input_ids, model.config.audio_token_index)
+        span = torch.tensor(span, dtype=torch.int64)
 
         captured = {}
 
@@ -321,24 +216,8 @@ def run_checkpoint(name, spec, tok):
         logits = out.logits[0].float().contiguous()
         assert out.attentions is not None and len(out.attentions) == cfg.text_config.num_hidden_layers
 
-        with torch.no_grad():
-            gen = model.generate(
-                **inputs, do_sample=False, max_new_tokens=N_NEW, min_new_tokens=N_NEW,
-                output_scores=True, output_logits=True, return_dict_in_generate=True,
-            )
-        new = gen.sequences[0, input_ids.numel():]
-        assert new.numel() == N_NEW, new.shape
-        # Smallest top-1/top-2 logit gap during greedy decoding (robustness of the reference).
-        margins = []
-        for s in gen.scores:
-            top = torch.topk(s[0].float(), 2).values
-            margins.append(float(top[0] - top[1]))
-        # Would the generation_config eos ids have stopped it early? min_new_tokens sets the eos
-        # scores to -inf, so look at the raw logits: first step whose raw argmax is an eos id.
-        eos_ids = set(model.generation_config.eos_token_id)
-        raw_argmax = [int(l[0].argmax()) for l in gen.logits]
-        first_eos = next((i for i, t in enumerate(raw_argmax) if t in eos_ids), None)
-        assert raw_argmax[: first_eos if first_eos is not None else N_NEW] == new.tolist()[: first_eos if first_eos is not None else N_NEW]
+        # Top-1/top-2 logit gaps, and the step where an eos id would have stopped decoding.
+        new, margins, first_eos, _ = greedy_reference(model, inputs, N_NEW, set(model.generation_config.eos_token_id))
 
         tensors = {
             "input_ids": input_ids.to(torch.int64).contiguous(),
@@ -352,20 +231,9 @@ def run_checkpoint(name, spec, tok):
         }
         for li, a in enumerate(out.attentions):
             tensors[f"attn.{li}"] = a[0].float().contiguous()
-        meta = {
-            "prompt": prompt,
-            "clip": clip_path,
-            "rendered_prompt": text,
-            "transformers": transformers.__version__,
-            "torch": torch.__version__,
-            "n_audio_tokens": str(n_audio),
-            "min_greedy_margin": f"{min(margins):.6g}",
-            "first_eos_index_in_generated": str(first_eos),
-        }
+        meta = reference_metadata(prompt, clip_path, text, n_audio, margins, first_eos)
         fname = f"case_{k}.safetensors"
-        save_safetensors(tensors, os.path.join(out_dir, fname), meta)
-        back = load_file(os.path.join(out_dir, fname))
-        assert all(torch.equal(back[n], tensors[n]) for n in tensors)
+        save_reference(tensors, os.path.join(out_dir, fname), meta)
         cases.append(
             {
                 "file": fname,
@@ -382,7 +250,7 @@ def run_checkpoint(name, spec, tok):
                 "generated_text": processor.tokenizer.decode(new.tolist()),
                 "min_greedy_margin": min(margins),
                 "first_eos_index_in_generated": first_eos,
-                "tensors": {k2: [str(v.dtype).replace("torch.", ""), list(v.shape)] for k2, v in tensors.items()},
+                "tensors": tensor_table(tensors),
             }
         )
         print(f"{name} case_{k}: seq {input_ids.numel()}, audio tokens {n_audio}, span {span.tolist()}, "
@@ -399,28 +267,16 @@ def run_checkpoint(name, spec, tok):
         "vocab_size": model.config.text_config.vocab_size,
         "cases": cases,
     }
-    with open(os.path.join(out_dir, "cases.json"), "w") as f:
-        json.dump(info, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_json(os.path.join(out_dir, "cases.json"), info)
     return info
 
 
 def main():
-    if not os.path.isdir(CLIPS):
-        sys.exit("run from the repository root (tests/fixtures/audio/mel not found)")
-    os.makedirs(OUT, exist_ok=True)
-    torch.manual_seed(0)
-    np.random.seed(0)
+    start_run(OUT)
     tok = build_tokenizer()
     infos = {name: run_checkpoint(name, spec, tok) for name, spec in SPECS.items()}
     write_readme(infos)
-    total = 0
-    for root, _, files in os.walk(OUT):
-        for fn in sorted(files):
-            p = os.path.join(root, fn)
-            total += os.path.getsize(p)
-            print(f"{os.path.getsize(p):>10}  {p}")
-    print(f"{total:>10}  total")
+    print_folder_summary(OUT)
 
 
 def write_readme(infos):

@@ -35,11 +35,8 @@ versions gives byte-identical files.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -57,7 +54,6 @@ import soxr  # noqa: E402
 import tokenizers  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from safetensors.torch import load_file  # noqa: E402
 from transformers import (  # noqa: E402
     Qwen2_5OmniProcessor,
     Qwen2_5OmniThinkerForConditionalGeneration,
@@ -65,13 +61,30 @@ from transformers import (  # noqa: E402
     Qwen2AudioProcessor,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from make_qwen2_audio_fixtures import save_safetensors  # noqa: E402
+# scripts/ is on sys.path when this runs as `python scripts/make_resampled_parity_fixtures.py`.
+from audio_support import (  # noqa: E402
+    TARGET_SR,
+    ffmpeg_decode,
+    ffmpeg_encode_bitexact,
+    ffmpeg_version,
+    log_chirp_phase,
+    to_mono_16k,
+)
+from fixture_support import (  # noqa: E402
+    audio_conversation,
+    audio_span,
+    fresh_dir,
+    human,
+    print_folder_summary,
+    process_prompt,
+    save_reference,
+    tensor_table,
+    write_json,
+)
 
+ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "resampled"
 CLIPS = OUT / "clips"
-TARGET_SR = 16000
 PEAK = 0.6
 # Logits are kept for every 4th audio row (and every row after the clip): all audio rows would
 # triple the fixtures' size.
@@ -139,42 +152,11 @@ CHECKPOINTS = [
 # --------------------------------------------------------------------------- utils
 
 
-def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, check=True, **kw)
-
-
-def ffmpeg_version() -> str:
-    line = run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.splitlines()[0]
-    return line.split()[2]
-
-
-def ffprobe_stream(path: Path) -> tuple[int, int]:
-    out = run(
-        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-         "stream=sample_rate,channels", "-of", "json", str(path)],
-        capture_output=True, text=True,
-    ).stdout
-    s = json.loads(out)["streams"][0]
-    return int(s["sample_rate"]), int(s["channels"])
-
-
-def ffmpeg_decode(path: Path) -> tuple[np.ndarray, int, int]:
-    """ffmpeg's decode to float32 at the file's own rate and channels, [frames, channels]."""
-    sr, ch = ffprobe_stream(path)
-    raw = run(
-        ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "f32le", "-acodec", "pcm_f32le", "-"],
-        capture_output=True,
-    ).stdout
-    return np.frombuffer(raw, dtype="<f4").reshape(-1, ch), sr, ch
-
-
 def ffmpeg_soxr_16k(path: Path) -> tuple[np.ndarray, int, int, int]:
     """ffmpeg float32 decode, channel mean in float64, soxr HQ to 16 kHz, float32
     (tests/fixtures/audio/decode/'s reference). Returns samples, rate, channels, native frames."""
     x, sr, ch = ffmpeg_decode(path)
-    mono = np.asarray(x, dtype=np.float64).mean(axis=1)
-    y = soxr.resample(mono, sr, TARGET_SR, quality="HQ")
-    return np.ascontiguousarray(y, dtype=np.float32), sr, ch, x.shape[0]
+    return to_mono_16k(x, sr), sr, ch, x.shape[0]
 
 
 def soundfile_reads(path: Path) -> bool:
@@ -183,15 +165,6 @@ def soundfile_reads(path: Path) -> bool:
         return True
     except Exception:  # soundfile.LibsndfileError: "Format not recognised"
         return False
-
-
-def log_chirp_phase(t: np.ndarray, f0: float, f1: float, t1: float) -> np.ndarray:
-    k = f1 / f0
-    return 2 * np.pi * f0 * t1 / np.log(k) * (np.power(k, t / t1) - 1.0)
-
-
-def human(n: int) -> str:
-    return f"{n / 1024:.1f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.2f} MiB"
 
 
 # --------------------------------------------------------------------------- clips
@@ -246,18 +219,13 @@ def synth(rate: int, channels: int, n: int, seed: int) -> np.ndarray:
 
 
 def make_clips() -> None:
-    if CLIPS.is_dir():
-        shutil.rmtree(CLIPS)
-    CLIPS.mkdir(parents=True)
+    fresh_dir(CLIPS)
     with tempfile.TemporaryDirectory() as td:
         for spec in CLIP_SPECS:
             x = synth(spec["rate"], spec["channels"], spec["frames"], spec["seed"])
             src = Path(td) / f"{spec['name']}.src.wav"
             sf.write(str(src), x.astype(np.float32), spec["rate"], format="WAV", subtype="FLOAT")
-            out = CLIPS / spec["name"]
-            run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-fflags", "+bitexact", "-i", str(src),
-                 "-map_metadata", "-1", "-flags:a", "+bitexact", "-ar", str(spec["rate"]),
-                 "-ac", str(spec["channels"])] + spec["codec"] + ["-fflags", "+bitexact", str(out)])
+            ffmpeg_encode_bitexact(src, CLIPS / spec["name"], spec["rate"], spec["channels"], spec["codec"])
 
 
 # --------------------------------------------------------------------------- reference loading
@@ -318,23 +286,10 @@ def load_model(ckpt: dict):
 
 def run_case(ckpt, model, processor, audio_token, n_layers, spec, clip):
     samples = clip["samples"]
-    conversation = [
-        {
-            "role": "user",
-            "content": [
-                {"type": "audio", "audio_url": spec["name"]},
-                {"type": "text", "text": spec["prompt"]},
-            ],
-        }
-    ]
-    text = processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-    inputs = processor(text=text, audio=[samples], sampling_rate=TARGET_SR, return_tensors="pt", padding=True)
-    inputs.pop("num_audio_tokens", None)
+    text, inputs, _ = process_prompt(processor, audio_conversation(spec["name"], spec["prompt"]), samples)
     input_ids = inputs["input_ids"][0]
-    audio_pos = (input_ids == audio_token).nonzero().flatten()
-    n_audio = int(audio_pos.numel())
-    span = torch.tensor([int(audio_pos[0]), int(audio_pos[-1]) + 1], dtype=torch.int64)
-    assert span[1] - span[0] == n_audio, "audio tokens not contiguous"
+    span, n_audio = audio_span(input_ids, audio_token)
+    span = torch.tensor(span, dtype=torch.int64)
     valid = int(inputs["feature_attention_mask"][0].sum())
     window = int(inputs["feature_attention_mask"].shape[-1])
     assert valid < window, f"{spec['name']}: the clip fills the {window}-frame window (truncated?)"
@@ -404,18 +359,14 @@ def run_case(ckpt, model, processor, audio_token, n_layers, spec, clip):
 
 def run_checkpoint(ckpt: dict, clips: dict) -> dict:
     out_dir = OUT / ckpt["out"]
-    if out_dir.is_dir():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
+    fresh_dir(out_dir)
     model, processor, audio_token, n_layers = load_model(ckpt)
     cases = []
     for k, spec in enumerate(CLIP_SPECS):
         clip = clips[spec["name"]]
         tensors, meta, info = run_case(ckpt, model, processor, audio_token, n_layers, spec, clip)
         fname = f"case_{k}.safetensors"
-        save_safetensors(tensors, str(out_dir / fname), meta)
-        back = load_file(str(out_dir / fname))
-        assert all(torch.equal(back[n], tensors[n]) for n in tensors)
+        save_reference(tensors, str(out_dir / fname), meta)
         case = {
             "file": fname,
             "clip": meta["clip"],
@@ -433,7 +384,7 @@ def run_checkpoint(ckpt: dict, clips: dict) -> dict:
             "system_prompt": None,
         }
         case.update(info)
-        case["tensors"] = {n: [str(v.dtype).replace("torch.", ""), list(v.shape)] for n, v in tensors.items()}
+        case["tensors"] = tensor_table(tensors)
         cases.append(case)
         print(
             f"{ckpt['out']} {fname}: {spec['name']} ({spec['rate']} Hz, {clip['loader_short']}), seq {info['seq_len']}, "
@@ -446,9 +397,7 @@ def run_checkpoint(ckpt: dict, clips: dict) -> dict:
         "torch": torch.__version__,
         "cases": cases,
     }
-    with open(out_dir / "cases.json", "w") as f:
-        json.dump(info, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_json(out_dir / "cases.json", info)
     return info
 
 
@@ -615,18 +564,7 @@ def main() -> int:
         )
     infos = {ckpt["out"]: run_checkpoint(ckpt, clips) for ckpt in CHECKPOINTS}
     write_readme(versions, clips, infos, [" ".join(NOTES)])
-    total = 0
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(OUT):
-        dirs.sort()
-        for fn in sorted(files):
-            p = os.path.join(root, fn)
-            total += os.path.getsize(p)
-            with open(p, "rb") as f:
-                digest.update(os.path.relpath(p, ROOT).encode() + b"\0" + f.read())
-            print(f"{os.path.getsize(p):>10}  {os.path.relpath(p, ROOT)}")
-    print(f"{total:>10}  total ({human(total)})")
-    print(f"sha256 of the folder: {digest.hexdigest()}")
+    print_folder_summary(OUT, relative_to=ROOT)
     return 0
 
 

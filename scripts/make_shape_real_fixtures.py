@@ -32,7 +32,6 @@ gives byte-identical files (fixed seeds, one torch thread, sorted safetensors he
 Must run with the transformers version named in the README (5.24) for the references to hold.
 """
 
-import hashlib
 import json
 import math
 import os
@@ -43,14 +42,12 @@ import tempfile
 import zlib
 
 import numpy as np
-import soundfile as sf
 import tokenizers
 import torch
 import transformers
 from safetensors import safe_open
 from safetensors.torch import load_file
 from transformers import (
-    GenerationConfig,
     Qwen2_5OmniConfig,
     Qwen2_5OmniForConditionalGeneration,
     Qwen2_5OmniProcessor,
@@ -60,12 +57,30 @@ from transformers import (
     Qwen2AudioProcessor,
 )
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "scripts"))
-from make_qwen2_audio_fixtures import save_safetensors  # noqa: E402  (byte-stable reference writer)
+# scripts/ is on sys.path when this runs as `python scripts/make_shape_real_fixtures.py`.
+from fixture_support import (
+    CLIPS,
+    NORM_WEIGHT,
+    OMNI_SYSTEM,
+    add_omni_named_tokens,
+    audio_conversation,
+    audio_span,
+    fresh_dir,
+    greedy_generation_config,
+    greedy_reference,
+    print_folder_summary,
+    process_prompt,
+    read_clip_16k,
+    reference_metadata,
+    save_reference,
+    save_safetensors,
+    tensor_table,
+    write_json,
+    write_speaker_dict,
+)
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join("tests", "fixtures", "shape_real")
-CLIPS = os.path.join("tests", "fixtures", "audio", "mel")
 N_NEW = 24
 # Smallest top-1/top-2 logit gap accepted at any greedy step (seeds are picked to pass it).
 MIN_MARGIN = 0.05
@@ -83,11 +98,6 @@ TOKENIZER_FILES = [
 ]
 
 CAREFUL = "You are a careful listener."
-# The system prompt Qwen's model card asks Qwen2.5-Omni users for.
-OMNI_SYSTEM = (
-    "You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of perceiving "
-    "auditory and visual inputs, as well as generating text and speech."
-)
 
 SPECS = {
     "qwen2_audio": dict(
@@ -152,8 +162,6 @@ def wide_spec(family, spec):
 GAIN = 1.0
 QK_GAIN = 1.5
 HEAD_GAIN = 8.0
-NORM_WEIGHT = re.compile(r"(^|\.)([^.]*norm[^.]*|ln_[^.]*)\.weight$")
-SAFETENSORS_DTYPE = {torch.bfloat16: "BF16", torch.float32: "F32", torch.int64: "I64"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -283,23 +291,24 @@ def check_against_hub(names, hub_shapes, label):
     return len(names)
 
 
+def layer_counts(names):
+    """{container: number of layers} for the names with a layer index (`container.N.rest`)."""
+    counts = {}
+    for k in names:
+        m = re.search(r"\.(\d+)\.", k)
+        if m:
+            container = k[: m.start()]
+            counts[container] = max(counts.get(container, 0), int(m.group(1)) + 1)
+    return counts
+
+
 def assign_shards(names, hub_index):
     """Shard of each tensor: the hub shard of its counterpart, layer i of n mapped to the hub's
     layer (i + 1/2)·L/n, so the layers spread over the shards as the real ones do. Empty shards
     are dropped and the rest renumbered in the hub's order."""
     weight_map = hub_index["weight_map"]
-    counts = {}
-    for k in weight_map:
-        m = re.search(r"\.(\d+)\.", k)
-        if m:
-            container = k[: m.start()]
-            counts[container] = max(counts.get(container, 0), int(m.group(1)) + 1)
-    ours = {}
-    for k in names:
-        m = re.search(r"\.(\d+)\.", k)
-        if m:
-            container = k[: m.start()]
-            ours[container] = max(ours.get(container, 0), int(m.group(1)) + 1)
+    counts = layer_counts(weight_map)
+    ours = layer_counts(names)
     by_norm = {}
     for k in sorted(weight_map):
         by_norm.setdefault(normalise(k), weight_map[k])
@@ -326,27 +335,9 @@ def write_weights(out_dir, tensors, shard_of):
     total = 0
     for shard, names in sorted(by_shard.items()):
         names.sort(key=lambda n: (-tensors[n].element_size(), n))
-        header = {"__metadata__": {"format": "pt"}}
-        blobs, offset = [], 0
-        for n in names:
-            t = tensors[n].contiguous()
-            data = t.view(torch.uint8).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
-            header[n] = {"dtype": SAFETENSORS_DTYPE[t.dtype], "shape": list(t.shape),
-                         "data_offsets": [offset, offset + len(data)]}
-            blobs.append(data)
-            offset += len(data)
-        total += offset
-        h = json.dumps(header, separators=(",", ":")).encode()
-        h += b" " * (-len(h) % 8)
-        with open(os.path.join(out_dir, shard), "wb") as f:
-            f.write(len(h).to_bytes(8, "little"))
-            f.write(h)
-            for b in blobs:
-                f.write(b)
+        total += save_safetensors(tensors, os.path.join(out_dir, shard), {"format": "pt"}, order=names)
     index = {"metadata": {"total_size": total}, "weight_map": {k: shard_of[k] for k in sorted(tensors)}}
-    with open(os.path.join(out_dir, "model.safetensors.index.json"), "w") as f:
-        json.dump(index, f, indent=2)
-        f.write("\n")
+    write_json(os.path.join(out_dir, "model.safetensors.index.json"), index, ensure_ascii=True)
     return {s: len(n) for s, n in sorted(by_shard.items())}, total
 
 
@@ -426,15 +417,6 @@ def logit_columns(vocab, input_ids, generated, specials, audio_id, rng):
     return sorted(cols)
 
 
-def conversation(clip, prompt, system):
-    conv = []
-    if system is not None:
-        conv.append({"role": "system", "content": [{"type": "text", "text": system}]})
-    conv.append({"role": "user", "content": [{"type": "audio", "audio_url": clip},
-                                             {"type": "text", "text": prompt}]})
-    return conv
-
-
 def run_cases(family, spec, model, processor, out_dir, eos_ids, write):
     """Teacher-forced forward + greedy generation for each case; writes case_k.safetensors when
     `write`. Returns the cases.json entries (or margins only)."""
@@ -449,17 +431,10 @@ def run_cases(family, spec, model, processor, out_dir, eos_ids, write):
     results = []
     for k, (clip, prompt, system) in enumerate(spec["cases"]):
         clip_path = os.path.join(CLIPS, clip)
-        samples, sr = sf.read(clip_path, dtype="float32")
-        assert sr == 16000 and samples.ndim == 1
-        text = processor.apply_chat_template(conversation(clip, prompt, system), add_generation_prompt=True,
-                                             tokenize=False)
-        inputs = processor(text=text, audio=[samples], sampling_rate=16000, return_tensors="pt", padding=True)
-        inputs.pop("num_audio_tokens", None)
+        samples = read_clip_16k(clip_path)
+        text, inputs, _ = process_prompt(processor, audio_conversation(clip, prompt, system), samples)
         input_ids = inputs["input_ids"][0]
-        pos = (input_ids == audio_id).nonzero().flatten()
-        n_audio = int(pos.numel())
-        span = [int(pos[0]), int(pos[-1]) + 1]
-        assert span[1] - span[0] == n_audio, "audio tokens not contiguous"
+        span, n_audio = audio_span(input_ids, audio_id)
         valid = int(inputs["feature_attention_mask"][0].sum())
         assert n_audio == ((valid - 1) // 2 + 1 - 2) // 2 + 1, (n_audio, valid)
 
@@ -494,19 +469,8 @@ def run_cases(family, spec, model, processor, out_dir, eos_ids, write):
 
         if is_omni:
             thinker.model.rope_deltas = None
-        gen_cfg = GenerationConfig(bos_token_id=None, eos_token_id=list(eos_ids), pad_token_id=151643,
-                                   do_sample=False)
-        with torch.no_grad():
-            gen = thinker.generate(**inputs, generation_config=gen_cfg, do_sample=False, max_new_tokens=N_NEW,
-                                   min_new_tokens=N_NEW, output_scores=True, output_logits=True,
-                                   return_dict_in_generate=True)
-        new = gen.sequences[0, seq:]
-        assert new.numel() == N_NEW
-        margins = [float((lambda t: t[0] - t[1])(torch.topk(s[0].float(), 2).values)) for s in gen.scores]
-        raw_argmax = [int(l[0].argmax()) for l in gen.logits]
-        first_eos = next((i for i, t in enumerate(raw_argmax) if t in eos_ids), None)
-        upto = first_eos if first_eos is not None else N_NEW
-        assert raw_argmax[:upto] == new.tolist()[:upto]
+        gen_cfg = greedy_generation_config(*eos_ids)  # eos_ids: (<|im_end|>, <|endoftext|>)
+        new, margins, first_eos, raw_argmax = greedy_reference(thinker, inputs, N_NEW, eos_ids, generation_config=gen_cfg)
         assert raw_argmax[0] == int(logits[-1].argmax())
         results.append(dict(margin=min(margins), first_eos=first_eos, seq=seq, distinct=len(set(new.tolist()))))
         if not write:
@@ -530,21 +494,11 @@ def run_cases(family, spec, model, processor, out_dir, eos_ids, write):
         assert len(out.attentions) == text_cfg.num_hidden_layers
         for li, a in enumerate(out.attentions):
             tensors[f"attn.{li}"] = a[0][:, rows_t, :].float().contiguous()
-        meta = {
-            "prompt": prompt,
-            "system_prompt": "" if system is None else system,
-            "clip": clip_path,
-            "rendered_prompt": text,
-            "transformers": transformers.__version__,
-            "torch": torch.__version__,
-            "n_audio_tokens": str(n_audio),
-            "min_greedy_margin": f"{min(margins):.6g}",
-            "first_eos_index_in_generated": str(first_eos),
-        }
+        meta = reference_metadata(
+            prompt, clip_path, text, n_audio, margins, first_eos, system_prompt="" if system is None else system
+        )
         fname = f"case_{k}.safetensors"
-        save_safetensors(tensors, os.path.join(out_dir, fname), meta)
-        back = load_file(os.path.join(out_dir, fname))
-        assert all(torch.equal(back[n], tensors[n]) for n in tensors)
+        save_reference(tensors, os.path.join(out_dir, fname), meta)
         results[-1] = {
             "file": fname,
             "clip": clip_path,
@@ -563,7 +517,7 @@ def run_cases(family, spec, model, processor, out_dir, eos_ids, write):
             "generated_text": processor.tokenizer.decode(new.tolist()),
             "min_greedy_margin": min(margins),
             "first_eos_index_in_generated": first_eos,
-            "tensors": {n: [str(v.dtype).replace("torch.", ""), list(v.shape)] for n, v in tensors.items()},
+            "tensors": tensor_table(tensors),
         }
         print(f"  {family} case_{k}: {clip}, seq {seq}, audio tokens {n_audio}, valid mel {valid}, "
               f"attention rows {len(rows)}, min margin {min(margins):.4f}, eos at {first_eos}")
@@ -574,43 +528,6 @@ def run_cases(family, spec, model, processor, out_dir, eos_ids, write):
 # one family
 
 
-def write_speaker_dict(path):
-    """Only for loading the full Qwen2_5OmniForConditionalGeneration once (a check, in a temp
-    folder): its from_pretrained refuses a folder without spk_dict.pt. Not written to the fixture."""
-    g = torch.Generator().manual_seed(0)
-    torch.save({n: {"cond": torch.randn(16, generator=g), "ref_mel": torch.randn(1, 8, 80, generator=g),
-                    "bos_token": 8293} for n in ("Chelsie", "Ethan")}, path)
-
-
-# The named multimodal tokens of Qwen2.5-Omni-7B's tokenizer_config.json on the hub (added there in
-# April 2025; without them Qwen2_5OmniProcessor fails with "Qwen2Tokenizer has no attribute
-# image_token", QwenLM/Qwen2.5-Omni issues 192, 194 and 203).
-OMNI_NAMED_TOKENS = {
-    "image_token": "<|IMAGE|>",
-    "video_token": "<|VIDEO|>",
-    "audio_token": "<|AUDIO|>",
-    "vision_bos_token": "<|vision_bos|>",
-    "vision_eos_token": "<|vision_eos|>",
-    "audio_bos_token": "<|audio_bos|>",
-    "audio_eos_token": "<|audio_eos|>",
-}
-
-
-def add_omni_named_tokens(path):
-    """Adds `extra_special_tokens` (OMNI_NAMED_TOKENS) to a tokenizer_config.json that lacks it,
-    as one more key before the closing brace; the rest of the file stays byte for byte."""
-    text = open(path, encoding="utf-8").read()
-    if "extra_special_tokens" in json.loads(text):
-        return False
-    body = ",\n".join(f'      "{k}": "{v}"' for k, v in OMNI_NAMED_TOKENS.items())
-    end = text.rstrip().rindex("}")
-    patched = text[:end].rstrip() + ',\n  "extra_special_tokens": {\n' + body + "\n  }\n}" + text[end + 1:]
-    assert json.loads(patched)["extra_special_tokens"] == OMNI_NAMED_TOKENS
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(patched)
-    return True
-
-
 def build(family, spec, hub_dir, out_dir, write=True, references=True):
     is_omni = family == "qwen2_5_omni"
     real_cfg = json.load(open(os.path.join(hub_dir, "config.json")))
@@ -618,12 +535,8 @@ def build(family, spec, hub_dir, out_dir, write=True, references=True):
     hub_index = json.load(open(os.path.join(hub_dir, "model.safetensors.index.json")))
     cfg = shrink_omni_config(real_cfg, spec) if is_omni else shrink_qwen2_audio_config(real_cfg, spec)
 
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    os.makedirs(out_dir)
-    with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    fresh_dir(out_dir)
+    write_json(os.path.join(out_dir, "config.json"), cfg)
     for fn in TOKENIZER_FILES + spec["files"]:
         shutil.copyfile(os.path.join(hub_dir, fn), os.path.join(out_dir, fn))
     if is_omni:
@@ -674,9 +587,7 @@ def build(family, spec, hub_dir, out_dir, write=True, references=True):
         cases=cases,
     )
     if write:
-        with open(os.path.join(out_dir, "cases.json"), "w") as f:
-            json.dump({k: v for k, v in info.items() if k != "config_changes"}, f, indent=2, ensure_ascii=False)
-            f.write("\n")
+        write_json(os.path.join(out_dir, "cases.json"), {k: v for k, v in info.items() if k != "config_changes"})
     if write and not is_omni:
         write_v5(spec, out_dir, tensors, shard_of, thinker, processor)
     return info
@@ -689,7 +600,8 @@ def assert_loads_exactly_thinker(out_dir, tensors):
     with tempfile.TemporaryDirectory() as d:
         for fn in os.listdir(out_dir):
             os.symlink(os.path.abspath(os.path.join(out_dir, fn)), os.path.join(d, fn))
-        write_speaker_dict(os.path.join(d, "spk_dict.pt"))
+        # Only for this check, never in the fixture; bos_token 8293: the 7B talker's codec start id.
+        write_speaker_dict(os.path.join(d, "spk_dict.pt"), seed=0, bos_token=8293)
         full = assert_loads_exactly(Qwen2_5OmniForConditionalGeneration, d, tensors, "qwen2_5_omni (full class)",
                                     loading_info=False)
     thinker, info = Qwen2_5OmniThinkerForConditionalGeneration.from_pretrained(
@@ -705,9 +617,7 @@ def write_v5(spec, hub_out, tensors, shard_of, model, processor):
     """The same weights under transformers 5's internal names, same shards; only the weights and
     the index are stored (the test copies the other files from the hub-layout folder)."""
     out_dir = os.path.join(OUT, spec["v5_out"])
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    os.makedirs(out_dir)
+    fresh_dir(out_dir)
     renamed = {qwen2_audio_internal_name(k): v for k, v in tensors.items()}
     write_weights(out_dir, renamed, {qwen2_audio_internal_name(k): s for k, s in shard_of.items()})
     # transformers reads this layout too, to the same model and the same logits.
@@ -772,18 +682,7 @@ def main():
             assert c["first_eos_index_in_generated"] is None, (family, c["file"])
         infos[family] = info
     write_readme(infos)
-    total = 0
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(OUT):
-        dirs.sort()
-        for fn in sorted(files):
-            p = os.path.join(root, fn)
-            total += os.path.getsize(p)
-            with open(p, "rb") as f:
-                digest.update(p.encode() + b"\0" + f.read())
-            print(f"{os.path.getsize(p):>10}  {p}")
-    print(f"{total:>10}  total")
-    print(f"sha256 of the folder: {digest.hexdigest()}")
+    print_folder_summary(OUT)
 
 
 def shard_counts(info):
