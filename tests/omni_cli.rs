@@ -71,7 +71,7 @@ fn run_on_both_layouts_generates_what_transformers_does() {
                 "full" => "qwen2_5_omni",
                 _ => "qwen2_5_omni_thinker",
             };
-            assert_eq!(trace.model.family, expected_family);
+            assert_eq!(trace.model.model_type, expected_family);
             let sidecar = read_sidecar(&sidecar_path(&out)).unwrap();
             let span = trace.input.audio_span;
             assert_eq!(sidecar.generated.audio_tokens, span[1] - span[0]);

@@ -145,7 +145,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
         created: "2026-11-26T00:00:00Z".into(),
         model: ModelIdentity {
             path: "(example: no model was run)".into(),
-            family: "qwen2_audio".into(),
+            model_type: "qwen2_audio".into(),
             config_sha256: String::new(),
             dtype: "f32".into(),
             quantization: None,

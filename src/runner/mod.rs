@@ -42,7 +42,7 @@ fn model_identity(checkpoint: &Checkpoint) -> Result<ModelIdentity> {
     let config = &checkpoint.config;
     Ok(ModelIdentity {
         path: checkpoint.dir.display().to_string(),
-        family: config.model_type.clone(),
+        model_type: config.model_type.clone(),
         config_sha256: file_sha256(&checkpoint.dir.join("config.json"))?,
         dtype: format!("{:?}", checkpoint.precision).to_lowercase(),
         quantization: checkpoint

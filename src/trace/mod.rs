@@ -62,7 +62,8 @@ pub struct ModelIdentity {
     /// Checkpoint directory as given.
     pub path: String,
     /// `model_type` of config.json.
-    pub family: String,
+    #[serde(rename = "family")]
+    pub model_type: String,
     /// SHA-256 of config.json.
     pub config_sha256: String,
     /// dtype of the weights kept dense (`f32`, `bf16`, `f16`).

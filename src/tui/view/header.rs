@@ -76,8 +76,8 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         )),
         Span::styled(
             match &trace.model.quantization {
-                Some(format) => format!("  ·  {} {format} · {model}", trace.model.family),
-                None => format!("  ·  {} · {model}", trace.model.family),
+                Some(format) => format!("  ·  {} {format} · {model}", trace.model.model_type),
+                None => format!("  ·  {} · {model}", trace.model.model_type),
             },
             dim,
         ),
