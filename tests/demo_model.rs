@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use auscult::model::{Checkpoint, DeviceKind, GenerateOptions, Precision};
-use auscult::runner::{run_example, Example};
+use auscult::runner::{run_example, ExampleInput};
 use auscult::synth::evaluation::{evaluate, EvalOptions};
 use auscult::trace::{read_traces, StepRules, TraceLine};
 
@@ -38,7 +38,7 @@ fn greedy_output_equals_transformers_on_the_bundled_examples() {
     for case in cases {
         let ids = |key: &str| -> Vec<u32> { serde_json::from_value(case[key].clone()).unwrap() };
         let clip = repo(case["clip"].as_str().unwrap());
-        let example = Example {
+        let example = ExampleInput {
             id: case["id"].as_str().unwrap().to_owned(),
             audio: &clip,
             prompt: case["prompt"].as_str().unwrap().to_owned(),

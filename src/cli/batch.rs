@@ -18,7 +18,7 @@ use super::generation_args::GenerationArgs;
 use super::model_args::ModelArgs;
 use crate::benchmark::prompt::{benchmark_prompt, template_by_name};
 use crate::benchmark::records::read_benchmark;
-use crate::runner::{run_example, Example};
+use crate::runner::{run_example, ExampleInput};
 use crate::trace::{append_line, read_traces, write_sidecar, FailedItem, TraceLine, TRACE_SCHEMA};
 
 #[derive(Debug, Args)]
@@ -165,7 +165,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
             }
             Ok(item) => {
                 let record = &item.record;
-                let example = Example {
+                let example = ExampleInput {
                     id: record.id.clone(),
                     audio: &item.audio,
                     prompt: benchmark_prompt(template, &record.question, &record.choices),

@@ -11,7 +11,7 @@ use super::generation_args::GenerationArgs;
 use super::memory_log::{MemoryLog, TOKENS_BETWEEN_LINES};
 use super::model_args::{check_output, clip_seconds, ModelArgs};
 use super::prompt_args::PromptArgs;
-use crate::runner::{run_example, Example, Progress};
+use crate::runner::{run_example, ExampleInput, Progress};
 use crate::trace::{sidecar_path, write_sidecar};
 
 #[derive(Debug, Args)]
@@ -51,7 +51,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         .model
         .load(args.generation.max_new_tokens, clip_seconds(&args.audio))?;
     let params = args.generation.params(&checkpoint)?;
-    let example = Example {
+    let example = ExampleInput {
         id: args
             .audio
             .file_stem()

@@ -26,7 +26,7 @@ mod records;
 use records::{params_record, stop_record, timings_record};
 
 /// What to run: a clip, the prompt text, and the benchmark item it comes from (if any).
-pub struct Example<'a> {
+pub struct ExampleInput<'a> {
     pub id: String,
     pub audio: &'a Path,
     /// The user turn's text after the audio.
@@ -81,7 +81,7 @@ pub enum Progress<'a> {
 /// `Prepared`, before the model runs: no tokens, stop reason `Cancelled`).
 pub fn run_example(
     checkpoint: &mut Checkpoint,
-    example: &Example,
+    example: &ExampleInput,
     options: &GenerateOptions,
     sidecar_name: &str,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,

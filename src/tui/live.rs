@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use super::action::LiveEvent;
 use super::state::Inspector;
 use crate::model::{AttentionRows, Checkpoint, GenerateOptions, LoadOptions};
-use crate::runner::{run_example, Example as RunnerExample, Progress};
+use crate::runner::{run_example, ExampleInput, Progress};
 use crate::trace::TraceLabels;
 use crate::trace::{sidecar_path, write_sidecar, BenchmarkRecord, SidecarArrays, StepRules, Trace};
 
@@ -224,7 +224,7 @@ fn work(
         return Ok(());
     }
     let params = (request.params)(&checkpoint)?;
-    let example = RunnerExample {
+    let example = ExampleInput {
         id: request
             .audio
             .file_stem()

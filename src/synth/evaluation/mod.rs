@@ -16,7 +16,7 @@ use super::question::Item;
 use super::tokenizer::demo_prompt;
 use super::training::TRAINING_SEED_BIT;
 use crate::model::{Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Quantization};
-use crate::runner::{run_example, Example};
+use crate::runner::{run_example, ExampleInput};
 use crate::trace::{append_line, write_sidecar, BenchmarkRecord, StepRules, Trace, TraceLine};
 
 mod report;
@@ -98,7 +98,7 @@ pub fn run_item(
     let clip = clips.join(format!("synth-{}.wav", item.seed));
     write_clip(&clip, &samples)?;
     let record = benchmark_record(item, index);
-    let example = Example {
+    let example = ExampleInput {
         id: record.id.clone(),
         audio: &clip,
         prompt: demo_prompt(item),
