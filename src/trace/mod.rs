@@ -4,6 +4,13 @@
 //! person reads, plus a safetensors sidecar for the attention arrays (`sidecar`). Readers refuse
 //! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
 //! never call into the model.
+//!
+//! This module owns every stored type: the trace and its records (here), the generation record
+//! (`generation`), CAFE labels (`labels`), the traces file's lines (`lines`) and the sidecar's
+//! arrays (`sidecar`), so the format changes here and nowhere else. A trace is begun with
+//! `Trace::begin` and filled with `record_generation` and `record_attention`, by the runner and by
+//! the example traces alike. `steps` cuts a generation into steps; `metrics` computes the
+//! attention quantities over the sidecar's rows.
 
 mod generation;
 mod labels;
