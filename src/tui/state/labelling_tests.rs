@@ -4,6 +4,7 @@
 use super::*;
 use crate::cafe::journal::{AnnotatorLabels, JournalEntry, LabelOp};
 use crate::example_traces::{example_trace, order_spec, tones_spec};
+use crate::trace::CafeLabel;
 
 fn labelling_state() -> Inspector {
     let examples = [tones_spec(), order_spec()]
@@ -350,4 +351,48 @@ fn a_click_while_typing_does_not_move_the_note() {
         }
     );
     assert_eq!(state.step, 1);
+}
+
+/// The progress counts each example in one pass over its labels; it agrees, step by step, with
+/// asking whether each step is done: with nothing labelled, claims labelled one by one, a step
+/// labelled as a whole, a typed claim waiting for its label (which undoes a done step), and a
+/// label cleared.
+#[test]
+fn the_progress_count_agrees_with_step_done() {
+    let agree = |state: &Inspector| {
+        let mut sum = 0;
+        for index in 0..state.examples.len() {
+            let steps = state.examples[index].trace.steps.len();
+            let asked = (0..steps).filter(|&s| state.step_done(index, s)).count();
+            assert_eq!(state.done_steps(index), asked, "example {index}");
+            sum += asked;
+        }
+        assert_eq!(state.labelling.as_ref().unwrap().progress.0, sum);
+    };
+    let mut state = labelling_state();
+    agree(&state);
+    act(&mut state, Action::LabelNeutral); // step 0, no claims: the whole step
+    agree(&state);
+    for step in 1..12 {
+        state.step = step;
+        for claim in 0..state.current_claims().len() {
+            state.labelling.as_mut().unwrap().claim = claim;
+            act(&mut state, Action::LabelMatched);
+        }
+        agree(&state);
+    }
+    state.step = 1;
+    state.update(Action::AddClaim);
+    assert_eq!(type_text(&mut state, "a dog barks"), Effect::None);
+    assert!(
+        !state.step_done(0, 1),
+        "the typed claim is not labelled yet"
+    );
+    // Progress moves when a label is saved; the next one recounts the example.
+    state.step = 2;
+    act(&mut state, Action::ClearLabel);
+    agree(&state);
+    state.update(Action::NextExample);
+    act(&mut state, Action::LabelHallucinated);
+    agree(&state);
 }

@@ -1,9 +1,29 @@
 //! A live run's events applied to the state: the run's example is the state's last; tokens grow
 //! its text, steps and attention rows; the selection follows the newest step unless the user
-//! moved away from it.
+//! moved away from it. Once it ends, `s` saves it as a trace.
 
-use super::{Example, Inspector, LiveEvent, LiveStatus};
+use super::{Effect, Example, Inspector, LiveEvent};
 use crate::trace::{split_steps, StepRules};
+
+/// Where a live run stands.
+#[derive(Debug, Clone)]
+pub struct LiveStatus {
+    /// "loading the model", "generating, 12 tokens", "finished: …", "cancelled …", "failed: …".
+    pub phase: String,
+    pub running: bool,
+    /// Where the finished run was saved, once it is.
+    pub saved: Option<String>,
+    /// How the streamed text is cut into steps (the run's own rules).
+    pub rules: StepRules,
+    /// Each streamed token's text.
+    pub pieces: Vec<String>,
+}
+
+impl LiveStatus {
+    pub fn failed(&self) -> bool {
+        self.phase.starts_with("failed: ")
+    }
+}
 
 impl Inspector {
     /// The state of a live run that has not reported anything yet.
@@ -82,5 +102,31 @@ impl Inspector {
                 live.running = false;
             }
         }
+    }
+
+    /// `s`: saves a live run that ended well (the caller writes it, then calls `on_saved`).
+    pub(super) fn save_run(&mut self) -> Effect {
+        match &self.live {
+            Some(live) if live.running => self.message = Some("the run is still going".into()),
+            Some(live) if self.examples.is_empty() || live.failed() => {
+                self.message = Some("the run failed: nothing to save".into())
+            }
+            Some(_) => return Effect::SaveRun,
+            None => self.message = Some("only a live run can be saved".into()),
+        }
+        Effect::None
+    }
+
+    /// What became of `Effect::SaveRun`: the path written, or why not.
+    pub fn on_saved(&mut self, outcome: Result<String, String>) {
+        self.message = Some(match outcome {
+            Ok(path) => {
+                if let Some(live) = &mut self.live {
+                    live.saved = Some(path.clone());
+                }
+                format!("saved {path}")
+            }
+            Err(reason) => format!("not saved: {reason}"),
+        });
     }
 }

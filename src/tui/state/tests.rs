@@ -1,7 +1,9 @@
 //! The update function, tested without a terminal: state in, action in, state out.
 
+use super::clip_view::MIN_VIEW;
 use super::*;
 use crate::example_traces::{example_trace, tones_spec};
+use crate::trace::CafeLabel;
 
 fn inspector() -> Inspector {
     let (trace, arrays) = example_trace(&tones_spec());

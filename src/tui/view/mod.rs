@@ -168,4 +168,6 @@ fn step_label(state: &Inspector, step: usize) -> Option<CafeLabel> {
 }
 
 #[cfg(test)]
+mod behaviour_tests;
+#[cfg(test)]
 mod tests;

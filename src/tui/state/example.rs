@@ -1,0 +1,56 @@
+//! One example as the inspector holds it: its trace, its attention (in memory for the example
+//! shown, on disk for the rest), and the picture of its clip; and what the header reads off it.
+
+use std::path::PathBuf;
+
+use super::super::spectrogram::Spectrogram;
+use crate::model::AttentionRows;
+use crate::trace::Trace;
+
+/// One trace, its attention, and the picture of its clip, as the inspector holds them.
+pub struct Example {
+    pub trace: Trace,
+    pub attention: Option<AttentionRows>,
+    /// Where the attention is read from when the example is shown (a traces file holds
+    /// thousands of examples; only the current one's arrays are kept in memory).
+    pub sidecar: Option<PathBuf>,
+    /// Filled when the clip is found and decoded; the strip says why when it is not.
+    pub spectrogram: Option<Spectrogram>,
+}
+
+impl Example {
+    pub fn new(trace: Trace, attention: Option<AttentionRows>) -> Self {
+        Self {
+            trace,
+            attention,
+            sidecar: None,
+            spectrogram: None,
+        }
+    }
+
+    /// An example whose attention stays on disk until it is shown.
+    pub fn on_disk(trace: Trace, sidecar: Option<PathBuf>) -> Self {
+        Self {
+            sidecar,
+            ..Self::new(trace, None)
+        }
+    }
+
+    /// The question asked (the prompt's text when the trace has no question).
+    pub fn question(&self) -> &str {
+        let prompt = &self.trace.prompt;
+        prompt.question.as_deref().unwrap_or(&prompt.text)
+    }
+
+    /// The choices as the header shows them: "(A) one  (B) two".
+    pub fn choices_line(&self) -> String {
+        self.trace
+            .prompt
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("({}) {c}", (b'A' + (i % 26) as u8) as char))
+            .collect::<Vec<_>>()
+            .join("  ")
+    }
+}
