@@ -45,13 +45,13 @@ pub fn teacher_forced(
     };
     model.clear_kv_cache();
     let (first_logits, first_layers) =
-        model.forward_embeds(prompt_embeds, &capture(true), Logits::Last)?;
+        model.forward_embeds(prompt_embeds, 0, &capture(true), Logits::Last)?;
     let mut logits = logit_rows(&first_logits)?;
     let mut attention = attention_rows(&first_layers)?;
     let rest = &generated[..generated.len() - 1];
     if !rest.is_empty() {
         let (rest_logits, rest_layers) =
-            model.forward_tokens(rest, &capture(false), Logits::All)?;
+            model.forward_tokens(rest, prompt_embeds.dim(0)?, &capture(false), Logits::All)?;
         logits.extend(logit_rows(&rest_logits)?);
         attention.append(&attention_rows(&rest_layers)?);
     }
