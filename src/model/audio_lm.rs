@@ -12,8 +12,9 @@ use candle_nn::VarBuilder;
 
 use super::audio_encoder::AudioEncoder;
 use super::capture::{CaptureRequest, LayerCapture};
-use super::config::{Family, ModelConfig};
+use super::config::ModelConfig;
 use super::decoder::{Decoder, Logits};
+use super::family::Family;
 use super::kernels::Kernels;
 use super::linear::LinearLoader;
 use super::omni_audio_encoder::OmniAudioEncoder;
@@ -42,45 +43,42 @@ impl AudioLm {
     /// The model with the kernels of `kernels` (differentiable ones for training). `vb`'s dtype
     /// is the compute dtype; the loaders say how the encoder's and the decoder's linear layers
     /// keep their weights.
-    pub fn load_with(
+    pub fn load_with<'a>(
         cfg: &ModelConfig,
-        vb: VarBuilder,
+        vb: VarBuilder<'a>,
         kernels: Kernels,
         encoder_linears: &LinearLoader,
         decoder_linears: &LinearLoader,
     ) -> Result<Self> {
         // Only the tensors under these prefixes are read: a full Omni checkpoint's talker,
         // token2wav and vision tower stay on disk.
-        let vb = match cfg.weights_prefix.as_str() {
+        let under = |vb: VarBuilder<'a>, prefix: &str| match prefix {
             "" => vb,
             prefix => vb.pp(prefix),
         };
-        let (audio_encoder, decoder) = match cfg.family {
-            Family::Qwen2Audio => (
-                Encoder::Whisper(AudioEncoder::load(
-                    &cfg.audio_config,
-                    cfg.text_config.hidden_size,
-                    vb.clone(),
-                    kernels,
-                    encoder_linears,
-                )?),
-                Decoder::load(
-                    &cfg.text_config,
-                    vb.pp("language_model"),
-                    kernels,
-                    decoder_linears,
-                )?,
-            ),
-            Family::Qwen25Omni => (
-                Encoder::Omni(OmniAudioEncoder::load(
-                    &cfg.audio_config,
-                    vb.clone(),
-                    kernels,
-                    encoder_linears,
-                )?),
-                Decoder::load(&cfg.text_config, vb, kernels, decoder_linears)?,
-            ),
+        let kind = cfg.kind;
+        let vb = under(vb, kind.weights_prefix);
+        let audio_encoder = match kind.family {
+            Family::Qwen2Audio => Encoder::Whisper(AudioEncoder::load(
+                &cfg.audio_config,
+                cfg.text_config.hidden_size,
+                vb.clone(),
+                kernels,
+                encoder_linears,
+            )?),
+            Family::Qwen25Omni => Encoder::Omni(OmniAudioEncoder::load(
+                &cfg.audio_config,
+                vb.clone(),
+                kernels,
+                encoder_linears,
+            )?),
         };
+        let decoder = Decoder::load(
+            &cfg.text_config,
+            under(vb, kind.decoder_prefix),
+            kernels,
+            decoder_linears,
+        )?;
         Ok(Self {
             audio_encoder,
             decoder,

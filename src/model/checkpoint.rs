@@ -14,8 +14,9 @@ use candle_core::{DType, Device, Tensor};
 use candle_core::quantized::GgmlDType;
 
 use super::audio_lm::AudioLm;
-use super::config::{Family, GenerationConfig, ModelConfig};
+use super::config::{GenerationConfig, ModelConfig};
 use super::error::ModelError;
+use super::family::Family;
 use super::kernels::Kernels;
 use super::linear::LinearLoader;
 use super::memory::{self, Estimate, Plan, TensorEntry};
@@ -209,7 +210,7 @@ impl Checkpoint {
         }
         let processor = Processor::load(dir, config.audio_token_index)?;
         let defaulted = processor.defaults_used();
-        if config.family == Family::Qwen25Omni && !defaulted.is_empty() {
+        if config.kind.family == Family::Qwen25Omni && !defaulted.is_empty() {
             // Qwen2-Audio's 30 s window and "Audio 1:" template would silently change an Omni
             // model's inputs.
             return Err(ModelError::config(
@@ -225,7 +226,7 @@ impl Checkpoint {
         let audio = &config.audio_config;
         // Qwen2-Audio's encoder takes exactly one window; the Omni thinker's any number of
         // frames, so only its mel bins must agree.
-        let window_frames = match config.family {
+        let window_frames = match config.kind.family {
             Family::Qwen2Audio => 2 * audio.max_source_positions,
             Family::Qwen25Omni => mel.frames(),
         };

@@ -14,6 +14,7 @@ pub mod config;
 mod decoder;
 pub mod drift;
 mod error;
+pub mod family;
 pub mod generate;
 mod half_kernels;
 pub mod kernels;
