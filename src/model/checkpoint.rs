@@ -13,6 +13,7 @@ use candle_core::{DType, Device, Tensor};
 
 use candle_core::quantized::GgmlDType;
 
+use super::audio_encoder::seconds_per_audio_token;
 use super::audio_lm::AudioLm;
 use super::config::{GenerationConfig, ModelConfig};
 use super::error::ModelError;
@@ -370,6 +371,12 @@ impl Checkpoint {
             memory_estimate,
             load_seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Seconds of audio one audio token stands for, with this checkpoint's front end
+    /// (`seconds_per_audio_token`: 0.04 s for Whisper's).
+    pub fn seconds_per_audio_token(&self) -> f64 {
+        seconds_per_audio_token(self.processor.mel_config())
     }
 
     /// Encodes the clip of `input` and returns the prompt's embeddings (seq, hidden).

@@ -28,6 +28,7 @@ use candle_core::quantized::GgmlDType;
 use candle_core::DType;
 use safetensors::SafeTensors;
 
+use super::audio_encoder::MEL_FRAMES_PER_AUDIO_TOKEN;
 use super::config::ModelConfig;
 use super::error::ModelError;
 use super::family::Family;
@@ -160,8 +161,9 @@ pub fn estimate(
         .audio_seconds
         .unwrap_or(window_seconds)
         .min(window_seconds);
-    // 25 audio tokens a second for both families (stride-2 conv, then pooling by 2).
-    let audio_tokens = (seconds * 25.0).ceil() as usize;
+    // Whisper's 100 mel frames a second, four to an audio token (`seconds_per_audio_token`): 25
+    // audio tokens a second for both families.
+    let audio_tokens = (seconds * (100.0 / MEL_FRAMES_PER_AUDIO_TOKEN as f64)).ceil() as usize;
     let prompt = audio_tokens + PROMPT_TEXT_TOKENS;
     let positions = prompt + plan.new_tokens;
     let layers = text.num_hidden_layers as u64;

@@ -28,7 +28,7 @@ mod quantized_kernels;
 pub mod sampler;
 mod weights;
 
-pub use audio_encoder::audio_token_count;
+pub use audio_encoder::{audio_token_count, seconds_per_audio_token, MEL_FRAMES_PER_AUDIO_TOKEN};
 pub use audio_lm::AudioLm;
 pub use capture::{AttentionRows, CaptureRequest, LayerCapture};
 pub use checkpoint::{
