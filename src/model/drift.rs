@@ -16,7 +16,6 @@ use serde::Serialize;
 use super::audio_lm::AudioLm;
 use super::capture::{AttentionRows, CaptureRequest, LayerCapture};
 use super::decoder::Logits;
-use crate::report::stats::pearson;
 
 /// One model's next-token logits and attention at every generated position, teacher-forced.
 #[derive(Debug, Clone)]
@@ -133,6 +132,20 @@ pub fn drift(exact: &TeacherForced, other: &TeacherForced) -> Drift {
         audio_ratio_max_abs: ratio_gaps.iter().copied().fold(0.0, f64::max),
         map_pearson: pearson(&map_pairs),
     }
+}
+
+/// Pearson correlation; `None` when either side is constant or there are fewer than 3 pairs.
+pub fn pearson(pairs: &[(f64, f64)]) -> Option<f64> {
+    if pairs.len() < 3 {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let mean_x = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pairs.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let sxx: f64 = pairs.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    let syy: f64 = pairs.iter().map(|p| (p.1 - mean_y).powi(2)).sum();
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 /// KL(p ‖ q) in nats for the softmax distributions of logits `p` and `q` (log-sum-exp in f64).
