@@ -11,7 +11,6 @@
 use std::ops::Range;
 
 use candle_core::{Result, Tensor};
-use serde::Serialize;
 
 use super::audio_lm::AudioLm;
 use super::capture::{AttentionRows, CaptureRequest, LayerCapture};
@@ -77,7 +76,7 @@ fn attention_rows(layers: &[LayerCapture]) -> Result<AttentionRows> {
 }
 
 /// What changed from the exact model's outputs to another's, over the same positions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Drift {
     pub positions: usize,
     /// Largest |Δ| of any logit at any position.

@@ -19,6 +19,7 @@ pub mod generate;
 mod half_kernels;
 pub mod kernels;
 pub mod linear;
+mod load_options;
 pub mod memory;
 mod omni_audio_encoder;
 mod processor;
@@ -31,15 +32,13 @@ mod weights;
 pub use audio_encoder::{audio_token_count, seconds_per_audio_token, MEL_FRAMES_PER_AUDIO_TOKEN};
 pub use audio_lm::AudioLm;
 pub use capture::{AttentionRows, CaptureRequest, LayerCapture};
-pub use checkpoint::{
-    check_checkpoint_dir, Checkpoint, DeviceKind, LoadOptions, Precision, Quantization,
-    QuantizationReport,
-};
+pub use checkpoint::{check_checkpoint_dir, Checkpoint, QuantizationReport};
 pub use decoder::Logits;
 pub use error::ModelError;
 pub use generate::{
     generate, CaptureOptions, GenerateOptions, Generation, GenerationEvent, StoppedBy, Timings,
 };
 pub use linear::LinearLoader;
+pub use load_options::{DeviceKind, LoadOptions, Precision, Quantization};
 pub use processor::{PreparedInput, Processor, TextStream, DEFAULT_CHAT_TEMPLATE};
 pub use sampler::{Sampler, Sampling};
