@@ -15,7 +15,7 @@ use candle_nn::{VarBuilder, VarMap};
 use auscult::model::config::ModelConfig;
 use auscult::model::kernels::Kernels;
 use auscult::model::{AudioLm, CaptureRequest, LinearLoader, Logits, Processor};
-use auscult::synth::checkpoint::init_checkpoint;
+use auscult::synth::demo_checkpoint::init_checkpoint;
 use auscult::synth::question::Item;
 use auscult::synth::tokenizer::demo_tokenizer;
 use auscult::synth::training::Example;

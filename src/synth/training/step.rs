@@ -6,8 +6,8 @@
 use anyhow::{Context, Result};
 use candle_core::{Device, Tensor, Var};
 
-use super::checkpoint::Run;
 use super::examples::{training_item_seed, Example};
+use super::run::Run;
 use super::schedule::learning_rate;
 use super::LogLine;
 use crate::model::{AudioLm, CaptureRequest, Logits, Processor};
