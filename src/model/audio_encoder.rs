@@ -1,9 +1,12 @@
-//! The Whisper-style audio encoder of Qwen2-Audio (`audio_tower.*`) and its projector.
+//! The Whisper-style audio encoder of Qwen2-Audio (`audio_tower.*`) and its projector, and the
+//! audio-token rate both families share (`MEL_FRAMES_PER_AUDIO_TOKEN`, `seconds_per_audio_token`,
+//! `audio_token_count`).
 //!
 //! Ports `Qwen2AudioEncoder` from transformers 5.x (`models/qwen2_audio/modeling_qwen2_audio.py`):
 //! two convolutions, learned positions, pre-LN self-attention layers with padded frames masked as
 //! keys, a pairwise average pool, then the final LayerNorm. The operation order follows the
-//! reference (the query is scaled before the product) so results agree to float rounding.
+//! reference (the query is scaled before the product) so results agree to float rounding. Its
+//! layers (`EncoderLayer`) are also the Omni thinker's.
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv1d, Conv1dConfig, VarBuilder};

@@ -4,8 +4,10 @@
 //! Ports `Qwen2AudioForConditionalGeneration` and `Qwen2_5OmniThinkerForConditionalGeneration`
 //! (audio and text only) from transformers 5.x: the projected audio rows replace the embeddings of
 //! the `<|AUDIO|>` tokens in order (`masked_scatter`), then the decoder runs over the whole
-//! sequence. The families differ only in the audio encoder and in where the weights live; the
-//! thinker's decoder is Qwen2's, its M-RoPE being plain RoPE for audio and text.
+//! sequence. The families differ only in the audio encoder and in where the weights live (the
+//! prefixes of `family::MODEL_TYPES`); the thinker's decoder is Qwen2's, its M-RoPE being plain
+//! RoPE for audio and text. The forward calls take the position of their first row, as the
+//! decoder does.
 
 use candle_core::{DType, Result, Tensor};
 use candle_nn::VarBuilder;

@@ -4,7 +4,8 @@
 //! tokenizer, chat template, front-end config).
 //! Loading checks everything it can before the first prompt: the model type, the front end
 //! against the encoder's window, the tokenizer's audio token, the template, every tensor's name
-//! and shape.
+//! and shape, and (unless forced) that the run fits in memory. How to load (dtype,
+//! quantization, device) is `load_options`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -1,11 +1,16 @@
-//! The Qwen2 decoder (`language_model.*`): grouped-query attention with RoPE, RMSNorm, SwiGLU
-//! MLP, a KV cache, and attention capture inside the attention.
+//! The Qwen2 decoder (`language_model.*` in Qwen2-Audio, `thinker.model.*` and `thinker.lm_head`
+//! in a full Qwen2.5-Omni checkpoint): grouped-query attention with RoPE, RMSNorm, SwiGLU MLP, a
+//! KV cache, and attention capture inside the attention.
 //!
 //! Ports `Qwen2ForCausalLM` from transformers 5.x (`models/qwen2/modeling_qwen2.py`), eager
 //! attention: scores in the compute dtype, softmax in float32. Unlike candle's own `qwen2.rs`, the
 //! probabilities are handed to the capture request before they are multiplied into the values.
 //! Grouped heads attend through a reshape, not a copy of the cache: the `n_rep` query heads that
 //! share a key/value head become extra query rows of that head.
+//!
+//! A forward call says the position of its first row; RoPE is applied there, and the KV cache,
+//! whose length is the next position, refuses any other (the training path keeps no cache, so
+//! its calls start at 0).
 
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
@@ -243,7 +248,8 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// `vb` is at `language_model`; its dtype is the compute dtype, `linears` says how the
+    /// `vb` is at the decoder's prefix (`family::ModelType::decoder_prefix`); its dtype is the
+    /// compute dtype, `linears` says how the
     /// weights of the linear layers and the embedding table are kept.
     pub fn load(
         cfg: &TextConfig,

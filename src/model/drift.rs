@@ -6,7 +6,8 @@
 //! weights' alone: next-token logits (max |Δ|, KL divergence, top-1 agreement), each generated
 //! token's audio ratio (mean over layers and heads) and its audio maps (Pearson over every
 //! token, layer and audio frame). Free-running greedy agreement (how many tokens two models
-//! generate alike before they part) is `agreement_length`.
+//! generate alike before they part) is `agreement_length`. `pearson` lives here, the lowest layer
+//! that needs it; reports use it from here.
 
 use std::ops::Range;
 

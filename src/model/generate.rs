@@ -75,7 +75,7 @@ pub enum StoppedBy {
 /// One streamed piece of a running generation.
 #[derive(Debug)]
 pub enum GenerationEvent<'a> {
-    /// The prompt's own attention rows (only with `CaptureSettings::prompt`).
+    /// The prompt's own attention rows (only with `CaptureOptions::prompt`).
     Prompt { attention: &'a AttentionRows },
     /// A new token and, with capture on, its attention record (one row).
     Token {
