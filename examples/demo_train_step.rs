@@ -15,7 +15,7 @@ use candle_nn::{VarBuilder, VarMap};
 use auscult::model::config::ModelConfig;
 use auscult::model::kernels::Kernels;
 use auscult::model::{AudioLm, CaptureRequest, LinearLoader, Logits, Processor};
-use auscult::synth::checkpoint::init_checkpoint;
+use auscult::synth::demo_checkpoint::init_checkpoint;
 use auscult::synth::question::Item;
 use auscult::synth::tokenizer::demo_tokenizer;
 use auscult::synth::training::Example;
@@ -45,10 +45,10 @@ fn main() -> Result<()> {
             let item = Item::generate((repeat * batch + k) as u64);
             let example = Example::new(&item, &processor)?;
             tokens += example.ids.len();
-            model.clear_kv_cache();
             let audio = model.encode_audio(&example.features, example.valid_frames)?;
             let embeds = model.embed_prompt(&example.ids, &audio)?;
-            let (logits, _) = model.forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)?;
+            let (logits, _) =
+                model.forward_embeds(&embeds, 0, &CaptureRequest::Off, Logits::All)?;
             let predicted = logits.narrow(0, example.prompt_len - 1, example.target_ids.len())?;
             let wanted = Tensor::new(example.target_ids.as_slice(), &Device::Cpu)?;
             losses.push(candle_nn::loss::cross_entropy(&predicted, &wanted)?);

@@ -12,7 +12,7 @@ fn options(out: &Path, steps: usize) -> TrainOptions {
     options.steps = Some(steps);
     options.seed = 3;
     options.batch = 2;
-    options.checkpoint_every = 2;
+    options.snapshot_every = 2;
     options.workers = 1;
     options
 }

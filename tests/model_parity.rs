@@ -65,7 +65,7 @@ fn check_checkpoint(name: &str) {
         let model = &mut checkpoint.model;
         model.clear_kv_cache();
         let (logits, captured) = model
-            .forward_embeds(&embeds, &CaptureRequest::Full, Logits::All)
+            .forward_embeds(&embeds, 0, &CaptureRequest::Full, Logits::All)
             .unwrap();
         let logits = logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let logits_difference = max_abs_difference(&logits, &reference.f32("logits").unwrap());
@@ -100,7 +100,7 @@ fn check_checkpoint(name: &str) {
             last_row_only: false,
         };
         let (_, captured) = model
-            .forward_embeds(&embeds, &request, Logits::Last)
+            .forward_embeds(&embeds, 0, &request, Logits::Last)
             .unwrap();
         let reduced: Vec<_> = captured
             .into_iter()

@@ -129,7 +129,7 @@ fn check_cases(name: &str) {
         let model = &mut checkpoint.model;
         model.clear_kv_cache();
         let (logits, captured) = model
-            .forward_embeds(&embeds, &CaptureRequest::Full, Logits::All)
+            .forward_embeds(&embeds, 0, &CaptureRequest::Full, Logits::All)
             .unwrap();
         let (rows, vocab) = logits.dims2().unwrap();
         assert_eq!(rows, seq, "{label}: one logits row per position");

@@ -114,7 +114,7 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
         let model = &mut checkpoint.model;
         model.clear_kv_cache();
         let (logits, captured) = model
-            .forward_embeds(&embeds, &CaptureRequest::Full, Logits::All)
+            .forward_embeds(&embeds, 0, &CaptureRequest::Full, Logits::All)
             .unwrap();
         let logits = logits.reshape((seq, expected.vocab_size)).unwrap();
         // The full rows the reference keeps (the last), then every row at the kept columns.
@@ -184,7 +184,7 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
             last_row_only: false,
         };
         let (_, captured) = model
-            .forward_embeds(&embeds, &request, Logits::Last)
+            .forward_embeds(&embeds, 0, &request, Logits::Last)
             .unwrap();
         let reduced: Vec<_> = captured
             .into_iter()

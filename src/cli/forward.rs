@@ -51,7 +51,7 @@ pub fn run(args: ForwardArgs) -> Result<()> {
     checkpoint.model.clear_kv_cache();
     let (logits, captured) = checkpoint
         .model
-        .forward_embeds(&embeds, &request, Logits::All)?;
+        .forward_embeds(&embeds, 0, &request, Logits::All)?;
     let (seq, vocab) = logits.dims2()?;
 
     let ids: Vec<i64> = input.input_ids.iter().map(|&i| i64::from(i)).collect();

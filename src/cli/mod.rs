@@ -14,6 +14,7 @@ mod label;
 mod mel;
 mod memory_log;
 mod model_args;
+mod model_choice;
 mod play;
 mod prompt_args;
 mod report;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::Args;
 
+use super::model_choice::model_choice;
 use crate::audio::{decode_file, DecodedAudio};
 use crate::model::{Checkpoint, DeviceKind, LoadOptions, Precision, PreparedInput, Quantization};
 
@@ -53,11 +54,11 @@ impl ModelArgs {
 pub struct LoadArgs {
     /// dtype of the weights (default: as the checkpoint stores them). On the CPU activations are
     /// f32 whatever this is; on a GPU they are in this dtype.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = model_choice::<Precision>())]
     pub dtype: Option<Precision>,
     /// Quantize the decoder's linear layers and head at load time (GGML formats; cached in the
     /// user's cache directory, so only the first load pays for it).
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_parser = model_choice::<Quantization>(), value_name = "FORMAT")]
     pub quantize: Option<Quantization>,
     /// Keep the KV cache in f16 (half the memory of f32; rounds keys and values).
     #[arg(long)]
@@ -70,7 +71,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub force: bool,
     /// Where the model runs.
-    #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
+    #[arg(long, value_parser = model_choice::<DeviceKind>(), default_value_t = DeviceKind::Cpu)]
     pub device: DeviceKind,
 }
 

@@ -1,9 +1,12 @@
-//! The Whisper-style audio encoder of Qwen2-Audio (`audio_tower.*`) and its projector.
+//! The Whisper-style audio encoder of Qwen2-Audio (`audio_tower.*`) and its projector, and the
+//! audio-token rate both families share (`MEL_FRAMES_PER_AUDIO_TOKEN`, `seconds_per_audio_token`,
+//! `audio_token_count`).
 //!
 //! Ports `Qwen2AudioEncoder` from transformers 5.x (`models/qwen2_audio/modeling_qwen2_audio.py`):
 //! two convolutions, learned positions, pre-LN self-attention layers with padded frames masked as
 //! keys, a pairwise average pool, then the final LayerNorm. The operation order follows the
-//! reference (the query is scaled before the product) so results agree to float rounding.
+//! reference (the query is scaled before the product) so results agree to float rounding. Its
+//! layers (`EncoderLayer`) are also the Omni thinker's.
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv1d, Conv1dConfig, VarBuilder};
@@ -11,9 +14,23 @@ use candle_nn::{Conv1d, Conv1dConfig, VarBuilder};
 use super::config::AudioEncoderConfig;
 use super::kernels::{softmax_f32, Kernels, Norm};
 use super::linear::{Linear, LinearLoader};
+use crate::audio::MelConfig;
 
 /// LayerNorm epsilon of `nn.LayerNorm`'s default, which the reference uses.
 pub(super) const LAYER_NORM_EPS: f64 = 1e-5;
+
+/// Mel frames per audio token, for both families: conv1 keeps the frame rate, conv2 halves it
+/// (stride 2), and the pool after the layers halves it again (Qwen2-Audio's `avg_pooler`, kernel
+/// and stride 2; the Omni thinker's pairwise pool across its chunks): 2 × 2 = 4. `encoder_lengths`
+/// gives the exact count for a clip, its rounding included.
+pub const MEL_FRAMES_PER_AUDIO_TOKEN: usize = 4;
+
+/// Seconds of audio one audio token stands for: `MEL_FRAMES_PER_AUDIO_TOKEN` hops of the front end.
+/// Whisper's front end hops 160 samples at 16 kHz (100 frames a second), so a token is
+/// 4 × 160 / 16,000 = 0.04 s and a second is 25 tokens, in either family.
+pub fn seconds_per_audio_token(mel: &MelConfig) -> f64 {
+    MEL_FRAMES_PER_AUDIO_TOKEN as f64 * mel.hop_length as f64 / f64::from(mel.sampling_rate)
+}
 
 /// Encoder output length for `valid_frames` mel frames: after conv2 (stride 2), then after the
 /// average pool. These are `_get_feat_extract_output_lengths` of the reference.
@@ -23,7 +40,9 @@ pub fn encoder_lengths(valid_frames: usize) -> (usize, usize) {
     (after_conv, after_pool)
 }
 
-/// Number of `<|AUDIO|>` tokens (one per 40 ms) for `valid_frames` mel frames.
+/// Number of `<|AUDIO|>` tokens for `valid_frames` mel frames: one per
+/// `MEL_FRAMES_PER_AUDIO_TOKEN` frames (one per 40 ms with Whisper's front end), the last part
+/// rounded as the reference rounds it.
 pub fn audio_token_count(valid_frames: usize) -> usize {
     encoder_lengths(valid_frames).1
 }
@@ -210,5 +229,31 @@ impl AudioEncoder {
         let xs = self.layer_norm.forward(&xs)?;
         let xs = self.projector.forward(&xs)?.squeeze(0)?; // (pooled_len, text_hidden)
         xs.narrow(0, 0, audio_tokens.min(pooled_len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The token rate the trace records and the token count the processor expands agree: four
+    /// frames a token, 0.04 s with Whisper's front end (750 tokens for its 30 s window).
+    #[test]
+    fn seconds_per_audio_token_agrees_with_the_token_count() {
+        let whisper = MelConfig::default();
+        assert_eq!(seconds_per_audio_token(&whisper), 0.04);
+        for tokens in [1, 7, 100, 750] {
+            assert_eq!(
+                audio_token_count(tokens * MEL_FRAMES_PER_AUDIO_TOKEN),
+                tokens
+            );
+        }
+        let window_frames =
+            whisper.chunk_length * whisper.sampling_rate as usize / whisper.hop_length;
+        let window_tokens = whisper.chunk_length as f64 / seconds_per_audio_token(&whisper);
+        assert_eq!(
+            audio_token_count(window_frames),
+            window_tokens.round() as usize
+        );
     }
 }

@@ -4,16 +4,19 @@
 //! Ports `Qwen2AudioForConditionalGeneration` and `Qwen2_5OmniThinkerForConditionalGeneration`
 //! (audio and text only) from transformers 5.x: the projected audio rows replace the embeddings of
 //! the `<|AUDIO|>` tokens in order (`masked_scatter`), then the decoder runs over the whole
-//! sequence. The families differ only in the audio encoder and in where the weights live; the
-//! thinker's decoder is Qwen2's, its M-RoPE being plain RoPE for audio and text.
+//! sequence. The families differ only in the audio encoder and in where the weights live (the
+//! prefixes of `family::MODEL_TYPES`); the thinker's decoder is Qwen2's, its M-RoPE being plain
+//! RoPE for audio and text. The forward calls take the position of their first row, as the
+//! decoder does.
 
 use candle_core::{DType, Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::audio_encoder::AudioEncoder;
 use super::capture::{CaptureRequest, LayerCapture};
-use super::config::{Family, ModelConfig};
+use super::config::ModelConfig;
 use super::decoder::{Decoder, Logits};
+use super::family::Family;
 use super::kernels::Kernels;
 use super::linear::LinearLoader;
 use super::omni_audio_encoder::OmniAudioEncoder;
@@ -42,45 +45,42 @@ impl AudioLm {
     /// The model with the kernels of `kernels` (differentiable ones for training). `vb`'s dtype
     /// is the compute dtype; the loaders say how the encoder's and the decoder's linear layers
     /// keep their weights.
-    pub fn load_with(
+    pub fn load_with<'a>(
         cfg: &ModelConfig,
-        vb: VarBuilder,
+        vb: VarBuilder<'a>,
         kernels: Kernels,
         encoder_linears: &LinearLoader,
         decoder_linears: &LinearLoader,
     ) -> Result<Self> {
         // Only the tensors under these prefixes are read: a full Omni checkpoint's talker,
         // token2wav and vision tower stay on disk.
-        let vb = match cfg.weights_prefix.as_str() {
+        let under = |vb: VarBuilder<'a>, prefix: &str| match prefix {
             "" => vb,
             prefix => vb.pp(prefix),
         };
-        let (audio_encoder, decoder) = match cfg.family {
-            Family::Qwen2Audio => (
-                Encoder::Whisper(AudioEncoder::load(
-                    &cfg.audio_config,
-                    cfg.text_config.hidden_size,
-                    vb.clone(),
-                    kernels,
-                    encoder_linears,
-                )?),
-                Decoder::load(
-                    &cfg.text_config,
-                    vb.pp("language_model"),
-                    kernels,
-                    decoder_linears,
-                )?,
-            ),
-            Family::Qwen25Omni => (
-                Encoder::Omni(OmniAudioEncoder::load(
-                    &cfg.audio_config,
-                    vb.clone(),
-                    kernels,
-                    encoder_linears,
-                )?),
-                Decoder::load(&cfg.text_config, vb, kernels, decoder_linears)?,
-            ),
+        let kind = cfg.kind;
+        let vb = under(vb, kind.weights_prefix);
+        let audio_encoder = match kind.family {
+            Family::Qwen2Audio => Encoder::Whisper(AudioEncoder::load(
+                &cfg.audio_config,
+                cfg.text_config.hidden_size,
+                vb.clone(),
+                kernels,
+                encoder_linears,
+            )?),
+            Family::Qwen25Omni => Encoder::Omni(OmniAudioEncoder::load(
+                &cfg.audio_config,
+                vb.clone(),
+                kernels,
+                encoder_linears,
+            )?),
         };
+        let decoder = Decoder::load(
+            &cfg.text_config,
+            under(vb, kind.decoder_prefix),
+            kernels,
+            decoder_linears,
+        )?;
         Ok(Self {
             audio_encoder,
             decoder,
@@ -134,28 +134,32 @@ impl AudioLm {
         Tensor::cat(&parts, 0)
     }
 
-    /// Runs the decoder over `embeds` (q, hidden) after what the KV cache holds.
+    /// Runs the decoder over `embeds` (q, hidden) at positions `pos..pos + q`; `pos` must be
+    /// what the KV cache holds (`cached_positions`), else the call is refused.
     pub fn forward_embeds(
         &mut self,
         embeds: &Tensor,
+        pos: usize,
         capture: &CaptureRequest,
         logits: Logits,
     ) -> Result<(Tensor, Vec<LayerCapture>)> {
-        self.decoder.forward(embeds, capture, logits)
+        self.decoder.forward(embeds, pos, capture, logits)
     }
 
-    /// Runs the decoder over token ids (generated text: no audio) after the cache.
+    /// Runs the decoder over token ids (generated text: no audio) at positions from `pos`, as
+    /// `forward_embeds`.
     pub fn forward_tokens(
         &mut self,
         ids: &[u32],
+        pos: usize,
         capture: &CaptureRequest,
         logits: Logits,
     ) -> Result<(Tensor, Vec<LayerCapture>)> {
         let embeds = self.decoder.embed(ids)?;
-        self.decoder.forward(&embeds, capture, logits)
+        self.decoder.forward(&embeds, pos, capture, logits)
     }
 
-    /// Positions already in the KV cache.
+    /// Positions the KV cache holds: the `pos` the next forward call takes.
     pub fn cached_positions(&self) -> usize {
         self.decoder.cached_positions()
     }
@@ -174,5 +178,95 @@ impl AudioLm {
         self.decoder.clear_kv_cache();
         self.decoder.set_kv_cache_dtype(dtype);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use candle_core::{DType, Device, Tensor};
+
+    use super::*;
+    use crate::model::weights::{load_var_builder, weight_files};
+    use crate::model::{Checkpoint, DeviceKind, Precision};
+
+    const TOKENS: [u32; 7] = [3, 17, 42, 99, 7, 256, 11];
+
+    fn largest_gap(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    /// The caller says where the rows go and the KV cache checks it: a forward at any position
+    /// but the cache's length is refused (the old implicit counter would have applied RoPE there
+    /// silently) and leaves the cache as it was; at the right position the rows get the logits
+    /// one pass over the whole sequence gives.
+    #[test]
+    fn a_forward_at_the_wrong_position_is_refused_and_the_right_one_continues_the_cache() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2_audio/tiny_a");
+        let mut checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
+        let model = &mut checkpoint.model;
+        let off = CaptureRequest::Off;
+        model.clear_kv_cache();
+        let (whole, _) = model.forward_tokens(&TOKENS, 0, &off, Logits::All).unwrap();
+
+        model.clear_kv_cache();
+        model
+            .forward_tokens(&TOKENS[..4], 0, &off, Logits::All)
+            .unwrap();
+        assert_eq!(model.cached_positions(), 4);
+        for wrong in [0, 3, 5] {
+            let error = model
+                .forward_tokens(&TOKENS[4..], wrong, &off, Logits::All)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(&format!("position {wrong}")) && error.contains("holds 4"),
+                "{error}"
+            );
+            assert_eq!(
+                model.cached_positions(),
+                4,
+                "a refused call leaves the cache"
+            );
+        }
+        let (rest, _) = model
+            .forward_tokens(&TOKENS[4..], 4, &off, Logits::All)
+            .unwrap();
+        assert_eq!(model.cached_positions(), TOKENS.len());
+        let gap = largest_gap(&rest, &whole.narrow(0, 4, TOKENS.len() - 4).unwrap());
+        assert!(gap < 1e-5, "{gap}");
+
+        // The training path keeps no cache: each call starts at 0, and another start is refused.
+        let files = weight_files(&dir).unwrap();
+        let vb = load_var_builder(&files, DType::F32, &Device::Cpu).unwrap();
+        let linears = LinearLoader::dense(DType::F32);
+        let mut training = AudioLm::load_with(
+            &checkpoint.config,
+            vb,
+            Kernels::Differentiable,
+            &linears,
+            &linears,
+        )
+        .unwrap();
+        for _ in 0..2 {
+            let (logits, _) = training
+                .forward_tokens(&TOKENS, 0, &off, Logits::All)
+                .unwrap();
+            let gap = largest_gap(&logits, &whole);
+            assert!(gap < 1e-5, "{gap}");
+        }
+        let error = training
+            .forward_tokens(&TOKENS[4..], 4, &off, Logits::All)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("holds 0"), "{error}");
     }
 }

@@ -8,7 +8,7 @@
 //! `O(layers × (heads + audio tokens))`.
 //!
 //! Capture is an explicit value the forward pass fills: asking for it is a `CaptureRequest`, the
-//! answer a `CapturedAttention` of the same kind.
+//! answer a `LayerCapture` of the same kind for each layer.
 
 use std::ops::Range;
 

@@ -4,154 +4,26 @@
 //! tokenizer, chat template, front-end config).
 //! Loading checks everything it can before the first prompt: the model type, the front end
 //! against the encoder's window, the tokenizer's audio token, the template, every tensor's name
-//! and shape.
+//! and shape, and (unless forced) that the run fits in memory. How to load (dtype,
+//! quantization, device) is `load_options`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 
-use candle_core::quantized::GgmlDType;
-
+use super::audio_encoder::seconds_per_audio_token;
 use super::audio_lm::AudioLm;
-use super::config::{Family, GenerationConfig, ModelConfig};
+use super::config::{GenerationConfig, ModelConfig};
 use super::error::ModelError;
+use super::family::Family;
 use super::kernels::Kernels;
 use super::linear::LinearLoader;
+use super::load_options::{DeviceKind, LoadOptions, Precision, Quantization};
 use super::memory::{self, Estimate, Plan, TensorEntry};
 use super::processor::{PreparedInput, Processor};
-use super::quantized_cache::{self, format_name, QuantizedCache};
+use super::quantized_cache::{self, QuantizedCache};
 use super::weights::{load_var_builder, short, weight_files};
-
-/// Weight and compute precision.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    F32,
-    Bf16,
-    F16,
-}
-
-impl Precision {
-    pub fn dtype(self) -> DType {
-        match self {
-            Precision::F32 => DType::F32,
-            Precision::Bf16 => DType::BF16,
-            Precision::F16 => DType::F16,
-        }
-    }
-}
-
-impl Precision {
-    /// The precision of weights stored with `bytes_per_value` bytes (f32 for anything else).
-    fn of_stored(bytes_per_value: usize, name: &str) -> Self {
-        match (bytes_per_value, name) {
-            (2, "F16") => Precision::F16,
-            (2, _) => Precision::Bf16,
-            _ => Precision::F32,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::Bf16 => "bf16",
-            Precision::F16 => "f16",
-        }
-    }
-}
-
-/// GGML block formats the decoder's linear layers can be quantized to at load time.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-pub enum Quantization {
-    /// 8-bit values in blocks of 32 with one f16 scale (8.5 bits a weight).
-    #[value(name = "q8_0")]
-    #[serde(rename = "q8_0")]
-    Q8_0,
-    /// 4-bit values in super-blocks of 256 with 6-bit sub-block scales and minimums (4.5 bits a
-    /// weight).
-    #[value(name = "q4_k")]
-    #[serde(rename = "q4_k")]
-    Q4K,
-}
-
-impl Quantization {
-    pub fn ggml(self) -> GgmlDType {
-        match self {
-            Quantization::Q8_0 => GgmlDType::Q8_0,
-            Quantization::Q4K => GgmlDType::Q4K,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        format_name(self.ggml())
-    }
-}
-
-/// Where the model runs.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum DeviceKind {
-    Cpu,
-    /// An NVIDIA GPU (builds with the `cuda` feature).
-    Cuda,
-}
-
-impl DeviceKind {
-    pub fn device(self) -> Result<Device, ModelError> {
-        match self {
-            DeviceKind::Cpu => Ok(Device::Cpu),
-            DeviceKind::Cuda if cfg!(feature = "cuda") => Ok(Device::new_cuda(0)?),
-            DeviceKind::Cuda => Err(ModelError::Input(
-                "--device cuda needs a build with the `cuda` feature (cargo build --release --features cuda)".into(),
-            )),
-        }
-    }
-}
-
-/// How to load a checkpoint, and the run it is loaded for (to check memory before loading).
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    /// dtype of the weights kept dense; `None`: as the checkpoint stores them.
-    pub precision: Option<Precision>,
-    pub quantize: Option<Quantization>,
-    pub device: DeviceKind,
-    /// Whether quantized layers are read from and written to the cache.
-    pub cache: bool,
-    /// Where quantized layers are cached (`None`: `quantized_cache::default_cache_dir`); the
-    /// cache is off when neither gives a directory.
-    pub cache_dir: Option<PathBuf>,
-    /// Keep the KV cache in f16 (half the memory of f32).
-    pub kv_cache_f16: bool,
-    /// Load even when the estimate says it will not fit.
-    pub force: bool,
-    /// Seconds of audio the run will hear (`None`: the encoder's whole window).
-    pub audio_seconds: Option<f64>,
-    pub new_tokens: usize,
-}
-
-impl LoadOptions {
-    /// Weights as stored, nothing quantized, on `device`, for a short run.
-    pub fn new(device: DeviceKind) -> Self {
-        Self {
-            precision: None,
-            quantize: None,
-            device,
-            cache: true,
-            cache_dir: None,
-            kv_cache_f16: false,
-            force: false,
-            audio_seconds: None,
-            new_tokens: 512,
-        }
-    }
-}
 
 /// What quantization did at load time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,7 +81,7 @@ impl Checkpoint {
         }
         let processor = Processor::load(dir, config.audio_token_index)?;
         let defaulted = processor.defaults_used();
-        if config.family == Family::Qwen25Omni && !defaulted.is_empty() {
+        if config.kind.family == Family::Qwen25Omni && !defaulted.is_empty() {
             // Qwen2-Audio's 30 s window and "Audio 1:" template would silently change an Omni
             // model's inputs.
             return Err(ModelError::config(
@@ -225,7 +97,7 @@ impl Checkpoint {
         let audio = &config.audio_config;
         // Qwen2-Audio's encoder takes exactly one window; the Omni thinker's any number of
         // frames, so only its mel bins must agree.
-        let window_frames = match config.family {
+        let window_frames = match config.kind.family {
             Family::Qwen2Audio => 2 * audio.max_source_positions,
             Family::Qwen25Omni => mel.frames(),
         };
@@ -369,6 +241,12 @@ impl Checkpoint {
             memory_estimate,
             load_seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Seconds of audio one audio token stands for, with this checkpoint's front end
+    /// (`seconds_per_audio_token`: 0.04 s for Whisper's).
+    pub fn seconds_per_audio_token(&self) -> f64 {
+        seconds_per_audio_token(self.processor.mel_config())
     }
 
     /// Encodes the clip of `input` and returns the prompt's embeddings (seq, hidden).

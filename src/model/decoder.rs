@@ -1,11 +1,16 @@
-//! The Qwen2 decoder (`language_model.*`): grouped-query attention with RoPE, RMSNorm, SwiGLU
-//! MLP, a KV cache, and attention capture inside the attention.
+//! The Qwen2 decoder (`language_model.*` in Qwen2-Audio, `thinker.model.*` and `thinker.lm_head`
+//! in a full Qwen2.5-Omni checkpoint): grouped-query attention with RoPE, RMSNorm, SwiGLU MLP, a
+//! KV cache, and attention capture inside the attention.
 //!
 //! Ports `Qwen2ForCausalLM` from transformers 5.x (`models/qwen2/modeling_qwen2.py`), eager
 //! attention: scores in the compute dtype, softmax in float32. Unlike candle's own `qwen2.rs`, the
 //! probabilities are handed to the capture request before they are multiplied into the values.
 //! Grouped heads attend through a reshape, not a copy of the cache: the `n_rep` query heads that
 //! share a key/value head become extra query rows of that head.
+//!
+//! A forward call says the position of its first row; RoPE is applied there, and the KV cache,
+//! whose length is the next position, refuses any other (the training path keeps no cache, so
+//! its calls start at 0).
 
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
@@ -99,7 +104,8 @@ impl Attention {
         })
     }
 
-    /// `xs` (1, q, hidden) at positions following the cache; `mask` (q, kv) additive or `None`.
+    /// `xs` (1, q, hidden) at the positions `rope` was made for, which follow the cache's; `mask`
+    /// (q, kv) additive or `None`.
     fn forward(
         &mut self,
         xs: &Tensor,
@@ -239,11 +245,11 @@ pub struct Decoder {
     rotary: Rotary,
     dtype: DType,
     device: Device,
-    cached_positions: usize,
 }
 
 impl Decoder {
-    /// `vb` is at `language_model`; its dtype is the compute dtype, `linears` says how the
+    /// `vb` is at the decoder's prefix (`family::ModelType::decoder_prefix`); its dtype is the
+    /// compute dtype, `linears` says how the
     /// weights of the linear layers and the embedding table are kept.
     pub fn load(
         cfg: &TextConfig,
@@ -271,7 +277,6 @@ impl Decoder {
             device: vb.device().clone(),
             embed_tokens,
             lm_head,
-            cached_positions: 0,
         })
     }
 
@@ -281,16 +286,18 @@ impl Decoder {
         self.embed_tokens.forward(&ids)?.to_dtype(self.dtype)
     }
 
-    /// Positions already in the KV cache (the next token's position).
+    /// Positions the KV cache holds: the position the next forward call starts at. Always 0 with
+    /// differentiable kernels, which keep no cache.
     pub fn cached_positions(&self) -> usize {
-        self.cached_positions
+        self.layers
+            .first()
+            .map_or(0, |layer| layer.self_attn.kv_cache.current_seq_len())
     }
 
     pub fn clear_kv_cache(&mut self) {
         for layer in &mut self.layers {
             layer.self_attn.kv_cache.reset();
         }
-        self.cached_positions = 0;
     }
 
     /// Clears the KV cache and sizes it for `positions`, so a run that stays within them never
@@ -300,7 +307,6 @@ impl Decoder {
         for layer in &mut self.layers {
             layer.self_attn.kv_cache = KvCache::new(2, positions.max(1));
         }
-        self.cached_positions = 0;
     }
 
     /// Keeps the KV cache in `dtype` (from the next cleared cache on).
@@ -310,19 +316,29 @@ impl Decoder {
         }
     }
 
-    /// Runs `embeds` (q, hidden) at the positions after the cache. Returns float32 logits
-    /// (q or 1, vocab) and one capture per layer.
+    /// Runs `embeds` (q, hidden) at positions `pos..pos + q`. `pos` must be the positions the KV
+    /// cache holds (0 after `clear_kv_cache`, and always 0 with differentiable kernels, which
+    /// keep no cache): RoPE is applied at `pos`, so a call that disagreed with the cache would
+    /// rotate its rows to the wrong place; it is refused with an error, the cache untouched.
+    /// Returns float32 logits (q or 1, vocab) and one capture per layer.
     pub fn forward(
         &mut self,
         embeds: &Tensor,
+        pos: usize,
         capture: &CaptureRequest,
         logits: Logits,
     ) -> Result<(Tensor, Vec<LayerCapture>)> {
+        let cached = self.cached_positions();
+        if pos != cached {
+            candle_core::bail!(
+                "decoder forward at position {pos}, but the KV cache holds {cached} positions \
+                 (the next call starts at {cached}; clear_kv_cache starts over at 0)"
+            );
+        }
         let q_len = embeds.dim(0)?;
-        let start = self.cached_positions;
-        let rope = self.rotary.tables(start, q_len, self.dtype, &self.device)?;
+        let rope = self.rotary.tables(pos, q_len, self.dtype, &self.device)?;
         let mask = if q_len > 1 {
-            Some(causal_mask(q_len, start, self.dtype, &self.device)?)
+            Some(causal_mask(q_len, pos, self.dtype, &self.device)?)
         } else {
             None
         };
@@ -333,12 +349,11 @@ impl Decoder {
             xs = next;
             captures.push(captured);
         }
-        self.cached_positions += q_len;
         let xs = match logits {
             Logits::All => xs,
-            Logits::Last => xs.narrow(1, q_len - 1, 1)?,
+            Logits::Last => xs.narrow(1, q_len - 1, 1)?, // (1, 1, hidden)
         };
-        let logits = self.lm_head.forward(&self.norm.forward(&xs)?)?;
+        let logits = self.lm_head.forward(&self.norm.forward(&xs)?)?; // (1, q or 1, vocab)
         super::prompt_product::release_scratch();
         Ok((logits.squeeze(0)?.to_dtype(DType::F32)?, captures))
     }

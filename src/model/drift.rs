@@ -6,17 +6,16 @@
 //! weights' alone: next-token logits (max |Δ|, KL divergence, top-1 agreement), each generated
 //! token's audio ratio (mean over layers and heads) and its audio maps (Pearson over every
 //! token, layer and audio frame). Free-running greedy agreement (how many tokens two models
-//! generate alike before they part) is `agreement_length`.
+//! generate alike before they part) is `agreement_length`. `pearson` lives here, the lowest layer
+//! that needs it; reports use it from here.
 
 use std::ops::Range;
 
 use candle_core::{Result, Tensor};
-use serde::Serialize;
 
 use super::audio_lm::AudioLm;
 use super::capture::{AttentionRows, CaptureRequest, LayerCapture};
 use super::decoder::Logits;
-use crate::report::stats::pearson;
 
 /// One model's next-token logits and attention at every generated position, teacher-forced.
 #[derive(Debug, Clone)]
@@ -45,13 +44,13 @@ pub fn teacher_forced(
     };
     model.clear_kv_cache();
     let (first_logits, first_layers) =
-        model.forward_embeds(prompt_embeds, &capture(true), Logits::Last)?;
+        model.forward_embeds(prompt_embeds, 0, &capture(true), Logits::Last)?;
     let mut logits = logit_rows(&first_logits)?;
     let mut attention = attention_rows(&first_layers)?;
     let rest = &generated[..generated.len() - 1];
     if !rest.is_empty() {
         let (rest_logits, rest_layers) =
-            model.forward_tokens(rest, &capture(false), Logits::All)?;
+            model.forward_tokens(rest, prompt_embeds.dim(0)?, &capture(false), Logits::All)?;
         logits.extend(logit_rows(&rest_logits)?);
         attention.append(&attention_rows(&rest_layers)?);
     }
@@ -78,7 +77,7 @@ fn attention_rows(layers: &[LayerCapture]) -> Result<AttentionRows> {
 }
 
 /// What changed from the exact model's outputs to another's, over the same positions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Drift {
     pub positions: usize,
     /// Largest |Δ| of any logit at any position.
@@ -133,6 +132,20 @@ pub fn drift(exact: &TeacherForced, other: &TeacherForced) -> Drift {
         audio_ratio_max_abs: ratio_gaps.iter().copied().fold(0.0, f64::max),
         map_pearson: pearson(&map_pairs),
     }
+}
+
+/// Pearson correlation; `None` when either side is constant or there are fewer than 3 pairs.
+pub fn pearson(pairs: &[(f64, f64)]) -> Option<f64> {
+    if pairs.len() < 3 {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let mean_x = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pairs.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let sxx: f64 = pairs.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    let syy: f64 = pairs.iter().map(|p| (p.1 - mean_y).powi(2)).sum();
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 /// KL(p ‖ q) in nats for the softmax distributions of logits `p` and `q` (log-sum-exp in f64).

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::config::SUPPORTED_MODEL_TYPES;
+use super::family::supported_model_types;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -19,7 +19,7 @@ pub enum ModelError {
     #[error(
         "{}: model_type {found:?} is not supported (supported: {})",
         path.display(),
-        SUPPORTED_MODEL_TYPES.join(", ")
+        supported_model_types()
     )]
     UnsupportedModelType { path: PathBuf, found: String },
 

@@ -75,7 +75,7 @@ pub enum StoppedBy {
 /// One streamed piece of a running generation.
 #[derive(Debug)]
 pub enum GenerationEvent<'a> {
-    /// The prompt's own attention rows (only with `CaptureSettings::prompt`).
+    /// The prompt's own attention rows (only with `CaptureOptions::prompt`).
     Prompt { attention: &'a AttentionRows },
     /// A new token and, with capture on, its attention record (one row).
     Token {
@@ -188,7 +188,9 @@ pub fn generate(
         if ids.len() == options.max_new_tokens {
             break;
         }
-        let (next_logits, captured) = model.forward_tokens(&[id], &capture, Logits::Last)?;
+        // The prompt's rows, then every generated token but this one, are in the cache.
+        let pos = prompt_embeds.dim(0)? + ids.len() - 1;
+        let (next_logits, captured) = model.forward_tokens(&[id], pos, &capture, Logits::Last)?;
         logits = next_logits;
         if options.capture.enabled {
             row = Some(AttentionRows::from_layers(&reduced(captured)?)?);
@@ -219,8 +221,8 @@ pub fn generate(
 /// (every Qwen2-Audio prompt) run in one pass.
 const PREFILL_ROWS: usize = 2048;
 
-/// Runs the prompt through the decoder in blocks of at most `block_rows` query rows, each after
-/// the KV cache the earlier ones filled (the same attention rows, the same logits up to float
+/// Runs the prompt through the decoder from position 0 (the cache cleared) in blocks of at most
+/// `block_rows` query rows, each after the KV cache the earlier ones filled (the same attention rows, the same logits up to float
 /// rounding). Where every prompt row's attention is to be captured, it runs in one pass (a block's
 /// rows see only part of the audio span).
 fn prefill(
@@ -238,16 +240,16 @@ fn prefill(
         } | CaptureRequest::Full
     );
     if rows <= block_rows || every_row {
-        return model.forward_embeds(embeds, capture, Logits::Last);
+        return model.forward_embeds(embeds, 0, capture, Logits::Last);
     }
     let mut start = 0;
     loop {
         let len = block_rows.min(rows - start);
-        let block = embeds.narrow(0, start, len)?;
+        let block = embeds.narrow(0, start, len)?; // (len, hidden): rows start..start + len
         if start + len == rows {
-            return model.forward_embeds(&block, capture, Logits::Last);
+            return model.forward_embeds(&block, start, capture, Logits::Last);
         }
-        model.forward_embeds(&block, &CaptureRequest::Off, Logits::Last)?;
+        model.forward_embeds(&block, start, &CaptureRequest::Off, Logits::Last)?;
         start += len;
     }
 }

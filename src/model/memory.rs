@@ -28,8 +28,10 @@ use candle_core::quantized::GgmlDType;
 use candle_core::DType;
 use safetensors::SafeTensors;
 
-use super::config::{Family, ModelConfig};
+use super::audio_encoder::MEL_FRAMES_PER_AUDIO_TOKEN;
+use super::config::ModelConfig;
 use super::error::ModelError;
+use super::family::Family;
 use super::linear::block_format;
 
 /// The tokenizer (a 150k-token vocabulary), the program, the allocator's slack.
@@ -116,7 +118,7 @@ pub fn estimate(
 ) -> Estimate {
     let text = &config.text_config;
     let audio = &config.audio_config;
-    let prefix = match config.weights_prefix.as_str() {
+    let prefix = match config.kind.weights_prefix {
         "" => String::new(),
         p => format!("{p}."),
     };
@@ -159,8 +161,9 @@ pub fn estimate(
         .audio_seconds
         .unwrap_or(window_seconds)
         .min(window_seconds);
-    // 25 audio tokens a second for both families (stride-2 conv, then pooling by 2).
-    let audio_tokens = (seconds * 25.0).ceil() as usize;
+    // Whisper's 100 mel frames a second, four to an audio token (`seconds_per_audio_token`): 25
+    // audio tokens a second for both families.
+    let audio_tokens = (seconds * (100.0 / MEL_FRAMES_PER_AUDIO_TOKEN as f64)).ceil() as usize;
     let prompt = audio_tokens + PROMPT_TEXT_TOKENS;
     let positions = prompt + plan.new_tokens;
     let layers = text.num_hidden_layers as u64;
@@ -187,7 +190,7 @@ pub fn estimate(
     } else {
         largest_matrix
     };
-    let encoder = match config.family {
+    let encoder = match config.kind.family {
         // One window: (heads, positions, positions) scores, three copies.
         Family::Qwen2Audio => {
             let positions = audio.max_source_positions as u64;
@@ -310,6 +313,7 @@ pub fn gigabytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::family::ModelType;
 
     fn qwen2_audio_7b() -> (ModelConfig, Vec<TensorEntry>) {
         // The real 7B's sizes: 4096 wide, 32 layers, 32 KV heads, 11008, vocabulary 156032;
@@ -434,7 +438,8 @@ mod tests {
     fn an_omni_talker_is_not_counted() {
         let (mut config, mut entries) = qwen2_audio_7b();
         let before = estimate(&config, &entries, 30.0, &plan(DType::BF16, None));
-        config.weights_prefix = "thinker".into();
+        // A full Omni checkpoint's layout: the thinker's weights under `thinker.`.
+        config.kind = ModelType::find("qwen2_5_omni").unwrap();
         for entry in &mut entries {
             entry.name = format!("thinker.{}", entry.name);
         }

@@ -9,7 +9,8 @@
 //! (the whole ones together, the shorter last one after them). The chunks'
 //! rows are then concatenated and pooled pairwise across the whole clip (a last odd row is
 //! dropped), normalised (`ln_post`) and projected to the text width (`proj`). That gives
-//! `audio_token_count(frames)` rows, 25 per second, as for Qwen2-Audio.
+//! `audio_token_count(frames)` rows, 25 per second, as for Qwen2-Audio (the same conv2 stride and
+//! pairwise pool: `MEL_FRAMES_PER_AUDIO_TOKEN`).
 
 use candle_core::{Device, Module, Result, Tensor};
 use candle_nn::{Conv1d, Conv1dConfig, VarBuilder};

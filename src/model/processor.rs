@@ -1,9 +1,13 @@
-//! The processor: from a clip and a prompt to the model's inputs, as `Qwen2AudioProcessor` does.
+//! The processor: from a clip and a prompt to the model's inputs, as `Qwen2AudioProcessor` does
+//! (and the Qwen2.5-Omni processor for audio and text: the same steps, with its own template and
+//! front end).
 //!
 //! The chat template is the checkpoint's own Jinja text, rendered with minijinja (never re-typed);
-//! the rendered `<|AUDIO|>` is then expanded to one token per 40 ms of audio and the text is
-//! tokenized with the checkpoint's `tokenizer.json`. The log-mel features come from the audio
-//! layer with the checkpoint's `preprocessor_config.json`.
+//! the rendered `<|AUDIO|>` is then expanded to one token per `MEL_FRAMES_PER_AUDIO_TOKEN` mel
+//! frames (40 ms with Whisper's front end; `audio_token_count`) and the text is tokenized with the
+//! checkpoint's `tokenizer.json`. The log-mel features come from the audio layer with the
+//! checkpoint's `preprocessor_config.json` (or the `feature_extractor` of its
+//! `processor_config.json`).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::summary::ExampleSummary;
+// Pearson correlation (of reasoning length with accuracy, here) lives in the model layer, the
+// lowest one that needs it (`drift` correlates audio maps with it).
+pub use crate::model::drift::pearson;
 
 /// Accuracy of one group of benchmark items.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,20 +181,6 @@ pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
     let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
     let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
     (sxx > 0.0).then(|| sxy / sxx)
-}
-
-/// Pearson correlation; `None` when either side is constant or there are fewer than 3 pairs.
-pub fn pearson(pairs: &[(f64, f64)]) -> Option<f64> {
-    if pairs.len() < 3 {
-        return None;
-    }
-    let n = pairs.len() as f64;
-    let mean_x = pairs.iter().map(|p| p.0).sum::<f64>() / n;
-    let mean_y = pairs.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxy: f64 = pairs.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
-    let sxx: f64 = pairs.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
-    let syy: f64 = pairs.iter().map(|p| (p.1 - mean_y).powi(2)).sum();
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 /// Every (step index, step ratio) point, pooled over examples: what the decay slope fits.

@@ -2,10 +2,10 @@
 //! small event vocabulary (`events`), questions in benchmark form with reasoning targets in a
 //! controlled phrasing (`question`, `phrasing`), the exact CAFE checker (`checker`), and the
 //! word-level tokenizer over their text (`tokenizer`), and the demo model's checkpoint directory
-//! (`checkpoint`). They are what the bundled demo model learns from and is evaluated on.
+//! (`demo_checkpoint`). They are what the bundled demo model learns from and is evaluated on.
 
 pub mod checker;
-pub mod checkpoint;
+pub mod demo_checkpoint;
 pub mod evaluation;
 pub mod events;
 pub mod phrasing;

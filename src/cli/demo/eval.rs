@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::configure_candle_threads;
 use crate::cli::bundled::{bundled, DEMO_MODEL};
+use crate::cli::model_choice::model_choice;
 use crate::model::Quantization;
 use crate::synth::evaluation::{evaluate, EvalOptions, EvalReport};
 
@@ -35,7 +36,7 @@ pub struct EvalArgs {
     #[arg(long)]
     workers: Option<usize>,
     /// Quantize the model's decoder first (to measure what quantization changes).
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_parser = model_choice::<Quantization>(), value_name = "FORMAT")]
     quantize: Option<Quantization>,
 }
 

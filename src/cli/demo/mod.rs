@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 
-use crate::synth::checkpoint::init_checkpoint;
+use crate::synth::demo_checkpoint::init_checkpoint;
 use crate::synth::tokenizer::{demo_tokenizer, VOCABULARY_SEEDS};
 
 pub use eval::EvalArgs;

@@ -1,4 +1,4 @@
-//! `auscult demo train`: the flags, Ctrl-C as a stop at the next checkpoint, and a progress line
+//! `auscult demo train`: the flags, Ctrl-C as a stop at the next snapshot, and a progress line
 //! every ten steps.
 
 use std::path::PathBuf;
@@ -56,7 +56,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     options.resume = args.resume;
     options.batch = args.batch;
     options.peak_learning_rate = args.learning_rate;
-    options.checkpoint_every = args.checkpoint_every;
+    options.snapshot_every = args.checkpoint_every;
     options.workers = workers;
     let mut recent: Vec<f64> = Vec::new();
     let outcome = train(

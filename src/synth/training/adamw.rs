@@ -1,5 +1,5 @@
 //! AdamW whose state can be saved and restored. candle-nn's `AdamW` keeps its moments private, so
-//! a run resumed from a checkpoint would restart them from zero and leave the loss curve; this
+//! a run resumed from a snapshot would restart them from zero and leave the loss curve; this
 //! one is the same update (decoupled weight decay, bias-corrected moments) with its moments in a
 //! safetensors file beside the weights.
 
@@ -13,7 +13,7 @@ pub const BETA1: f64 = 0.9;
 pub const BETA2: f64 = 0.999;
 pub const EPSILON: f64 = 1e-8;
 
-/// One trained variable, its name in the checkpoint and its moments.
+/// One trained variable, its name in the weights file and its moments.
 struct Slot {
     name: String,
     var: Var,

@@ -1,15 +1,16 @@
 //! `auscult demo train`: trains the demo model with candle's autograd through the very model code
 //! that inference uses (built with differentiable kernels), on synthetic items made on the fly.
 //!
-//! The output directory is a checkpoint directory at every moment (config, tokenizer, weights of
-//! the last checkpoint), plus `training/`: the last checkpoint (weights, optimizer moments,
-//! state) and the loss log, one JSON line per step. A run stopped anywhere (Ctrl-C, a kill, a
-//! crash) resumes from its last checkpoint and, being deterministic for its seed, repeats the
-//! same losses from there.
+//! The output directory is a checkpoint directory (the model's files, as `model::Checkpoint`
+//! loads them) at every moment, with the weights of the last snapshot, plus `training/`: the last
+//! snapshot of the run (weights, optimizer moments, state; in `training/checkpoint/`, the name
+//! the command line and the folder keep) and the loss log, one JSON line per step. A run stopped
+//! anywhere (Ctrl-C, a kill, a crash) resumes from its last snapshot and, being deterministic for
+//! its seed, repeats the same losses from there.
 
 mod adamw;
-mod checkpoint;
 mod examples;
+mod run;
 mod schedule;
 mod step;
 
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use examples::{training_item_seed, Example, TRAINING_SEED_BIT};
 pub use schedule::learning_rate;
 
-use checkpoint::Run;
+use run::Run;
 
 /// What a training run does.
 #[derive(Debug, Clone)]
@@ -41,7 +42,8 @@ pub struct TrainOptions {
     pub weight_decay: f64,
     /// Gradients whose global norm exceeds this are scaled down to it.
     pub clip_norm: f64,
-    pub checkpoint_every: usize,
+    /// Steps between snapshots of the run (and a snapshot after the last step or a stop).
+    pub snapshot_every: usize,
     /// Threads that each run whole items (forward and backward).
     pub workers: usize,
 }
@@ -59,13 +61,13 @@ impl TrainOptions {
             warmup_steps: 100,
             weight_decay: 0.01,
             clip_norm: 1.0,
-            checkpoint_every: 50,
+            snapshot_every: 50,
             workers: 1,
         }
     }
 }
 
-/// Where a run stands; saved with every checkpoint.
+/// Where a run stands; saved with every snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {
     /// Optimizer steps done.
@@ -106,13 +108,13 @@ pub struct Outcome {
 }
 
 /// Trains as `options` say until the last step or until `stop` is raised (checked between
-/// steps), checkpointing as it goes; `report` sees every step's log line.
+/// steps), saving snapshots as it goes; `report` sees every step's log line.
 pub fn train(
     options: &TrainOptions,
     stop: &AtomicBool,
     report: &mut dyn FnMut(&LogLine, &TrainState),
 ) -> Result<Outcome> {
-    if options.batch == 0 || options.workers == 0 || options.checkpoint_every == 0 {
+    if options.batch == 0 || options.workers == 0 || options.snapshot_every == 0 {
         bail!("batch, workers and checkpoint interval must be at least 1");
     }
     let mut run = if options.resume {
@@ -133,12 +135,12 @@ pub fn train(
         run.append_log(&line)?;
         report(&line, &run.state);
         let done = run.state.step == run.state.steps;
-        if done || run.state.step % options.checkpoint_every == 0 {
-            run.save_checkpoint()?;
+        if done || run.state.step % options.snapshot_every == 0 {
+            run.save_snapshot()?;
         }
     }
     if interrupted {
-        run.save_checkpoint()?;
+        run.save_snapshot()?;
     }
     Ok(Outcome {
         state: run.state.clone(),

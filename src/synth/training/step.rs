@@ -6,8 +6,8 @@
 use anyhow::{Context, Result};
 use candle_core::{Device, Tensor, Var};
 
-use super::checkpoint::Run;
 use super::examples::{training_item_seed, Example};
+use super::run::Run;
 use super::schedule::learning_rate;
 use super::LogLine;
 use crate::model::{AudioLm, CaptureRequest, Logits, Processor};
@@ -29,10 +29,10 @@ fn item_gradients(
 ) -> Result<ItemGradients> {
     let item = Item::generate(seed);
     let example = Example::new(&item, processor)?;
-    model.clear_kv_cache();
     let audio = model.encode_audio(&example.features, example.valid_frames)?;
     let embeds = model.embed_prompt(&example.ids, &audio)?;
-    let (logits, _) = model.forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)?;
+    // Differentiable kernels keep no KV cache: every item starts at position 0.
+    let (logits, _) = model.forward_embeds(&embeds, 0, &CaptureRequest::Off, Logits::All)?;
     let tokens = example.target_ids.len();
     let predicted = logits.narrow(0, example.prompt_len - 1, tokens)?;
     let wanted = Tensor::new(example.target_ids.as_slice(), &Device::Cpu)?;

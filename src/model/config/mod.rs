@@ -1,34 +1,32 @@
-//! Checkpoint configuration: `config.json` and `generation_config.json`, read into plain serde
-//! data with the checkpoint's own field names and transformers' defaults for absent fields.
+//! Checkpoint configuration: `config.json`, read into plain serde data with the checkpoint's own
+//! field names and transformers' defaults for absent fields, then checked.
 //!
-//! Ports `Qwen2AudioConfig`, `Qwen2AudioEncoderConfig` and `Qwen2Config` from transformers 5.x
-//! (`models/qwen2_audio/configuration_qwen2_audio.py`, `models/qwen2/configuration_qwen2.py`), and
-//! the thinker part of `Qwen2_5OmniConfig` (`models/qwen2_5_omni/configuration_qwen2_5_omni.py`):
-//! a full Qwen2.5-Omni checkpoint (`qwen2_5_omni`) keeps the thinker's audio and text settings
-//! under `thinker_config` and its weights under `thinker.`; a thinker-only one
-//! (`qwen2_5_omni_thinker`) has them at the top. Both read into the same `ModelConfig`.
+//! Ports `Qwen2AudioConfig` from transformers 5.x
+//! (`models/qwen2_audio/configuration_qwen2_audio.py`) and the thinker part of
+//! `Qwen2_5OmniConfig` (`models/qwen2_5_omni/configuration_qwen2_5_omni.py`). The file's
+//! `model_type` is looked up in the family table (`family::MODEL_TYPES`), which says where the
+//! settings are: a full Qwen2.5-Omni checkpoint (`qwen2_5_omni`) keeps the thinker's audio and
+//! text settings under `thinker_config`, a thinker-only one (`qwen2_5_omni_thinker`) and
+//! Qwen2-Audio at the top. All read into the same `ModelConfig`. The encoder's settings are in
+//! `audio`, the decoder's in `text`, and `generation_config.json` in `generation`.
 //! Nothing here is sized for one checkpoint: a 7B model and a test fixture differ only in these
 //! files.
+
+mod audio;
+mod generation;
+mod text;
 
 use std::path::Path;
 
 use serde::Deserialize;
 
+pub use audio::AudioEncoderConfig;
+use generation::one_or_many;
+pub use generation::GenerationConfig;
+pub use text::{RopeParameters, TextConfig};
+
 use super::error::ModelError;
-
-/// The `model_type` values this build can load.
-pub const SUPPORTED_MODEL_TYPES: &[&str] = &["qwen2_audio", "qwen2_5_omni", "qwen2_5_omni_thinker"];
-
-/// The model families: they share the decoder and the audio-token scatter, and differ in the
-/// audio encoder and where the weights live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Family {
-    /// Qwen2-Audio: a Whisper encoder over one fixed window, and a projector.
-    #[default]
-    Qwen2Audio,
-    /// The Qwen2.5-Omni thinker: the encoder runs chunk by chunk over the audio frames only.
-    Qwen25Omni,
-}
+use super::family::{Family, ModelType, MODEL_TYPES};
 
 /// `config.json` of an audio-language checkpoint, the parts auscult runs.
 #[derive(Debug, Clone, Deserialize)]
@@ -36,17 +34,16 @@ pub struct ModelConfig {
     /// As the file says it (a full Omni checkpoint's, not its thinker's).
     #[serde(default)]
     pub model_type: String,
-    #[serde(skip)]
-    pub family: Family,
-    /// Where the audio tower, decoder and head are in the weights: `""` or `"thinker"`.
-    #[serde(skip)]
-    pub weights_prefix: String,
+    /// `model_type`'s row of the family table: the family, and where the settings and weights
+    /// are.
+    #[serde(skip, default = "qwen2_audio")]
+    pub kind: &'static ModelType,
     #[serde(default)]
     pub audio_config: AudioEncoderConfig,
     #[serde(default)]
     pub text_config: TextConfig,
     /// Id of the `<|AUDIO|>` placeholder (`audio_token_id` in newer files).
-    #[serde(default = "defaults::audio_token_index", alias = "audio_token_id")]
+    #[serde(default = "audio_token_index", alias = "audio_token_id")]
     pub audio_token_index: u32,
     /// Where transformers looks when `generation_config.json` names no stop ids.
     #[serde(default, deserialize_with = "one_or_many")]
@@ -55,172 +52,6 @@ pub struct ModelConfig {
     /// ignored); `None` outside Omni.
     #[serde(default)]
     pub tie_word_embeddings: Option<bool>,
-}
-
-/// The Whisper-style audio encoder (`audio_config`). Defaults are those transformers fills in for
-/// Qwen2-Audio-7B when the field is absent.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AudioEncoderConfig {
-    #[serde(default = "defaults::num_mel_bins")]
-    pub num_mel_bins: usize,
-    #[serde(default = "defaults::encoder_layers")]
-    pub encoder_layers: usize,
-    #[serde(default = "defaults::encoder_attention_heads")]
-    pub encoder_attention_heads: usize,
-    #[serde(default = "defaults::encoder_ffn_dim")]
-    pub encoder_ffn_dim: usize,
-    #[serde(default = "defaults::d_model")]
-    pub d_model: usize,
-    #[serde(default = "defaults::max_source_positions")]
-    pub max_source_positions: usize,
-    #[serde(default = "defaults::gelu")]
-    pub activation_function: String,
-    #[serde(default)]
-    pub scale_embedding: bool,
-    /// Qwen2.5-Omni: the encoder takes its frames in chunks of `2 * n_window`.
-    #[serde(default)]
-    pub n_window: Option<usize>,
-    /// Qwen2.5-Omni: width of the encoder's output (`proj`); the text width when absent.
-    #[serde(default)]
-    pub output_dim: Option<usize>,
-}
-
-impl Default for AudioEncoderConfig {
-    fn default() -> Self {
-        serde_json::from_str("{}").expect("all fields have defaults")
-    }
-}
-
-/// RoPE settings as transformers 5 writes them (`rope_parameters`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct RopeParameters {
-    pub rope_theta: Option<f64>,
-    #[serde(default = "defaults::rope_type")]
-    pub rope_type: String,
-    /// Qwen2.5-Omni's M-RoPE sections. With audio and text only the three position streams are
-    /// equal (transformers' `get_rope_index` gives 0..seq to each), so M-RoPE is plain RoPE.
-    #[serde(default)]
-    pub mrope_section: Option<Vec<usize>>,
-}
-
-/// The Qwen2 decoder (`text_config`), with `Qwen2Config`'s defaults.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TextConfig {
-    #[serde(default = "defaults::vocab_size")]
-    pub vocab_size: usize,
-    #[serde(default = "defaults::hidden_size")]
-    pub hidden_size: usize,
-    #[serde(default = "defaults::intermediate_size")]
-    pub intermediate_size: usize,
-    #[serde(default = "defaults::num_hidden_layers")]
-    pub num_hidden_layers: usize,
-    #[serde(default = "defaults::num_attention_heads")]
-    pub num_attention_heads: usize,
-    /// `None` means as many as `num_attention_heads` (no grouping).
-    #[serde(default)]
-    pub num_key_value_heads: Option<usize>,
-    /// Absent in Qwen2 checkpoints: `hidden_size / num_attention_heads`.
-    #[serde(default)]
-    pub head_dim: Option<usize>,
-    #[serde(default = "defaults::silu")]
-    pub hidden_act: String,
-    #[serde(default = "defaults::rms_norm_eps")]
-    pub rms_norm_eps: f64,
-    /// Older files (transformers 4.x) put `rope_theta` here; newer ones in `rope_parameters`.
-    #[serde(default)]
-    pub rope_theta: Option<f64>,
-    #[serde(default)]
-    pub rope_parameters: Option<RopeParameters>,
-    #[serde(default)]
-    pub rope_scaling: Option<serde_json::Value>,
-    #[serde(default)]
-    pub tie_word_embeddings: bool,
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub eos_token_id: Vec<u32>,
-    #[serde(default)]
-    pub use_sliding_window: bool,
-    #[serde(default = "defaults::max_position_embeddings")]
-    pub max_position_embeddings: usize,
-}
-
-impl Default for TextConfig {
-    fn default() -> Self {
-        serde_json::from_str("{}").expect("all fields have defaults")
-    }
-}
-
-impl TextConfig {
-    pub fn num_key_value_heads(&self) -> usize {
-        self.num_key_value_heads.unwrap_or(self.num_attention_heads)
-    }
-
-    pub fn head_dim(&self) -> usize {
-        self.head_dim
-            .unwrap_or(self.hidden_size / self.num_attention_heads)
-    }
-
-    pub fn rope_theta(&self) -> f64 {
-        self.rope_parameters
-            .as_ref()
-            .and_then(|p| p.rope_theta)
-            .or(self.rope_theta)
-            .unwrap_or(defaults::ROPE_THETA)
-    }
-}
-
-mod defaults {
-    pub const ROPE_THETA: f64 = 10_000.0;
-    pub fn audio_token_index() -> u32 {
-        151_646
-    }
-    pub fn num_mel_bins() -> usize {
-        128
-    }
-    pub fn encoder_layers() -> usize {
-        32
-    }
-    pub fn encoder_attention_heads() -> usize {
-        20
-    }
-    pub fn encoder_ffn_dim() -> usize {
-        5120
-    }
-    pub fn d_model() -> usize {
-        1280
-    }
-    pub fn max_source_positions() -> usize {
-        1500
-    }
-    pub fn gelu() -> String {
-        "gelu".into()
-    }
-    pub fn silu() -> String {
-        "silu".into()
-    }
-    pub fn rope_type() -> String {
-        "default".into()
-    }
-    pub fn vocab_size() -> usize {
-        151_936
-    }
-    pub fn hidden_size() -> usize {
-        4096
-    }
-    pub fn intermediate_size() -> usize {
-        22_016
-    }
-    pub fn num_hidden_layers() -> usize {
-        32
-    }
-    pub fn num_attention_heads() -> usize {
-        32
-    }
-    pub fn rms_norm_eps() -> f64 {
-        1e-6
-    }
-    pub fn max_position_embeddings() -> usize {
-        32_768
-    }
 }
 
 impl ModelConfig {
@@ -234,31 +65,29 @@ impl ModelConfig {
             .and_then(|v| v.as_str())
             .unwrap_or("(none)")
             .to_owned();
-        let (family, weights_prefix, settings) = match model_type.as_str() {
-            "qwen2_audio" => (Family::Qwen2Audio, "", value),
-            "qwen2_5_omni_thinker" => (Family::Qwen25Omni, "", value),
-            "qwen2_5_omni" => match value.get("thinker_config") {
-                Some(thinker) => (Family::Qwen25Omni, "thinker", thinker.clone()),
+        let Some(kind) = ModelType::find(&model_type) else {
+            return Err(ModelError::UnsupportedModelType {
+                path: path.to_owned(),
+                found: model_type,
+            });
+        };
+        let settings = match kind.settings_key {
+            None => value,
+            Some(key) => match value.get(key) {
+                Some(nested) => nested.clone(),
                 None => {
                     return Err(ModelError::config(
                         path,
-                        "a qwen2_5_omni config without thinker_config",
+                        format!("a {model_type} config without {key}"),
                     ))
                 }
             },
-            _ => {
-                return Err(ModelError::UnsupportedModelType {
-                    path: path.to_owned(),
-                    found: model_type,
-                })
-            }
         };
         let mut config: Self =
             serde_json::from_value(settings).map_err(|e| ModelError::config(path, e))?;
         config.model_type = model_type;
-        config.family = family;
-        config.weights_prefix = weights_prefix.to_owned();
-        if family == Family::Qwen25Omni {
+        config.kind = kind;
+        if kind.family == Family::Qwen25Omni {
             // transformers' Qwen2_5OmniAudioEncoderConfig and Qwen2_5OmniTextConfig defaults.
             config.audio_config.n_window.get_or_insert(100);
             config
@@ -343,7 +172,7 @@ impl ModelConfig {
                 return Err(format!("rope_scaling {scaling} is not supported"));
             }
         }
-        if self.family == Family::Qwen25Omni {
+        if self.kind.family == Family::Qwen25Omni {
             let n_window = audio.n_window.unwrap_or(0);
             if n_window == 0 || n_window > audio.max_source_positions {
                 return Err(format!(
@@ -383,36 +212,14 @@ impl ModelConfig {
     }
 }
 
-/// `generation_config.json`: the ids that end a generation. Missing file: no stop ids from it.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct GenerationConfig {
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub eos_token_id: Vec<u32>,
+/// `audio_token_index`'s default (Qwen2-Audio-7B's `<|AUDIO|>`).
+fn audio_token_index() -> u32 {
+    151_646
 }
 
-impl GenerationConfig {
-    pub fn load(path: &Path) -> Result<Self, ModelError> {
-        if !path.exists() {
-            return Ok(Self::default());
-        }
-        let text = read_text(path)?;
-        serde_json::from_str(&text).map_err(|e| ModelError::config(path, e))
-    }
-}
-
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(u32),
-        Many(Vec<u32>),
-        None,
-    }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
-        Some(OneOrMany::One(id)) => vec![id],
-        Some(OneOrMany::Many(ids)) => ids,
-        Some(OneOrMany::None) | None => Vec::new(),
-    })
+/// The row a `ModelConfig` read without `load` (a test's) has.
+fn qwen2_audio() -> &'static ModelType {
+    &MODEL_TYPES[0]
 }
 
 pub(super) fn read_text(path: &Path) -> Result<String, ModelError> {
@@ -437,25 +244,6 @@ mod tests {
         assert_eq!(config.audio_token_index, 151_646);
     }
 
-    #[test]
-    fn rope_theta_is_read_from_either_place() {
-        let old: TextConfig = serde_json::from_str(r#"{"rope_theta": 1000000.0}"#).unwrap();
-        assert_eq!(old.rope_theta(), 1e6);
-        let new: TextConfig = serde_json::from_str(
-            r#"{"rope_parameters": {"rope_theta": 5.0, "rope_type": "default"}}"#,
-        )
-        .unwrap();
-        assert_eq!(new.rope_theta(), 5.0);
-    }
-
-    #[test]
-    fn eos_may_be_one_id_or_a_list() {
-        let one: GenerationConfig = serde_json::from_str(r#"{"eos_token_id": 7}"#).unwrap();
-        assert_eq!(one.eos_token_id, vec![7]);
-        let many: GenerationConfig = serde_json::from_str(r#"{"eos_token_id": [7, 8]}"#).unwrap();
-        assert_eq!(many.eos_token_id, vec![7, 8]);
-    }
-
     fn load_text(text: &str) -> Result<ModelConfig, String> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.json");
@@ -474,8 +262,8 @@ mod tests {
             r#"{{"model_type": "qwen2_5_omni", "thinker_config": {thinker}, "talker_config": {{}}}}"#
         ))
         .unwrap();
-        assert_eq!(full.family, Family::Qwen25Omni);
-        assert_eq!(full.weights_prefix, "thinker");
+        assert_eq!(full.kind.family, Family::Qwen25Omni);
+        assert_eq!(full.kind.weights_prefix, "thinker");
         assert_eq!(full.model_type, "qwen2_5_omni");
         assert_eq!(full.audio_config.n_window, Some(16));
         assert_eq!(
@@ -488,7 +276,7 @@ mod tests {
             load_text(&thinker.replacen('{', r#"{"model_type": "qwen2_5_omni_thinker","#, 1))
                 .unwrap();
         assert_eq!(
-            (alone.family, alone.weights_prefix.as_str()),
+            (alone.kind.family, alone.kind.weights_prefix),
             (Family::Qwen25Omni, "")
         );
 

@@ -248,7 +248,7 @@ mod tests {
         let audio = model.encode_audio(features, example.valid_frames).unwrap();
         let embeds = model.embed_prompt(ids, &audio).unwrap();
         let (logits, _) = model
-            .forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)
+            .forward_embeds(&embeds, 0, &CaptureRequest::Off, Logits::All)
             .unwrap();
 
         // The same logits as inference (fused kernels, weights read from the file).
@@ -265,7 +265,7 @@ mod tests {
         let embeds = inference.model.embed_prompt(ids, &audio).unwrap();
         let (reference, _) = inference
             .model
-            .forward_embeds(&embeds, &CaptureRequest::Off, Logits::All)
+            .forward_embeds(&embeds, 0, &CaptureRequest::Off, Logits::All)
             .unwrap();
         let difference = (&logits - &reference)
             .unwrap()

@@ -1,6 +1,10 @@
-//! A training run's files: starting one in a new directory, resuming one from its last
-//! checkpoint, saving checkpoints (written aside, then swapped in by renames, so a run killed while
-//! saving still has a whole checkpoint), and the loss log.
+//! A training run's files: starting one in a new directory, resuming one from its last snapshot,
+//! saving snapshots (weights, optimizer moments and state, in `training/checkpoint/`: written
+//! aside, then swapped in by renames, so a run killed while saving still has a whole one), and
+//! the loss log.
+//!
+//! "Checkpoint" elsewhere means a model's directory of files (`model::Checkpoint`); a run's saved
+//! state is a snapshot here, though its folder and `--checkpoint-every` keep the older word.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -15,7 +19,7 @@ use super::{LogLine, TrainOptions, TrainState};
 use crate::model::config::ModelConfig;
 use crate::model::kernels::Kernels;
 use crate::model::{AudioLm, LinearLoader, Processor};
-use crate::synth::checkpoint::init_checkpoint;
+use crate::synth::demo_checkpoint::init_checkpoint;
 use crate::synth::tokenizer::{demo_tokenizer, VOCABULARY_SEEDS};
 
 /// Steps a new run takes when `--steps` is not given.
@@ -74,15 +78,15 @@ impl Run {
             seconds: 0.0,
         };
         let run = Self::open(out, state, &out.join(WEIGHTS), None, options.workers)?;
-        run.save_checkpoint()?;
+        run.save_snapshot()?;
         Ok(run)
     }
 
-    /// The run in `options.out`, from its last checkpoint; `options.steps`, when given, moves its
+    /// The run in `options.out`, from its last snapshot; `options.steps`, when given, moves its
     /// end (and with it the learning-rate schedule's).
     pub fn resume(options: &TrainOptions) -> Result<Self> {
         let out = &options.out;
-        let dir = last_checkpoint(out)?;
+        let dir = last_snapshot(out)?;
         let state_path = dir.join(STATE);
         let text = fs::read_to_string(&state_path)
             .with_context(|| format!("{}: cannot read", state_path.display()))?;
@@ -163,10 +167,10 @@ impl Run {
         })
     }
 
-    /// Writes the checkpoint of the current step: into `checkpoint.tmp`, then swapped in for
+    /// Writes the snapshot of the current step: into `checkpoint.tmp`, then swapped in for
     /// `checkpoint`; the weights are also copied to the top of the directory, so it loads as a
     /// model.
-    pub fn save_checkpoint(&self) -> Result<()> {
+    pub fn save_snapshot(&self) -> Result<()> {
         let training = training_dir(&self.out);
         let fresh = training.join("checkpoint.tmp");
         let current = training.join("checkpoint");
@@ -211,8 +215,8 @@ impl Run {
     }
 }
 
-/// The directory of the last whole checkpoint under `out`.
-fn last_checkpoint(out: &Path) -> Result<PathBuf> {
+/// The directory of the last whole snapshot under `out`.
+fn last_snapshot(out: &Path) -> Result<PathBuf> {
     let training = training_dir(out);
     // A run killed between the two renames of a save leaves only `checkpoint.old`.
     for name in ["checkpoint", "checkpoint.old"] {
