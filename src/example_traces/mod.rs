@@ -161,7 +161,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
             sample_rate: mel.sampling_rate,
             window_seconds: mel.chunk_length as f64,
             truncated: false,
-            seconds_per_audio_token: 4.0 * mel.hop_length as f64 / f64::from(mel.sampling_rate),
+            seconds_per_audio_token: crate::model::seconds_per_audio_token(&mel),
         },
         prompt: PromptRecord {
             text: prompt.clone(),

@@ -44,7 +44,7 @@ fn model_identity(checkpoint: &Checkpoint) -> Result<ModelIdentity> {
         path: checkpoint.dir.display().to_string(),
         model_type: config.model_type.clone(),
         config_sha256: file_sha256(&checkpoint.dir.join("config.json"))?,
-        dtype: format!("{:?}", checkpoint.precision).to_lowercase(),
+        dtype: checkpoint.precision.to_string(),
         quantization: checkpoint
             .quantization
             .as_ref()
@@ -103,8 +103,7 @@ pub fn run_example(
             sample_rate: mel_config.sampling_rate,
             window_seconds: mel_config.chunk_length as f64,
             truncated: input.mel.truncated,
-            seconds_per_audio_token: 4.0 * mel_config.hop_length as f64
-                / f64::from(mel_config.sampling_rate),
+            seconds_per_audio_token: checkpoint.seconds_per_audio_token(),
         },
         prompt: PromptRecord {
             text: example.prompt.clone(),
