@@ -18,7 +18,7 @@ use auscult::model::{AudioLm, CaptureRequest, LinearLoader, Logits, Processor};
 use auscult::synth::demo_checkpoint::init_checkpoint;
 use auscult::synth::question::Item;
 use auscult::synth::tokenizer::demo_tokenizer;
-use auscult::synth::training::Example;
+use auscult::synth::training::TrainingExample;
 
 fn main() -> Result<()> {
     let batch: usize = std::env::args()
@@ -43,7 +43,7 @@ fn main() -> Result<()> {
         let mut tokens = 0;
         for k in 0..batch {
             let item = Item::generate((repeat * batch + k) as u64);
-            let example = Example::new(&item, &processor)?;
+            let example = TrainingExample::new(&item, &processor)?;
             tokens += example.ids.len();
             let audio = model.encode_audio(&example.features, example.valid_frames)?;
             let embeds = model.embed_prompt(&example.ids, &audio)?;

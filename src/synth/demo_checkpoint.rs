@@ -222,7 +222,7 @@ mod tests {
         use crate::model::kernels::Kernels;
         use crate::model::{CaptureRequest, Logits, Processor};
         use crate::synth::question::Item;
-        use crate::synth::training::Example;
+        use crate::synth::training::TrainingExample;
 
         let dir = tempfile::tempdir().unwrap();
         let tokenizer = demo_tokenizer(0..500).unwrap();
@@ -243,7 +243,7 @@ mod tests {
         let processor = Processor::load(dir.path(), config.audio_token_index).unwrap();
 
         let item = Item::generate(5);
-        let example = Example::new(&item, &processor).unwrap();
+        let example = TrainingExample::new(&item, &processor).unwrap();
         let (features, ids) = (&example.features, &example.ids);
         let audio = model.encode_audio(features, example.valid_frames).unwrap();
         let embeds = model.embed_prompt(ids, &audio).unwrap();

@@ -22,7 +22,7 @@ pub fn training_item_seed(run_seed: u64, step: usize, index: usize) -> u64 {
 }
 
 /// One item as the model sees it in training.
-pub struct Example {
+pub struct TrainingExample {
     /// Log-mel features (n_mels, frames).
     pub features: Tensor,
     pub valid_frames: usize,
@@ -33,7 +33,7 @@ pub struct Example {
     pub target_ids: Vec<u32>,
 }
 
-impl Example {
+impl TrainingExample {
     pub fn new(item: &Item, processor: &Processor) -> Result<Self> {
         let samples = render(
             &item.events,

@@ -21,7 +21,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
-pub use examples::{training_item_seed, Example, TRAINING_SEED_BIT};
+pub use examples::{training_item_seed, TrainingExample, TRAINING_SEED_BIT};
 pub use schedule::learning_rate;
 
 use run::Run;

@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 use candle_core::{Device, Tensor, Var};
 
-use super::examples::{training_item_seed, Example};
+use super::examples::{training_item_seed, TrainingExample};
 use super::run::Run;
 use super::schedule::learning_rate;
 use super::LogLine;
@@ -28,7 +28,7 @@ fn item_gradients(
     seed: u64,
 ) -> Result<ItemGradients> {
     let item = Item::generate(seed);
-    let example = Example::new(&item, processor)?;
+    let example = TrainingExample::new(&item, processor)?;
     let audio = model.encode_audio(&example.features, example.valid_frames)?;
     let embeds = model.embed_prompt(&example.ids, &audio)?;
     // Differentiable kernels keep no KV cache: every item starts at position 0.
