@@ -12,7 +12,7 @@ for m in $modules; do
   targets=$(grep -ohE 'crate::[a-z_]+' $files | sed 's/crate:://' | sort -u | grep -vx "$m" || true)
   targets=$(comm -12 <(echo "$targets") <(echo "$modules" | tr ' ' '\n') | tr '\n' ' ')
   uses[$m]=$targets
-  printf '%-12s -> %s\n' "$m" "$targets"
+  printf '%-14s -> %s\n' "$m" "${targets% }"
 done
 echo
 # Any cycle, of any length: tsort refuses a graph with a loop and names the modules on it.
