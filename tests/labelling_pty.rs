@@ -15,6 +15,7 @@ use auscult::cafe::journal::LabelOp;
 use auscult::cafe::journal_file::read_journal;
 use auscult::trace::CafeLabel;
 use common::pty::{dump, Pty, COLS};
+use common::repo_path;
 
 /// The bundled trace (12 steps; step 0 has no listed claim, step 1 the checker's "tone A4").
 const DEMO_TRACE: &str = "assets/demo/demo-tones.json";
@@ -24,7 +25,7 @@ const TRACE_ID: &str = "demo-tones";
 /// there.
 fn trace_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_TRACE);
+    let bundled = repo_path(DEMO_TRACE);
     for name in ["demo-tones.json", "demo-tones.attn.safetensors"] {
         std::fs::copy(bundled.with_file_name(name), dir.path().join(name)).unwrap();
     }
@@ -292,9 +293,7 @@ fn sigkill_in_a_burst_of_labels_loses_nothing_shown_as_saved() {
 /// Steps of the demo trace whose every claim ann labelled: the whole step where nobody listed a
 /// claim (steps 0 and 11), or the checker's claim.
 fn count_done(labels: &auscult::trace::TraceLabels) -> usize {
-    let trace =
-        auscult::trace::Trace::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_TRACE))
-            .unwrap();
+    let trace = auscult::trace::Trace::read(&repo_path(DEMO_TRACE)).unwrap();
     let auto = trace.labels.unwrap_or_default();
     (0..trace.steps.len())
         .filter(|&step| {

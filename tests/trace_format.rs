@@ -6,7 +6,7 @@ use crate::common;
 use std::path::Path;
 
 use auscult::trace::{read_traces, trace_json_schema, Trace, TraceLine};
-use common::{auscult, fixture, stderr};
+use common::{auscult, fixture, CommandLine};
 
 const SCHEMA_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -30,23 +30,15 @@ fn the_committed_schema_is_the_types_schema() {
 
 fn run_trace(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("trace.json");
-    let output = auscult(&[
-        "run",
-        "--model",
-        fixture("qwen2_audio/tiny_a").to_str().unwrap(),
-        "--audio",
-        fixture("audio/mel/short.wav").to_str().unwrap(),
-        "--question",
-        "Which is it?",
-        "--choices",
-        "A,B",
-        "--max-new-tokens",
-        "8",
-        "--capture-prompt",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("run")
+        .model(fixture("qwen2_audio/tiny_a"))
+        .audio(fixture("audio/mel/short.wav"))
+        .option("--question", "Which is it?")
+        .option("--choices", "A,B")
+        .max_new_tokens(8)
+        .arg("--capture-prompt")
+        .out(&out)
+        .succeeds();
     out
 }
 
