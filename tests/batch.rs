@@ -6,9 +6,10 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use auscult::trace::{read_traces, TraceLine};
+use common::polling::poll_until;
 use common::{expect_one_line_error, fixture, stderr, CommandLine};
 
 /// A clip of `seconds` with a tone gliding from `from_hz` to `to_hz`.
@@ -204,16 +205,14 @@ fn a_killed_run_resumes_to_the_same_traces() {
         .spawn()
         .unwrap();
     // Kill it once the first trace is on disk.
-    let started = Instant::now();
-    while std::fs::read_to_string(&killed).map_or(true, |t| t.lines().count() < 1) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no trace written"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let first_trace = poll_until(Duration::from_secs(60), || {
+        std::fs::read_to_string(&killed).is_ok_and(|t| t.lines().count() >= 1)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
+    if let Err(waited) = first_trace {
+        panic!("no trace written in {waited:?}");
+    }
     let before = read_traces(&killed).unwrap().lines.len();
     assert!(
         before < 6,

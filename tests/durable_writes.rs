@@ -57,7 +57,8 @@ fn uninterrupted(args: &CommandLine) -> Duration {
     started.elapsed()
 }
 
-/// Starts auscult and kills it with SIGKILL after `delay` (if it is still running).
+/// Starts auscult and kills it with SIGKILL after `delay` (if it is still running). The delay is
+/// the moment under test, drawn over the run's length, not a wait for the run to get somewhere.
 fn killed_after(args: &CommandLine, delay: Duration) {
     let mut child = args
         .command()

@@ -218,16 +218,10 @@ fn sigkill_in_a_burst_of_labels_loses_nothing_shown_as_saved() {
         let wait_for_saves = 1 + next_random(8);
         pty.press(&burst);
         let target = saved_before + wait_for_saves;
-        pty.wait_for("saves to show", |s| {
-            saved_number(s).is_some_and(|n| n >= target)
+        // Read on a whole frame: one half drawn can mix the digits of two numbers.
+        let shown = pty.read_whole_frame("saves to show", |s| {
+            saved_number(s).filter(|&n| n >= target)
         });
-        // A screen read while a frame is half drawn can mix the digits of two numbers (from #19
-        // to #20, "#29"); the smaller of two reads 5 ms apart is a number that was whole on
-        // screen, and the saves only go up.
-        let first = saved_number(pty.lock().parser.screen()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        let second = saved_number(pty.lock().parser.screen()).unwrap_or(first);
-        let shown = first.min(second);
         pty.signal(libc::SIGKILL);
         pty.wait_exit();
 
