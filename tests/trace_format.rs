@@ -6,25 +6,28 @@ use crate::common;
 use std::path::Path;
 
 use auscult::trace::{read_traces, trace_json_schema, Trace, TraceLine};
-use common::{auscult, fixture, CommandLine};
+use common::{auscult, fixture, update_mode, CommandLine};
 
 const SCHEMA_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/schema/auscult.trace.schema.json"
 );
 
-/// Regenerate with `UPDATE_SCHEMA=1 cargo test --test all trace_format::`.
+/// Regenerate with `UPDATE_SCHEMA=1 cargo test --test all trace_format::`: the test then rewrites
+/// the file from the types and fails, saying so; run it again without the variable to check.
 #[test]
 fn the_committed_schema_is_the_types_schema() {
     let generated = serde_json::to_string_pretty(&trace_json_schema()).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+    if update_mode::requested("UPDATE_SCHEMA") {
         std::fs::write(SCHEMA_FILE, &generated).unwrap();
+        update_mode::rewrote("UPDATE_SCHEMA", "schema/auscult.trace.schema.json");
     }
     let committed =
         std::fs::read_to_string(SCHEMA_FILE).expect("schema/auscult.trace.schema.json exists");
     assert_eq!(
         committed, generated,
-        "run UPDATE_SCHEMA=1 cargo test --test all trace_format::"
+        "the committed schema is not the types' schema: \
+         run UPDATE_SCHEMA=1 cargo test --test all trace_format::, then again without it"
     );
 }
 

@@ -2,9 +2,9 @@
 //! running the binary and its error contract ([`binary`]), building its command lines
 //! ([`command_line`]), the parity fixtures' cases and the comparisons made with them
 //! ([`parity_cases`], [`parity_checks`]), copies of fixture folders ([`folder_copy`]), reading
-//! traces back ([`traces`]), bounded waits on child processes ([`polling`]), a scripted chat
-//! server ([`openai_server`]) and the binary in a pseudo-terminal ([`pty`]). The names most tests
-//! use are re-exported here.
+//! traces back ([`traces`]), bounded waits on child processes ([`polling`]), regenerating
+//! committed files ([`update_mode`]), a scripted chat server ([`openai_server`]) and the binary in
+//! a pseudo-terminal ([`pty`]). The names most tests use are re-exported here.
 
 #![allow(dead_code)]
 
@@ -19,6 +19,7 @@ pub mod polling;
 #[cfg(unix)]
 pub mod pty;
 pub mod traces;
+pub mod update_mode;
 
 pub use binary::{auscult, auscult_command, expect_one_line_error, stderr, stdout};
 pub use command_line::CommandLine;
