@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 
 // The integration tests' pty harness: spawn in a 100×30 pty, parse the screen, wait (at most
-// 10 s, then a panic with the screen), quit and check the terminal.
+// 10 s, then a panic with the screen), quit and check the terminal; it polls the child's exit
+// with the tests' bounded waits.
+#[allow(dead_code)]
+#[path = "../tests/common/polling.rs"]
+mod polling;
 #[path = "../tests/common/pty.rs"]
 mod pty;
 

@@ -5,18 +5,13 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::{auscult, expect_one_line_error, stderr};
+use common::{expect_one_line_error, stderr, CommandLine};
 
 /// Runs `auscult mel` on `input` and checks the error contract; returns the error line.
 fn mel_error(input: &Path) -> String {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.safetensors");
-    let output = auscult(&[
-        "mel",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = CommandLine::new("mel").arg(input).out(&out).run();
     let name = input.file_name().unwrap().to_str().unwrap();
     let message = expect_one_line_error(&output, &[name]);
     assert!(!out.exists(), "no output written");
@@ -163,12 +158,7 @@ fn output_over_the_input_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let clip = float_wav(dir.path(), "clip.wav", &[0.1; 1600]);
     let before = std::fs::read(&clip).unwrap();
-    let output = auscult(&[
-        "mel",
-        clip.to_str().unwrap(),
-        "--out",
-        clip.to_str().unwrap(),
-    ]);
+    let output = CommandLine::new("mel").arg(&clip).out(&clip).run();
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("would overwrite the input audio"));
     assert_eq!(std::fs::read(&clip).unwrap(), before);
@@ -183,14 +173,11 @@ fn broken_preprocessor_config() {
     )
     .unwrap();
     let clip = float_wav(dir.path(), "clip.wav", &[0.1; 1600]);
-    let output = auscult(&[
-        "mel",
-        clip.to_str().unwrap(),
-        "--out",
-        dir.path().join("o.safetensors").to_str().unwrap(),
-        "--model",
-        dir.path().to_str().unwrap(),
-    ]);
+    let output = CommandLine::new("mel")
+        .arg(&clip)
+        .out(dir.path().join("o.safetensors"))
+        .model(dir.path())
+        .run();
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(message.lines().count(), 1);

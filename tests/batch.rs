@@ -5,11 +5,12 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use auscult::trace::{read_traces, TraceLine};
-use common::{auscult, expect_one_line_error, fixture, stderr};
+use common::polling::poll_until;
+use common::{expect_one_line_error, fixture, stderr, CommandLine};
 
 /// A clip of `seconds` with a tone gliding from `from_hz` to `to_hz`.
 fn chirp(path: &Path, seconds: f32, from_hz: f32, to_hz: f32) {
@@ -82,27 +83,18 @@ fn mini_benchmark(dir: &Path) -> PathBuf {
 }
 
 /// `batch` on the tiny_a fixture, 12 new tokens unless `extra` says otherwise.
-fn batch_args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "batch",
-        "--model",
-        FIXTURE_MODEL,
-        "--data",
-        data,
-        "--out",
-        out,
-    ];
-    if !extra.contains(&"--max-new-tokens") {
-        args.extend_from_slice(&["--max-new-tokens", "12"]);
-    }
-    args.extend_from_slice(extra);
-    args
+fn batch_args(data: &Path, out: &Path, extra: &[&str]) -> CommandLine {
+    let args = CommandLine::new("batch")
+        .model(fixture("qwen2_audio/tiny_a"))
+        .option("--data", data)
+        .out(out);
+    let args = if extra.contains(&"--max-new-tokens") {
+        args
+    } else {
+        args.max_new_tokens(12)
+    };
+    args.args(extra)
 }
-
-const FIXTURE_MODEL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/qwen2_audio/tiny_a"
-);
 
 fn generated(path: &Path) -> Vec<(String, Option<Vec<u32>>)> {
     let file = read_traces(path).unwrap();
@@ -120,10 +112,9 @@ fn generated(path: &Path) -> Vec<(String, Option<Vec<u32>>)> {
 }
 
 /// The whole mini benchmark in one run: the reference the other runs are compared with.
-fn uninterrupted_run(dir: &Path, data: &str) -> PathBuf {
+fn uninterrupted_run(dir: &Path, data: &Path) -> PathBuf {
     let whole = dir.join("whole.jsonl");
-    let output = auscult(&batch_args(data, whole.to_str().unwrap(), &[]));
-    assert!(output.status.success(), "{}", stderr(&output));
+    batch_args(data, &whole, &[]).succeeds();
     whole
 }
 
@@ -132,12 +123,7 @@ fn a_mini_benchmark_runs_with_failures_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
     let out = dir.path().join("traces.jsonl");
-    let output = auscult(&batch_args(
-        data.to_str().unwrap(),
-        out.to_str().unwrap(),
-        &[],
-    ));
-    assert!(output.status.success(), "{}", stderr(&output));
+    batch_args(&data, &out, &[]).succeeds();
     let file = read_traces(&out).unwrap();
     assert_eq!(file.lines.len(), 6);
     let mut failures = Vec::new();
@@ -179,18 +165,9 @@ fn a_mini_benchmark_runs_with_failures_recorded() {
     assert!(failures[1].1.contains("nowhere.wav"), "{}", failures[1].1);
 
     // The file is not overwritten without --resume; with it, nothing is left to do.
-    let again = auscult(&batch_args(
-        data.to_str().unwrap(),
-        out.to_str().unwrap(),
-        &[],
-    ));
+    let again = batch_args(&data, &out, &[]).run();
     expect_one_line_error(&again, &["traces.jsonl", "already exists", "--resume"]);
-    let resumed = auscult(&batch_args(
-        data.to_str().unwrap(),
-        out.to_str().unwrap(),
-        &["--resume"],
-    ));
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    batch_args(&data, &out, &["--resume"]).succeeds();
     assert_eq!(read_traces(&out).unwrap().lines.len(), 6);
 }
 
@@ -198,17 +175,11 @@ fn a_mini_benchmark_runs_with_failures_recorded() {
 fn shards_merge_by_concatenation_and_limit_counts_after_sharding() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
-    let data = data.to_str().unwrap();
-    let whole = uninterrupted_run(dir.path(), data);
+    let whole = uninterrupted_run(dir.path(), &data);
     let mut merged = String::new();
     for shard in ["0/2", "1/2"] {
         let out = dir.path().join(format!("shard{}.jsonl", &shard[..1]));
-        let output = auscult(&batch_args(
-            data,
-            out.to_str().unwrap(),
-            &["--shard", shard],
-        ));
-        assert!(output.status.success(), "{}", stderr(&output));
+        batch_args(&data, &out, &["--shard", shard]).succeeds();
         merged.push_str(&std::fs::read_to_string(&out).unwrap());
     }
     let merged_path = dir.path().join("merged.jsonl");
@@ -216,12 +187,7 @@ fn shards_merge_by_concatenation_and_limit_counts_after_sharding() {
     assert_eq!(generated(&merged_path), generated(&whole));
 
     let limited = dir.path().join("limited.jsonl");
-    let output = auscult(&batch_args(
-        data,
-        limited.to_str().unwrap(),
-        &["--shard", "1/2", "--limit", "2"],
-    ));
-    assert!(output.status.success(), "{}", stderr(&output));
+    batch_args(&data, &limited, &["--shard", "1/2", "--limit", "2"]).succeeds();
     let ids: Vec<String> = generated(&limited).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, vec!["item-1", "item-3"]);
 }
@@ -230,36 +196,31 @@ fn shards_merge_by_concatenation_and_limit_counts_after_sharding() {
 fn a_killed_run_resumes_to_the_same_traces() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
-    let data = data.to_str().unwrap();
-    let whole = uninterrupted_run(dir.path(), data);
+    let whole = uninterrupted_run(dir.path(), &data);
 
     let killed = dir.path().join("killed.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auscult"))
-        .args(batch_args(data, killed.to_str().unwrap(), &[]))
-        .stderr(std::process::Stdio::null())
+    let mut child = batch_args(&data, &killed, &[])
+        .command()
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     // Kill it once the first trace is on disk.
-    let started = Instant::now();
-    while std::fs::read_to_string(&killed).map_or(true, |t| t.lines().count() < 1) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no trace written"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let first_trace = poll_until(Duration::from_secs(60), || {
+        std::fs::read_to_string(&killed).is_ok_and(|t| t.lines().count() >= 1)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
+    if let Err(waited) = first_trace {
+        panic!("no trace written in {waited:?}");
+    }
     let before = read_traces(&killed).unwrap().lines.len();
     assert!(
         before < 6,
         "the run finished before it was killed; {before} lines"
     );
 
-    let output = auscult(&batch_args(data, killed.to_str().unwrap(), &["--resume"]));
-    assert!(output.status.success(), "{}", stderr(&output));
+    batch_args(&data, &killed, &["--resume"]).succeeds();
     assert_eq!(generated(&killed), generated(&whole));
-    let _ = fixture;
 }
 
 #[test]
@@ -267,12 +228,7 @@ fn report_over_a_batch_writes_tables_plots_and_markdown() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
     let traces = dir.path().join("traces.jsonl");
-    let output = auscult(&batch_args(
-        data.to_str().unwrap(),
-        traces.to_str().unwrap(),
-        &["--max-new-tokens", "40"],
-    ));
-    assert!(output.status.success(), "{}", stderr(&output));
+    batch_args(&data, &traces, &["--max-new-tokens", "40"]).succeeds();
     let file = read_traces(&traces).unwrap();
     let done: Vec<_> = file
         .lines
@@ -329,15 +285,11 @@ fn report_over_a_batch_writes_tables_plots_and_markdown() {
     std::fs::write(&traces, labelled).unwrap();
 
     let out = dir.path().join("report");
-    let output = auscult(&[
-        "report",
-        traces.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--bin-tokens",
-        "8",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = CommandLine::new("report")
+        .arg(&traces)
+        .out(&out)
+        .option("--bin-tokens", "8")
+        .succeeds();
     let terminal = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(terminal.starts_with("4 traces, 2 failed"), "{terminal}");
 
@@ -396,17 +348,14 @@ fn report_over_a_batch_writes_tables_plots_and_markdown() {
 fn resume_after_a_line_cut_short_keeps_every_complete_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
-    let data = data.to_str().unwrap();
     let out = dir.path().join("cut.jsonl");
-    let output = auscult(&batch_args(data, out.to_str().unwrap(), &["--limit", "2"]));
-    assert!(output.status.success(), "{}", stderr(&output));
+    batch_args(&data, &out, &["--limit", "2"]).succeeds();
     // A run killed while writing its third line leaves half a line and no newline.
     let mut text = std::fs::read_to_string(&out).unwrap();
     text.push_str("{\"schema\": \"auscult.trace/1\", \"id\": \"item-2\", \"crea");
     std::fs::write(&out, text).unwrap();
 
-    let output = auscult(&batch_args(data, out.to_str().unwrap(), &["--resume"]));
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = batch_args(&data, &out, &["--resume"]).succeeds();
     assert!(
         stderr(&output).contains("cut.jsonl:3: truncated last line"),
         "{}",
@@ -434,11 +383,7 @@ fn a_run_in_which_no_item_ran_exits_with_an_error() {
     ]);
     std::fs::write(&data, records.to_string()).unwrap();
     let out = dir.path().join("traces.jsonl");
-    let output = auscult(&batch_args(
-        data.to_str().unwrap(),
-        out.to_str().unwrap(),
-        &[],
-    ));
+    let output = batch_args(&data, &out, &[]).run();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stderr(&output);
     let last = text.lines().last().unwrap_or_default();

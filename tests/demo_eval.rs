@@ -1,29 +1,20 @@
 //! `auscult demo eval` on a fresh (untrained) demo checkpoint: the JSON report has every field
 //! the issue names, its numbers agree with the traces it writes, and bad input is one line.
 
+use crate::common;
+
 use std::path::Path;
-use std::process::Command;
 
 use auscult::synth::evaluation::eval_item_seed;
 use auscult::trace::{read_traces, TraceLine};
-
-fn auscult(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_auscult"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::CommandLine;
 
 fn fresh_model(dir: &Path) -> String {
     let model = dir.join("model");
-    let made = auscult(&[
-        "demo",
-        "init",
-        "--out",
-        model.to_str().unwrap(),
-        "--seed",
-        "2",
-    ]);
+    let made = CommandLine::new("demo init")
+        .out(&model)
+        .option("--seed", "2")
+        .run();
     assert!(made.status.success(), "{made:?}");
     model.to_str().unwrap().to_owned()
 }
@@ -33,28 +24,15 @@ fn eval_reports_the_metrics_of_the_traces_it_writes() {
     let dir = tempfile::tempdir().unwrap();
     let model = fresh_model(dir.path());
     let out = dir.path().join("eval");
-    let run = auscult(&[
-        "demo",
-        "eval",
-        "--model",
-        &model,
-        "--seed",
-        "9",
-        "--n",
-        "3",
-        "--max-new-tokens",
-        "12",
-        "--workers",
-        "2",
-        "--json",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = CommandLine::new("demo eval")
+        .model(&model)
+        .option("--seed", "9")
+        .option("--n", "3")
+        .max_new_tokens(12)
+        .option("--workers", "2")
+        .arg("--json")
+        .out(&out)
+        .succeeds();
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     for key in [
         "n",
@@ -97,21 +75,20 @@ fn eval_reports_the_metrics_of_the_traces_it_writes() {
 fn eval_bad_input_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-model");
-    let run = auscult(&[
-        "demo",
-        "eval",
-        "--model",
-        missing.to_str().unwrap(),
-        "--n",
-        "1",
-    ]);
+    let run = CommandLine::new("demo eval")
+        .model(&missing)
+        .option("--n", "1")
+        .run();
     assert_eq!(run.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("no-model"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 
     let model = fresh_model(dir.path());
-    let run = auscult(&["demo", "eval", "--model", &model, "--seed", "9999999999"]);
+    let run = CommandLine::new("demo eval")
+        .model(&model)
+        .option("--seed", "9999999999")
+        .run();
     assert_eq!(run.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("--seed"), "{stderr}");

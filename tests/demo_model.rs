@@ -3,17 +3,15 @@
 //! auscult's token for token; the bundled example traces are what the model writes; the
 //! checkpoint is small; and on items from a seed training never used it still answers well.
 
+use crate::common;
+
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
 
 use auscult::model::{Checkpoint, DeviceKind, GenerateOptions, Precision};
 use auscult::runner::{run_example, ExampleInput};
 use auscult::synth::evaluation::{evaluate, EvalOptions};
 use auscult::trace::{read_traces, StepRules, TraceLine};
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+use common::repo_path;
 
 /// Greedy, without capture (only ids are compared).
 fn params(checkpoint: &Checkpoint, max_new_tokens: usize) -> GenerateOptions {
@@ -26,18 +24,22 @@ fn params(checkpoint: &Checkpoint, max_new_tokens: usize) -> GenerateOptions {
 #[test]
 fn greedy_output_equals_transformers_on_the_bundled_examples() {
     let fixture: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo("tests/fixtures/demo_parity.json")).unwrap(),
+        &std::fs::read_to_string(repo_path("tests/fixtures/demo_parity.json")).unwrap(),
     )
     .unwrap();
     let max_new_tokens = fixture["max_new_tokens"].as_u64().unwrap() as usize;
-    let mut checkpoint =
-        Checkpoint::load(&repo("assets/demo-model"), Precision::F32, DeviceKind::Cpu).unwrap();
+    let mut checkpoint = Checkpoint::load(
+        &repo_path("assets/demo-model"),
+        Precision::F32,
+        DeviceKind::Cpu,
+    )
+    .unwrap();
     let params = params(&checkpoint, max_new_tokens);
     let cases = fixture["cases"].as_array().unwrap();
     assert!(cases.len() >= 3, "{} cases", cases.len());
     for case in cases {
         let ids = |key: &str| -> Vec<u32> { serde_json::from_value(case[key].clone()).unwrap() };
-        let clip = repo(case["clip"].as_str().unwrap());
+        let clip = repo_path(case["clip"].as_str().unwrap());
         let example = ExampleInput {
             id: case["id"].as_str().unwrap().to_owned(),
             audio: &clip,
@@ -56,7 +58,7 @@ fn greedy_output_equals_transformers_on_the_bundled_examples() {
     }
 
     // The bundled traces hold the same generations.
-    let bundled = read_traces(&repo("assets/examples/traces.jsonl")).unwrap();
+    let bundled = read_traces(&repo_path("assets/examples/traces.jsonl")).unwrap();
     assert_eq!(bundled.lines.len(), cases.len());
     for (line, case) in bundled.lines.iter().zip(cases) {
         let TraceLine::Done(trace) = line else {
@@ -70,7 +72,7 @@ fn greedy_output_equals_transformers_on_the_bundled_examples() {
 
 #[test]
 fn the_shipped_checkpoint_is_small_and_answers_unseen_items() {
-    let bytes = std::fs::metadata(repo("assets/demo-model/model.safetensors"))
+    let bytes = std::fs::metadata(repo_path("assets/demo-model/model.safetensors"))
         .unwrap()
         .len();
     assert!(bytes < 20_000_000, "{bytes} bytes");
@@ -81,7 +83,7 @@ fn the_shipped_checkpoint_is_small_and_answers_unseen_items() {
     let out = tempfile::tempdir().unwrap();
     let report = evaluate(
         &EvalOptions {
-            model: repo("assets/demo-model"),
+            model: repo_path("assets/demo-model"),
             seed: 2,
             n: 24,
             out: out.path().to_owned(),

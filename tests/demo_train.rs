@@ -1,11 +1,13 @@
 //! `auscult demo train`: a run stopped at any step and resumed continues the same loss curve to
 //! the same weights, and the command refuses what it cannot do in one line.
 
+use crate::common;
+
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use auscult::synth::training::{train, LogLine, TrainOptions};
+use common::auscult;
 
 fn options(out: &Path, steps: usize) -> TrainOptions {
     let mut options = TrainOptions::new(out.to_owned());
@@ -86,13 +88,6 @@ fn a_stopped_run_resumes_on_the_same_loss_curve_to_the_same_weights() {
         std::fs::read(straight.join("training/checkpoint/optimizer.safetensors")).unwrap(),
         std::fs::read(stopped.join("training/checkpoint/optimizer.safetensors")).unwrap()
     );
-}
-
-fn auscult(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_auscult"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]

@@ -7,40 +7,30 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use auscult::trace::{read_sidecar, read_traces, Trace, TraceLine};
-use common::{fixture, stderr};
+use common::{fixture, repo_path, CommandLine};
 use rand::{Rng, SeedableRng};
 
 const KILLS: usize = 25;
 
 fn tones() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/tones.wav")
+    repo_path("assets/demo/tones.wav")
 }
 
-fn run_args(out: &Path) -> Vec<String> {
-    let model = fixture("qwen2_audio/tiny_a");
-    [
-        "run",
-        "--model",
-        model.to_str().unwrap(),
-        "--audio",
-        tones().to_str().unwrap(),
-        "--prompt",
-        "What is this?",
-        "--max-new-tokens",
-        "24",
-        "--out",
-        out.to_str().unwrap(),
-    ]
-    .map(String::from)
-    .to_vec()
+fn run_args(out: &Path) -> CommandLine {
+    CommandLine::new("run")
+        .model(fixture("qwen2_audio/tiny_a"))
+        .audio(tones())
+        .prompt("What is this?")
+        .max_new_tokens(24)
+        .out(out)
 }
 
 /// Four MMAU items over the demo clip, written beside it in `dir`.
-fn batch_args(dir: &Path, out: &Path) -> Vec<String> {
+fn batch_args(dir: &Path, out: &Path) -> CommandLine {
     std::fs::copy(tones(), dir.join("tones.wav")).unwrap();
     let records: Vec<_> = (0..4)
         .map(|i| {
@@ -53,37 +43,25 @@ fn batch_args(dir: &Path, out: &Path) -> Vec<String> {
         .collect();
     let data = dir.join("items.json");
     std::fs::write(&data, serde_json::to_string(&records).unwrap()).unwrap();
-    let model = fixture("qwen2_audio/tiny_a");
-    [
-        "batch",
-        "--model",
-        model.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--max-new-tokens",
-        "12",
-    ]
-    .map(String::from)
-    .to_vec()
+    CommandLine::new("batch")
+        .model(fixture("qwen2_audio/tiny_a"))
+        .option("--data", &data)
+        .out(out)
+        .max_new_tokens(12)
 }
 
 /// Runs auscult to the end, for its length.
-fn uninterrupted(args: &[String]) -> Duration {
+fn uninterrupted(args: &CommandLine) -> Duration {
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_auscult"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    args.succeeds();
     started.elapsed()
 }
 
-/// Starts auscult and kills it with SIGKILL after `delay` (if it is still running).
-fn killed_after(args: &[String], delay: Duration) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auscult"))
-        .args(args)
+/// Starts auscult and kills it with SIGKILL after `delay` (if it is still running). The delay is
+/// the moment under test, drawn over the run's length, not a wait for the run to get somewhere.
+fn killed_after(args: &CommandLine, delay: Duration) {
+    let mut child = args
+        .command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

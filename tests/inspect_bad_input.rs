@@ -4,16 +4,11 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{auscult, expect_one_line_error, fixture};
+use common::{auscult, auscult_command, expect_one_line_error, fixture, repo_path, CommandLine};
 
 fn demo(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("assets/demo")
-        .join(name)
-        .display()
-        .to_string()
+    repo_path("assets/demo").join(name).display().to_string()
 }
 
 #[test]
@@ -31,8 +26,7 @@ fn a_missing_or_wrong_config_file_is_named() {
     // The same through $AUSCULT_CONFIG, with an action that does not exist.
     let bad_key = dir.path().join("keys.json");
     std::fs::write(&bad_key, r#"{"keys": {"q": "fly"}}"#).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_auscult"))
-        .args(["inspect", &demo("demo-tones.json")])
+    let output = auscult_command(&["inspect", &demo("demo-tones.json")])
         .env("AUSCULT_CONFIG", &bad_key)
         .output()
         .unwrap();
@@ -56,15 +50,11 @@ fn a_broken_sidecar_is_named() {
 
 /// `auscult inspect --model MODEL --audio AUDIO` with `extra` arguments.
 fn live(model: &Path, audio: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "inspect",
-        "--model",
-        model.to_str().unwrap(),
-        "--audio",
-        audio,
-    ];
-    args.extend_from_slice(extra);
-    auscult(&args)
+    CommandLine::new("inspect")
+        .model(model)
+        .audio(audio)
+        .args(extra)
+        .run()
 }
 
 #[test]

@@ -90,11 +90,8 @@ fn keys_drive_the_inspector_and_q_restores_the_terminal() {
 /// the steps carry the checker's CAFE tags.
 #[test]
 fn no_arguments_runs_the_demo_model_live() {
-    let examples = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/assets/examples/traces.jsonl"
-    ))
-    .unwrap();
+    let examples =
+        std::fs::read_to_string(common::repo_path("assets/examples/traces.jsonl")).unwrap();
     let first: serde_json::Value = serde_json::from_str(examples.lines().next().unwrap()).unwrap();
     let question: String = first["benchmark"]["question"]
         .as_str()

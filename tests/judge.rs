@@ -16,7 +16,7 @@ use auscult::cafe::judge::{read_judge_lines, JudgeLine, ResponseFormat};
 use auscult::trace::CafeLabel;
 use auscult::trace::Trace;
 use common::openai_server::{OpenAiServer, Reply, Request};
-use common::{expect_one_line_error, stderr};
+use common::{expect_one_line_error, repo_path, stderr, CommandLine};
 use serde_json::json;
 
 const MODEL: &str = "test-judge";
@@ -31,27 +31,25 @@ const PROXY_VARIABLES: [&str; 6] = [
     "http_proxy",
 ];
 
-/// `auscult` with `args`, talking to the test server directly even where a proxy is set.
-fn auscult_command(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_auscult"));
-    command.args(args);
+/// `command`, to talk to the test server directly even where a proxy is set.
+fn command_without_proxy(command: &CommandLine) -> Command {
+    let mut command = command.command();
     for variable in PROXY_VARIABLES {
         command.env_remove(variable);
     }
     command
 }
 
-fn auscult(args: &[&str]) -> Output {
-    auscult_command(args)
+/// Runs `command` to the end, talking to the test server directly even where a proxy is set.
+fn without_proxy(command: &CommandLine) -> Output {
+    command_without_proxy(command)
         .output()
         .expect("the auscult binary runs")
 }
 
 /// The bundled examples' finished traces.
 fn example_traces() -> Vec<Trace> {
-    common::finished_traces(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/traces.jsonl"),
-    )
+    common::finished_traces(&repo_path("assets/examples/traces.jsonl"))
 }
 
 /// A traces file with one example trace per id (cycling through the examples) and one failed
@@ -126,6 +124,17 @@ fn last_lines(path: &Path) -> (HashMap<String, JudgeLine>, Vec<String>) {
     (last, skipped)
 }
 
+/// `auscult judge` of `traces` with `captions`, asking `endpoint`, writing `out`.
+fn judge_command(traces: &Path, captions: &Path, endpoint: &str, out: &Path) -> CommandLine {
+    CommandLine::new("judge")
+        .arg(traces)
+        .option("--captions", captions)
+        .option("--endpoint", endpoint)
+        .model(MODEL)
+        .out(out)
+}
+
+/// `auscult judge` against the test server, with a one-second timeout and one quick retry.
 fn judge(
     traces: &Path,
     captions: &Path,
@@ -133,26 +142,13 @@ fn judge(
     out: &Path,
     extra: &[&str],
 ) -> Output {
-    let mut args = vec![
-        "judge",
-        traces.to_str().unwrap(),
-        "--captions",
-        captions.to_str().unwrap(),
-        "--endpoint",
-        &server.url,
-        "--model",
-        MODEL,
-        "--out",
-        out.to_str().unwrap(),
-        "--timeout",
-        "1",
-        "--retries",
-        "1",
-        "--retry-delay-ms",
-        "10",
-    ];
-    args.extend_from_slice(extra);
-    auscult(&args)
+    without_proxy(
+        &judge_command(traces, captions, &server.url, out)
+            .option("--timeout", "1")
+            .option("--retries", "1")
+            .option("--retry-delay-ms", "10")
+            .args(extra),
+    )
 }
 
 const CASES: [&str; 9] = [
@@ -471,20 +467,10 @@ fn an_api_key_is_sent_from_the_named_variable_and_a_single_json_trace_is_judged(
     let out = dir.path().join("labels.jsonl");
     let server = OpenAiServer::start(|_| Reply::content(&good_answer()));
     let run = |variable_value: Option<&str>| {
-        let mut command = auscult_command(&[
-            "judge",
-            trace_path.to_str().unwrap(),
-            "--captions",
-            captions.to_str().unwrap(),
-            "--endpoint",
-            &format!("{}/v1", server.url),
-            "--model",
-            MODEL,
-            "--out",
-            out.to_str().unwrap(),
-            "--api-key-env",
-            "AUSCULT_TEST_JUDGE_KEY",
-        ]);
+        let mut command = command_without_proxy(
+            &judge_command(&trace_path, &captions, &format!("{}/v1", server.url), &out)
+                .option("--api-key-env", "AUSCULT_TEST_JUDGE_KEY"),
+        );
         command.env_remove("AUSCULT_TEST_JUDGE_KEY");
         if let Some(value) = variable_value {
             command.env("AUSCULT_TEST_JUDGE_KEY", value);
@@ -528,20 +514,8 @@ fn an_unreachable_endpoint_records_failures_and_exits_1() {
         listener.local_addr().unwrap().port()
     };
     let endpoint = format!("http://127.0.0.1:{closed_port}");
-    let output = auscult(&[
-        "judge",
-        traces.to_str().unwrap(),
-        "--captions",
-        captions.to_str().unwrap(),
-        "--endpoint",
-        &endpoint,
-        "--model",
-        MODEL,
-        "--out",
-        out.to_str().unwrap(),
-        "--retries",
-        "0",
-    ]);
+    let output =
+        without_proxy(&judge_command(&traces, &captions, &endpoint, &out).option("--retries", "0"));
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(!message.contains("panicked"), "{message}");
@@ -595,18 +569,12 @@ fn bad_inputs_are_one_line_errors_naming_the_file() {
     let missing = dir.path().join("nowhere.jsonl");
     let output = judge(&missing, &good_captions, &server, &out, &[]);
     expect_one_line_error(&output, &["nowhere.jsonl", "cannot read"]);
-    let output = auscult(&[
-        "judge",
-        traces.to_str().unwrap(),
-        "--captions",
-        good_captions.to_str().unwrap(),
-        "--endpoint",
+    let output = without_proxy(&judge_command(
+        &traces,
+        &good_captions,
         "localhost:8080",
-        "--model",
-        MODEL,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+        &out,
+    ));
     expect_one_line_error(&output, &["--endpoint", "http://"]);
     assert!(server.requests().is_empty());
     assert!(!out.exists());
@@ -614,11 +582,9 @@ fn bad_inputs_are_one_line_errors_naming_the_file() {
 
 #[test]
 fn print_prompt_prints_the_default_template_and_needs_nothing_else() {
-    let output = auscult(&["judge", "--print-prompt"]);
+    let output = without_proxy(&CommandLine::new("judge").arg("--print-prompt"));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let shipped =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/judge.md"))
-            .unwrap();
+    let shipped = std::fs::read_to_string(repo_path("prompts/judge.md")).unwrap();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), shipped);
     for variable in [
         "{{ caption }}",
@@ -663,9 +629,7 @@ fn a_refused_key_stops_the_run_and_other_label_files_are_not_appended_to() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(server.requests().len(), 5);
     let prompt = dir.path().join("prompt.md");
-    let default =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/judge.md"))
-            .unwrap();
+    let default = std::fs::read_to_string(repo_path("prompts/judge.md")).unwrap();
     std::fs::write(&prompt, default + "\nBe brief.\n").unwrap();
     let output = judge(
         &traces,

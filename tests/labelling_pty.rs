@@ -15,6 +15,7 @@ use auscult::cafe::journal::LabelOp;
 use auscult::cafe::journal_file::read_journal;
 use auscult::trace::CafeLabel;
 use common::pty::{dump, Pty, COLS};
+use common::repo_path;
 
 /// The bundled trace (12 steps; step 0 has no listed claim, step 1 the checker's "tone A4").
 const DEMO_TRACE: &str = "assets/demo/demo-tones.json";
@@ -24,7 +25,7 @@ const TRACE_ID: &str = "demo-tones";
 /// there.
 fn trace_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_TRACE);
+    let bundled = repo_path(DEMO_TRACE);
     for name in ["demo-tones.json", "demo-tones.attn.safetensors"] {
         std::fs::copy(bundled.with_file_name(name), dir.path().join(name)).unwrap();
     }
@@ -217,16 +218,10 @@ fn sigkill_in_a_burst_of_labels_loses_nothing_shown_as_saved() {
         let wait_for_saves = 1 + next_random(8);
         pty.press(&burst);
         let target = saved_before + wait_for_saves;
-        pty.wait_for("saves to show", |s| {
-            saved_number(s).is_some_and(|n| n >= target)
+        // Read on a whole frame: one half drawn can mix the digits of two numbers.
+        let shown = pty.read_whole_frame("saves to show", |s| {
+            saved_number(s).filter(|&n| n >= target)
         });
-        // A screen read while a frame is half drawn can mix the digits of two numbers (from #19
-        // to #20, "#29"); the smaller of two reads 5 ms apart is a number that was whole on
-        // screen, and the saves only go up.
-        let first = saved_number(pty.lock().parser.screen()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        let second = saved_number(pty.lock().parser.screen()).unwrap_or(first);
-        let shown = first.min(second);
         pty.signal(libc::SIGKILL);
         pty.wait_exit();
 
@@ -292,9 +287,7 @@ fn sigkill_in_a_burst_of_labels_loses_nothing_shown_as_saved() {
 /// Steps of the demo trace whose every claim ann labelled: the whole step where nobody listed a
 /// claim (steps 0 and 11), or the checker's claim.
 fn count_done(labels: &auscult::trace::TraceLabels) -> usize {
-    let trace =
-        auscult::trace::Trace::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_TRACE))
-            .unwrap();
+    let trace = auscult::trace::Trace::read(&repo_path(DEMO_TRACE)).unwrap();
     let auto = trace.labels.unwrap_or_default();
     (0..trace.steps.len())
         .filter(|&step| {

@@ -12,26 +12,19 @@ use auscult::cafe::journal_file::{journal_path, open_journal};
 use auscult::cafe::CafeCounts;
 use auscult::trace::CafeLabel;
 use auscult::trace::Trace;
-use common::{auscult, expect_one_line_error, stderr};
+use common::folder_copy::copy_files;
+use common::{expect_one_line_error, repo_path, stderr, stdout, CommandLine};
 
 /// A copy of the bundled traces file and its sidecars.
 fn traces_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
-    std::fs::copy(
-        bundled.join("demo-set.jsonl"),
-        dir.path().join("demo-set.jsonl"),
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("demo-set.attn")).unwrap();
-    for entry in std::fs::read_dir(bundled.join("demo-set.attn")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(
-            entry.path(),
-            dir.path().join("demo-set.attn").join(entry.file_name()),
-        )
-        .unwrap();
-    }
+    let bundled = repo_path("assets/demo");
+    copy_files(&bundled, dir.path(), |name| name == "demo-set.jsonl");
+    copy_files(
+        &bundled.join("demo-set.attn"),
+        &dir.path().join("demo-set.attn"),
+        |_| true,
+    );
     let path = dir.path().join("demo-set.jsonl");
     (dir, path)
 }
@@ -94,14 +87,11 @@ fn agree_gives_hand_computed_kappas() {
         .unwrap();
     drop(opened);
 
-    let output = auscult(&[
-        "label",
-        "agree",
-        ann.to_str().unwrap(),
-        bob.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = String::from_utf8(output.stdout).unwrap();
+    let output = CommandLine::new("label agree")
+        .arg(&ann)
+        .arg(&bob)
+        .succeeds();
+    let text = stdout(&output);
     // ann M H S N, bob M S S N: p_o = 3/4; p_e = (1·1 + 1·0 + 1·2 + 1·1)/16 = 1/4;
     // κ = (3/4 − 1/4)/(3/4) = 2/3.
     assert!(
@@ -123,15 +113,12 @@ fn agree_gives_hand_computed_kappas() {
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells, ["hallucinated", "0", "0", "1", "0"], "{text}");
 
-    let output = auscult(&[
-        "label",
-        "agree",
-        ann.to_str().unwrap(),
-        bob.to_str().unwrap(),
-        eve.to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = CommandLine::new("label agree")
+        .arg(&ann)
+        .arg(&bob)
+        .arg(&eve)
+        .arg("--json")
+        .succeeds();
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     // Items [M M M], [H S S], [S S S], [N N N]: P_i = 1, 1/3, 1, 1 → mean 10/12;
     // p = 3/12, 1/12, 5/12, 3/12 → P_e = 44/144; κ = (120 − 44)/(144 − 44) = 0.76.
@@ -154,15 +141,15 @@ fn export_merges_every_source_with_the_step_text_and_report_counts_it() {
     let first = &all[0];
     let claims = four_claims(&traces_path);
 
-    let output = auscult(&["label", "export", traces_path.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = CommandLine::new("label export")
+        .arg(&traces_path)
+        .succeeds();
     assert!(
         stderr(&output).contains("journal of human:ann, 1 traces"),
         "{}",
         stderr(&output)
     );
-    let rows: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
+    let rows: Vec<serde_json::Value> = stdout(&output)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -188,17 +175,12 @@ fn export_merges_every_source_with_the_step_text_and_report_counts_it() {
     assert_eq!(auto_rows, auto_claims - 4);
 
     let csv_path = dir.path().join("labels.csv");
-    let output = auscult(&[
-        "label",
-        "export",
-        traces_path.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--all",
-        "--out",
-        csv_path.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("label export")
+        .arg(&traces_path)
+        .option("--format", "csv")
+        .arg("--all")
+        .out(&csv_path)
+        .succeeds();
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     let header = reader.headers().unwrap().clone();
     assert_eq!(
@@ -224,13 +206,10 @@ fn export_merges_every_source_with_the_step_text_and_report_counts_it() {
     );
     assert!(records.iter().any(|r| &r[5] == "auto" && &r[8] == "false"));
     // Never over an existing file.
-    let again = auscult(&[
-        "label",
-        "export",
-        traces_path.to_str().unwrap(),
-        "--out",
-        csv_path.to_str().unwrap(),
-    ]);
+    let again = CommandLine::new("label export")
+        .arg(&traces_path)
+        .out(&csv_path)
+        .run();
     expect_one_line_error(
         &again,
         &["labels.csv", "already exists", "never overwritten"],
@@ -239,25 +218,17 @@ fn export_merges_every_source_with_the_step_text_and_report_counts_it() {
     // report on a copy of the traces without the journal, given the export: the same CAFE
     // counts as the traces' labels with ann's added.
     let export_path = dir.path().join("export.jsonl");
-    let output = auscult(&[
-        "label",
-        "export",
-        traces_path.to_str().unwrap(),
-        "--out",
-        export_path.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("label export")
+        .arg(&traces_path)
+        .out(&export_path)
+        .succeeds();
     let (_other_dir, bare) = traces_copy();
     let out = dir.path().join("report");
-    let output = auscult(&[
-        "report",
-        bare.to_str().unwrap(),
-        "--labels",
-        export_path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("report")
+        .arg(&bare)
+        .option("--labels", &export_path)
+        .out(&out)
+        .succeeds();
     let mut expected = CafeCounts::default();
     for trace in &all {
         let mut labels = trace.labels.clone().unwrap();
@@ -292,15 +263,11 @@ fn export_merges_every_source_with_the_step_text_and_report_counts_it() {
     assert_eq!(values["neutral"], expected.neutral.to_string(), "{cafe}");
     // The same export beside ann's own journal: her labels count once, from the journal.
     let out = dir.path().join("report-with-journal");
-    let output = auscult(&[
-        "report",
-        traces_path.to_str().unwrap(),
-        "--labels",
-        export_path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = CommandLine::new("report")
+        .arg(&traces_path)
+        .option("--labels", &export_path)
+        .out(&out)
+        .succeeds();
     assert!(
         stderr(&output)
             .contains("4 labels of annotators whose journals are beside the traces left out"),
@@ -325,15 +292,15 @@ fn bad_label_files_are_named() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines[1] = "{\"seq\": 2, \"time\": ";
     std::fs::write(&ann, lines.join("\n") + "\n").unwrap();
-    let output = auscult(&["label", "export", traces_path.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = CommandLine::new("label export")
+        .arg(&traces_path)
+        .succeeds();
     assert!(
         stderr(&output).contains("demo-set.ann.labels.jsonl:2: not a journal entry"),
         "{}",
         stderr(&output)
     );
-    let human_rows = String::from_utf8(output.stdout)
-        .unwrap()
+    let human_rows = stdout(&output)
         .lines()
         .filter(|l| l.contains("\"source\":\"human\""))
         .count();
@@ -342,51 +309,36 @@ fn bad_label_files_are_named() {
     let bob = label(&traces_path, "bob", &[M, H, S, N]);
     let copy = dir.path().join("copy.labels.jsonl");
     std::fs::copy(&bob, &copy).unwrap();
-    let output = auscult(&[
-        "label",
-        "agree",
-        bob.to_str().unwrap(),
-        copy.to_str().unwrap(),
-    ]);
+    let output = CommandLine::new("label agree").arg(&bob).arg(&copy).run();
     expect_one_line_error(&output, &["both human:bob", "different raters"]);
 
-    let output = auscult(&["label", "agree", bob.to_str().unwrap(), "missing.jsonl"]);
+    let output = CommandLine::new("label agree")
+        .arg(&bob)
+        .arg("missing.jsonl")
+        .run();
     expect_one_line_error(&output, &["missing.jsonl", "cannot read"]);
 
     let not_labels = dir.path().join("notes.jsonl");
     std::fs::write(&not_labels, "{\"hello\": 1}\n").unwrap();
-    let output = auscult(&[
-        "label",
-        "agree",
-        bob.to_str().unwrap(),
-        not_labels.to_str().unwrap(),
-    ]);
+    let output = CommandLine::new("label agree")
+        .arg(&bob)
+        .arg(&not_labels)
+        .run();
     expect_one_line_error(&output, &["notes.jsonl", "not a label file"]);
 
     let mixed = dir.path().join("mixed.jsonl");
-    let output = auscult(&[
-        "label",
-        "export",
-        traces_path.to_str().unwrap(),
-        "--all",
-        "--out",
-        mixed.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = auscult(&[
-        "label",
-        "agree",
-        bob.to_str().unwrap(),
-        mixed.to_str().unwrap(),
-    ]);
+    CommandLine::new("label export")
+        .arg(&traces_path)
+        .arg("--all")
+        .out(&mixed)
+        .succeeds();
+    let output = CommandLine::new("label agree").arg(&bob).arg(&mixed).run();
     expect_one_line_error(&output, &["mixed.jsonl", "one rater per file"]);
 
-    let output = auscult(&[
-        "inspect",
-        traces_path.to_str().unwrap(),
-        "--annotator",
-        "a/b",
-    ]);
+    let output = CommandLine::new("inspect")
+        .arg(&traces_path)
+        .option("--annotator", "a/b")
+        .run();
     assert_eq!(output.status.code(), Some(2), "clap's usage error");
     assert!(
         stderr(&output).contains("annotator name \"a/b\""),
@@ -450,17 +402,12 @@ fn judge_output_joins_export_and_agreement() {
         .collect();
     std::fs::write(&judge_path, text).unwrap();
 
-    let output = auscult(&[
-        "label",
-        "export",
-        traces_path.to_str().unwrap(),
-        "--labels",
-        judge_path.to_str().unwrap(),
-        "--all",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let rows: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
+    let output = CommandLine::new("label export")
+        .arg(&traces_path)
+        .option("--labels", &judge_path)
+        .arg("--all")
+        .succeeds();
+    let rows: Vec<serde_json::Value> = stdout(&output)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -477,14 +424,11 @@ fn judge_output_joins_export_and_agreement() {
     // Where ann labelled too, ann's label counts and the judge's does not.
     assert!(judge_rows.iter().all(|r| r["counts"] == false));
 
-    let output = auscult(&[
-        "label",
-        "agree",
-        ann.to_str().unwrap(),
-        judge_path.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = String::from_utf8(output.stdout).unwrap();
+    let output = CommandLine::new("label agree")
+        .arg(&ann)
+        .arg(&judge_path)
+        .succeeds();
+    let text = stdout(&output);
     assert!(
         text.contains("human:ann vs judge:qwen: Cohen's kappa 0.667 over 4 claims"),
         "{text}"

@@ -16,7 +16,7 @@ use auscult::trace::{read_sidecar, sidecar_path, StepRules, StopReason, Trace};
 use auscult::tui::action::LiveEvent;
 use auscult::tui::live::{LiveRequest, LiveRun};
 use auscult::tui::state::Inspector;
-use common::fixture;
+use common::{fixture, repo_path};
 
 fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
     let cases: serde_json::Value = serde_json::from_str(
@@ -24,7 +24,7 @@ fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
     )
     .unwrap();
     let case = &cases["cases"][0];
-    let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(case["clip"].as_str().unwrap_or("x"));
+    let clip = repo_path(case["clip"].as_str().unwrap_or("x"));
     LiveRequest {
         model: model.to_path_buf(),
         load: LoadOptions {

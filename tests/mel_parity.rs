@@ -6,7 +6,7 @@ use crate::common;
 
 use auscult::audio::{decode_file, MelConfig, MelExtractor};
 use auscult::tensor_dump::Dump;
-use common::{auscult, fixture, max_abs_difference, stderr};
+use common::{fixture, max_abs_difference, stderr, CommandLine};
 
 const TOLERANCE: f32 = 1e-3;
 
@@ -79,17 +79,12 @@ fn mel_command_writes_samples_features_and_mask() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("long.safetensors");
     let clip = fixture("audio/mel/long.wav");
-    let output = auscult(&[
-        "mel",
-        clip.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--n-mels",
-        "80",
-        "--chunk-seconds",
-        "10",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = CommandLine::new("mel")
+        .arg(&clip)
+        .out(&out)
+        .option("--n-mels", "80")
+        .option("--chunk-seconds", "10")
+        .succeeds();
     assert!(
         stderr(&output).contains("the model sees only the first 10 s"),
         "{}",
@@ -117,15 +112,11 @@ fn mel_command_reads_the_models_preprocessor_config() {
     )
     .unwrap();
     let out = dir.path().join("mid.safetensors");
-    let output = auscult(&[
-        "mel",
-        fixture("audio/mel/mid.wav").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--model",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("mel")
+        .arg(fixture("audio/mel/mid.wav"))
+        .out(&out)
+        .model(dir.path())
+        .succeeds();
     let dump = Dump::read(&out).unwrap();
     assert_eq!(dump.shape("features").unwrap(), vec![80, 1000]);
     assert_eq!(dump.shape("samples").unwrap(), vec![64_000]);

@@ -5,9 +5,7 @@
 
 use crate::common;
 
-use std::process::Command;
-
-use common::{expect_one_line_error, fixture};
+use common::{expect_one_line_error, fixture, repo_path, CommandLine};
 
 fn run(available: &str, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
     run_on("shape_real/qwen2_audio_hub", available, out, extra)
@@ -20,29 +18,19 @@ fn run_on(
     extra: &[&str],
 ) -> std::process::Output {
     let model = if model.starts_with("assets/") {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(model)
+        repo_path(model)
     } else {
         fixture(model)
     };
-    let clip = fixture("audio/mel/short.wav");
-    let mut args = vec![
-        "run".to_owned(),
-        "--model".into(),
-        model.display().to_string(),
-        "--audio".into(),
-        clip.display().to_string(),
-        "--prompt".into(),
-        "What is this?".into(),
-        "--max-new-tokens".into(),
-        "4".into(),
-        "--min-new-tokens".into(),
-        "4".into(),
-        "--out".into(),
-        out.display().to_string(),
-    ];
-    args.extend(extra.iter().map(|a| a.to_string()));
-    Command::new(env!("CARGO_BIN_EXE_auscult"))
-        .args(&args)
+    CommandLine::new("run")
+        .model(&model)
+        .audio(fixture("audio/mel/short.wav"))
+        .prompt("What is this?")
+        .max_new_tokens(4)
+        .option("--min-new-tokens", "4")
+        .out(out)
+        .args(extra)
+        .command()
         .env("AUSCULT_AVAILABLE_MEMORY", available)
         .env("AUSCULT_CACHE_DIR", out.parent().unwrap().join("cache"))
         .output()

@@ -6,39 +6,28 @@ use crate::common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{auscult, expect_one_line_error, fixture};
+use common::folder_copy::{copy_files, not_a_reference};
+use common::{expect_one_line_error, fixture, CommandLine};
 use safetensors::tensor::TensorView;
 use safetensors::SafeTensors;
 
 /// A copy of the tiny_a checkpoint (without the reference cases) to break.
 fn checkpoint_copy(dir: &Path) -> PathBuf {
-    let source = fixture("qwen2_audio/tiny_a");
     let target = dir.join("ckpt");
     std::fs::create_dir(&target).unwrap();
-    for entry in std::fs::read_dir(&source).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-        if !name.starts_with("case_") {
-            std::fs::copy(&path, target.join(name)).unwrap();
-        }
-    }
+    copy_files(&fixture("qwen2_audio/tiny_a"), &target, not_a_reference);
     target
 }
 
 /// Runs `auscult forward` on `model` and checks the error contract; returns the message.
 fn forward_error(model: &Path, audio: &Path, expected_fragments: &[&str]) -> String {
     let out = model.parent().unwrap().join("out.safetensors");
-    let output = auscult(&[
-        "forward",
-        "--model",
-        model.to_str().unwrap(),
-        "--audio",
-        audio.to_str().unwrap(),
-        "--prompt",
-        "What is it?",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = CommandLine::new("forward")
+        .model(model)
+        .audio(audio)
+        .prompt("What is it?")
+        .out(&out)
+        .run();
     let message = expect_one_line_error(&output, expected_fragments);
     assert!(!out.exists(), "no output written");
     message
@@ -278,25 +267,21 @@ fn front_end_that_does_not_fit_the_encoder() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "cuda",
+    ignore = "checks a build without the cuda feature; with it, --device cuda is accepted and \
+              runs or fails by whether this machine has a GPU"
+)]
 fn cuda_without_the_feature_is_refused_clearly() {
-    if cfg!(feature = "cuda") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.json");
-    let output = auscult(&[
-        "run",
-        "--model",
-        fixture("qwen2_audio/tiny_a").to_str().unwrap(),
-        "--audio",
-        clip().to_str().unwrap(),
-        "--prompt",
-        "x",
-        "--device",
-        "cuda",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = CommandLine::new("run")
+        .model(fixture("qwen2_audio/tiny_a"))
+        .audio(clip())
+        .prompt("x")
+        .option("--device", "cuda")
+        .out(&out)
+        .run();
     expect_one_line_error(&output, &["`cuda` feature"]);
     assert!(!out.exists());
 }

@@ -7,37 +7,21 @@ use std::path::Path;
 
 use auscult::tensor_dump::Dump;
 use auscult::trace::{read_sidecar, sidecar_path, Trace};
-use common::{auscult, fixture, max_abs_difference, stderr};
+use common::{fixture, max_abs_difference, parity_case, CommandLine};
 
-fn case_prompt(checkpoint: &Path, index: usize) -> (String, String) {
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(checkpoint.join("cases.json")).unwrap())
-            .unwrap();
-    let case = &json["cases"][index];
-    let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(case["clip"].as_str().unwrap());
-    (
-        clip.display().to_string(),
-        case["prompt"].as_str().unwrap().to_owned(),
-    )
+/// `command` (`forward`, `run`) on case `index` of `checkpoint`, writing `out`.
+fn on_case(command: &str, checkpoint: &Path, index: usize, out: &Path) -> CommandLine {
+    CommandLine::new(command)
+        .model(checkpoint)
+        .case(&parity_case(checkpoint, index))
+        .out(out)
 }
 
 /// Runs `auscult forward` on case `case` of `checkpoint` and reads what it wrote.
 fn forward_dump(checkpoint: &Path, case: usize, extra: &[&str], out: &Path) -> Dump {
-    let (clip, prompt) = case_prompt(checkpoint, case);
-    let mut args = vec![
-        "forward",
-        "--model",
-        checkpoint.to_str().unwrap(),
-        "--audio",
-        &clip,
-        "--prompt",
-        &prompt,
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let output = auscult(&args);
-    assert!(output.status.success(), "{}", stderr(&output));
+    on_case("forward", checkpoint, case, out)
+        .args(extra)
+        .succeeds();
     Dump::read(out).unwrap()
 }
 
@@ -135,22 +119,9 @@ fn forward_without_full_attention_writes_no_matrices() {
     assert!(ours.has("logits") && !ours.has("attn.0"));
 }
 
+/// Runs `auscult run` on case `case` of `checkpoint` and reads the trace it wrote.
 fn run_trace(checkpoint: &Path, case: usize, extra: &[&str], out: &Path) -> Trace {
-    let (clip, prompt) = case_prompt(checkpoint, case);
-    let mut args = vec![
-        "run",
-        "--model",
-        checkpoint.to_str().unwrap(),
-        "--audio",
-        &clip,
-        "--prompt",
-        &prompt,
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let output = auscult(&args);
-    assert!(output.status.success(), "{}", stderr(&output));
+    on_case("run", checkpoint, case, out).args(extra).succeeds();
     Trace::read(out).unwrap()
 }
 
@@ -274,22 +245,14 @@ fn question_and_choices_build_the_r1_aqa_prompt() {
     let checkpoint = fixture("qwen2_audio/tiny_a");
     let out = dir.path().join("q.json");
     let clip = fixture("audio/mel/short.wav");
-    let output = auscult(&[
-        "run",
-        "--model",
-        checkpoint.to_str().unwrap(),
-        "--audio",
-        clip.to_str().unwrap(),
-        "--question",
-        "Which is it?",
-        "--choices",
-        "Man,Woman",
-        "--max-new-tokens",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("run")
+        .model(&checkpoint)
+        .audio(&clip)
+        .option("--question", "Which is it?")
+        .option("--choices", "Man,Woman")
+        .max_new_tokens(2)
+        .out(&out)
+        .succeeds();
     let trace = Trace::read(&out).unwrap();
     assert_eq!(
         trace.prompt.text,
@@ -326,20 +289,9 @@ fn step_rules_come_from_a_file() {
     assert_eq!(trace.steps[0].tokens, [0, 24]);
 
     std::fs::write(&rules, r#"{"line_brakes": false}"#).unwrap();
-    let (clip, prompt) = case_prompt(&checkpoint, 1);
-    let output = auscult(&[
-        "run",
-        "--model",
-        checkpoint.to_str().unwrap(),
-        "--audio",
-        &clip,
-        "--prompt",
-        &prompt,
-        "--step-rules",
-        rules.to_str().unwrap(),
-        "--out",
-        dir.path().join("bad.json").to_str().unwrap(),
-    ]);
+    let output = on_case("run", &checkpoint, 1, &dir.path().join("bad.json"))
+        .option("--step-rules", &rules)
+        .run();
     common::expect_one_line_error(
         &output,
         &["rules.json", "not valid step rules", "line_brakes"],

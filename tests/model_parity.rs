@@ -7,14 +7,14 @@
 use crate::common;
 
 use std::ops::ControlFlow;
-use std::path::Path;
 
 use auscult::audio::decode_file;
 use auscult::model::{
-    generate, AttentionRows, CaptureOptions, CaptureRequest, Checkpoint, DeviceKind,
-    GenerateOptions, LayerCapture, Logits, Precision, Sampling,
+    generate, CaptureOptions, CaptureRequest, Checkpoint, DeviceKind, GenerateOptions,
+    LayerCapture, Logits, Precision, Sampling,
 };
 use auscult::tensor_dump::Dump;
+use common::parity_checks::{check_reductions, checked_input, reduced_rows, CheckedInput};
 use common::{fixture, max_abs_difference};
 
 const LOGITS_TOLERANCE: f32 = 1e-3;
@@ -24,44 +24,18 @@ const ATTENTION_TOLERANCE: f32 = 1e-4;
 fn check_checkpoint(name: &str) {
     let dir = fixture(name);
     let mut checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
-    let rate = checkpoint.processor.mel_config().sampling_rate;
     for case in common::parity_cases(&dir) {
         let label = format!("{name}/{}", case.file);
         let reference = Dump::read(&dir.join(&case.file)).unwrap();
-        let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case.clip);
-        let audio = decode_file(&clip, rate).unwrap();
-        let input = checkpoint
-            .processor
-            .prepare(&audio.samples, &case.prompt, case.system.as_deref())
-            .unwrap();
-
-        // Processor: the same text, the same ids, the same span.
-        assert_eq!(input.rendered, case.rendered, "{label}: rendered prompt");
-        let reference_ids: Vec<u32> = common::token_ids(&reference, "input_ids");
-        assert_eq!(input.input_ids, reference_ids, "{label}: input_ids");
-        let span = reference.i64("audio_span").unwrap();
-        assert_eq!(
-            input.audio_span,
-            span[0] as usize..span[1] as usize,
-            "{label}: audio span"
-        );
+        // Processor: the same text, the same ids, the same span; then the same audio rows.
+        let CheckedInput {
+            input,
+            embeds,
+            audio_difference,
+        } = checked_input(&label, &checkpoint, &case, &reference, LOGITS_TOLERANCE);
+        let seq = input.input_ids.len();
 
         // Teacher-forced forward with full attention.
-        let embeds = checkpoint.embed_input(&input).unwrap();
-        let audio_rows = reference.f32("audio_embeds").unwrap();
-        let ours_audio = embeds
-            .narrow(0, input.audio_span.start, input.audio_span.len())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        let audio_difference = max_abs_difference(&ours_audio, &audio_rows);
-        assert!(
-            audio_difference <= LOGITS_TOLERANCE,
-            "{label}: audio rows differ by {audio_difference}"
-        );
-
         let model = &mut checkpoint.model;
         model.clear_kv_cache();
         let (logits, captured) = model
@@ -102,15 +76,18 @@ fn check_checkpoint(name: &str) {
         let (_, captured) = model
             .forward_embeds(&embeds, 0, &request, Logits::Last)
             .unwrap();
-        let reduced: Vec<_> = captured
-            .into_iter()
-            .map(|c| match c {
-                LayerCapture::Reduced(r) => r,
-                _ => panic!("{label}: no reduced capture"),
-            })
-            .collect();
-        let rows = AttentionRows::from_layers(&reduced).unwrap();
-        check_reductions(&label, &rows, &reference, input.audio_span.clone());
+        let rows = reduced_rows(&label, captured);
+        // The reference keeps the attention of every query row.
+        let every_row: Vec<usize> = (0..seq).collect();
+        check_reductions(
+            &label,
+            &rows,
+            &reference,
+            &every_row,
+            seq,
+            input.audio_span.clone(),
+            ATTENTION_TOLERANCE,
+        );
 
         // Greedy generation of 24 tokens, with capture on, equals transformers' generate.
         let expected: Vec<u32> = common::token_ids(&reference, "generated_ids");
@@ -123,50 +100,6 @@ fn check_checkpoint(name: &str) {
             &rows.last_rows(1),
         );
     }
-}
-
-/// Reduces the reference attention `(heads, seq, seq)` per layer as the capture does and compares.
-fn check_reductions(
-    label: &str,
-    rows: &AttentionRows,
-    reference: &Dump,
-    span: std::ops::Range<usize>,
-) {
-    let shape = reference.shape("attn.0").unwrap();
-    let (heads, seq) = (shape[0], shape[1]);
-    assert_eq!(
-        (rows.rows, rows.heads, rows.audio_tokens),
-        (seq, heads, span.len()),
-        "{label}: capture sizes"
-    );
-    let n_audio = span.len();
-    let mut worst: f32 = 0.0;
-    for layer in 0..rows.layers {
-        let attn = reference.f32(&format!("attn.{layer}")).unwrap();
-        let at = |h: usize, q: usize, k: usize| attn[(h * seq + q) * seq + k];
-        for q in 0..seq {
-            for h in 0..heads {
-                let ratio: f32 = span.clone().map(|k| at(h, q, k)).sum();
-                let index = (q * rows.layers + layer) * heads + h;
-                worst = worst.max((rows.audio_ratio[index] - ratio).abs());
-                worst = worst.max((rows.sink_mass[index] - at(h, q, 0)).abs());
-                let head_maps = rows.head_maps.as_ref().unwrap();
-                for (j, k) in span.clone().enumerate() {
-                    let index = ((q * rows.layers + layer) * heads + h) * n_audio + j;
-                    worst = worst.max((head_maps[index] - at(h, q, k)).abs());
-                }
-            }
-            for (j, k) in span.clone().enumerate() {
-                let mean = (0..heads).map(|h| at(h, q, k)).sum::<f32>() / heads as f32;
-                let index = (q * rows.layers + layer) * n_audio + j;
-                worst = worst.max((rows.audio_map[index] - mean).abs());
-            }
-        }
-    }
-    assert!(
-        worst <= ATTENTION_TOLERANCE,
-        "{label}: captured reductions differ by {worst}"
-    );
 }
 
 #[test]

@@ -8,23 +8,8 @@ use std::path::{Path, PathBuf};
 
 use auscult::tensor_dump::Dump;
 use auscult::trace::{read_sidecar, read_traces, sidecar_path, Trace, TraceLine};
-use common::{auscult, fixture, stderr};
-
-/// One case of a fixture checkpoint: clip, prompt, system prompt (`None`: the default).
-fn case(checkpoint: &Path, index: usize) -> (String, String, Option<String>) {
-    let text = std::fs::read_to_string(checkpoint.join("cases.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let case = &json["cases"][index];
-    let clip = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(case["clip"].as_str().unwrap())
-        .display()
-        .to_string();
-    (
-        clip,
-        case["prompt"].as_str().unwrap().to_owned(),
-        case["system_prompt"].as_str().map(str::to_owned),
-    )
-}
+use common::folder_copy::{copy_files, not_a_reference};
+use common::{fixture, parity_case, CommandLine};
 
 #[test]
 fn run_on_both_layouts_generates_what_transformers_does() {
@@ -32,27 +17,14 @@ fn run_on_both_layouts_generates_what_transformers_does() {
     for layout in ["full", "thinker"] {
         let checkpoint = fixture(&format!("qwen2_5_omni/{layout}"));
         for index in 0..3 {
-            let (clip, prompt, system) = case(&checkpoint, index);
             let out = dir.path().join(format!("{layout}-{index}.json"));
-            let mut args = vec![
-                "run",
-                "--model",
-                checkpoint.to_str().unwrap(),
-                "--audio",
-                &clip,
-                "--prompt",
-                &prompt,
-                "--max-new-tokens",
-                "24",
-                "--greedy",
-                "--out",
-                out.to_str().unwrap(),
-            ];
-            if let Some(system) = &system {
-                args.extend_from_slice(&["--system", system]);
-            }
-            let output = auscult(&args);
-            assert!(output.status.success(), "{}", stderr(&output));
+            CommandLine::new("run")
+                .model(&checkpoint)
+                .case(&parity_case(&checkpoint, index))
+                .max_new_tokens(24)
+                .arg("--greedy")
+                .out(&out)
+                .succeeds();
             let trace = Trace::read(&out).unwrap();
             let reference =
                 Dump::read(&checkpoint.join(format!("case_{index}.safetensors"))).unwrap();
@@ -83,7 +55,7 @@ fn run_on_both_layouts_generates_what_transformers_does() {
 
 /// A benchmark file of the fixture clips in MMAU's format.
 fn mini_benchmark(dir: &Path) -> PathBuf {
-    let clips = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio/mel");
+    let clips = fixture("audio/mel");
     let records: Vec<serde_json::Value> = ["short.wav", "mid.wav", "long.wav"]
         .iter()
         .enumerate()
@@ -110,18 +82,12 @@ fn batch_report_and_inspect_take_an_omni_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
     let traces = dir.path().join("traces.jsonl");
-    let output = auscult(&[
-        "batch",
-        "--model",
-        fixture("qwen2_5_omni/thinker").to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        traces.to_str().unwrap(),
-        "--max-new-tokens",
-        "12",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("batch")
+        .model(fixture("qwen2_5_omni/thinker"))
+        .option("--data", &data)
+        .out(&traces)
+        .max_new_tokens(12)
+        .succeeds();
     let file = read_traces(&traces).unwrap();
     let done: Vec<&Trace> = file
         .lines
@@ -141,13 +107,10 @@ fn batch_report_and_inspect_take_an_omni_checkpoint() {
     assert!(done.iter().all(|t| t.answer.is_some()));
 
     let report = dir.path().join("report");
-    let output = auscult(&[
-        "report",
-        traces.to_str().unwrap(),
-        "--out",
-        report.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("report")
+        .arg(&traces)
+        .out(&report)
+        .succeeds();
     assert!(report.join("step_decay.csv").is_file());
 
     // The inspector opens the traces (its drawing is tested on Qwen2-Audio traces; here: it
@@ -168,21 +131,13 @@ fn batch_report_and_inspect_take_an_omni_checkpoint() {
 #[test]
 fn inspect_runs_an_omni_checkpoint_live() {
     let checkpoint = fixture("qwen2_5_omni/full");
-    let (clip, prompt, _) = case(&checkpoint, 1);
-    let mut pty = common::pty::Pty::spawn(
-        &[
-            "inspect",
-            "--model",
-            checkpoint.to_str().unwrap(),
-            "--audio",
-            &clip,
-            "--prompt",
-            &prompt,
-            "--max-new-tokens",
-            "12",
-        ],
-        &[],
-    );
+    let case = parity_case(&checkpoint, 1);
+    let inspect = CommandLine::new("inspect")
+        .model(&checkpoint)
+        .audio(case.clip_path())
+        .prompt(&case.prompt)
+        .max_new_tokens(12);
+    let mut pty = common::pty::Pty::spawn(&inspect.strs(), &[]);
     // All 12 tokens in, and their attention drawn (a step's title says its token count).
     pty.wait_for("the finished live run", |s| {
         s.contents().contains("· 12 tokens ·")
@@ -193,14 +148,9 @@ fn inspect_runs_an_omni_checkpoint_live() {
 /// A copy of the thinker fixture without `files`.
 fn thinker_without(files: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let source = fixture("qwen2_5_omni/thinker");
-    for entry in std::fs::read_dir(&source).unwrap() {
-        let name = entry.unwrap().file_name();
-        let name = name.to_str().unwrap();
-        if !files.contains(&name) && !name.starts_with("case_") {
-            std::fs::copy(source.join(name), dir.path().join(name)).unwrap();
-        }
-    }
+    copy_files(&fixture("qwen2_5_omni/thinker"), dir.path(), |name| {
+        not_a_reference(name) && !files.contains(&name)
+    });
     dir
 }
 

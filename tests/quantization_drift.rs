@@ -1,34 +1,33 @@
 //! What quantization changes, measured as `examples/quantization_quality.rs` measures it: the
 //! demo model against itself drifts by nothing, and q8_0 drifts by a little, in every quantity.
 
-use std::path::{Path, PathBuf};
+use crate::common;
 
 use auscult::model::drift::{drift, teacher_forced, TeacherForced};
 use auscult::model::{
     generate, Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Quantization,
 };
+use common::repo_path;
 
 const TOKENS: usize = 16;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 fn load(quantize: Option<Quantization>) -> Checkpoint {
     let mut options = LoadOptions::new(DeviceKind::Cpu);
     options.precision = Some(Precision::F32);
     options.quantize = quantize;
     options.cache = false;
-    Checkpoint::load_with(&repo("assets/demo-model"), &options).unwrap()
+    Checkpoint::load_with(&repo_path("assets/demo-model"), &options).unwrap()
 }
 
 /// The demo model's greedy tokens on a bundled example clip, then `checkpoint`'s teacher-forced
 /// outputs over `forced` (or over those tokens).
 fn outputs(checkpoint: &mut Checkpoint, forced: Option<&[u32]>) -> (Vec<u32>, TeacherForced) {
     let rate = checkpoint.processor.mel_config().sampling_rate;
-    let audio =
-        auscult::audio::decode_file(&repo("assets/examples/clips/synth-30064771072.wav"), rate)
-            .unwrap();
+    let audio = auscult::audio::decode_file(
+        &repo_path("assets/examples/clips/synth-30064771072.wav"),
+        rate,
+    )
+    .unwrap();
     let prompt = "How many sounds are there? Choose one: 1; 3; 4; 6.";
     let input = checkpoint
         .processor

@@ -12,12 +12,11 @@
 
 use crate::common;
 
-use std::path::Path;
-
 use auscult::audio::decode_file;
 use auscult::model::{CaptureRequest, Checkpoint, DeviceKind, LayerCapture, Logits, Precision};
 use auscult::tensor_dump::Dump;
-use common::{fixture, max_abs_difference};
+use common::parity_checks::{audio_rows_difference, check_processor};
+use common::{fixture, max_abs_difference, repo_path};
 
 const LOGITS_TOLERANCE: f32 = 1e-3;
 const ATTENTION_TOLERANCE: f32 = 1e-4;
@@ -36,8 +35,7 @@ fn check_cases(name: &str) {
     let dir = fixture(&format!("resampled/{name}"));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let checkpoint_dir = root.join(json["checkpoint"].as_str().unwrap());
+    let checkpoint_dir = repo_path(json["checkpoint"].as_str().unwrap());
     let mut checkpoint =
         Checkpoint::load(&checkpoint_dir, Precision::F32, DeviceKind::Cpu).unwrap();
     let rate = checkpoint.processor.mel_config().sampling_rate;
@@ -67,8 +65,7 @@ fn check_cases(name: &str) {
         let reference = Dump::read(&dir.join(&case.file)).unwrap();
 
         // Decoding: the file's own rate and channels, librosa's length at 16 kHz.
-        let clip = root.join(&case.clip);
-        let audio = decode_file(&clip, rate).unwrap();
+        let audio = decode_file(&case.clip_path(), rate).unwrap();
         let source_rate = detail["source_rate"].as_u64().unwrap();
         assert_eq!(u64::from(audio.source_rate), source_rate, "{label}: rate");
         assert_ne!(
@@ -91,19 +88,11 @@ fn check_cases(name: &str) {
             .processor
             .prepare(&audio.samples, &case.prompt, case.system.as_deref())
             .unwrap();
-        assert_eq!(input.rendered, case.rendered, "{label}: rendered prompt");
+        check_processor(&label, &input, case, &reference);
         assert_eq!(
             input.valid_frames as u64,
             detail["valid_mel_frames"].as_u64().unwrap(),
             "{label}: valid mel frames"
-        );
-        let reference_ids: Vec<u32> = common::token_ids(&reference, "input_ids");
-        assert_eq!(input.input_ids, reference_ids, "{label}: input_ids");
-        let span = reference.i64("audio_span").unwrap();
-        assert_eq!(
-            input.audio_span,
-            span[0] as usize..span[1] as usize,
-            "{label}: audio span"
         );
         let seq = input.input_ids.len();
         let span = input.audio_span.clone();
@@ -114,16 +103,7 @@ fn check_cases(name: &str) {
 
         // The audio rows that replace the <|AUDIO|> embeddings.
         let embeds = checkpoint.embed_input(&input).unwrap();
-        let ours_audio = embeds
-            .narrow(0, span.start, span.len())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        let theirs_audio = reference.f32("audio_embeds").unwrap();
-        assert!(!theirs_audio.is_empty(), "{label}: no audio rows");
-        let audio_rows = max_abs_difference(&ours_audio, &theirs_audio);
+        let audio_rows = audio_rows_difference(&label, &embeds, span.clone(), &reference);
 
         // Teacher-forced forward with full attention.
         let model = &mut checkpoint.model;

@@ -14,12 +14,11 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use auscult::audio::decode_file;
-use auscult::model::{
-    AttentionRows, CaptureRequest, Checkpoint, DeviceKind, LayerCapture, Logits, Precision,
-};
+use auscult::model::{CaptureRequest, Checkpoint, DeviceKind, LayerCapture, Logits, Precision};
 use auscult::tensor_dump::Dump;
 use candle_core::Tensor;
+use common::folder_copy::copy_files;
+use common::parity_checks::{check_reductions, checked_input, reduced_rows, CheckedInput};
 use common::{fixture, max_abs_difference};
 
 const LOGITS_TOLERANCE: f32 = 1e-3;
@@ -72,45 +71,18 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
     assert_eq!(checkpoint.processor.mel_config().feature_size, 128);
     assert_eq!(checkpoint.generation.eos_token_id, expected.stop_ids);
 
-    let rate = checkpoint.processor.mel_config().sampling_rate;
     for case in common::parity_cases(references) {
         let label = format!("{label}/{}", case.file);
         let reference = Dump::read(&references.join(&case.file)).unwrap();
-        let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case.clip);
-        let audio = decode_file(&clip, rate).unwrap();
-        let input = checkpoint
-            .processor
-            .prepare(&audio.samples, &case.prompt, case.system.as_deref())
-            .unwrap();
-
-        // Processor: the same text, the same ids, the same span.
-        assert_eq!(input.rendered, case.rendered, "{label}: rendered prompt");
-        let reference_ids: Vec<u32> = common::token_ids(&reference, "input_ids");
-        assert_eq!(input.input_ids, reference_ids, "{label}: input_ids");
-        let span = reference.i64("audio_span").unwrap();
-        assert_eq!(
-            input.audio_span,
-            span[0] as usize..span[1] as usize,
-            "{label}: audio span"
-        );
+        // Processor: the same text, the same ids, the same span; then the same audio rows.
+        let CheckedInput {
+            input,
+            embeds,
+            audio_difference,
+        } = checked_input(&label, &checkpoint, &case, &reference, LOGITS_TOLERANCE);
         let seq = input.input_ids.len();
 
         // Teacher-forced forward with full attention.
-        let embeds = checkpoint.embed_input(&input).unwrap();
-        let audio_rows = reference.f32("audio_embeds").unwrap();
-        let ours_audio = embeds
-            .narrow(0, input.audio_span.start, input.audio_span.len())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        let audio_difference = max_abs_difference(&ours_audio, &audio_rows);
-        assert!(
-            audio_difference <= LOGITS_TOLERANCE,
-            "{label}: audio rows differ by {audio_difference}"
-        );
-
         let model = &mut checkpoint.model;
         model.clear_kv_cache();
         let (logits, captured) = model
@@ -186,14 +158,7 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
         let (_, captured) = model
             .forward_embeds(&embeds, 0, &request, Logits::Last)
             .unwrap();
-        let reduced: Vec<_> = captured
-            .into_iter()
-            .map(|c| match c {
-                LayerCapture::Reduced(r) => r,
-                _ => panic!("{label}: no reduced capture"),
-            })
-            .collect();
-        let rows = AttentionRows::from_layers(&reduced).unwrap();
+        let rows = reduced_rows(&label, captured);
         let reduction_difference = check_reductions(
             &label,
             &rows,
@@ -201,6 +166,7 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
             &attention_rows,
             seq,
             input.audio_span.clone(),
+            ATTENTION_TOLERANCE,
         );
 
         // Greedy generation of 24 tokens, with capture on, equals transformers' generate.
@@ -226,60 +192,6 @@ fn check_checkpoint(label: &str, dir: &Path, references: &Path, expected: &Expec
             expected_ids.len()
         );
     }
-}
-
-/// Reduces the reference attention `(heads, rows, seq)` (query rows `query_rows`) per layer as the
-/// capture does and compares; returns the largest difference.
-fn check_reductions(
-    label: &str,
-    rows: &AttentionRows,
-    reference: &Dump,
-    query_rows: &[usize],
-    seq: usize,
-    span: std::ops::Range<usize>,
-) -> f32 {
-    let shape = reference.shape("attn.0").unwrap();
-    let heads = shape[0];
-    assert_eq!(
-        shape,
-        [heads, query_rows.len(), seq],
-        "{label}: reference shape"
-    );
-    assert_eq!(
-        (rows.rows, rows.heads, rows.audio_tokens),
-        (seq, heads, span.len()),
-        "{label}: capture sizes"
-    );
-    let n_audio = span.len();
-    let kept = query_rows.len();
-    let mut worst: f32 = 0.0;
-    for layer in 0..rows.layers {
-        let attn = reference.f32(&format!("attn.{layer}")).unwrap();
-        let at = |h: usize, i: usize, k: usize| attn[(h * kept + i) * seq + k];
-        for (i, &q) in query_rows.iter().enumerate() {
-            for h in 0..heads {
-                let ratio: f32 = span.clone().map(|k| at(h, i, k)).sum();
-                let index = (q * rows.layers + layer) * heads + h;
-                worst = worst.max((rows.audio_ratio[index] - ratio).abs());
-                worst = worst.max((rows.sink_mass[index] - at(h, i, 0)).abs());
-                let head_maps = rows.head_maps.as_ref().unwrap();
-                for (j, k) in span.clone().enumerate() {
-                    let index = ((q * rows.layers + layer) * heads + h) * n_audio + j;
-                    worst = worst.max((head_maps[index] - at(h, i, k)).abs());
-                }
-            }
-            for (j, k) in span.clone().enumerate() {
-                let mean = (0..heads).map(|h| at(h, i, k)).sum::<f32>() / heads as f32;
-                let index = (q * rows.layers + layer) * n_audio + j;
-                worst = worst.max((rows.audio_map[index] - mean).abs());
-            }
-        }
-    }
-    assert!(
-        worst <= ATTENTION_TOLERANCE,
-        "{label}: captured reductions differ by {worst}"
-    );
-    worst
 }
 
 /// A temporary directory removed when dropped (also when the test fails).
@@ -316,19 +228,16 @@ fn qwen2_audio_transformers_5_names_match_transformers() {
     let hub = fixture("shape_real/qwen2_audio_hub");
     let v5 = fixture("shape_real/qwen2_audio_v5");
     let dir = TempDir::new("shape-real-qwen2-audio-v5");
-    let mut shards = 0;
-    for entry in std::fs::read_dir(&hub).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
+    copy_files(&hub, &dir.0, |name| {
         let weights_or_reference = name.starts_with("model") || name.starts_with("case");
-        if !weights_or_reference {
-            std::fs::copy(hub.join(&name), dir.0.join(&name)).unwrap();
-        }
-    }
-    for entry in std::fs::read_dir(&v5).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        shards += usize::from(name.ends_with(".safetensors"));
-        std::fs::copy(v5.join(&name), dir.0.join(&name)).unwrap();
-    }
+        !weights_or_reference
+    });
+    let shards = std::cell::Cell::new(0);
+    copy_files(&v5, &dir.0, |name| {
+        shards.set(shards.get() + usize::from(name.ends_with(".safetensors")));
+        true
+    });
+    let shards = shards.get();
     assert!(shards > 1, "the v5 layout is sharded");
     check_checkpoint("qwen2_audio_v5", &dir.0, &hub, &QWEN2_AUDIO);
 }

@@ -9,10 +9,13 @@
 
 #![cfg(target_os = "linux")]
 
+use crate::common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::polling::{poll_until, wait_until};
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
 /// How long auscult may take to end once its terminal is gone: the inspector's one-second grace
@@ -91,18 +94,13 @@ impl Session {
     }
 
     fn wait_for_screen(&self, what: &str, done: impl Fn(&str) -> bool) {
-        let deadline = Instant::now() + START_WITHIN;
-        loop {
-            let contents = self.screen.lock().unwrap().screen().contents();
-            if done(&contents) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited {START_WITHIN:?} for {what}; the screen shows\n{contents}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let contents = || self.screen.lock().unwrap().screen().contents();
+        wait_until(
+            what,
+            START_WITHIN,
+            || done(&contents()),
+            || format!("the screen shows\n{}", contents()),
+        );
     }
 
     /// auscult's pid: the shell's only child.
@@ -144,14 +142,10 @@ fn ended(pid: u32) -> bool {
 }
 
 fn assert_ends(pid: u32, what: &str) {
-    let deadline = Instant::now() + END_WITHIN;
-    while !ended(pid) {
-        if Instant::now() > deadline {
-            // SAFETY: kill has no memory-safety preconditions; the pid is auscult's.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            panic!("auscult ({what}) still ran {END_WITHIN:?} after its terminal closed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if poll_until(END_WITHIN, || ended(pid)).is_err() {
+        // SAFETY: kill has no memory-safety preconditions; the pid is auscult's.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        panic!("auscult ({what}) still ran {END_WITHIN:?} after its terminal closed");
     }
 }
 

@@ -6,47 +6,42 @@ use crate::common;
 use std::path::Path;
 
 use auscult::trace::{read_traces, trace_json_schema, Trace, TraceLine};
-use common::{auscult, fixture, stderr};
+use common::{auscult, fixture, update_mode, CommandLine};
 
 const SCHEMA_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/schema/auscult.trace.schema.json"
 );
 
-/// Regenerate with `UPDATE_SCHEMA=1 cargo test --test all trace_format::`.
+/// Regenerate with `UPDATE_SCHEMA=1 cargo test --test all trace_format::`: the test then rewrites
+/// the file from the types and fails, saying so; run it again without the variable to check.
 #[test]
 fn the_committed_schema_is_the_types_schema() {
     let generated = serde_json::to_string_pretty(&trace_json_schema()).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+    if update_mode::requested("UPDATE_SCHEMA") {
         std::fs::write(SCHEMA_FILE, &generated).unwrap();
+        update_mode::rewrote("UPDATE_SCHEMA", "schema/auscult.trace.schema.json");
     }
     let committed =
         std::fs::read_to_string(SCHEMA_FILE).expect("schema/auscult.trace.schema.json exists");
     assert_eq!(
         committed, generated,
-        "run UPDATE_SCHEMA=1 cargo test --test all trace_format::"
+        "the committed schema is not the types' schema: \
+         run UPDATE_SCHEMA=1 cargo test --test all trace_format::, then again without it"
     );
 }
 
 fn run_trace(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("trace.json");
-    let output = auscult(&[
-        "run",
-        "--model",
-        fixture("qwen2_audio/tiny_a").to_str().unwrap(),
-        "--audio",
-        fixture("audio/mel/short.wav").to_str().unwrap(),
-        "--question",
-        "Which is it?",
-        "--choices",
-        "A,B",
-        "--max-new-tokens",
-        "8",
-        "--capture-prompt",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    CommandLine::new("run")
+        .model(fixture("qwen2_audio/tiny_a"))
+        .audio(fixture("audio/mel/short.wav"))
+        .option("--question", "Which is it?")
+        .option("--choices", "A,B")
+        .max_new_tokens(8)
+        .arg("--capture-prompt")
+        .out(&out)
+        .succeeds();
     out
 }
 

@@ -10,9 +10,11 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use portable_pty::{native_pty_system, Child, CommandBuilder, ExitStatus, MasterPty, PtySize};
+
+use super::polling::poll_until;
 
 pub const ROWS: u16 = 30;
 pub const COLS: u16 = 100;
@@ -243,6 +245,30 @@ impl Pty {
         self.wait_until(what, SCREEN_TIMEOUT, |output| done(output.parser.screen()));
     }
 
+    /// Waits until the output ends with a whole frame and `read` finds what it looks for on the
+    /// screen, and returns what it read there. A screen read while a frame is half drawn can mix
+    /// old and new cells (the digits of "#19" and "#20" as "#29"); ratatui hides the cursor after
+    /// drawing each frame (the inspector never shows one), so output that ends with
+    /// [`HIDE_CURSOR`] ends with a whole frame.
+    pub fn read_whole_frame<T>(&self, what: &str, read: impl Fn(&vt100::Screen) -> Option<T>) -> T {
+        let at_frame_end = |output: &Output| output.raw.ends_with(HIDE_CURSOR);
+        let (output, result) = self
+            .shared
+            .changed
+            .wait_timeout_while(self.lock(), SCREEN_TIMEOUT, |output| {
+                !(at_frame_end(output) && read(output.parser.screen()).is_some())
+            })
+            .unwrap_or_else(PoisonError::into_inner);
+        if result.timed_out() {
+            let screen = dump(output.parser.screen());
+            drop(output);
+            panic!(
+                "waited {SCREEN_TIMEOUT:?} for {what} on a whole frame; the screen shows\n{screen}"
+            );
+        }
+        read(output.parser.screen()).expect("the wait ended on what `read` finds")
+    }
+
     /// Resizes the terminal (the program gets SIGWINCH) and the screen model with it.
     pub fn resize(&mut self, rows: u16, cols: u16) {
         self.lock().parser.set_size(rows, cols);
@@ -309,18 +335,17 @@ impl Pty {
 
     /// Waits for the child to exit and for the reader to have read all it wrote.
     pub fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + EXIT_TIMEOUT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("the child can be polled") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "auscult still runs {EXIT_TIMEOUT:?} after being told to exit\n{}",
-                    self.dump()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        // portable-pty's child has no wait with a timeout: poll it.
+        let mut status = None;
+        let exited = poll_until(EXIT_TIMEOUT, || {
+            status = self.child.try_wait().expect("the child can be polled");
+            status.is_some()
+        });
+        let Some(status) = status.filter(|_| exited.is_ok()) else {
+            panic!(
+                "auscult still runs {EXIT_TIMEOUT:?} after being told to exit\n{}",
+                self.dump()
+            );
         };
         self.wait_until("the end of the output", EXIT_TIMEOUT, |output| {
             output.closed

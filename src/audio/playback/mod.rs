@@ -1,11 +1,12 @@
 //! Playback: play, pause, seek and range play of a clip, with a playhead clock.
 //!
-//! A [`Player`] drives a [`Transport`] (the pure position logic) from one of two clocks: the
+//! A [`Player`] drives a [`Transport`] (the pure position logic) from one of two sources: the
 //! sound device, whose callback advances it by the frames it consumed, or, when there is no
-//! device (SSH, CI, a server, or a build without sound), a silent clock that advances it by wall
-//! time. Either way the playhead moves the same, so the inspector behaves the same with or
-//! without sound. The player says once, in words, why sound is off; it never panics when a
-//! device is missing or disappears mid-play (it falls back to the silent clock).
+//! device (SSH, CI, a server, or a build without sound), a silent clock that advances it by the
+//! time that passed on a [`Clock`] (the wall clock; a test's hand-moved clock in tests). Either
+//! way the playhead moves the same, so the inspector behaves the same with or without sound. The
+//! player says once, in words, why sound is off; it never panics when a device is missing or
+//! disappears mid-play (it falls back to the silent clock).
 
 #[cfg(sound_output)]
 mod device;
@@ -59,9 +60,23 @@ impl fmt::Display for SoundStatus {
     }
 }
 
+/// Where the silent clock reads the time.
+pub trait Clock: Send {
+    fn now(&self) -> Instant;
+}
+
+/// The wall clock: what the inspector plays on.
+pub struct WallClock;
+
+impl Clock for WallClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
 /// What moves the playhead.
-enum Clock {
-    /// Wall time since the last look.
+enum PlayheadSource {
+    /// The time that passed on the player's clock since the last look.
     Silent { last_tick: Instant },
     /// The sound device's callback.
     #[cfg(sound_output)]
@@ -71,7 +86,9 @@ enum Clock {
 /// A clip player with a playhead.
 pub struct Player {
     transport: Arc<Mutex<Transport>>,
-    clock: Clock,
+    source: PlayheadSource,
+    /// What the silent clock reads the time from.
+    clock: Box<dyn Clock>,
     status: SoundStatus,
     /// The status has changed since [`Player::take_notice`] last reported it.
     notice_pending: bool,
@@ -91,7 +108,8 @@ impl Player {
                     };
                     Player {
                         transport,
-                        clock: Clock::Device(output),
+                        source: PlayheadSource::Device(output),
+                        clock: Box::new(WallClock),
                         status,
                         notice_pending: true,
                     }
@@ -110,11 +128,17 @@ impl Player {
 
     /// A player on the silent clock, for a clip `duration` seconds long.
     pub fn silent(duration: f64, reason: &str) -> Player {
+        Player::silent_on(duration, reason, Box::new(WallClock))
+    }
+
+    /// A player on the silent clock reading the time from `clock`.
+    pub fn silent_on(duration: f64, reason: &str, clock: Box<dyn Clock>) -> Player {
         Player {
             transport: Arc::new(Mutex::new(Transport::new(duration))),
-            clock: Clock::Silent {
-                last_tick: Instant::now(),
+            source: PlayheadSource::Silent {
+                last_tick: clock.now(),
             },
+            clock,
             status: SoundStatus::Off {
                 reason: reason.to_string(),
             },
@@ -184,16 +208,16 @@ impl Player {
         self.lock().play_range(t0, t1);
     }
 
-    /// Brings the transport up to date: on the silent clock, lets the wall time since the last
-    /// look pass; on a device that failed, switches to the silent clock and says why.
+    /// Brings the transport up to date: on the silent clock, lets the time since the last look
+    /// pass; on a device that failed, switches to the silent clock and says why.
     // Without sound output the silent clock is the only one, and the `if let` below always matches.
     #[cfg_attr(not(sound_output), allow(irrefutable_let_patterns))]
     fn sync(&mut self) {
         #[cfg(sound_output)]
-        if let Clock::Device(output) = &self.clock {
+        if let PlayheadSource::Device(output) = &self.source {
             if let Some(reason) = output.failure() {
-                self.clock = Clock::Silent {
-                    last_tick: Instant::now(),
+                self.source = PlayheadSource::Silent {
+                    last_tick: self.clock.now(),
                 };
                 self.status = SoundStatus::Off {
                     reason: format!("the sound device stopped ({reason})"),
@@ -201,8 +225,8 @@ impl Player {
                 self.notice_pending = true;
             }
         }
-        if let Clock::Silent { last_tick } = &mut self.clock {
-            let now = Instant::now();
+        if let PlayheadSource::Silent { last_tick } = &mut self.source {
+            let now = self.clock.now();
             let elapsed = now.duration_since(*last_tick).as_secs_f64();
             *last_tick = now;
             lock(&self.transport).advance(elapsed);
@@ -226,29 +250,70 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// A clock that moves only when the test moves it.
+    #[derive(Clone)]
+    struct HandClock(Arc<Mutex<Instant>>);
+
+    impl HandClock {
+        fn new() -> Self {
+            HandClock(Arc::new(Mutex::new(Instant::now())))
+        }
+
+        fn advance(&self, by: Duration) {
+            *self.0.lock().unwrap() += by;
+        }
+    }
+
+    impl Clock for HandClock {
+        fn now(&self) -> Instant {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    /// A silent player on a hand-moved clock, and the clock.
+    fn silent_on_hand_clock(duration: f64) -> (Player, HandClock) {
+        let clock = HandClock::new();
+        let player = Player::silent_on(duration, "test", Box::new(clock.clone()));
+        (player, clock)
+    }
+
     #[test]
     fn silent_clock_moves_the_playhead_only_while_playing() {
-        let mut player = Player::silent(10.0, "test");
-        std::thread::sleep(Duration::from_millis(30));
+        let (mut player, clock) = silent_on_hand_clock(10.0);
+        clock.advance(Duration::from_millis(30));
         assert_eq!(player.position(), 0.0);
         player.play();
-        std::thread::sleep(Duration::from_millis(60));
+        clock.advance(Duration::from_millis(60));
         let moved = player.position();
         assert!(moved >= 0.05, "playhead at {moved}");
+        assert!((moved - 0.06).abs() < 1e-12, "playhead at {moved}");
         player.pause();
         let held = player.position();
-        std::thread::sleep(Duration::from_millis(30));
+        clock.advance(Duration::from_millis(30));
         assert_eq!(player.position(), held);
     }
 
     #[test]
     fn silent_range_play_stops_at_its_end() {
-        let mut player = Player::silent(10.0, "test");
+        let (mut player, clock) = silent_on_hand_clock(10.0);
         player.play_range(2.0, 2.05);
         assert!(player.is_playing());
-        std::thread::sleep(Duration::from_millis(120));
+        clock.advance(Duration::from_millis(40));
+        assert!(player.is_playing(), "40 ms into a 50 ms range");
+        clock.advance(Duration::from_millis(80));
         assert!(!player.is_playing());
         assert_eq!(player.position(), 2.05);
+    }
+
+    #[test]
+    fn the_wall_clock_moves_a_silent_player() {
+        let mut player = Player::silent(10.0, "test");
+        player.play();
+        let before = Instant::now();
+        while Instant::now() == before {
+            std::hint::spin_loop();
+        }
+        assert!(player.position() > 0.0);
     }
 
     #[test]
