@@ -1,18 +1,32 @@
 //! The bundled example traces are exactly what the generator in `src/example_traces/` makes:
 //! `assets/demo/demo-tones.json` with its sidecar (`example_trace(&tones_spec())`), and
 //! `assets/demo/demo-set.jsonl`, a traces file laid out as `auscult batch` writes one (a line
-//! per `demo_set_specs()` example, sidecars in `demo-set.attn/`). These tests only read: rewrite
-//! the files with `cargo run --example write_bundled_examples`.
+//! per `demo_set_specs()` example, sidecars in `demo-set.attn/`). Rewrite them with
+//! `UPDATE_ASSETS=1 cargo test --test all example_assets::`: the test then writes the files and
+//! fails, saying so (`common::update_mode`); run it again without the variable to check.
+
+use crate::common;
 
 use std::path::Path;
 
 use auscult::example_traces::{
-    demo_set_specs, example_batch, example_trace, tones_spec, DEMO_SET, DEMO_TRACE,
+    demo_set_specs, example_batch, example_trace, tones_spec, write_bundled, DEMO_SET, DEMO_TRACE,
 };
 use auscult::trace::{read_sidecar, read_traces, sidecar_path, Trace, TraceLine};
+use common::update_mode;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// With `UPDATE_ASSETS` set, rewrites every bundled example file and fails (a comparison with
+/// what was just written would prove nothing).
+#[test]
+fn the_bundled_examples_are_rewritten_only_on_request() {
+    if update_mode::requested("UPDATE_ASSETS") {
+        write_bundled(root()).unwrap();
+        update_mode::rewrote("UPDATE_ASSETS", "assets/demo/demo-tones.* and demo-set.*");
+    }
 }
 
 #[test]

@@ -95,6 +95,41 @@ pub fn example_batch(specs: &[ExampleSpec], sidecar_folder: &str) -> Vec<(Trace,
         .collect()
 }
 
+/// Writes the hand-made bundled traces under `root` (the repository): `DEMO_TRACE` with its
+/// sidecar, and `DEMO_SET` with its sidecars in the folder `batch` would use
+/// (`demo-set.attn/`). `tests/example_assets.rs` checks the committed files against the
+/// generator, and calls this when `UPDATE_ASSETS` asks it to rewrite them.
+pub fn write_bundled(root: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let trace_path = root.join(DEMO_TRACE);
+    let (trace, arrays) = example_trace(&tones_spec());
+    crate::trace::write_sidecar(&crate::trace::sidecar_path(&trace_path), &arrays)?;
+    trace.write(&trace_path)?;
+
+    let traces_path = root.join(DEMO_SET);
+    let folder = traces_path.with_extension("attn");
+    let folder_name = folder
+        .file_name()
+        .and_then(|name| name.to_str())
+        .context("the demo set's sidecar folder has a UTF-8 name")?;
+    if folder.exists() {
+        std::fs::remove_dir_all(&folder)?;
+    }
+    std::fs::create_dir_all(&folder)?;
+    let base = traces_path.parent().context("the demo set has a folder")?;
+    let mut file = std::fs::File::create(&traces_path)?;
+    for (trace, arrays) in example_batch(&demo_set_specs(), folder_name) {
+        let sidecar = &trace
+            .attention
+            .as_ref()
+            .context("examples have attention")?
+            .sidecar;
+        crate::trace::write_sidecar(&base.join(sidecar), &arrays)?;
+        crate::trace::append_line(&mut file, &crate::trace::TraceLine::Done(Box::new(trace)))?;
+    }
+    Ok(())
+}
+
 /// Word-level pieces: a space or newline starts a new piece, as byte-level BPE tends to cut.
 fn word_pieces(text: &str) -> Vec<String> {
     let mut pieces = Vec::new();
