@@ -176,7 +176,7 @@ mod text {
             let (mut end, mut token_end) = (0, 0);
             let mut covered = vec![false; text.len()];
             for step in &steps {
-                let [start, stop] = step.chars;
+                let [start, stop] = step.bytes;
                 prop_assert!(end <= start && start <= stop && stop <= text.len(), "{:?}", steps);
                 prop_assert!(text.is_char_boundary(start) && text.is_char_boundary(stop));
                 prop_assert!(token_end <= step.tokens[0] && step.tokens[0] <= step.tokens[1]);

@@ -147,7 +147,7 @@ fn a_mini_benchmark_runs_with_failures_recorded() {
                 assert_eq!(offsets.len(), generation.ids.len());
                 assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
                 for step in &trace.steps {
-                    assert_eq!(offsets[step.tokens[0]], step.chars[0], "{}", trace.id);
+                    assert_eq!(offsets[step.tokens[0]], step.bytes[0], "{}", trace.id);
                 }
             }
             TraceLine::Failed(failed) => failures.push((failed.id.clone(), failed.error.clone())),

@@ -30,7 +30,7 @@ fn steps_of(text: &str) -> Vec<(StepKind, String)> {
     for step in &steps {
         let from_tokens = pieces[step.tokens[0]..step.tokens[1]].concat();
         assert_eq!(from_tokens.trim(), step.text, "step text = its tokens");
-        assert_eq!(&text[step.chars[0]..step.chars[1]], from_tokens);
+        assert_eq!(&text[step.bytes[0]..step.bytes[1]], from_tokens);
     }
     steps.into_iter().map(|s| (s.kind, s.text)).collect()
 }

@@ -336,7 +336,7 @@ mod tests {
                 let pieces: String = (first..last)
                     .map(|k| &generation.text[offsets[k]..end(k)])
                     .collect();
-                let [start, stop] = step.chars;
+                let [start, stop] = step.bytes;
                 assert_eq!(offsets[first], start, "{} step {}", spec.id, step.index);
                 assert_eq!(pieces, generation.text[start..stop], "{}", spec.id);
                 assert_eq!(pieces.trim(), step.text);

@@ -23,7 +23,8 @@ pub struct Step {
     /// Generated-token range `[start, end)`.
     pub tokens: [usize; 2],
     /// Byte range `[start, end)` of the generated text.
-    pub chars: [usize; 2],
+    #[serde(rename = "chars")]
+    pub bytes: [usize; 2],
     pub kind: StepKind,
     /// The step's text, trimmed of surrounding whitespace.
     pub text: String,
@@ -79,7 +80,7 @@ pub fn split_steps(pieces: &[String], rules: &StepRules) -> Vec<Step> {
         steps.push(Step {
             index: steps.len(),
             tokens: [first, end],
-            chars: [byte_start, byte_end],
+            bytes: [byte_start, byte_end],
             kind: kind_of(step_text, enclosing.as_deref(), rules),
             text: step_text.to_owned(),
         });

@@ -11,7 +11,7 @@ fn inline_markers_after_characters_that_change_length_when_lower_cased() {
         let steps = split_steps(&pieces(text), &StepRules::default());
         let joined: String = steps
             .iter()
-            .map(|s| &text[s.chars[0]..s.chars[1]])
+            .map(|s| &text[s.bytes[0]..s.bytes[1]])
             .collect();
         assert_eq!(joined, text, "{text}");
     }
@@ -43,7 +43,7 @@ fn check_agreement(pieces: &[String], steps: &[Step]) {
     let text = pieces.concat();
     for step in steps {
         let from_tokens: String = pieces[step.tokens[0]..step.tokens[1]].concat();
-        assert_eq!(from_tokens, text[step.chars[0]..step.chars[1]]);
+        assert_eq!(from_tokens, text[step.bytes[0]..step.bytes[1]]);
         assert_eq!(from_tokens.trim(), step.text);
     }
     for pair in steps.windows(2) {
