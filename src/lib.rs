@@ -3,8 +3,9 @@
 //! It plays an audio clip, runs the model locally, and shows each step of the model's chain of
 //! thought next to how much that step attended to each moment of the audio. This crate is the
 //! library behind the `auscult` binary. Data flows one way, up through layers that each use only
-//! those below: `audio` → `model` → `trace` (every stored type) → `benchmark`, `cafe`, `runner`
-//! (a clip and a prompt to a filled trace) → `tui`, `report`, `synth` → `cli`, with `durable`,
+//! those below: `audio` → `model` → `trace` (every type a trace file stores) → `benchmark`,
+//! `runner` (a clip and a prompt to a filled trace), `example_traces` (hand-made ones) → `cafe` →
+//! `report` → `tui`, `synth` → `cli`, with `durable`,
 //! `jsonl`, `tensor_dump` and `contained` at the bottom. `docs/architecture.md` draws it and says
 //! why; `tests/architecture.rs` fails if a module names one that names it back.
 

@@ -1,6 +1,7 @@
-//! Every integration test in one binary: each `tests/<name>.rs` is a module of it, so the
-//! suite links candle once instead of once per file (a cold `cargo test` spent most of its time
-//! linking 26 test binaries). Run one file's tests with `cargo test --test all <name>::`.
+//! Every integration test in one binary: each `tests/<name>.rs` (or `tests/<name>/mod.rs`) is a
+//! module of it, so the suite links candle once instead of once per file (a cold `cargo test`
+//! spent most of its time linking 26 test binaries). Run one file's tests with
+//! `cargo test --test all <name>::`.
 
 mod common;
 

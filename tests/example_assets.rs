@@ -10,7 +10,8 @@ use crate::common;
 use std::path::Path;
 
 use auscult::example_traces::{
-    demo_set_specs, example_batch, example_trace, tones_spec, write_bundled, DEMO_SET, DEMO_TRACE,
+    demo_set_specs, example_batch, example_trace, tones_spec, write_bundled, HAND_MADE_SET,
+    HAND_MADE_TRACE,
 };
 use auscult::trace::{read_sidecar, read_traces, sidecar_path, Trace, TraceLine};
 use common::update_mode;
@@ -31,7 +32,7 @@ fn the_bundled_examples_are_rewritten_only_on_request() {
 
 #[test]
 fn the_bundled_example_trace_is_the_generators() {
-    let trace_path = root().join(DEMO_TRACE);
+    let trace_path = root().join(HAND_MADE_TRACE);
     let (trace, arrays) = example_trace(&tones_spec());
     assert_eq!(Trace::read(&trace_path).unwrap(), trace);
     assert_eq!(read_sidecar(&sidecar_path(&trace_path)).unwrap(), arrays);
@@ -39,7 +40,7 @@ fn the_bundled_example_trace_is_the_generators() {
 
 #[test]
 fn the_bundled_example_set_is_the_generators() {
-    let traces_path = root().join(DEMO_SET);
+    let traces_path = root().join(HAND_MADE_SET);
     // `batch` puts the sidecars of `x.jsonl` in `x.attn/`, named relative to the file's folder.
     let folder = traces_path.with_extension("attn");
     let folder_name = folder.file_name().unwrap().to_str().unwrap();

@@ -20,7 +20,7 @@ use common::pty::{cells, dump, has_colour, has_row_starting, header, help_shown,
 // --- What the tests look for -------------------------------------------------------------------
 
 /// The bundled trace, relative to the crate.
-const DEMO_TRACE: &str = "assets/demo/demo-tones.json";
+const HAND_MADE_TRACE: &str = "assets/demo/demo-tones.json";
 /// The question of the bundled trace, on the header's first line.
 const QUESTION: &str = "How many tones come before the noise";
 
@@ -28,7 +28,7 @@ const QUESTION: &str = "How many tones come before the noise";
 
 #[test]
 fn keys_drive_the_inspector_and_q_restores_the_terminal() {
-    let mut pty = Pty::spawn(&["inspect", DEMO_TRACE], &[]);
+    let mut pty = Pty::spawn(&["inspect", HAND_MADE_TRACE], &[]);
     pty.wait_for("the question", |s| s.contents().contains(QUESTION));
     pty.assert_raw_mode();
     pty.wait_for("a coloured heatmap", has_colour);
@@ -120,7 +120,7 @@ fn no_arguments_runs_the_demo_model_live() {
 
 #[test]
 fn resizing_redraws_and_too_small_says_so() {
-    let mut pty = Pty::spawn(&["inspect", DEMO_TRACE], &[]);
+    let mut pty = Pty::spawn(&["inspect", HAND_MADE_TRACE], &[]);
     pty.wait_for("the question", |s| s.contents().contains(QUESTION));
     pty.resize(16, 60);
     pty.wait_for(
@@ -146,7 +146,7 @@ fn resizing_redraws_and_too_small_says_so() {
 
 #[test]
 fn sigterm_exits_and_restores_the_terminal() {
-    let mut pty = Pty::spawn(&["inspect", DEMO_TRACE], &[]);
+    let mut pty = Pty::spawn(&["inspect", HAND_MADE_TRACE], &[]);
     pty.wait_for("the question", |s| s.contents().contains(QUESTION));
     pty.assert_raw_mode();
 
@@ -158,7 +158,7 @@ fn sigterm_exits_and_restores_the_terminal() {
 
 #[test]
 fn no_color_draws_shades_and_no_colour() {
-    let mut pty = Pty::spawn(&["inspect", DEMO_TRACE], &[("NO_COLOR", "1")]);
+    let mut pty = Pty::spawn(&["inspect", HAND_MADE_TRACE], &[("NO_COLOR", "1")]);
     pty.wait_for("the question", |s| s.contents().contains(QUESTION));
     // Each frame is flushed whole before the next key is read, so once the second frame shows,
     // the first is complete on the screen.

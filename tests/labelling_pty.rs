@@ -18,14 +18,14 @@ use common::pty::{dump, Pty, COLS};
 use common::repo_path;
 
 /// The bundled trace (12 steps; step 0 has no listed claim, step 1 the checker's "tone A4").
-const DEMO_TRACE: &str = "assets/demo/demo-tones.json";
+const HAND_MADE_TRACE: &str = "assets/demo/demo-tones.json";
 const TRACE_ID: &str = "demo-tones";
 
 /// A copy of the bundled trace and its sidecar in a fresh folder, so the journal is written
 /// there.
 fn trace_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let bundled = repo_path(DEMO_TRACE);
+    let bundled = repo_path(HAND_MADE_TRACE);
     for name in ["demo-tones.json", "demo-tones.attn.safetensors"] {
         std::fs::copy(bundled.with_file_name(name), dir.path().join(name)).unwrap();
     }
@@ -287,7 +287,7 @@ fn sigkill_in_a_burst_of_labels_loses_nothing_shown_as_saved() {
 /// Steps of the demo trace whose every claim ann labelled: the whole step where nobody listed a
 /// claim (steps 0 and 11), or the checker's claim.
 fn count_done(labels: &auscult::trace::TraceLabels) -> usize {
-    let trace = auscult::trace::Trace::read(&repo_path(DEMO_TRACE)).unwrap();
+    let trace = auscult::trace::Trace::read(&repo_path(HAND_MADE_TRACE)).unwrap();
     let auto = trace.labels.unwrap_or_default();
     (0..trace.steps.len())
         .filter(|&step| {

@@ -38,7 +38,7 @@ fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
         choices: vec![],
         benchmark: None,
         labeller: None,
-        params: Box::new(move |checkpoint: &Checkpoint| {
+        options: Box::new(move |checkpoint: &Checkpoint| {
             Ok(GenerateOptions {
                 sampling: Sampling::Greedy,
                 max_new_tokens,

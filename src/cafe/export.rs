@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::claims;
 
-use crate::trace::{CafeLabel, LabelSource, Trace, TraceLabels};
+use crate::trace::{CafeLabel, LabelSource, SourceKind, Trace, TraceLabels};
 
 /// One exported label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,10 +103,15 @@ pub fn export_rows(trace: &Trace, all: bool) -> Vec<ExportRow> {
 pub fn labels_from_rows(rows: &[ExportRow]) -> Result<Vec<(String, TraceLabels)>, String> {
     let mut traces: Vec<(String, TraceLabels)> = Vec::new();
     for row in rows.iter().filter(|r| r.counts) {
-        let source: LabelSource = if row.annotator.is_empty() {
-            row.source.parse()?
-        } else {
-            format!("{}:{}", row.source, row.annotator).parse()?
+        let kind = SourceKind::from_name(&row.source).ok_or_else(|| {
+            format!(
+                "a row of trace {:?} has source {:?} (expected auto, judge or human)",
+                row.trace, row.source
+            )
+        })?;
+        let source = LabelSource {
+            kind,
+            name: row.annotator.clone(),
         };
         let index = match traces.iter().position(|(id, _)| *id == row.trace) {
             Some(i) => i,
@@ -187,5 +192,19 @@ mod tests {
         let back = labels_from_rows(&all).unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(super::super::CafeCounts::of(&back[0].1), before);
+    }
+
+    /// A source the format does not know (an export edited by hand) is refused, naming the
+    /// trace and the source as the file writes them.
+    #[test]
+    fn an_unknown_source_is_refused_with_its_trace_and_spelling() {
+        let (trace, _) = example_trace(&tones_spec());
+        let mut rows = export_rows(&trace, false);
+        rows[0].source = "Human".into();
+        let error = labels_from_rows(&rows).unwrap_err();
+        assert!(
+            error.contains("\"demo-tones\"") && error.contains("\"Human\""),
+            "{error}"
+        );
     }
 }

@@ -130,7 +130,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
     }
 
     let mut checkpoint = args.model.load(args.generation.max_new_tokens, None)?;
-    let params = args.generation.params(&checkpoint)?;
+    let params = args.generation.options(&checkpoint)?;
     let folder = sidecar_folder(&args.out);
     if !args.generation.no_capture {
         std::fs::create_dir_all(&folder)

@@ -14,21 +14,24 @@ use crate::synth::tokenizer::demo_prompt;
 use crate::trace::{read_traces, StepRules, TraceLine};
 use crate::tui::live::LiveRequest;
 
-/// The hand-made example trace (shown when neither the demo model nor its examples are there).
-pub const BUNDLED_TRACE: &str = crate::example_traces::DEMO_TRACE;
 /// The demo model's checkpoint directory.
 pub const DEMO_MODEL: &str = "assets/demo-model";
 /// The demo model's example clips and their traces.
 pub const DEMO_EXAMPLES: &str = "assets/examples";
 
+/// The demo model's example traces file (made by the real pipeline: `demo eval`).
+fn demo_example_traces() -> PathBuf {
+    bundled(DEMO_EXAMPLES).join("traces.jsonl")
+}
+
 /// What `auscult inspect` with no trace opens when the demo model cannot run live: the demo
 /// model's example traces (made by the real pipeline), else the hand-made example trace.
 pub fn fallback_traces() -> PathBuf {
-    let examples = bundled(DEMO_EXAMPLES).join("traces.jsonl");
+    let examples = demo_example_traces();
     if examples.is_file() {
         examples
     } else {
-        bundled(BUNDLED_TRACE)
+        bundled(crate::example_traces::HAND_MADE_TRACE)
     }
 }
 
@@ -48,8 +51,7 @@ pub fn bundled(relative: &str) -> PathBuf {
 /// examples are not there.
 pub fn demo_live_request() -> Result<Option<LiveRequest>> {
     let model = bundled(DEMO_MODEL);
-    let examples = bundled(DEMO_EXAMPLES);
-    let traces_path = examples.join("traces.jsonl");
+    let traces_path = demo_example_traces();
     if !model.join("model.safetensors").is_file() || !traces_path.is_file() {
         return Ok(None);
     }
@@ -74,7 +76,9 @@ pub fn demo_live_request() -> Result<Option<LiveRequest>> {
             )
         })?;
     let item = Item::generate(seed);
-    let audio = examples.join("clips").join(format!("synth-{seed}.wav"));
+    let audio = bundled(DEMO_EXAMPLES)
+        .join("clips")
+        .join(format!("synth-{seed}.wav"));
     let labelled = item.clone();
     Ok(Some(LiveRequest {
         model,
@@ -92,7 +96,7 @@ pub fn demo_live_request() -> Result<Option<LiveRequest>> {
             let texts: Vec<&str> = trace.steps.iter().map(|s| s.text.as_str()).collect();
             label_steps(&labelled, &texts)
         })),
-        params: Box::new(|checkpoint| {
+        options: Box::new(|checkpoint| {
             Ok(GenerateOptions::greedy(
                 256,
                 checkpoint.generation.eos_token_id.clone(),
@@ -100,4 +104,21 @@ pub fn demo_live_request() -> Result<Option<LiveRequest>> {
         }),
         step_rules: StepRules::default(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With the demo model's traces there (a checkout), `inspect` with no trace opens them: the
+    /// real pipeline's traces before the hand-made one.
+    #[test]
+    fn inspect_without_a_trace_opens_the_demo_models_traces() {
+        let opened = fallback_traces();
+        assert!(
+            opened.ends_with("assets/examples/traces.jsonl"),
+            "{opened:?}"
+        );
+        assert!(opened.is_file());
+    }
 }

@@ -83,7 +83,7 @@ impl GenerationArgs {
     }
 
     /// The generation parameters, with the checkpoint's stop ids.
-    pub fn params(&self, checkpoint: &Checkpoint) -> Result<GenerateOptions> {
+    pub fn options(&self, checkpoint: &Checkpoint) -> Result<GenerateOptions> {
         Ok(GenerateOptions {
             sampling: self.sampling()?,
             max_new_tokens: self.max_new_tokens,

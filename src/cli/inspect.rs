@@ -129,8 +129,8 @@ pub fn run(args: InspectArgs) -> Result<()> {
     open(args, request)
 }
 
-/// `auscult` with no arguments: the demo model run live on the first bundled example, or the
-/// bundled trace when the model is not there.
+/// `auscult` with no arguments: the demo model run live on the first bundled example, or, when
+/// the model is not there, the traces `inspect` opens with no trace (`fallback_traces`).
 pub fn run_demo() -> Result<()> {
     open(InspectArgs::defaults(), demo_live_request()?)
 }
@@ -247,6 +247,6 @@ fn live_request(args: &LiveArgs, model: &Path, audio: &Path) -> Result<LiveReque
         benchmark: None,
         labeller: None,
         step_rules: args.generation.step_rules()?,
-        params: Box::new(move |checkpoint| generation.params(checkpoint)),
+        options: Box::new(move |checkpoint| generation.options(checkpoint)),
     })
 }

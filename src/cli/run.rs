@@ -50,7 +50,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let mut checkpoint = args
         .model
         .load(args.generation.max_new_tokens, clip_seconds(&args.audio))?;
-    let params = args.generation.params(&checkpoint)?;
+    let params = args.generation.options(&checkpoint)?;
     let example = ExampleInput {
         id: args
             .audio

@@ -14,9 +14,9 @@ mod attention;
 mod specs;
 
 /// Where the bundled hand-made example trace lives, relative to the repository.
-pub const DEMO_TRACE: &str = "assets/demo/demo-tones.json";
+pub const HAND_MADE_TRACE: &str = "assets/demo/demo-tones.json";
 /// Where the bundled hand-made traces file (three examples, as `batch` lays them out) lives.
-pub const DEMO_SET: &str = "assets/demo/demo-set.jsonl";
+pub const HAND_MADE_SET: &str = "assets/demo/demo-set.jsonl";
 
 pub use specs::{demo_set_specs, duration_spec, order_spec, tones_spec};
 
@@ -95,18 +95,18 @@ pub fn example_batch(specs: &[ExampleSpec], sidecar_folder: &str) -> Vec<(Trace,
         .collect()
 }
 
-/// Writes the hand-made bundled traces under `root` (the repository): `DEMO_TRACE` with its
-/// sidecar, and `DEMO_SET` with its sidecars in the folder `batch` would use
+/// Writes the hand-made bundled traces under `root` (the repository): `HAND_MADE_TRACE` with its
+/// sidecar, and `HAND_MADE_SET` with its sidecars in the folder `batch` would use
 /// (`demo-set.attn/`). `tests/example_assets.rs` checks the committed files against the
 /// generator, and calls this when `UPDATE_ASSETS` asks it to rewrite them.
 pub fn write_bundled(root: &std::path::Path) -> anyhow::Result<()> {
     use anyhow::Context;
-    let trace_path = root.join(DEMO_TRACE);
+    let trace_path = root.join(HAND_MADE_TRACE);
     let (trace, arrays) = example_trace(&tones_spec());
     crate::trace::write_sidecar(&crate::trace::sidecar_path(&trace_path), &arrays)?;
     trace.write(&trace_path)?;
 
-    let traces_path = root.join(DEMO_SET);
+    let traces_path = root.join(HAND_MADE_SET);
     let folder = traces_path.with_extension("attn");
     let folder_name = folder
         .file_name()

@@ -2,7 +2,7 @@
 //! decoder may be quantized to, the device, and the run it is loaded for (`LoadOptions`).
 //!
 //! Each choice is named here once: `Display` and `FromStr` (strum) give its spelling (`bf16`,
-//! `q4_k`, `cuda`), which messages, the trace and the command line all use, and its doc comment
+//! `q4_k`, `cuda`), which messages and the command line use, and its doc comment
 //! is the help the command line shows for it. The command line builds its parsers from these
 //! (`cli::model_choice`); the model layer knows no argument parser, and none of these is written
 //! to a file by the model (the quantization cache is keyed by the format's name).

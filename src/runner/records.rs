@@ -1,6 +1,8 @@
-//! The model's runtime values as the trace records them: the one place where `model` types
-//! become `trace` types, so the model knows nothing of the format and the format nothing of the
-//! model.
+//! The model's generation values as the trace records them: `model`'s runtime types
+//! (`GenerateOptions`, `StoppedBy`, `Timings`) become `trace`'s stored ones here, so the model
+//! knows nothing of the format and a change to either side is made in one conversion. (The
+//! captured attention rows are stored as the model returns them: `trace::sidecar` writes
+//! `model::AttentionRows`.)
 
 use crate::model::{GenerateOptions, Sampling, StoppedBy, Timings};
 use crate::trace::{CaptureSettings, Decoding, GenerationParams, StopReason, TraceTimings};

@@ -4,9 +4,10 @@
 //! several sources may label the same claim and the metrics (`cafe`) let the highest-ranked one
 //! count: human over judge over auto.
 //!
-//! These are stored types: their serde names are the trace format, and the names files and
-//! screens write (`Display`, `FromStr`) are derived from the same variant names by the same
-//! rule, so the two cannot drift (a test checks every variant).
+//! These are stored types: their serde names are the trace format. `CafeLabel`'s names for files
+//! and screens (`Display`, `FromStr`) are derived from the same variant names by the same rule, so
+//! the two cannot drift (a test checks every variant); a source is written and parsed through
+//! `SourceKind::name`, one spelling per kind.
 
 use std::fmt;
 use std::str::FromStr;
@@ -71,6 +72,13 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    /// The kind named `name` (`auto`, `judge`, `human`), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [SourceKind::Auto, SourceKind::Judge, SourceKind::Human]
+            .into_iter()
+            .find(|kind| kind.name() == name)
+    }
+
     /// The kind as a source string starts: `auto`, `judge`, `human`.
     pub fn name(self) -> &'static str {
         match self {
@@ -131,16 +139,9 @@ impl FromStr for LabelSource {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let (kind, name) = text.split_once(':').unwrap_or((text, ""));
-        let kind = match kind {
-            "auto" => SourceKind::Auto,
-            "judge" => SourceKind::Judge,
-            "human" => SourceKind::Human,
-            _ => {
-                return Err(format!(
-                    "label source {text:?} is not auto, judge:<model> or human:<name>"
-                ))
-            }
-        };
+        let kind = SourceKind::from_name(kind).ok_or_else(|| {
+            format!("label source {text:?} is not auto, judge:<model> or human:<name>")
+        })?;
         Ok(Self {
             kind,
             name: name.to_owned(),

@@ -3,11 +3,12 @@
 //! A trace is JSON (`auscult.trace/1`, its JSON Schema in `schema/`) for everything a
 //! person reads, plus a safetensors sidecar for the attention arrays (`sidecar`). Readers refuse
 //! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
-//! never call into the model.
+//! never run the model.
 //!
-//! This module owns every stored type: the trace and its records (here), the generation record
-//! (`generation`), CAFE labels (`labels`), the traces file's lines (`lines`) and the sidecar's
-//! arrays (`sidecar`), so the format changes here and nowhere else. A trace is begun with
+//! This module owns every type a trace file stores: the trace and its records (here), the
+//! generation record (`generation`), CAFE labels (`labels`), the traces file's lines (`lines`) and
+//! the sidecar's arrays (`sidecar`), so the trace format changes here and nowhere else. (The
+//! annotation journal, the judge's output and label exports are `cafe`'s own files.) A trace is begun with
 //! `Trace::begin` and filled with `record_generation` and `record_attention`, by the runner and by
 //! the example traces alike. `steps` cuts a generation into steps; `metrics` computes the
 //! attention quantities over the sidecar's rows.
@@ -184,7 +185,7 @@ pub struct AttentionRecord {
 #[derive(Debug, Clone)]
 pub struct TraceStart {
     pub id: String,
-    /// When the run finished (RFC 3339, UTC).
+    /// When the run was made (RFC 3339, UTC): the runner stamps it as the trace begins.
     pub created: String,
     pub model: ModelIdentity,
     pub audio: AudioIdentity,

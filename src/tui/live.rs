@@ -20,7 +20,7 @@ use crate::trace::TraceLabels;
 use crate::trace::{sidecar_path, write_sidecar, BenchmarkRecord, SidecarArrays, StepRules, Trace};
 
 /// Makes the generation settings once the checkpoint is loaded (stop ids come from it).
-pub type ParamsFor = Box<dyn FnOnce(&Checkpoint) -> Result<GenerateOptions> + Send>;
+pub type OptionsFor = Box<dyn FnOnce(&Checkpoint) -> Result<GenerateOptions> + Send>;
 
 /// Labels the finished trace's steps (the demo's exact checker knows its clip's events).
 pub type Labeller = Box<dyn FnOnce(&Trace) -> TraceLabels + Send>;
@@ -40,7 +40,7 @@ pub struct LiveRequest {
     /// The benchmark item the clip and question come from: the answer is scored against it.
     pub benchmark: Option<BenchmarkRecord>,
     pub labeller: Option<Labeller>,
-    pub params: ParamsFor,
+    pub options: OptionsFor,
     pub step_rules: StepRules,
 }
 
@@ -223,7 +223,7 @@ fn work(
         let _ = sender.send(LiveEvent::Stopped("cancelled before the model ran".into()));
         return Ok(());
     }
-    let params = (request.params)(&checkpoint)?;
+    let options = (request.options)(&checkpoint)?;
     let example = ExampleInput {
         id: request
             .audio
@@ -241,7 +241,7 @@ fn work(
         trace.prompt.choices = request.choices.clone();
         trace
     };
-    let (trace, arrays) = run_example(&mut checkpoint, &example, &params, "", |progress| {
+    let (trace, arrays) = run_example(&mut checkpoint, &example, &options, "", |progress| {
         let sent = match progress {
             Progress::Prepared { trace } => {
                 sender.send(LiveEvent::Prepared(Box::new(with_question(trace.clone()))))

@@ -61,12 +61,12 @@ impl fmt::Display for SoundStatus {
 }
 
 /// Where the silent clock reads the time.
-pub trait Clock: Send {
+pub(crate) trait Clock: Send {
     fn now(&self) -> Instant;
 }
 
 /// The wall clock: what the inspector plays on.
-pub struct WallClock;
+pub(crate) struct WallClock;
 
 impl Clock for WallClock {
     fn now(&self) -> Instant {
@@ -132,7 +132,7 @@ impl Player {
     }
 
     /// A player on the silent clock reading the time from `clock`.
-    pub fn silent_on(duration: f64, reason: &str, clock: Box<dyn Clock>) -> Player {
+    pub(crate) fn silent_on(duration: f64, reason: &str, clock: Box<dyn Clock>) -> Player {
         Player {
             transport: Arc::new(Mutex::new(Transport::new(duration))),
             source: PlayheadSource::Silent {
