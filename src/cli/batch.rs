@@ -146,6 +146,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
     let total = todo.len();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
+        // A constant template of indicatif's own keys: it cannot fail to parse.
         ProgressStyle::with_template("{bar:30} {pos}/{len} items  {per_sec}  ETA {eta}  {msg}")
             .expect("a valid template"),
     );

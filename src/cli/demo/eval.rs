@@ -64,6 +64,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     };
     let bar = indicatif::ProgressBar::new(args.n as u64);
     bar.set_style(
+        // A constant template of indicatif's own keys: it cannot fail to parse.
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} items  ETA {eta}")
             .expect("a valid template"),
     );
