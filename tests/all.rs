@@ -8,6 +8,7 @@ mod common;
 mod architecture;
 mod bad_input;
 mod batch;
+mod counterfactual_parity;
 mod decode_formats;
 mod demo_eval;
 mod demo_model;

@@ -9,6 +9,8 @@
 //! RoPE for audio and text. The forward calls take the position of their first row, as the
 //! decoder does.
 
+use std::ops::Range;
+
 use candle_core::{DType, Result, Tensor};
 use candle_nn::VarBuilder;
 
@@ -146,6 +148,25 @@ impl AudioLm {
         self.decoder.forward(embeds, pos, capture, logits)
     }
 
+    /// `forward_embeds` with the keys at `hidden_keys` hidden from every row of the call (the
+    /// audio span, for the `masked` counterfactual and the interventions).
+    pub fn forward_embeds_hiding(
+        &mut self,
+        embeds: &Tensor,
+        pos: usize,
+        hidden_keys: Option<&Range<usize>>,
+        capture: &CaptureRequest,
+        logits: Logits,
+    ) -> Result<(Tensor, Vec<LayerCapture>)> {
+        self.decoder
+            .forward_hiding(embeds, pos, hidden_keys, capture, logits)
+    }
+
+    /// Token embeddings (q, hidden) in the compute dtype.
+    pub fn embed_tokens(&self, ids: &[u32]) -> Result<Tensor> {
+        self.decoder.embed(ids)
+    }
+
     /// Runs the decoder over token ids (generated text: no audio) at positions from `pos`, as
     /// `forward_embeds`.
     pub fn forward_tokens(
@@ -166,6 +187,11 @@ impl AudioLm {
 
     pub fn clear_kv_cache(&mut self) {
         self.decoder.clear_kv_cache();
+    }
+
+    /// Cuts the KV cache back to its first `positions` (see `Decoder::truncate_kv_cache`).
+    pub fn truncate_kv_cache(&mut self, positions: usize) -> Result<()> {
+        self.decoder.truncate_kv_cache(positions)
     }
 
     /// Clears the KV cache and sizes it for `positions` (see `Decoder::reserve_kv_cache`).

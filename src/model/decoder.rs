@@ -10,7 +10,12 @@
 //!
 //! A forward call says the position of its first row; RoPE is applied there, and the KV cache,
 //! whose length is the next position, refuses any other (the training path keeps no cache, so
-//! its calls start at 0).
+//! its calls start at 0). A call may also hide a run of keys (the audio tokens) from all of its
+//! query rows, which is how the `masked` counterfactual and the interventions remove the audio
+//! from generated positions while the cached prompt keeps it; the cache can be cut back to a
+//! prefix to run another continuation from there.
+
+use std::ops::Range;
 
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
@@ -309,6 +314,38 @@ impl Decoder {
         }
     }
 
+    /// Cuts the KV cache back to its first `positions` (a prefix it holds), so the next call
+    /// continues from there: another continuation of the same prompt without running the
+    /// prompt again. Each layer's prefix is copied into a cache of the same capacity.
+    pub fn truncate_kv_cache(&mut self, positions: usize) -> Result<()> {
+        let cached = self.cached_positions();
+        if positions > cached {
+            candle_core::bail!(
+                "cannot cut the KV cache back to {positions} positions: it holds {cached}"
+            );
+        }
+        if positions == cached {
+            return Ok(());
+        }
+        for layer in &mut self.layers {
+            let cache = &mut layer.self_attn.kv_cache;
+            let capacity = cache.k_cache().max_seq_len();
+            let prefix = match (cache.k()?, cache.v()?) {
+                (Some(k), Some(v)) if positions > 0 => Some((
+                    k.narrow(2, 0, positions)?.contiguous()?,
+                    v.narrow(2, 0, positions)?.contiguous()?,
+                )),
+                _ => None,
+            };
+            let mut fresh = KvCache::new(2, capacity);
+            if let Some((k, v)) = prefix {
+                fresh.append(&k, &v)?;
+            }
+            *cache = fresh;
+        }
+        Ok(())
+    }
+
     /// Keeps the KV cache in `dtype` (from the next cleared cache on).
     pub fn set_kv_cache_dtype(&mut self, dtype: DType) {
         for layer in &mut self.layers {
@@ -328,6 +365,20 @@ impl Decoder {
         capture: &CaptureRequest,
         logits: Logits,
     ) -> Result<(Tensor, Vec<LayerCapture>)> {
+        self.forward_hiding(embeds, pos, None, capture, logits)
+    }
+
+    /// `forward`, with the keys at `hidden_keys` (positions) hidden from every query row of this
+    /// call, in every layer: their scores are -inf before the softmax, as an attention mask
+    /// that zeroes them would make them. The rows' own keys and values still enter the cache.
+    pub fn forward_hiding(
+        &mut self,
+        embeds: &Tensor,
+        pos: usize,
+        hidden_keys: Option<&Range<usize>>,
+        capture: &CaptureRequest,
+        logits: Logits,
+    ) -> Result<(Tensor, Vec<LayerCapture>)> {
         let cached = self.cached_positions();
         if pos != cached {
             candle_core::bail!(
@@ -336,9 +387,26 @@ impl Decoder {
             );
         }
         let q_len = embeds.dim(0)?;
+        if let Some(hidden) = hidden_keys {
+            if hidden.end > pos + q_len || hidden.start == 0 {
+                candle_core::bail!(
+                    "keys {}..{} cannot be hidden from rows at {pos}..{}: they must lie after \
+                     position 0 and before the last row",
+                    hidden.start,
+                    hidden.end,
+                    pos + q_len
+                );
+            }
+        }
         let rope = self.rotary.tables(pos, q_len, self.dtype, &self.device)?;
-        let mask = if q_len > 1 {
-            Some(causal_mask(q_len, pos, self.dtype, &self.device)?)
+        let mask = if q_len > 1 || hidden_keys.is_some() {
+            Some(attention_mask(
+                q_len,
+                pos,
+                hidden_keys,
+                self.dtype,
+                &self.device,
+            )?)
         } else {
             None
         };
@@ -359,13 +427,22 @@ impl Decoder {
     }
 }
 
-/// (q, start + q): 0 where query row i (at position start + i) may see key j, -inf after it.
-fn causal_mask(q_len: usize, start: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+/// (q, start + q) additive mask: 0 where query row i (at position start + i) may see key j,
+/// -inf after it and, for every row, at the `hidden` keys.
+fn attention_mask(
+    q_len: usize,
+    start: usize,
+    hidden: Option<&Range<usize>>,
+    dtype: DType,
+    device: &Device,
+) -> Result<Tensor> {
     let kv_len = start + q_len;
+    let hidden = hidden.cloned().unwrap_or(0..0);
     let mask: Vec<f32> = (0..q_len)
         .flat_map(|i| {
+            let hidden = hidden.clone();
             (0..kv_len).map(move |j| {
-                if j > start + i {
+                if j > start + i || hidden.contains(&j) {
                     f32::NEG_INFINITY
                 } else {
                     0.0

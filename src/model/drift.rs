@@ -150,15 +150,6 @@ pub fn pearson(pairs: &[(f64, f64)]) -> Option<f64> {
 
 /// KL(p ‖ q) in nats for the softmax distributions of logits `p` and `q` (log-sum-exp in f64).
 pub fn kl_divergence(p_logits: &[f32], q_logits: &[f32]) -> f64 {
-    let log_softmax = |logits: &[f32]| -> Vec<f64> {
-        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-        let log_sum = logits
-            .iter()
-            .map(|&x| (x as f64 - max).exp())
-            .sum::<f64>()
-            .ln();
-        logits.iter().map(|&x| x as f64 - max - log_sum).collect()
-    };
     let (log_p, log_q) = (log_softmax(p_logits), log_softmax(q_logits));
     let kl: f64 = log_p
         .iter()
@@ -166,6 +157,17 @@ pub fn kl_divergence(p_logits: &[f32], q_logits: &[f32]) -> f64 {
         .map(|(lp, lq)| lp.exp() * (lp - lq))
         .sum();
     kl.max(0.0)
+}
+
+/// Log-softmax of logits, in f64 (log-sum-exp after the maximum).
+pub fn log_softmax(logits: &[f32]) -> Vec<f64> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let log_sum = logits
+        .iter()
+        .map(|&x| (x as f64 - max).exp())
+        .sum::<f64>()
+        .ln();
+    logits.iter().map(|&x| x as f64 - max - log_sum).collect()
 }
 
 /// Each row's audio ratio averaged over layers and heads.

@@ -219,13 +219,13 @@ pub fn generate(
 /// 7,600 tokens, whose attention scores and probabilities for all rows at once would take about
 /// 6.5 GB per layer of a 28-head model; in blocks of 2,048 rows, about 1.7 GB. Shorter prompts
 /// (every Qwen2-Audio prompt) run in one pass.
-const PREFILL_ROWS: usize = 2048;
+pub(super) const PREFILL_ROWS: usize = 2048;
 
 /// Runs the prompt through the decoder from position 0 (the cache cleared) in blocks of at most
 /// `block_rows` query rows, each after the KV cache the earlier ones filled (the same attention rows, the same logits up to float
 /// rounding). Where every prompt row's attention is to be captured, it runs in one pass (a block's
 /// rows see only part of the audio span).
-fn prefill(
+pub(super) fn prefill(
     model: &mut AudioLm,
     embeds: &Tensor,
     capture: &CaptureRequest,

@@ -18,7 +18,8 @@
 //!   says where its rows go and the cache checks it), whose attention fills a `capture`
 //!   request; `audio_lm` joins an encoder and the decoder through the audio-token scatter.
 //! - **running it**: `sampler` and `generate` decode, `drift` compares two models on the same
-//!   tokens.
+//!   tokens, `reliance` runs the same tokens again without the audio (counterfactuals,
+//!   occlusion) to measure how much each one depends on it.
 //! - **loading**: `load_options` (dtype, quantization, device), `memory` (refusing a run that
 //!   will not fit before loading), and `checkpoint`, which loads a directory into a
 //!   `Checkpoint`: config, processor and model on one device. `error` says what failed, naming
@@ -44,6 +45,7 @@ mod processor;
 pub mod prompt_product;
 pub mod quantized_cache;
 mod quantized_kernels;
+pub mod reliance;
 pub mod sampler;
 mod weights;
 
@@ -59,4 +61,8 @@ pub use generate::{
 pub use linear::LinearLoader;
 pub use load_options::{DeviceKind, LoadOptions, Precision, Quantization};
 pub use processor::{PreparedInput, Processor, TextStream, DEFAULT_CHAT_TEMPLATE};
+pub use reliance::{
+    measure_evidence, ActualRows, ComparedRows, Counterfactual, Evidence, EvidenceRequest,
+    EvidenceTimings, OcclusionRows, OcclusionWindows,
+};
 pub use sampler::{Sampler, Sampling};

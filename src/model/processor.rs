@@ -228,6 +228,24 @@ impl Processor {
         system: Option<&str>,
     ) -> Result<PreparedInput, ModelError> {
         let rendered = self.render(prompt, system)?;
+        self.prepare_rendered(samples, rendered)
+    }
+
+    /// The inputs `input` was prepared with, for other samples (a counterfactual clip).
+    pub fn prepare_like(
+        &self,
+        samples: &[f32],
+        input: &PreparedInput,
+    ) -> Result<PreparedInput, ModelError> {
+        self.prepare_rendered(samples, input.rendered.clone())
+    }
+
+    /// The inputs for a clip and an already templated prompt.
+    fn prepare_rendered(
+        &self,
+        samples: &[f32],
+        rendered: String,
+    ) -> Result<PreparedInput, ModelError> {
         let occurrences = rendered.matches(&self.audio_token).count();
         if occurrences != 1 {
             return Err(ModelError::Template {
