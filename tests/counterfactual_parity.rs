@@ -109,7 +109,7 @@ fn check_checkpoint(model: &str, references: &str) {
                 windows: vec![window],
             }),
         };
-        let evidence =
+        let (evidence, _) =
             measure_evidence(&mut checkpoint, &samples, &input, &generated, &request).unwrap();
         let ids = |name: &str| token_ids(&reference, name);
         assert_eq!(evidence.actual.top1, ids("actual.top1"), "{label}");

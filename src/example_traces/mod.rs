@@ -238,6 +238,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
         SidecarArrays {
             generated: rows,
             prompt: None,
+            evidence: None,
         },
     )
 }

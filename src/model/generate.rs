@@ -15,6 +15,7 @@ use candle_core::{Result, Tensor};
 use super::audio_lm::AudioLm;
 use super::capture::{AttentionRows, CaptureRequest, LayerCapture, ReducedLayer};
 use super::decoder::Logits;
+use super::prefill::run_context;
 use super::sampler::{Sampler, Sampling};
 
 /// What attention to record.
@@ -107,6 +108,16 @@ pub struct Generation {
     pub timings: Timings,
 }
 
+/// Where a generation starts: `context` rows (a prompt, then any generated tokens kept) of which
+/// the first `cached_rows` are already in the KV cache (0: a fresh run, the cache cleared), and
+/// the position from which on the audio keys are hidden from every row (`None`: never).
+#[derive(Debug, Clone, Copy)]
+pub struct Continuation<'a> {
+    pub context: &'a Tensor,
+    pub cached_rows: usize,
+    pub hide_audio_from: Option<usize>,
+}
+
 /// Generates from prompt embeddings `(seq, hidden)` whose audio tokens sit at `audio_span`.
 /// `on_event` sees every token as it is chosen; returning `Break` cancels the run.
 pub fn generate(
@@ -114,9 +125,32 @@ pub fn generate(
     prompt_embeds: &Tensor,
     audio_span: Range<usize>,
     options: &GenerateOptions,
+    on_event: impl FnMut(GenerationEvent) -> ControlFlow<()>,
+) -> Result<Generation> {
+    let start = Continuation {
+        context: prompt_embeds,
+        cached_rows: 0,
+        hide_audio_from: None,
+    };
+    generate_continuation(model, start, audio_span, options, on_event)
+}
+
+/// Generates after `start.context`, as `generate` does after a prompt: the cache is cut back to
+/// the rows it shares with the context (or cleared), the rest of the context is run, and from
+/// `start.hide_audio_from` on no row sees the audio keys (prompt capture needs a fresh, unhidden
+/// run: it records every context row).
+pub fn generate_continuation(
+    model: &mut AudioLm,
+    start: Continuation,
+    audio_span: Range<usize>,
+    options: &GenerateOptions,
     mut on_event: impl FnMut(GenerationEvent) -> ControlFlow<()>,
 ) -> Result<Generation> {
     let started = Instant::now();
+    let prompt_embeds = start.context;
+    if options.capture.prompt && (start.cached_rows > 0 || start.hide_audio_from.is_some()) {
+        candle_core::bail!("prompt capture records a whole fresh prompt, not a continuation");
+    }
     let capture_rows = |last_row_only| {
         if options.capture.enabled {
             CaptureRequest::Reduced {
@@ -132,10 +166,20 @@ pub fn generate(
     let prompt_capture = capture_rows(!options.capture.prompt);
     let capture = capture_rows(false);
     let mut sampler = Sampler::new(&options.sampling);
-    // The last generated token is never fed back, so the cache holds at most this many.
-    model.reserve_kv_cache(prompt_embeds.dim(0)? + options.max_new_tokens.saturating_sub(1));
-
-    let (logits, captured) = prefill(model, prompt_embeds, &prompt_capture, PREFILL_ROWS)?;
+    if start.cached_rows == 0 {
+        // The last generated token is never fed back, so the cache holds at most this many.
+        model.reserve_kv_cache(prompt_embeds.dim(0)? + options.max_new_tokens.saturating_sub(1));
+    } else {
+        model.truncate_kv_cache(start.cached_rows)?;
+    }
+    let hidden = start.hide_audio_from.map(|h| (h, &audio_span));
+    let (logits, captured) = run_context(
+        model,
+        prompt_embeds,
+        start.cached_rows,
+        hidden,
+        &prompt_capture,
+    )?;
     let mut prompt_attention = None;
     let mut row = None;
     let mut stopped_by = StoppedBy::MaxNewTokens;
@@ -190,7 +234,13 @@ pub fn generate(
         }
         // The prompt's rows, then every generated token but this one, are in the cache.
         let pos = prompt_embeds.dim(0)? + ids.len() - 1;
-        let (next_logits, captured) = model.forward_tokens(&[id], pos, &capture, Logits::Last)?;
+        let hidden_keys = start
+            .hide_audio_from
+            .filter(|&h| pos >= h)
+            .map(|_| &audio_span);
+        let embeds = model.embed_tokens(&[id])?;
+        let (next_logits, captured) =
+            model.forward_embeds_hiding(&embeds, pos, hidden_keys, &capture, Logits::Last)?;
         logits = next_logits;
         if options.capture.enabled {
             row = Some(AttentionRows::from_layers(&reduced(captured)?)?);
@@ -215,46 +265,7 @@ pub fn generate(
     })
 }
 
-/// Query rows the prompt is run in at a time: a 300 s Qwen2.5-Omni clip makes a prompt of about
-/// 7,600 tokens, whose attention scores and probabilities for all rows at once would take about
-/// 6.5 GB per layer of a 28-head model; in blocks of 2,048 rows, about 1.7 GB. Shorter prompts
-/// (every Qwen2-Audio prompt) run in one pass.
-pub(super) const PREFILL_ROWS: usize = 2048;
-
-/// Runs the prompt through the decoder from position 0 (the cache cleared) in blocks of at most
-/// `block_rows` query rows, each after the KV cache the earlier ones filled (the same attention rows, the same logits up to float
-/// rounding). Where every prompt row's attention is to be captured, it runs in one pass (a block's
-/// rows see only part of the audio span).
-pub(super) fn prefill(
-    model: &mut AudioLm,
-    embeds: &Tensor,
-    capture: &CaptureRequest,
-    block_rows: usize,
-) -> Result<(Tensor, Vec<LayerCapture>)> {
-    let rows = embeds.dim(0)?;
-    let every_row = matches!(
-        capture,
-        CaptureRequest::Reduced {
-            last_row_only: false,
-            ..
-        } | CaptureRequest::Full
-    );
-    if rows <= block_rows || every_row {
-        return model.forward_embeds(embeds, 0, capture, Logits::Last);
-    }
-    let mut start = 0;
-    loop {
-        let len = block_rows.min(rows - start);
-        let block = embeds.narrow(0, start, len)?; // (len, hidden): rows start..start + len
-        if start + len == rows {
-            return model.forward_embeds(&block, start, capture, Logits::Last);
-        }
-        model.forward_embeds(&block, start, &CaptureRequest::Off, Logits::Last)?;
-        start += len;
-    }
-}
-
-fn reduced(captured: Vec<LayerCapture>) -> Result<Vec<ReducedLayer>> {
+pub(super) fn reduced(captured: Vec<LayerCapture>) -> Result<Vec<ReducedLayer>> {
     captured
         .into_iter()
         .map(|c| match c {
@@ -266,15 +277,19 @@ fn reduced(captured: Vec<LayerCapture>) -> Result<Vec<ReducedLayer>> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::path::Path;
 
-    /// A prompt run in blocks through the KV cache gives the one-pass logits and last-row
-    /// capture (up to float rounding) and fills the cache with every row; asked for every prompt
-    /// row's attention, it runs in one pass.
+    use super::*;
+    use crate::model::reliance::teacher_forced_logits;
+    use crate::model::sampler::argmax;
+    use crate::model::{Checkpoint, DeviceKind, Precision};
+
+    /// A greedy run with the audio hidden from the prompt's last row on is what teacher forcing
+    /// with the audio masked would choose; a continuation from a kept cache gives what the same
+    /// context run afresh gives, and without hiding it reproduces the original run.
     #[test]
-    fn a_prompt_in_blocks_gives_what_one_pass_gives() {
-        use crate::model::{Checkpoint, DeviceKind, Precision};
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    fn hidden_audio_runs_agree_with_teacher_forcing_and_fresh_contexts() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut checkpoint = Checkpoint::load(
             &root.join("tests/fixtures/qwen2_audio/tiny_a"),
             Precision::F32,
@@ -289,44 +304,66 @@ mod tests {
             .prepare(&audio.samples, "What sound is this?", None)
             .unwrap();
         let embeds = checkpoint.embed_input(&input).unwrap();
-        let rows = embeds.dim(0).unwrap();
-        assert!(rows > 3 * 32, "{rows} prompt rows: several blocks of 32");
-        let last_row = CaptureRequest::Reduced {
-            audio_span: input.audio_span.clone(),
-            per_head_maps: true,
-            last_row_only: true,
-        };
+        let prompt = embeds.dim(0).unwrap();
+        let span = input.audio_span.clone();
+        let mut options = GenerateOptions::greedy(40, vec![]);
+        options.capture.enabled = false;
+        let go = |_: GenerationEvent| ControlFlow::Continue(());
         let model = &mut checkpoint.model;
-        let values = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let mut outcomes = Vec::new();
-        for block in [rows, 32] {
-            model.clear_kv_cache();
-            let (logits, captured) = prefill(model, &embeds, &last_row, block).unwrap();
-            assert_eq!(model.cached_positions(), rows);
-            let capture = AttentionRows::from_layers(&reduced(captured).unwrap()).unwrap();
-            outcomes.push((values(&logits), capture));
-        }
-        let (one_pass, blocks) = (&outcomes[0], &outcomes[1]);
-        let largest = |a: &[f32], b: &[f32]| {
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0f32, f32::max)
-        };
-        assert!(largest(&one_pass.0, &blocks.0) < 1e-5);
-        assert_eq!(blocks.1.rows, 1);
-        assert!(largest(&one_pass.1.audio_ratio, &blocks.1.audio_ratio) < 1e-6);
-        assert!(largest(&one_pass.1.audio_map, &blocks.1.audio_map) < 1e-6);
+        let original = generate(model, &embeds, span.clone(), &options, go)
+            .unwrap()
+            .ids;
 
-        // Every row wanted: one pass even with a small block.
-        let every_row = CaptureRequest::Reduced {
-            audio_span: input.audio_span.clone(),
-            per_head_maps: false,
-            last_row_only: false,
+        let masked_start = Continuation {
+            context: &embeds,
+            cached_rows: 0,
+            hide_audio_from: Some(prompt - 1),
         };
-        model.clear_kv_cache();
-        let (_, captured) = prefill(model, &embeds, &every_row, 32).unwrap();
-        let all = AttentionRows::from_layers(&reduced(captured).unwrap()).unwrap();
-        assert_eq!(all.rows, rows);
+        let masked = generate_continuation(model, masked_start, span.clone(), &options, go)
+            .unwrap()
+            .ids;
+        assert_ne!(masked, original, "hiding the audio changes this generation");
+        let forced =
+            teacher_forced_logits(model, &embeds, &masked, Some(span.clone()), false).unwrap();
+        let top1: Vec<u32> = forced.iter().map(|row| argmax(row) as u32).collect();
+        assert_eq!(top1, masked);
+
+        // From token 10 on: the kept cache (a run of the original first) and a fresh context.
+        let kept = 10;
+        let context = Tensor::cat(
+            &[
+                embeds.clone(),
+                model.embed_tokens(&original[..kept]).unwrap(),
+            ],
+            0,
+        )
+        .unwrap();
+        let rest = GenerateOptions::greedy(40 - kept, vec![]);
+        let rest = GenerateOptions {
+            capture: options.capture,
+            ..rest
+        };
+        let mut continuations = Vec::new();
+        for (cached_rows, hide_audio_from) in [
+            (prompt + kept - 1, Some(prompt + kept - 1)),
+            (0, Some(prompt + kept - 1)),
+            (prompt + kept - 1, None),
+        ] {
+            if cached_rows > 0 {
+                generate(model, &embeds, span.clone(), &options, go).unwrap();
+            }
+            let start = Continuation {
+                context: &context,
+                cached_rows,
+                hide_audio_from,
+            };
+            continuations.push(
+                generate_continuation(model, start, span.clone(), &rest, go)
+                    .unwrap()
+                    .ids,
+            );
+        }
+        assert_eq!(continuations[0], continuations[1]);
+        assert_eq!(continuations[2], original[kept..]);
     }
 }

@@ -17,7 +17,8 @@
 //!   `decoder` (Qwen2, shared by both, with its KV cache; `forward(xs, pos, capture, logits)`
 //!   says where its rows go and the cache checks it), whose attention fills a `capture`
 //!   request; `audio_lm` joins an encoder and the decoder through the audio-token scatter.
-//! - **running it**: `sampler` and `generate` decode, `drift` compares two models on the same
+//! - **running it**: `prefill` runs a prompt (or a kept context) into the cache, `sampler` and
+//!   `generate` decode (from a fresh prompt or continuing a kept context), `drift` compares two models on the same
 //!   tokens, `reliance` runs the same tokens again without the audio (counterfactuals,
 //!   occlusion) to measure how much each one depends on it.
 //! - **loading**: `load_options` (dtype, quantization, device), `memory` (refusing a run that
@@ -41,6 +42,7 @@ pub mod linear;
 mod load_options;
 pub mod memory;
 mod omni_audio_encoder;
+mod prefill;
 mod processor;
 pub mod prompt_product;
 pub mod quantized_cache;
@@ -56,7 +58,8 @@ pub use checkpoint::{check_checkpoint_dir, Checkpoint, QuantizationReport};
 pub use decoder::Logits;
 pub use error::ModelError;
 pub use generate::{
-    generate, CaptureOptions, GenerateOptions, Generation, GenerationEvent, StoppedBy, Timings,
+    generate, generate_continuation, CaptureOptions, Continuation, GenerateOptions, Generation,
+    GenerationEvent, StoppedBy, Timings,
 };
 pub use linear::LinearLoader;
 pub use load_options::{DeviceKind, LoadOptions, Precision, Quantization};

@@ -125,13 +125,27 @@ pub struct EvidenceTimings {
     pub occlusion_seconds: f64,
 }
 
-/// Everything measured for one generation.
+/// Everything measured for one generation (`T` generated tokens).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Evidence {
     pub actual: ActualRows,
     pub counterfactuals: Vec<(Counterfactual, ComparedRows)>,
     pub occlusion: Option<OcclusionRows>,
-    pub timings: EvidenceTimings,
+}
+
+impl Evidence {
+    /// Generated tokens the arrays cover.
+    pub fn tokens(&self) -> usize {
+        self.actual.log_prob.len()
+    }
+
+    /// The rows of `counterfactual`, if it was measured.
+    pub fn compared(&self, counterfactual: Counterfactual) -> Option<&ComparedRows> {
+        self.counterfactuals
+            .iter()
+            .find(|(c, _)| *c == counterfactual)
+            .map(|(_, rows)| rows)
+    }
 }
 
 /// Runs the passes `request` asks for over `generated`, the tokens generated after `input`
@@ -143,8 +157,9 @@ pub fn measure_evidence(
     input: &PreparedInput,
     generated: &[u32],
     request: &EvidenceRequest,
-) -> std::result::Result<Evidence, ModelError> {
+) -> std::result::Result<(Evidence, EvidenceTimings), ModelError> {
     let mut evidence = Evidence::default();
+    let mut timings = EvidenceTimings::default();
     if generated.is_empty() {
         evidence.counterfactuals = request
             .counterfactuals
@@ -155,7 +170,7 @@ pub fn measure_evidence(
             windows: w.windows.len(),
             ..OcclusionRows::default()
         });
-        return Ok(evidence);
+        return Ok((evidence, timings));
     }
     let started = Instant::now();
     let embeds = checkpoint.embed_input(input)?;
@@ -168,7 +183,7 @@ pub fn measure_evidence(
             .collect(),
         top1: actual.iter().map(|row| argmax(row) as u32).collect(),
     };
-    evidence.timings.actual_seconds = started.elapsed().as_secs_f64();
+    timings.actual_seconds = started.elapsed().as_secs_f64();
 
     // `masked` reuses the actual prompt's cache: run it first.
     let mut order = request.counterfactuals.clone();
@@ -188,8 +203,7 @@ pub fn measure_evidence(
         evidence
             .counterfactuals
             .push((counterfactual, compare(&actual, &logits, generated)));
-        evidence
-            .timings
+        timings
             .counterfactual_seconds
             .push((counterfactual, started.elapsed().as_secs_f64()));
     }
@@ -219,9 +233,9 @@ pub fn measure_evidence(
             }
         }
         evidence.occlusion = Some(rows);
-        evidence.timings.occlusion_seconds = started.elapsed().as_secs_f64();
+        timings.occlusion_seconds = started.elapsed().as_secs_f64();
     }
-    Ok(evidence)
+    Ok((evidence, timings))
 }
 
 /// The generated rows' logits with the clip replaced by `altered` samples (same length: the
@@ -271,11 +285,12 @@ pub fn teacher_forced_logits(
         model.truncate_kv_cache(prefix)?;
     } else {
         model.reserve_kv_cache(prompt_rows + generated.len());
-        super::generate::prefill(
+        super::prefill::prefill(
             model,
             &embeds.narrow(0, 0, prefix)?,
+            0,
             &CaptureRequest::Off,
-            super::generate::PREFILL_ROWS,
+            super::prefill::PREFILL_ROWS,
         )?;
     }
     let tail = Tensor::cat(

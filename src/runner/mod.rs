@@ -199,6 +199,7 @@ pub fn run_example(
     let arrays = generation.attention.map(|rows| SidecarArrays {
         generated: rows,
         prompt: generation.prompt_attention,
+        evidence: None,
     });
     Ok((trace, arrays))
 }

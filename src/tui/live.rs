@@ -158,6 +158,7 @@ impl LiveRun {
                     &SidecarArrays {
                         generated: generated.clone(),
                         prompt,
+                        evidence: None,
                     },
                 )?;
             }

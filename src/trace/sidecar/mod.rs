@@ -5,6 +5,7 @@
 //! - `gen.audio_map` `[generated tokens, layers, audio tokens]` (mean over heads)
 //! - `gen.head_maps` `[generated tokens, layers, heads, audio tokens]` (only with per-head maps)
 //! - `prompt.*`, the same for prompt tokens (only with prompt capture)
+//! - `reliance.*` and `occlusion.*`, the causal evidence (only when measured: `evidence`)
 //!
 //! Readable from Python with `safetensors.numpy.load_file`.
 
@@ -13,8 +14,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::model::AttentionRows;
+use crate::model::{AttentionRows, Evidence};
 use crate::tensor_dump::{Dump, DumpTensor};
+
+mod evidence;
 
 /// Schema id in the sidecar's metadata.
 pub const SIDECAR_SCHEMA: &str = "auscult.attention/1";
@@ -29,6 +32,8 @@ pub fn sidecar_path(trace_path: &Path) -> PathBuf {
 pub struct SidecarArrays {
     pub generated: AttentionRows,
     pub prompt: Option<AttentionRows>,
+    /// Reliance and occlusion of the generated tokens, when measured.
+    pub evidence: Option<Evidence>,
 }
 
 fn push_rows(tensors: &mut Vec<(String, DumpTensor)>, prefix: &str, rows: &AttentionRows) {
@@ -58,6 +63,17 @@ pub fn write_sidecar(path: &Path, arrays: &SidecarArrays) -> Result<()> {
     push_rows(&mut tensors, "gen", &arrays.generated);
     if let Some(prompt) = &arrays.prompt {
         push_rows(&mut tensors, "prompt", prompt);
+    }
+    if let Some(measured) = &arrays.evidence {
+        if measured.tokens() != arrays.generated.rows {
+            bail!(
+                "{}: evidence for {} tokens cannot go beside attention rows for {}",
+                path.display(),
+                measured.tokens(),
+                arrays.generated.rows
+            );
+        }
+        evidence::push_evidence(&mut tensors, measured);
     }
     let metadata = HashMap::from([("schema".to_owned(), SIDECAR_SCHEMA.to_owned())]);
     crate::tensor_dump::write_dump(path, &tensors, metadata)
@@ -126,9 +142,11 @@ pub fn read_sidecar(path: &Path) -> Result<SidecarArrays> {
     let dump = Dump::read(path)?;
     let generated = read_rows(&dump, "gen", path)?
         .with_context(|| format!("{}: no gen.audio_ratio tensor", path.display()))?;
+    let evidence = evidence::read_evidence(&dump, generated.rows, &path.display().to_string())?;
     Ok(SidecarArrays {
         generated,
         prompt: read_rows(&dump, "prompt", path)?,
+        evidence,
     })
 }
 
@@ -161,6 +179,7 @@ mod tests {
         let arrays = SidecarArrays {
             generated: rows(),
             prompt: None,
+            evidence: None,
         };
         write_sidecar(&good, &arrays).unwrap();
         assert_eq!(read_sidecar(&good).unwrap(), arrays);
