@@ -14,6 +14,7 @@ mod demo_eval;
 mod demo_model;
 mod demo_train;
 mod durable_writes;
+mod evidence_cli;
 mod example_assets;
 mod inspect_bad_input;
 mod inspector_pty;

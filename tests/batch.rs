@@ -34,7 +34,7 @@ fn chirp(path: &Path, seconds: f32, from_hz: f32, to_hz: f32) {
 }
 
 /// Six MMAU records over generated clips, one of them with missing audio and one malformed.
-fn mini_benchmark(dir: &Path) -> PathBuf {
+pub fn mini_benchmark(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("audios")).unwrap();
     let mut records = Vec::new();
     for (i, (from, to)) in [
@@ -123,7 +123,12 @@ fn a_mini_benchmark_runs_with_failures_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let data = mini_benchmark(dir.path());
     let out = dir.path().join("traces.jsonl");
-    batch_args(&data, &out, &[]).succeeds();
+    // stderr is a pipe here, as in a log file: the progress bar is hidden, the warnings are not.
+    let said = stderr(&batch_args(&data, &out, &[]).succeeds());
+    assert!(
+        said.contains("warning: ") && said.contains("nowhere.wav"),
+        "{said}"
+    );
     let file = read_traces(&out).unwrap();
     assert_eq!(file.lines.len(), 6);
     let mut failures = Vec::new();

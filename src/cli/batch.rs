@@ -12,13 +12,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
+use super::evidence_args::EvidenceArgs;
 use super::generation_args::GenerationArgs;
 use super::model_args::ModelArgs;
+use super::progress::{progress_bar, warn};
 use crate::benchmark::prompt::{benchmark_prompt, template_by_name};
 use crate::benchmark::records::read_benchmark;
-use crate::runner::{run_example, ExampleInput};
+use crate::runner::{add_evidence, run_example, ExampleInput};
 use crate::trace::{append_line, read_traces, write_sidecar, FailedItem, TraceLine, TRACE_SCHEMA};
 
 #[derive(Debug, Args)]
@@ -45,6 +46,8 @@ pub struct BatchArgs {
     pub resume: bool,
     #[command(flatten)]
     pub generation: GenerationArgs,
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
@@ -87,6 +90,9 @@ fn sidecar_file(index: usize, id: &str) -> String {
 }
 
 pub fn run(args: BatchArgs) -> Result<()> {
+    let evidence = args
+        .evidence
+        .options_with_capture(args.generation.no_capture)?;
     let benchmark = read_benchmark(&args.data, args.audio_root.as_deref())?;
     let mut done: HashSet<String> = HashSet::new();
     if args.out.exists() {
@@ -144,11 +150,9 @@ pub fn run(args: BatchArgs) -> Result<()> {
         .into_owned();
 
     let total = todo.len();
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        // A constant template of indicatif's own keys: it cannot fail to parse.
-        ProgressStyle::with_template("{bar:30} {pos}/{len} items  {per_sec}  ETA {eta}  {msg}")
-            .expect("a valid template"),
+    let bar = progress_bar(
+        total,
+        "{bar:30} {pos}/{len} items  {per_sec}  ETA {eta}  {msg}",
     );
     let (mut correct, mut answered, mut failed) = (0usize, 0usize, 0usize);
     let template = template_by_name(&args.generation.prompt_template);
@@ -156,7 +160,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
     for entry in todo {
         let line = match entry {
             Err(bad) => {
-                bar.println(format!("warning: {}", bad.error));
+                warn(&bar, &bad.error);
                 TraceLine::Failed(Box::new(failed_item(
                     &bad.id,
                     None,
@@ -179,7 +183,21 @@ pub fn run(args: BatchArgs) -> Result<()> {
                 match run_example(&mut checkpoint, &example, &params, &sidecar_name, |_| {
                     ControlFlow::Continue(())
                 }) {
-                    Ok((trace, arrays)) => {
+                    Ok((mut trace, mut arrays)) => {
+                        // A trace whose evidence failed is still a finished run: kept, with a
+                        // warning.
+                        if let Err(error) = add_evidence(
+                            &mut checkpoint,
+                            &mut trace,
+                            arrays.as_mut(),
+                            &item.audio,
+                            &evidence,
+                        ) {
+                            warn(
+                                &bar,
+                                format!("{}: evidence not measured: {error:#}", record.id),
+                            );
+                        }
                         if let Some(arrays) = &arrays {
                             write_sidecar(&folder.join(&name), arrays)?;
                         }
@@ -191,7 +209,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
                     }
                     Err(error) => {
                         let message = format!("{error:#}");
-                        bar.println(format!("warning: {}: {message}", record.id));
+                        warn(&bar, format!("{}: {message}", record.id));
                         let audio = Some(item.audio.display().to_string());
                         TraceLine::Failed(Box::new(failed_item(
                             &record.id,

@@ -6,6 +6,7 @@
 mod batch;
 mod bundled;
 mod demo;
+mod evidence_args;
 mod forward;
 mod generation_args;
 mod inspect;
@@ -16,7 +17,9 @@ mod memory_log;
 mod model_args;
 mod model_choice;
 mod play;
+mod progress;
 mod prompt_args;
+mod reliance;
 mod report;
 mod run;
 
@@ -64,6 +67,14 @@ pub enum Command {
     /// audio identity, parameters and timings; the sidecar beside it (.attn.safetensors) holds
     /// per-token audio ratios, sink mass and audio maps for every layer.
     Run(run::RunArgs),
+    /// Causal evidence for traces made earlier: does each token need the audio, and which part?
+    ///
+    /// Runs each trace's generated tokens again with the model that made it, with the audio
+    /// taken away (digital silence, or the audio hidden from the generated positions), and stores
+    /// per token the log-probability drop, the KL divergence and whether the top-1 token flips
+    /// (`reliance.*` in the sidecar); optionally occlusion windows, the answer without the audio
+    /// and the interventions (see the flags). Traces and sidecars are updated in place.
+    Reliance(reliance::RelianceArgs),
     /// Run a whole benchmark (MMAU or MMAR format), one trace per item, resumable.
     ///
     /// Traces are appended to a JSON Lines file as each item finishes; attention sidecars go to a
@@ -95,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Forward(args)) => forward::run(args),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Reliance(args)) => reliance::run(args),
         Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Report(args)) => report::run(args),
         Some(Command::Judge(args)) => judge::run(args),

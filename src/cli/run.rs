@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use super::evidence_args::EvidenceArgs;
 use super::generation_args::GenerationArgs;
 use super::memory_log::{MemoryLog, TOKENS_BETWEEN_LINES};
 use super::model_args::{check_output, clip_seconds, ModelArgs};
 use super::prompt_args::PromptArgs;
-use crate::runner::{run_example, ExampleInput, Progress};
+use crate::runner::{add_evidence, run_example, ExampleInput, Progress};
 use crate::trace::{sidecar_path, write_sidecar};
 
 #[derive(Debug, Args)]
@@ -25,6 +26,8 @@ pub struct RunArgs {
     pub prompt: PromptArgs,
     #[command(flatten)]
     pub generation: GenerationArgs,
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
     /// Print the text as it is generated.
     #[arg(long)]
     pub stream: bool,
@@ -42,6 +45,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let sidecar = sidecar_path(&args.out);
     check_output(&sidecar, &[&args.audio])?;
     let prompt = args.prompt.text(&args.generation.prompt_template)?;
+    let evidence = args
+        .evidence
+        .options_with_capture(args.generation.no_capture)?;
     let mut memory_log = args
         .memory_log
         .as_deref()
@@ -69,7 +75,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         .to_string_lossy()
         .into_owned();
     let mut stdout = std::io::stdout();
-    let (mut trace, arrays) = run_example(
+    let (mut trace, mut arrays) = run_example(
         &mut checkpoint,
         &example,
         &params,
@@ -108,6 +114,16 @@ pub fn run(args: RunArgs) -> Result<()> {
             trace.audio.window_seconds
         );
     }
+    if !evidence.is_empty() {
+        add_evidence(
+            &mut checkpoint,
+            &mut trace,
+            arrays.as_mut(),
+            &args.audio,
+            &evidence,
+        )?;
+        print_evidence_summary(&trace);
+    }
     trace.prompt.question = args.prompt.question.clone();
     trace.prompt.choices = args.prompt.choices.clone();
     if let Some(arrays) = &arrays {
@@ -124,4 +140,54 @@ pub fn run(args: RunArgs) -> Result<()> {
         trace.timings.decode_tokens_per_second
     );
     Ok(())
+}
+
+/// One line per measurement: what it found and what it cost.
+fn print_evidence_summary(trace: &crate::trace::Trace) {
+    let Some(evidence) = &trace.evidence else {
+        return;
+    };
+    let seconds = |name: &str| evidence.seconds.get(name).copied().unwrap_or(0.0);
+    if !evidence.reliance.is_empty() {
+        eprintln!(
+            "reliance ({}): actual pass {:.2} s, {}",
+            evidence.reliance.join(", "),
+            seconds("actual"),
+            evidence
+                .reliance
+                .iter()
+                .map(|name| format!("{name} {:.2} s", seconds(name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(occlusion) = &evidence.occlusion {
+        eprintln!(
+            "occlusion: {} windows of {} s in {:.2} s",
+            occlusion.windows.len(),
+            occlusion.window_seconds,
+            seconds("occlusion")
+        );
+    }
+    if let Some(answer) = &evidence.counterfactual_answer {
+        let said = crate::benchmark::answer::extract_answer(&answer.regeneration.text);
+        eprintln!(
+            "answer with {}: {said:?} ({} tokens, {:.2} s)",
+            answer.counterfactual,
+            answer.regeneration.ids.len(),
+            seconds("counterfactual_answer")
+        );
+    }
+    if !evidence.interventions.is_empty() {
+        let changed = evidence
+            .interventions
+            .iter()
+            .filter(|i| i.answer_changed)
+            .count();
+        eprintln!(
+            "audio hidden from each of {} steps: the answer changed {changed} times ({:.2} s)",
+            evidence.interventions.len(),
+            seconds("interventions")
+        );
+    }
 }

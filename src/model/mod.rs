@@ -63,6 +63,7 @@ pub use generate::{
 };
 pub use linear::LinearLoader;
 pub use load_options::{DeviceKind, LoadOptions, Precision, Quantization};
+pub use prefill::prefill_context;
 pub use processor::{PreparedInput, Processor, TextStream, DEFAULT_CHAT_TEMPLATE};
 pub use reliance::{
     measure_evidence, ActualRows, ComparedRows, Counterfactual, Evidence, EvidenceRequest,

@@ -53,6 +53,14 @@ pub fn prefill(
     }
 }
 
+/// Runs `context` into the cleared cache from position 0, capturing nothing (the rows a later
+/// continuation keeps).
+pub fn prefill_context(model: &mut AudioLm, context: &Tensor) -> Result<()> {
+    model.clear_kv_cache();
+    prefill(model, context, 0, &CaptureRequest::Off, PREFILL_ROWS)?;
+    Ok(())
+}
+
 /// Runs rows `from..` of `context` into the cache and returns the last row's logits and
 /// capture. With `hidden = Some((h, keys))`, rows from position `h` on do not see `keys` (the
 /// rows before it are run as usual, uncaptured).

@@ -22,8 +22,11 @@ use crate::trace::{
     SidecarArrays, StepRules, StopReason, Trace, TraceStart,
 };
 
+mod evidence;
 mod records;
 use records::{params_record, stop_record, timings_record};
+
+pub use evidence::{add_evidence, EvidenceOptions, OcclusionSettings};
 
 /// What to run: a clip, the prompt text, and the benchmark item it comes from (if any).
 pub struct ExampleInput<'a> {

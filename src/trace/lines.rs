@@ -115,6 +115,70 @@ pub fn read_traces(path: &Path) -> Result<TracesFile> {
     Ok(file)
 }
 
+/// A traces file's lines as they are, each with its trace when it holds a finished one: for
+/// rewriting some traces while keeping every other line (failed items, lines this auscult cannot
+/// read) byte for byte.
+#[derive(Debug)]
+pub struct RawTraces {
+    pub lines: Vec<(String, Option<Trace>)>,
+    ends_with_newline: bool,
+    /// The file's length when read: a rewrite refuses a file that grew meanwhile (a batch still
+    /// appending to it).
+    length: u64,
+}
+
+impl RawTraces {
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = super::read_trace_text(path)?;
+        let lines = text
+            .lines()
+            .map(|line| {
+                let trace = match TraceLine::parse(line) {
+                    Ok(Some(TraceLine::Done(trace))) => Some(*trace),
+                    _ => None,
+                };
+                (line.to_owned(), trace)
+            })
+            .collect();
+        Ok(Self {
+            lines,
+            ends_with_newline: text.ends_with('\n'),
+            length: text.len() as u64,
+        })
+    }
+
+    /// Replaces line `index` by `trace`.
+    pub fn replace(&mut self, index: usize, trace: Trace) -> Result<()> {
+        let text = serde_json::to_string(&trace)?;
+        self.lines[index] = (text, Some(trace));
+        Ok(())
+    }
+
+    /// Writes the lines back, whole or not at all after a crash (`durable::write`).
+    pub fn write(&mut self, path: &Path) -> Result<()> {
+        let now = std::fs::metadata(path).map(|m| m.len()).ok();
+        if now != Some(self.length) {
+            bail!(
+                "{}: changed while auscult was updating it (is a batch still writing it?); \
+                 nothing was written: run again when it has finished",
+                path.display()
+            );
+        }
+        let mut text = self
+            .lines
+            .iter()
+            .map(|(line, _)| line.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if self.ends_with_newline {
+            text.push('\n');
+        }
+        crate::durable::write(path, text.as_bytes())?;
+        self.length = text.len() as u64;
+        Ok(())
+    }
+}
+
 /// Appends `line` to an open traces file and makes it durable before returning.
 pub fn append_line(file: &mut std::fs::File, line: &TraceLine) -> Result<()> {
     crate::jsonl::append_durably(file, &line.to_json()?)
@@ -160,6 +224,33 @@ mod tests {
             "{:?}",
             read.skipped
         );
+    }
+
+    /// Rewriting one trace keeps every other line as it was, and a file that grew meanwhile is
+    /// not overwritten.
+    #[test]
+    fn a_rewrite_keeps_other_lines_and_refuses_a_grown_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let mut file = std::fs::File::create(&path).unwrap();
+        append_line(&mut file, &failed("a")).unwrap();
+        file.write_all(b"{not json}\n").unwrap();
+        drop(file);
+        let before = std::fs::read_to_string(&path).unwrap();
+        let mut raw = RawTraces::read(&path).unwrap();
+        assert_eq!(raw.lines.len(), 2);
+        assert!(raw.lines.iter().all(|(_, trace)| trace.is_none()));
+        raw.write(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        append_line(&mut file, &failed("b")).unwrap();
+        let error = raw.write(&path).unwrap_err().to_string();
+        assert!(error.contains("changed while"), "{error}");
+        assert!(std::fs::read_to_string(&path).unwrap().contains("\"b\""));
     }
 
     #[test]

@@ -10,9 +10,10 @@
 //! the sidecar's arrays (`sidecar`), so the trace format changes here and nowhere else. (The
 //! annotation journal, the judge's output and label exports are `cafe`'s own files.) A trace is begun with
 //! `Trace::begin` and filled with `record_generation` and `record_attention`, by the runner and by
-//! the example traces alike. `steps` cuts a generation into steps; `metrics` computes the
+//! the example traces alike; `evidence` records what causal evidence was measured. `steps` cuts a generation into steps; `metrics` computes the
 //! attention quantities over the sidecar's rows.
 
+mod evidence;
 mod generation;
 mod labels;
 mod lines;
@@ -27,9 +28,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::AttentionRows;
 
+pub use evidence::{
+    CounterfactualAnswer, EvidenceRecord, Intervention, OcclusionRecord, Regeneration,
+};
 pub use generation::{CaptureSettings, Decoding, GenerationParams, GenerationRecord, StopReason};
 pub use labels::{CafeLabel, LabelSource, MissedEvent, SourceKind, StepLabel, TraceLabels};
-pub use lines::{append_line, read_traces, FailedItem, TraceLine, TracesFile};
+pub use lines::{append_line, read_traces, FailedItem, RawTraces, TraceLine, TracesFile};
 pub use sidecar::{read_sidecar, sidecar_path, write_sidecar, SidecarArrays};
 pub use steps::{piece_offsets, split_steps, Step, StepKind, StepRules};
 
@@ -63,6 +67,9 @@ pub struct Trace {
     pub timings: TraceTimings,
     /// What the attention sidecar holds; `None` when capture was off.
     pub attention: Option<AttentionRecord>,
+    /// Causal evidence measured for this trace (`run --reliance`, `auscult reliance`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EvidenceRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -222,6 +229,7 @@ impl Trace {
             labels: None,
             timings: TraceTimings::default(),
             attention: None,
+            evidence: None,
         }
     }
 
@@ -259,6 +267,20 @@ impl Trace {
             prompt_rows: prompt.map_or(0, |p| p.rows),
             per_head_maps: generated.head_maps.is_some(),
         });
+    }
+
+    /// Where the trace's clip is, if it can be found: the path it records (relative to where
+    /// the trace was made), else that path beside the trace file (`trace_dir` is its folder) or
+    /// in the source checkout (the bundled examples).
+    pub fn find_clip(&self, trace_dir: &Path) -> Option<std::path::PathBuf> {
+        let recorded = std::path::PathBuf::from(&self.audio.path);
+        [
+            recorded.clone(),
+            trace_dir.join(&recorded),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(&recorded),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
     }
 
     /// Reads a trace, refusing other schema versions.

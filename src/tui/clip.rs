@@ -3,30 +3,18 @@
 //! as a spectrogram and handed to a player. A missing clip is normal (traces travel without
 //! their audio): the strip says so and the playhead runs silently.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::spectrogram::Spectrogram;
 use crate::audio::decode_file;
 use crate::audio::playback::{PlaybackClip, Player};
 use crate::trace::Trace;
 
-/// Where `trace`'s clip is, if it can be found. `trace_dir` is the folder of the trace file.
-pub fn find_clip(trace: &Trace, trace_dir: &Path) -> Option<PathBuf> {
-    let recorded = PathBuf::from(&trace.audio.path);
-    [
-        recorded.clone(),
-        trace_dir.join(&recorded),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(&recorded),
-    ]
-    .into_iter()
-    .find(|p| p.is_file())
-}
-
 /// The clip's picture and a player for it; without the clip, no picture and a silent player
 /// whose notice says why.
 pub fn load_clip(trace: &Trace, trace_dir: &Path) -> (Option<Spectrogram>, Player) {
     let duration = trace.audio.duration_seconds;
-    let Some(path) = find_clip(trace, trace_dir) else {
+    let Some(path) = trace.find_clip(trace_dir) else {
         let reason = format!(
             "clip {} not found: the playhead runs silently",
             trace.audio.path

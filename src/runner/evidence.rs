@@ -1,0 +1,298 @@
+//! Causal evidence for a finished trace: reliance and occlusion (`model::reliance`), the answer
+//! regenerated without the audio, and the interventions that hide the audio from a step on.
+//!
+//! Everything starts from the trace, so a fresh run (`run --reliance`) and a trace made long ago
+//! (`auscult reliance`) are measured the same way: the clip is decoded again (and must hash as
+//! the trace says), the prompt prepared again (and must give the trace's ids), then the passes
+//! run. Regenerations are greedy with the trace's token limits and stop ids, capture off.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use candle_core::Tensor;
+
+use super::records::stop_record;
+use crate::audio::decode_file;
+use crate::benchmark::answer::{extract_answer, score};
+use crate::model::{
+    generate_continuation, measure_evidence, prefill_context, CaptureOptions, Checkpoint,
+    Continuation, Counterfactual, EvidenceRequest, GenerateOptions, OcclusionWindows,
+    PreparedInput, Sampling,
+};
+use crate::trace::{
+    file_sha256, CounterfactualAnswer, Intervention, OcclusionRecord, Regeneration, SidecarArrays,
+    Trace,
+};
+
+/// Sliding occlusion windows, in seconds of the clip.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OcclusionSettings {
+    pub window_seconds: f64,
+    pub hop_seconds: f64,
+}
+
+/// What to measure for a trace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EvidenceOptions {
+    /// Per-token reliance under these counterfactuals.
+    pub reliance: Vec<Counterfactual>,
+    pub occlusion: Option<OcclusionSettings>,
+    /// Regenerate the answer with this counterfactual.
+    pub counterfactual_answer: Option<Counterfactual>,
+    /// Regenerate from the start of every step with the audio hidden.
+    pub hide_audio_from_steps: bool,
+}
+
+impl EvidenceOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Whether the sidecar gets arrays (which needs one: attention capture on).
+    pub fn needs_sidecar(&self) -> bool {
+        !self.reliance.is_empty() || self.occlusion.is_some()
+    }
+}
+
+/// Measures `options` for `trace`, whose clip is at `clip`, recording into `trace.evidence` and
+/// `arrays.evidence` (the trace's sidecar arrays, which per-token measurements need).
+pub fn add_evidence(
+    checkpoint: &mut Checkpoint,
+    trace: &mut Trace,
+    arrays: Option<&mut SidecarArrays>,
+    clip: &Path,
+    options: &EvidenceOptions,
+) -> Result<()> {
+    if options.is_empty() {
+        return Ok(());
+    }
+    let (samples, input) = prepare_again(checkpoint, trace, clip)?;
+    let mut record = trace.evidence.take().unwrap_or_default();
+    let generated = trace.generation.ids.clone();
+
+    if options.needs_sidecar() {
+        let Some(arrays) = arrays else {
+            bail!(
+                "trace {}: reliance and occlusion are stored beside the attention, and this run \
+                 captured none (drop --no-capture)",
+                trace.id
+            );
+        };
+        let rate = f64::from(trace.audio.sample_rate);
+        // Only the audio the model heard: a longer clip was cut to the window.
+        let heard = samples
+            .len()
+            .min((trace.audio.window_seconds * rate) as usize);
+        let windows = options.occlusion.map(|settings| {
+            let to_samples = |seconds: f64| (seconds * rate).round() as usize;
+            OcclusionWindows::sliding(
+                heard,
+                to_samples(settings.window_seconds),
+                to_samples(settings.hop_seconds),
+            )
+        });
+        let request = EvidenceRequest {
+            counterfactuals: options.reliance.clone(),
+            occlusion: windows.clone(),
+        };
+        let (evidence, timings) =
+            measure_evidence(checkpoint, &samples, &input, &generated, &request)?;
+        record
+            .seconds
+            .insert("actual".into(), timings.actual_seconds);
+        for (counterfactual, seconds) in &timings.counterfactual_seconds {
+            record.seconds.insert(counterfactual.to_string(), *seconds);
+        }
+        record.reliance = options.reliance.iter().map(ToString::to_string).collect();
+        record.occlusion = options.occlusion.zip(windows).map(|(settings, windows)| {
+            record
+                .seconds
+                .insert("occlusion".into(), timings.occlusion_seconds);
+            OcclusionRecord {
+                window_seconds: settings.window_seconds,
+                hop_seconds: settings.hop_seconds,
+                windows: windows
+                    .windows
+                    .iter()
+                    .map(|w| [w.start as f64 / rate, w.end as f64 / rate])
+                    .collect(),
+            }
+        });
+        arrays.evidence = Some(evidence);
+    }
+
+    let regeneration_options = regeneration_options(trace);
+    if let Some(counterfactual) = options.counterfactual_answer {
+        let started = Instant::now();
+        let (context, hide_audio_from) = match counterfactual {
+            Counterfactual::Silence => {
+                let silent = checkpoint
+                    .processor
+                    .prepare_like(&vec![0.0; samples.len()], &input)?;
+                (checkpoint.embed_input(&silent)?, None)
+            }
+            Counterfactual::Masked => (
+                checkpoint.embed_input(&input)?,
+                Some(input.input_ids.len() - 1),
+            ),
+        };
+        let start = Continuation {
+            context: &context,
+            cached_rows: 0,
+            hide_audio_from,
+        };
+        let regeneration = regenerate(checkpoint, start, &input, &regeneration_options, "", trace)?;
+        record.counterfactual_answer = Some(CounterfactualAnswer {
+            counterfactual: counterfactual.to_string(),
+            regeneration,
+        });
+        record.seconds.insert(
+            "counterfactual_answer".into(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
+
+    if options.hide_audio_from_steps {
+        let started = Instant::now();
+        record.interventions = interventions(checkpoint, trace, &input, &regeneration_options)?;
+        record
+            .seconds
+            .insert("interventions".into(), started.elapsed().as_secs_f64());
+    }
+    trace.evidence = Some(record);
+    Ok(())
+}
+
+/// The clip decoded again and the prompt prepared again, checked against what the trace
+/// recorded (the same clip bytes, the same prompt ids), so the passes see the trace's inputs.
+fn prepare_again(
+    checkpoint: &Checkpoint,
+    trace: &Trace,
+    clip: &Path,
+) -> Result<(Vec<f32>, PreparedInput)> {
+    let sha = file_sha256(clip)?;
+    if sha != trace.audio.sha256 {
+        bail!(
+            "{}: not the clip trace {} was made with (its SHA-256 differs); pass the original \
+             clip's folder",
+            clip.display(),
+            trace.id
+        );
+    }
+    let audio = decode_file(clip, trace.audio.sample_rate)?;
+    let input = checkpoint.processor.prepare(
+        &audio.samples,
+        &trace.prompt.text,
+        trace.prompt.system.as_deref(),
+    )?;
+    if input.input_ids != trace.input.ids {
+        bail!(
+            "{}: gives other prompt ids than trace {} records ({} ids, the trace {}); measure \
+             with the model that made the trace",
+            checkpoint.dir.display(),
+            trace.id,
+            input.input_ids.len(),
+            trace.input.ids.len()
+        );
+    }
+    Ok((audio.samples, input))
+}
+
+/// Greedy, with the trace's token limits and stop ids, no capture.
+fn regeneration_options(trace: &Trace) -> GenerateOptions {
+    let params = &trace.generation.params;
+    GenerateOptions {
+        sampling: Sampling::Greedy,
+        max_new_tokens: params.max_new_tokens,
+        min_new_tokens: params.min_new_tokens,
+        stop_ids: params.stop_ids.clone(),
+        capture: CaptureOptions {
+            enabled: false,
+            per_head_maps: false,
+            prompt: false,
+        },
+    }
+}
+
+/// Generates from `start`; `kept_text` is the text of the tokens the context keeps after the
+/// prompt, which the answer is extracted from together with the new text.
+fn regenerate(
+    checkpoint: &mut Checkpoint,
+    start: Continuation,
+    input: &PreparedInput,
+    options: &GenerateOptions,
+    kept_text: &str,
+    trace: &Trace,
+) -> Result<Regeneration> {
+    let generation = generate_continuation(
+        &mut checkpoint.model,
+        start,
+        input.audio_span.clone(),
+        options,
+        |_| ControlFlow::Continue(()),
+    )?;
+    let text = format!(
+        "{kept_text}{}",
+        checkpoint.processor.decode(&generation.ids)?
+    );
+    let answer = trace.benchmark.as_ref().map(|item| score(&text, item));
+    Ok(Regeneration {
+        ids: generation.ids,
+        text,
+        stop_reason: stop_record(generation.stopped_by),
+        answer,
+    })
+}
+
+/// One regeneration per step, from its first token with the audio hidden from there on. The
+/// original prompt and generation are run into the cache once; steps are taken from the last to
+/// the first, so the cache cut back to each step's start still holds only original rows.
+fn interventions(
+    checkpoint: &mut Checkpoint,
+    trace: &Trace,
+    input: &PreparedInput,
+    options: &GenerateOptions,
+) -> Result<Vec<Intervention>> {
+    let generated = &trace.generation.ids;
+    if generated.is_empty() || trace.steps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let prompt = input.input_ids.len();
+    let embeds = checkpoint.embed_input(input)?;
+    let context = Tensor::cat(&[embeds, checkpoint.model.embed_tokens(generated)?], 0)?;
+    // The original rows into the cache: every context row but the last.
+    let rows = context.dim(0)?;
+    prefill_context(&mut checkpoint.model, &context.narrow(0, 0, rows - 1)?)?;
+    let original_answer = extract_answer(&trace.generation.text);
+    let mut interventions = Vec::new();
+    for step in trace.steps.iter().rev() {
+        let from_token = step.tokens[0];
+        let kept_rows = prompt + from_token;
+        let kept_text = trace
+            .generation
+            .text
+            .get(..step.bytes[0])
+            .context("a step's byte range lies inside the text")?;
+        let start = Continuation {
+            context: &context.narrow(0, 0, kept_rows)?,
+            cached_rows: kept_rows - 1,
+            hide_audio_from: Some(kept_rows - 1),
+        };
+        let limits = GenerateOptions {
+            max_new_tokens: options.max_new_tokens.saturating_sub(from_token).max(1),
+            min_new_tokens: options.min_new_tokens.saturating_sub(from_token),
+            ..options.clone()
+        };
+        let regeneration = regenerate(checkpoint, start, input, &limits, kept_text, trace)?;
+        interventions.push(Intervention {
+            from_step: step.index,
+            from_token,
+            answer_changed: extract_answer(&regeneration.text) != original_answer,
+            regeneration,
+        });
+    }
+    interventions.reverse();
+    Ok(interventions)
+}
