@@ -1,19 +1,21 @@
 //! Traces: one run of one model on one clip and prompt, as files people and programs read.
 //!
-//! A trace is JSON (`auscult.trace/1`, its JSON Schema in `schema/`) for everything a
-//! person reads, plus a safetensors sidecar for the attention arrays (`sidecar`). Readers refuse
-//! unknown schema versions with a clear message. `tui`, `report` and `cafe` read these files and
-//! never run the model.
+//! A trace is JSON (`auscult.trace/1`, its JSON Schema in `schema/`) for everything a person
+//! reads, plus a safetensors sidecar for the attention and evidence arrays (`sidecar`). Readers
+//! refuse unknown schema versions with a clear message. `tui`, `report` and `cafe` read these
+//! files and never run the model.
 //!
 //! This module owns every type a trace file stores: the trace and its records (here), the
-//! generation record (`generation`), CAFE labels (`labels`), the traces file's lines (`lines`) and
-//! the sidecar's arrays (`sidecar`), so the trace format changes here and nowhere else. (The
-//! annotation journal, the judge's output and label exports are `cafe`'s own files.) A trace is begun with
-//! `Trace::begin` and filled with `record_generation` and `record_attention`, by the runner and by
-//! the example traces alike; `evidence` records what causal evidence was measured. `steps` cuts a generation into steps; `metrics` computes the
-//! attention quantities over the sidecar's rows.
+//! generation record (`generation`), the causal-evidence record (`evidence`), CAFE labels
+//! (`labels`), the traces file's lines (`lines`) and the sidecar's arrays (`sidecar`), so the
+//! trace format changes here and nowhere else. (The annotation journal, the judge's output and
+//! label exports are `cafe`'s own files.) A trace is begun with `Trace::begin` and filled with
+//! `record_generation` and `record_attention`, by the runner and by the example traces alike.
+//! `steps` cuts a generation into steps; `metrics` computes the attention quantities over the
+//! sidecar's rows, `evidence_metrics` the causal ones.
 
 mod evidence;
+pub mod evidence_metrics;
 mod generation;
 mod labels;
 mod lines;
