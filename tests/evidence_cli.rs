@@ -216,3 +216,87 @@ fn bad_evidence_requests_are_refused_in_one_line() {
         .run();
     assert!(stderr(&other_model).contains("another config.json"));
 }
+
+#[test]
+fn a_batch_with_evidence_reports_audio_need_reliance_decay_and_interventions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = crate::batch::mini_benchmark(dir.path());
+    let out = dir.path().join("traces.jsonl");
+    let evidence = [
+        "--reliance",
+        "silence,masked",
+        "--counterfactual-answer",
+        "silence",
+        "--hide-audio-from-steps",
+        "--occlusion-window",
+        "0.5s",
+    ];
+    CommandLine::new("batch")
+        .model(fixture("qwen2_audio/tiny_a"))
+        .option("--data", &data)
+        .out(&out)
+        .max_new_tokens(12)
+        .args(&evidence)
+        .succeeds();
+    let report_dir = dir.path().join("report");
+    let said = common::stdout(
+        &CommandLine::new("report")
+            .arg(&out)
+            .out(&report_dir)
+            .succeeds(),
+    );
+    assert!(
+        said.contains("without the audio (silence): accuracy"),
+        "{said}"
+    );
+    assert!(said.contains("step-reliance slope (silence)"), "{said}");
+
+    // The with/without table counts the four items that ran.
+    let need = std::fs::read_to_string(report_dir.join("audio_need.csv")).unwrap();
+    let row: Vec<&str> = need.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!((row[0], row[1]), ("silence", "4"), "{need}");
+    let reliance = std::fs::read_to_string(report_dir.join("reliance_decay.csv")).unwrap();
+    assert!(
+        reliance.lines().any(|l| l.starts_with("silence,all,0,")),
+        "{reliance}"
+    );
+    assert!(
+        reliance.lines().any(|l| l.starts_with("masked,all,0,")),
+        "{reliance}"
+    );
+    let interventions = std::fs::read_to_string(report_dir.join("interventions.csv")).unwrap();
+    let tried: usize = interventions
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<usize>().unwrap())
+        .sum();
+    let traces = read_traces(&out).unwrap();
+    let steps: usize = traces
+        .lines
+        .iter()
+        .filter_map(|l| match l {
+            TraceLine::Done(t) => Some(t.steps.len()),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(tried, steps, "one intervention per step");
+    let occlusion = std::fs::read_to_string(report_dir.join("occlusion_steps.csv")).unwrap();
+    assert_eq!(occlusion.lines().count(), steps + 1, "{occlusion}");
+    for plot in [
+        "step_reliance.svg",
+        "interventions.svg",
+        "step_ratio_by_audio_need.svg",
+    ] {
+        let svg = std::fs::read_to_string(report_dir.join(plot)).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("polyline"), "{plot}");
+    }
+    let markdown = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    for section in [
+        "Does the answer need the audio?",
+        "Reliance decay",
+        "Hiding the audio",
+        "Occlusion",
+    ] {
+        assert!(markdown.contains(section), "{section}");
+    }
+}

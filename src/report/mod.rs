@@ -6,6 +6,8 @@
 //! CAFE metrics come from the traces' own labels and every label file: the annotators' journals
 //! beside each traces file, and the files named with `labels` (a judge's output, an export).
 
+pub mod evidence;
+mod evidence_files;
 mod plots;
 pub mod stats;
 pub mod summary;
@@ -17,8 +19,13 @@ use anyhow::{Context, Result};
 
 use crate::cafe::label_files::gather_labels;
 use crate::cafe::CafeCounts;
+use crate::model::Counterfactual;
 use crate::trace::metrics::Selection;
 use crate::trace::{read_traces, Trace, TraceLine};
+use evidence::{
+    audio_need_rows, intervention_curve, reliance_curve, reliance_slope, AudioNeedRow,
+    InterventionPoint, OcclusionPeak, ReliancePoint,
+};
 pub use stats::{accuracy_rows, pearson, slope, step_curve, token_curve, AccuracyRow, CurvePoint};
 pub use summary::{summarize, ExampleSummary};
 
@@ -49,6 +56,15 @@ pub struct Report {
     pub labelled_traces: usize,
     /// Pearson correlation of generated length with perception accuracy (`Acc_per`).
     pub length_perception_r: Option<f64>,
+    /// Accuracy with and without the audio, per counterfactual used for the answers.
+    pub audio_need: Vec<AudioNeedRow>,
+    /// Step reliance by step index, and its slope per counterfactual measured.
+    pub reliance_curve: Vec<ReliancePoint>,
+    pub reliance_slopes: Vec<(Counterfactual, Option<f64>)>,
+    /// Answer changes against the step the audio was hidden from.
+    pub interventions: Vec<InterventionPoint>,
+    /// Each step's occlusion peak, by trace id.
+    pub occlusion_peaks: Vec<(String, OcclusionPeak)>,
     /// Problems met while reading (skipped lines, sidecars left out).
     pub warnings: Vec<String>,
     /// The label files read, described.
@@ -128,6 +144,27 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
             }),
         labelled_traces: summaries.iter().filter(|s| s.cafe.is_some()).count(),
         length_perception_r: pearson(&stats::length_perception_pairs(&summaries)),
+        audio_need: audio_need_rows(&summaries),
+        reliance_curve: reliance_curve(&summaries),
+        reliance_slopes: Counterfactual::ALL
+            .into_iter()
+            .filter(|&c| {
+                summaries
+                    .iter()
+                    .any(|s| s.evidence.step_reliance.iter().any(|(m, _)| *m == c))
+            })
+            .map(|c| (c, reliance_slope(&summaries, c)))
+            .collect(),
+        interventions: intervention_curve(&summaries),
+        occlusion_peaks: summaries
+            .iter()
+            .flat_map(|s| {
+                s.evidence
+                    .occlusion_peaks
+                    .iter()
+                    .map(|p| (s.id.clone(), p.clone()))
+            })
+            .collect(),
         warnings,
         label_files,
         files: Vec::new(),
@@ -231,9 +268,11 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
     ];
     for (name, title, x_label, points, quantity) in plots {
         let path = out.join(name);
-        plots::decay_plot(&path, title, x_label, points, quantity)?;
+        let splits = ["all", "correct", "incorrect"];
+        plots::decay_plot(&path, (title, x_label), points, quantity, &splits)?;
         files.push(path);
     }
+    files.extend(evidence_files::write_evidence_files(out, &report)?);
     let path = out.join("report.md");
     crate::durable::write(&path, markdown(&report, paths).as_bytes())?;
     files.push(path);
@@ -324,8 +363,9 @@ fn markdown(report: &Report, inputs: &[PathBuf]) -> String {
     }
     let _ = writeln!(
         md,
-        "Tables: `accuracy.csv`, `step_decay.csv`, `token_decay.csv`."
+        "Tables: `accuracy.csv`, `step_decay.csv`, `token_decay.csv`.\n"
     );
+    md.push_str(&evidence_files::evidence_markdown(report));
     if !report.warnings.is_empty() {
         let _ = writeln!(md, "\n## Warnings\n");
         for warning in &report.warnings {
@@ -361,6 +401,23 @@ pub fn terminal_summary(report: &Report) -> String {
         format_option(report.step_slope, 5),
         format_option(report.length_accuracy_r, 3)
     );
+    for row in &report.audio_need {
+        let _ = writeln!(
+            out,
+            "without the audio ({}): accuracy {:.1}% against {:.1}% with it, over {} items",
+            row.counterfactual,
+            100.0 * row.accuracy_without(),
+            100.0 * row.accuracy_with(),
+            row.items
+        );
+    }
+    for (counterfactual, slope) in &report.reliance_slopes {
+        let _ = writeln!(
+            out,
+            "step-reliance slope ({counterfactual}) {}",
+            format_option(*slope, 5)
+        );
+    }
     if report.labelled_traces > 0 {
         let c = &report.cafe;
         let _ = writeln!(

@@ -1,4 +1,5 @@
-//! SVG plots of the decay curves (plotters, SVG backend: no fonts or system libraries needed).
+//! SVG plots of the report's curves (plotters, SVG backend: no fonts or system libraries
+//! needed): decay curves by split, and any lines with a legend.
 
 use std::path::Path;
 
@@ -30,25 +31,34 @@ impl Quantity {
     }
 }
 
-const SPLIT_COLOURS: [(&str, RGBColor); 3] = [
+const SPLIT_COLOURS: [(&str, RGBColor); 5] = [
     ("all", RGBColor(40, 40, 40)),
     ("correct", RGBColor(30, 140, 60)),
     ("incorrect", RGBColor(200, 50, 40)),
+    ("needs_audio", RGBColor(40, 90, 200)),
+    ("answerable_without_audio", RGBColor(220, 140, 20)),
 ];
 
-/// One line of a plot: its split, colour and points.
-type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
+/// One line of a plot: its name, colour and points.
+pub type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
 
-/// A line per split ("all", "correct", "incorrect") of `quantity` against `x`.
+/// The colour of line `index` of a plot whose lines are not splits.
+pub fn line_colour(index: usize) -> RGBColor {
+    SPLIT_COLOURS[index % SPLIT_COLOURS.len()].1
+}
+
+/// A line per split of `quantity` against `x`: `splits` names which ("all", "correct",
+/// "incorrect", "needs_audio", "answerable_without_audio").
 pub fn decay_plot(
     path: &Path,
-    title: &str,
-    x_label: &str,
+    labels: (&str, &str),
     points: &[CurvePoint],
     quantity: Quantity,
+    splits: &[&str],
 ) -> Result<()> {
     let series: Vec<Series> = SPLIT_COLOURS
         .iter()
+        .filter(|(split, _)| splits.contains(split))
         .map(|(split, colour)| {
             let values = points
                 .iter()
@@ -57,8 +67,16 @@ pub fn decay_plot(
                 .collect();
             (*split, *colour, values)
         })
-        .filter(|(_, _, values): &(_, _, Vec<(f64, f64)>)| !values.is_empty())
         .collect();
+    let (title, x_label) = labels;
+    line_plot(path, [title, x_label, quantity.label()], series)
+}
+
+/// Lines with a legend; `labels` are the title, the x axis's and the y axis's. The y axis
+/// starts at 0 unless a value is negative.
+pub fn line_plot(path: &Path, labels: [&str; 3], series: Vec<Series>) -> Result<()> {
+    let [title, x_label, y_label] = labels;
+    let series: Vec<Series> = series.into_iter().filter(|s| !s.2.is_empty()).collect();
     let x_max = series
         .iter()
         .flat_map(|s| s.2.iter().map(|p| p.0))
@@ -67,7 +85,12 @@ pub fn decay_plot(
         .iter()
         .flat_map(|s| s.2.iter().map(|p| p.1))
         .fold(0.0, f64::max);
+    let y_min = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.1))
+        .fold(0.0, f64::min);
     let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+    let y_min = y_min * 1.1;
 
     // Drawn into memory, then written whole (`durable::write`).
     let mut svg = String::new();
@@ -81,20 +104,20 @@ pub fn decay_plot(
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+            .build_cartesian_2d(0f64..x_max, y_min..y_max)
             .map_err(|e| plot_error(&e))?;
         chart
             .configure_mesh()
             .x_desc(x_label)
             .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_desc(quantity.label())
+            .y_desc(y_label)
             .draw()
             .map_err(|e| plot_error(&e))?;
-        for (split, colour, values) in series {
+        for (name, colour, values) in series {
             chart
                 .draw_series(LineSeries::new(values.clone(), colour.stroke_width(2)))
                 .map_err(|e| plot_error(&e))?
-                .label(split)
+                .label(name)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
                 });

@@ -71,7 +71,8 @@ pub fn accuracy_rows(summaries: &[ExampleSummary]) -> Vec<AccuracyRow> {
 /// A point of a decay curve: the mean of a quantity over the examples that reach position `x`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurvePoint {
-    /// Which examples: "all", "correct", "incorrect", or "task:<name>".
+    /// Which examples: "all", "correct", "incorrect", "needs_audio", "answerable_without_audio"
+    /// (items answered without the audio too), or "task:<name>".
     pub split: String,
     /// Step index, or the first token of the bin.
     pub x: usize,
@@ -98,6 +99,17 @@ fn splits(summaries: &[ExampleSummary]) -> Vec<(String, Vec<&ExampleSummary>)> {
                 .collect(),
         ),
     ];
+    // Items answered without the audio as well: the curves of those that need it, and of those
+    // answerable from the text alone (the difficulty confound's control).
+    for (split, needs) in [("needs_audio", true), ("answerable_without_audio", false)] {
+        let members: Vec<_> = summaries
+            .iter()
+            .filter(|s| super::evidence::needs_audio(s) == Some(needs))
+            .collect();
+        if !members.is_empty() {
+            out.push((split.to_owned(), members));
+        }
+    }
     let mut tasks: BTreeMap<&str, Vec<&ExampleSummary>> = BTreeMap::new();
     for summary in summaries {
         tasks.entry(&summary.task).or_default().push(summary);
@@ -241,6 +253,7 @@ mod tests {
             token_ratio: tokens.to_vec(),
             token_focus: tokens.iter().map(|r| r * 10.0).collect(),
             cafe: None,
+            evidence: Default::default(),
         }
     }
 

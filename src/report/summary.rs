@@ -1,8 +1,10 @@
 //! What the report needs from each trace: its verdict, its labels of task, category and
-//! difficulty, and its attention reduced to per-step and per-token curves with the metrics API.
+//! difficulty, its attention reduced to per-step and per-token curves with the metrics API, and
+//! its causal evidence (`evidence`).
 
 use std::path::Path;
 
+use super::evidence::{summarize_evidence, EvidenceSummary};
 use crate::cafe::CafeCounts;
 use crate::trace::metrics::{AttentionView, Metric, Selection};
 use crate::trace::{read_sidecar, StepKind, Trace};
@@ -24,6 +26,8 @@ pub struct ExampleSummary {
     pub token_focus: Vec<f32>,
     /// CAFE label counts, when the trace is labelled.
     pub cafe: Option<CafeCounts>,
+    /// Causal evidence, where measured.
+    pub evidence: EvidenceSummary,
 }
 
 /// Reduces `trace`; the sidecar is looked up relative to `base` (the traces file's folder).
@@ -46,6 +50,7 @@ pub fn summarize(
         token_ratio: Vec::new(),
         token_focus: Vec::new(),
         cafe: trace.labels.as_ref().map(CafeCounts::of),
+        evidence: summarize_evidence(trace, None),
     };
     let Some(record) = &trace.attention else {
         return (summary, None);
@@ -63,6 +68,7 @@ pub fn summarize(
             )
         }
     };
+    summary.evidence = summarize_evidence(trace, arrays.evidence.as_ref());
     let rows = &arrays.generated;
     let span = trace.input.audio_span[1] - trace.input.audio_span[0];
     if rows.rows != trace.generation.ids.len()
