@@ -167,6 +167,9 @@ pub struct ReliancePoint {
     pub examples: usize,
 }
 
+/// Whether an example belongs to a split.
+type Member = fn(&ExampleSummary) -> bool;
+
 /// Mean step delta and KL against step index, per counterfactual, for all items and split by
 /// whether the item needs the audio (where answers without it were made).
 pub fn reliance_curve(summaries: &[ExampleSummary]) -> Vec<ReliancePoint> {
@@ -175,7 +178,7 @@ pub fn reliance_curve(summaries: &[ExampleSummary]) -> Vec<ReliancePoint> {
         .into_iter()
         .filter(|c| summaries.iter().any(|s| reliance_of(s, *c).is_some()))
         .collect();
-    let splits: [(&str, fn(&ExampleSummary) -> bool); 3] = [
+    let splits: [(&str, Member); 3] = [
         ("all", |_| true),
         ("needs_audio", |s| needs_audio(s) == Some(true)),
         ("answerable_without_audio", |s| {
