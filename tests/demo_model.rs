@@ -90,6 +90,7 @@ fn the_shipped_checkpoint_is_small_and_answers_unseen_items() {
             max_new_tokens: 256,
             workers: 2,
             quantize: None,
+            evidence: false,
         },
         &|| {},
     )
@@ -101,4 +102,57 @@ fn the_shipped_checkpoint_is_small_and_answers_unseen_items() {
         report.answer_accuracy
     );
     assert!(report.acc_per.unwrap() >= 0.5, "{report:?}");
+}
+
+/// `demo eval --evidence` on a few unseen items: every matched perception claim is located (its
+/// event is known), the tables count what the traces hold, and the costs are measured.
+#[test]
+fn demo_eval_checks_the_evidence_against_the_named_events() {
+    let out = tempfile::tempdir().unwrap();
+    let report = evaluate(
+        &EvalOptions {
+            model: repo_path("assets/demo-model"),
+            seed: 3,
+            n: 4,
+            out: out.path().to_owned(),
+            max_new_tokens: 256,
+            workers: 2,
+            quantize: None,
+            evidence: true,
+        },
+        &|| {},
+    )
+    .unwrap();
+    let tables = report.evidence.as_ref().unwrap();
+    assert_eq!(tables.items, 4);
+    let matched = tables
+        .localisation
+        .iter()
+        .find(|row| row.label == "matched")
+        .unwrap();
+    // Every matched perception claim names an event: as many rows as the evaluation counted
+    // matched perception claims (the count claims are matched too, but name no event).
+    let perception_claims: usize = report.per_sound.iter().map(|row| row.claims).sum();
+    assert!(matched.claims > 0 && matched.claims <= perception_claims);
+    for row in &tables.localisation {
+        assert!((0.0..1.0).contains(&row.attention_chance), "{row:?}");
+        assert!((0.0..1.0).contains(&row.occlusion_chance), "{row:?}");
+        assert!(
+            row.occlusion_peak_inside.is_some(),
+            "occlusion was measured"
+        );
+    }
+    assert!(tables.accuracy_without_audio.is_some());
+    assert_eq!(tables.costs.len(), 4);
+    assert!(
+        tables.costs.iter().all(|c| c.times_the_run > 0.0),
+        "{:?}",
+        tables.costs
+    );
+    let steps: usize = tables
+        .answer_changed_by_step
+        .iter()
+        .map(|(_, tried, _)| tried)
+        .sum();
+    assert!(steps >= 4, "interventions at every step of every item");
 }

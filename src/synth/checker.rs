@@ -25,7 +25,15 @@ const TIME_TOLERANCE: f32 = 0.25;
 
 /// Labels for the steps `texts` (one claim per step) of a trace about `item`.
 pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
+    label_steps_with_events(item, texts).0
+}
+
+/// `label_steps`, and for each step the event (an index into `item.events`) its perception claim
+/// was matched with: the event a matched or misused claim names (`None` for other steps and
+/// for hallucinated claims, which name no event of the clip).
+pub fn label_steps_with_events(item: &Item, texts: &[&str]) -> (TraceLabels, Vec<Option<usize>>) {
     let truth = &item.events;
+    let mut named = vec![None; texts.len()];
     let (correct_reasoning, _) = reasoning(item.question, truth);
     let mut claimed = vec![false; truth.len()];
     let mut steps = Vec::new();
@@ -40,7 +48,8 @@ pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
         }
         let mut note = None;
         let (label, event) = if let Some((_, claim)) = parse_perception(text) {
-            let (label, wrong) = claim_label(&claim, truth, &mut claimed);
+            let (label, wrong, matched) = claim_label(&claim, truth, &mut claimed);
+            named[step] = matched;
             if !wrong.is_empty() {
                 note = Some(format!("{WRONG_PREFIX}{}", wrong.join(", ")));
             }
@@ -88,11 +97,12 @@ pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
             source: LabelSource::auto(),
         })
         .collect();
-    TraceLabels {
+    let labels = TraceLabels {
         steps,
         missed,
         targets: Some(truth.len()),
-    }
+    };
+    (labels, named)
 }
 
 /// How a misused perception claim's note starts; then what it got wrong, with the true value:
@@ -100,9 +110,13 @@ pub fn label_steps(item: &Item, texts: &[&str]) -> TraceLabels {
 /// `duration`.
 pub const WRONG_PREFIX: &str = "wrong: ";
 
-/// The label of one perceived event and, when misused, what it got wrong about the event it was
-/// matched with; marks that event as claimed.
-fn claim_label(claim: &Event, truth: &[Event], claimed: &mut [bool]) -> (CafeLabel, Vec<String>) {
+/// The label of one perceived event, what it got wrong (when misused) about the event it was
+/// matched with, and that event's index; marks that event as claimed.
+fn claim_label(
+    claim: &Event,
+    truth: &[Event],
+    claimed: &mut [bool],
+) -> (CafeLabel, Vec<String>, Option<usize>) {
     let nearest = truth
         .iter()
         .enumerate()
@@ -112,7 +126,7 @@ fn claim_label(claim: &Event, truth: &[Event], claimed: &mut [bool]) -> (CafeLab
             distance(a.1).total_cmp(&distance(b.1))
         });
     let Some((index, event)) = nearest else {
-        return (CafeLabel::Hallucinated, Vec::new());
+        return (CafeLabel::Hallucinated, Vec::new(), None);
     };
     claimed[index] = true;
     let close = |a: f32, b: f32| (a - b).abs() <= TIME_TOLERANCE + 1e-4;
@@ -134,7 +148,7 @@ fn claim_label(claim: &Event, truth: &[Event], claimed: &mut [bool]) -> (CafeLab
     } else {
         CafeLabel::Misused
     };
-    (label, wrong)
+    (label, wrong, Some(index))
 }
 
 #[cfg(test)]

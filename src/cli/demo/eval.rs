@@ -9,7 +9,7 @@ use super::configure_candle_threads;
 use crate::cli::bundled::{bundled, DEMO_MODEL};
 use crate::cli::model_choice::model_choice;
 use crate::model::Quantization;
-use crate::synth::evaluation::{evaluate, EvalOptions, EvalReport};
+use crate::synth::evaluation::{evaluate, EvalOptions, EvalReport, EvidenceTables};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -38,6 +38,11 @@ pub struct EvalArgs {
     /// Quantize the model's decoder first (to measure what quantization changes).
     #[arg(long, value_parser = model_choice::<Quantization>(), value_name = "FORMAT")]
     quantize: Option<Quantization>,
+    /// Also measure each item's causal evidence (reliance with silence and masked, occlusion in
+    /// 0.25 s windows, the answer with silence, the audio hidden from every step) and check it
+    /// against the events each claim names.
+    #[arg(long)]
+    evidence: bool,
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
@@ -61,6 +66,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         max_new_tokens: args.max_new_tokens,
         workers,
         quantize: args.quantize,
+        evidence: args.evidence,
     };
     let bar = indicatif::ProgressBar::new(args.n as u64);
     bar.set_style(
@@ -159,6 +165,98 @@ fn eval_table(report: &EvalReport) -> String {
             text,
             "step {:<3} {:.3}  ({} items)",
             point.step, point.mean_ratio, point.examples
+        );
+    }
+    if let Some(evidence) = &report.evidence {
+        text.push_str(&evidence_tables(evidence));
+    }
+    text
+}
+
+/// The `--evidence` tables, as the README shows them.
+fn evidence_tables(tables: &EvidenceTables) -> String {
+    use std::fmt::Write;
+    let percent = |x: f64| format!("{:.1} %", 100.0 * x);
+    let number = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.3}"));
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "\nwithout the audio (silence): answer accuracy {}",
+        tables
+            .accuracy_without_audio
+            .map_or("-".to_owned(), percent)
+    );
+    let _ = writeln!(
+        text,
+        "\npeak inside the named event   claims  attention  (chance)  occlusion  (chance)"
+    );
+    for row in &tables.localisation {
+        let _ = writeln!(
+            text,
+            "{:<28} {:>6}  {:>9}  {:>8}  {:>9}  {:>8}",
+            row.label,
+            row.claims,
+            percent(row.attention_peak_inside),
+            percent(row.attention_chance),
+            row.occlusion_peak_inside.map_or("-".to_owned(), percent),
+            percent(row.occlusion_chance)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "\nstep reliance by label        steps  delta silence  delta masked  KL silence  flips silence"
+    );
+    for row in &tables.reliance_by_label {
+        let _ = writeln!(
+            text,
+            "{:<28} {:>6}  {:>13}  {:>12}  {:>10}  {:>13}",
+            format!("{} ({})", row.label, row.kind),
+            row.steps,
+            number(row.delta_silence),
+            number(row.delta_masked),
+            number(row.kl_silence),
+            row.flip_share_silence.map_or("-".to_owned(), percent)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "\ndecay by step (slopes per step: ratio {}, delta silence {}, delta masked {}; r(ratio, delta silence) {})",
+        number(tables.ratio_slope.map(|s| s * 1.0)),
+        number(tables.delta_silence_slope),
+        number(tables.delta_masked_slope),
+        number(tables.ratio_delta_r)
+    );
+    let _ = writeln!(text, "step  items  ratio  delta silence  delta masked");
+    for row in &tables.decay {
+        let _ = writeln!(
+            text,
+            "{:<5} {:>5}  {:.3}  {:>13}  {:>12}",
+            row.step,
+            row.items,
+            row.ratio,
+            number(row.delta_silence),
+            number(row.delta_masked)
+        );
+    }
+    let changed: Vec<String> = tables
+        .answer_changed_by_step
+        .iter()
+        .map(|(k, tried, share)| format!("{k}: {} of {tried}", percent(*share)))
+        .collect();
+    let _ = writeln!(
+        text,
+        "\nanswer changed when the audio is hidden from step k on: {}",
+        changed.join(", ")
+    );
+    let _ = writeln!(
+        text,
+        "\ncost per item                                  seconds  x the run"
+    );
+    for row in &tables.costs {
+        let _ = writeln!(
+            text,
+            "{:<44} {:>8.3}  {:>8.1}",
+            row.measurement, row.mean_seconds, row.times_the_run
         );
     }
     text

@@ -1,7 +1,8 @@
 //! `auscult demo eval`: fresh synthetic items from a seed, run through a model exactly as `batch`
 //! runs a benchmark (same runner, traces and attention sidecars, so the inspector and `report`
 //! open them), labelled by the exact CAFE checker, and reduced to answer accuracy, CAFE metrics,
-//! accuracy per question type, perception accuracy per sound position and the step-ratio decay.
+//! accuracy per question type, perception accuracy per sound position and the step-ratio decay;
+//! with `evidence`, also each item's causal evidence checked against the clip's truth.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -16,11 +17,16 @@ use super::question::Item;
 use super::tokenizer::demo_prompt;
 use super::training::TRAINING_SEED_BIT;
 use crate::model::{Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Quantization};
-use crate::runner::{run_example, ExampleInput};
+use crate::runner::{add_evidence, run_example, ExampleInput};
 use crate::trace::{append_line, write_sidecar, BenchmarkRecord, StepRules, Trace, TraceLine};
 
+mod evidence;
 mod report;
 
+use evidence::{evidence_options, item_evidence, ItemEvidence};
+pub use evidence::{
+    CostRow, DecayRow, EvidenceTables, LocalisationRow, RelianceRow, OCCLUSION_WINDOW,
+};
 use report::reduce;
 pub use report::{EvalReport, PositionAccuracy, StepRatio, TypeAccuracy};
 
@@ -46,6 +52,8 @@ pub struct EvalOptions {
     pub workers: usize,
     /// Quantize the decoder's linear layers (uncached: the demo model quantizes in milliseconds).
     pub quantize: Option<Quantization>,
+    /// Also measure each item's causal evidence and check it against the truth (`evidence`).
+    pub evidence: bool,
 }
 
 /// A clip written as a 32-bit float WAV file.
@@ -140,47 +148,62 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
         .map(|i| Item::generate(eval_item_seed(options.seed, i)))
         .collect();
 
-    let mut results: Vec<Option<Result<Trace>>> = (0..items.len()).map(|_| None).collect();
+    type Finished = (Trace, Option<ItemEvidence>);
+    let mut results: Vec<Option<Result<Finished>>> = (0..items.len()).map(|_| None).collect();
     std::thread::scope(|scope| -> Result<()> {
         let mut handles = Vec::new();
         for worker in 0..options.workers.min(items.len().max(1)) {
             let (items, clips, sidecars) = (&items, &clips, &sidecars);
-            handles.push(scope.spawn(move || -> Result<Vec<(usize, Result<Trace>)>> {
-                let load = LoadOptions {
-                    precision: Some(Precision::F32),
-                    quantize: options.quantize,
-                    cache: false,
-                    force: true,
-                    ..LoadOptions::new(DeviceKind::Cpu)
-                };
-                let mut checkpoint = Checkpoint::load_with(&options.model, &load)?;
-                let params = GenerateOptions::greedy(
-                    options.max_new_tokens,
-                    checkpoint.generation.eos_token_id.clone(),
-                );
-                let mut done = Vec::new();
-                for index in (worker..items.len()).step_by(options.workers) {
-                    let item = &items[index];
-                    let name = format!("synth-{}.safetensors", item.seed);
-                    let result = run_item(
-                        &mut checkpoint,
-                        item,
-                        index,
-                        clips,
-                        &params,
-                        &format!("traces.attn/{name}"),
-                    )
-                    .and_then(|(trace, arrays)| {
-                        if let Some(arrays) = &arrays {
-                            write_sidecar(&sidecars.join(&name), arrays)?;
-                        }
-                        Ok(trace)
-                    });
-                    done.push((index, result));
-                    progress();
-                }
-                Ok(done)
-            }));
+            handles.push(
+                scope.spawn(move || -> Result<Vec<(usize, Result<Finished>)>> {
+                    let load = LoadOptions {
+                        precision: Some(Precision::F32),
+                        quantize: options.quantize,
+                        cache: false,
+                        force: true,
+                        ..LoadOptions::new(DeviceKind::Cpu)
+                    };
+                    let mut checkpoint = Checkpoint::load_with(&options.model, &load)?;
+                    let params = GenerateOptions::greedy(
+                        options.max_new_tokens,
+                        checkpoint.generation.eos_token_id.clone(),
+                    );
+                    let mut done = Vec::new();
+                    for index in (worker..items.len()).step_by(options.workers) {
+                        let item = &items[index];
+                        let name = format!("synth-{}.safetensors", item.seed);
+                        let result = run_item(
+                            &mut checkpoint,
+                            item,
+                            index,
+                            clips,
+                            &params,
+                            &format!("traces.attn/{name}"),
+                        )
+                        .and_then(|(mut trace, mut arrays)| {
+                            let mut measured = None;
+                            if options.evidence {
+                                let clip = PathBuf::from(&trace.audio.path);
+                                add_evidence(
+                                    &mut checkpoint,
+                                    &mut trace,
+                                    arrays.as_mut(),
+                                    &clip,
+                                    &evidence_options(),
+                                )?;
+                                measured = arrays.as_ref().map(|a| item_evidence(item, &trace, a));
+                            }
+                            if let Some(arrays) = &arrays {
+                                write_sidecar(&sidecars.join(&name), arrays)?;
+                            }
+                            Ok((trace, measured))
+                        });
+                        done.push((index, result));
+                        progress();
+                    }
+                    Ok(done)
+                }),
+            );
         }
         for handle in handles {
             // A panic in a worker is a bug in auscult, not bad input: let it show.
@@ -193,13 +216,15 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
 
     let mut file = crate::jsonl::create(&traces_path)?;
     let mut traces = Vec::new();
+    let mut measured = Vec::new();
     let mut failed = 0;
     for (item, result) in items.iter().zip(results) {
         // Workers take indices w, w + W, …: together every index.
         match result.expect("every item has a worker") {
-            Ok(trace) => {
+            Ok((trace, evidence)) => {
                 append_line(&mut file, &TraceLine::Done(Box::new(trace.clone())))?;
                 traces.push((item, trace));
+                measured.extend(evidence);
             }
             Err(error) => {
                 failed += 1;
@@ -207,10 +232,9 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
             }
         }
     }
-    Ok(reduce(
-        options,
-        &traces,
-        failed,
-        started.elapsed().as_secs_f64(),
-    ))
+    let mut report = reduce(options, &traces, failed, started.elapsed().as_secs_f64());
+    report.evidence = options
+        .evidence
+        .then(|| evidence::evidence_tables(&measured));
+    Ok(report)
 }

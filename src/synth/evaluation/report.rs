@@ -78,6 +78,9 @@ pub struct EvalReport {
     pub step_ratio_slope: Option<f64>,
     pub mean_generated_tokens: f64,
     pub seconds: f64,
+    /// The causal evidence checked against the truth (`--evidence`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::EvidenceTables>,
 }
 
 /// The report over the finished traces.
@@ -198,5 +201,6 @@ pub(super) fn reduce(
             .sum::<f64>()
             / traces.len().max(1) as f64,
         seconds,
+        evidence: None,
     }
 }
