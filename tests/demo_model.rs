@@ -152,7 +152,7 @@ fn demo_eval_checks_the_evidence_against_the_named_events() {
     let steps: usize = tables
         .answer_changed_by_step
         .iter()
-        .map(|(_, tried, _)| tried)
+        .map(|(_, tried, _, _)| tried)
         .sum();
     assert!(steps >= 4, "interventions at every step of every item");
 }

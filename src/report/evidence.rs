@@ -18,8 +18,9 @@ pub struct EvidenceSummary {
     pub step_reliance: Vec<(Counterfactual, Vec<(f32, f32)>)>,
     /// The answer regenerated without the audio: its counterfactual and whether it is right.
     pub without_audio: Option<(String, Option<bool>)>,
-    /// Per intervention: the step the audio was hidden from, and whether the answer changed.
-    pub interventions: Vec<(usize, bool)>,
+    /// Per intervention: the step the audio was hidden from, whether the answer changed, and
+    /// whether the new answer is right (benchmark items only).
+    pub interventions: Vec<(usize, bool, Option<bool>)>,
     /// Per step with occlusion: where its strongest window is and how strong.
     pub occlusion_peaks: Vec<OcclusionPeak>,
 }
@@ -49,7 +50,10 @@ pub fn summarize_evidence(trace: &Trace, arrays: Option<&Evidence>) -> EvidenceS
         summary.interventions = record
             .interventions
             .iter()
-            .map(|i| (i.from_step, i.answer_changed))
+            .map(|i| {
+                let correct = i.regeneration.answer.as_ref().map(|a| a.correct);
+                (i.from_step, i.answer_changed, correct)
+            })
             .collect();
     }
     let Some(evidence) = arrays else {
@@ -238,36 +242,46 @@ pub fn reliance_slope(summaries: &[ExampleSummary], counterfactual: Counterfactu
     slope(&points)
 }
 
-/// How often hiding the audio from step `step` on changed the answer.
+/// How often hiding the audio from step `step` on changed the answer, and how often the new
+/// answer is still right.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InterventionPoint {
     pub step: usize,
     pub tried: usize,
     pub changed: usize,
+    /// Benchmark items among `tried`, and how many of them are answered right after it.
+    pub scored: usize,
+    pub correct: usize,
 }
 
 impl InterventionPoint {
     pub fn changed_share(&self) -> f64 {
         self.changed as f64 / self.tried.max(1) as f64
     }
+
+    /// Accuracy after hiding the audio from this step on (`None` without benchmark items).
+    pub fn accuracy_after(&self) -> Option<f64> {
+        (self.scored > 0).then(|| self.correct as f64 / self.scored as f64)
+    }
 }
 
 /// Answer changes against the step the audio was hidden from.
 pub fn intervention_curve(summaries: &[ExampleSummary]) -> Vec<InterventionPoint> {
-    let mut by_step: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
-    for (step, changed) in summaries.iter().flat_map(|s| &s.evidence.interventions) {
-        let entry = by_step.entry(*step).or_default();
-        entry.0 += 1;
-        entry.1 += usize::from(*changed);
-    }
-    by_step
-        .into_iter()
-        .map(|(step, (tried, changed))| InterventionPoint {
+    let mut by_step: BTreeMap<usize, InterventionPoint> = BTreeMap::new();
+    for &(step, changed, correct) in summaries.iter().flat_map(|s| &s.evidence.interventions) {
+        let point = by_step.entry(step).or_insert(InterventionPoint {
             step,
-            tried,
-            changed,
-        })
-        .collect()
+            tried: 0,
+            changed: 0,
+            scored: 0,
+            correct: 0,
+        });
+        point.tried += 1;
+        point.changed += usize::from(changed);
+        point.scored += usize::from(correct.is_some());
+        point.correct += usize::from(correct == Some(true));
+    }
+    by_step.into_values().collect()
 }
 
 #[cfg(test)]
@@ -292,7 +306,7 @@ mod tests {
                     deltas.iter().map(|&d| (d, d / 2.0)).collect(),
                 )],
                 without_audio: without.map(|w| ("silence".to_owned(), Some(w))),
-                interventions: vec![(0, true), (1, !correct)],
+                interventions: vec![(0, true, Some(false)), (1, !correct, Some(correct))],
                 occlusion_peaks: Vec::new(),
             },
         }
@@ -345,5 +359,7 @@ mod tests {
         assert_eq!(interventions.len(), 2);
         assert_eq!((interventions[0].tried, interventions[0].changed), (2, 2));
         assert_eq!((interventions[1].tried, interventions[1].changed), (2, 0));
+        assert_eq!(interventions[0].accuracy_after(), Some(0.0));
+        assert_eq!(interventions[1].accuracy_after(), Some(1.0));
     }
 }

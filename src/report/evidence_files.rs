@@ -130,19 +130,29 @@ pub fn write_evidence_files(out: &Path, report: &Report) -> Result<Vec<PathBuf>>
                     p.tried.to_string(),
                     p.changed.to_string(),
                     format!("{:.4}", p.changed_share()),
+                    p.accuracy_after()
+                        .map_or_else(String::new, |a| format!("{a:.4}")),
                 ]
             })
             .collect();
-        write_csv(
-            &path,
-            &["from_step", "tried", "answer_changed", "share_changed"],
-            rows,
-        )?;
+        let header = [
+            "from_step",
+            "tried",
+            "answer_changed",
+            "share_changed",
+            "accuracy_after",
+        ];
+        write_csv(&path, &header, rows)?;
         files.push(path);
-        let values = report
+        let changed = report
             .interventions
             .iter()
             .map(|p| (p.step as f64, p.changed_share()))
+            .collect();
+        let accuracy = report
+            .interventions
+            .iter()
+            .filter_map(|p| Some((p.step as f64, p.accuracy_after()?)))
             .collect();
         let path = out.join("interventions.svg");
         plots::line_plot(
@@ -150,9 +160,12 @@ pub fn write_evidence_files(out: &Path, report: &Report) -> Result<Vec<PathBuf>>
             [
                 "Answer changed when the audio is hidden from step k on",
                 "k (the step the audio is hidden from)",
-                "share of items whose answer changed",
+                "share of items",
             ],
-            vec![("answer changed", line_colour(0), values)],
+            vec![
+                ("answer changed", line_colour(0), changed),
+                ("still right", line_colour(1), accuracy),
+            ],
         )?;
         files.push(path);
     }
@@ -246,7 +259,9 @@ pub fn evidence_markdown(report: &Report) -> String {
             md,
             "### Hiding the audio from step k on\n\n![Answer changed against k](interventions.svg)\n\n\
              *Share of items whose extracted answer changed when the audio was hidden from the \
-             start of step k on (`interventions.csv`).*\n"
+             start of step k on, and share still answered right (`interventions.csv`). Hiding \
+             the audio keys is outside what a model saw in training: a changed answer may be a \
+             different choice or no answer at all.*\n"
         );
     }
     if !report.occlusion_peaks.is_empty() {

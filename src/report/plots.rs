@@ -89,8 +89,11 @@ pub fn line_plot(path: &Path, labels: [&str; 3], series: Vec<Series>) -> Result<
         .iter()
         .flat_map(|s| s.2.iter().map(|p| p.1))
         .fold(0.0, f64::min);
-    let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+    // Headroom above the lines for the legend, in the upper right corner; half a unit after
+    // the last point so its marker is whole.
+    let y_max = if y_max > 0.0 { y_max * 1.3 } else { 1.0 };
     let y_min = y_min * 1.1;
+    let x_max = x_max + 0.5;
 
     // Drawn into memory, then written whole (`durable::write`).
     let mut svg = String::new();
@@ -131,6 +134,7 @@ pub fn line_plot(path: &Path, labels: [&str; 3], series: Vec<Series>) -> Result<
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()

@@ -238,16 +238,18 @@ fn evidence_tables(tables: &EvidenceTables) -> String {
             number(row.delta_masked)
         );
     }
-    let changed: Vec<String> = tables
-        .answer_changed_by_step
-        .iter()
-        .map(|(k, tried, share)| format!("{k}: {} of {tried}", percent(*share)))
-        .collect();
     let _ = writeln!(
         text,
-        "\nanswer changed when the audio is hidden from step k on: {}",
-        changed.join(", ")
+        "\naudio hidden from step k on   tried  answer changed  still right"
     );
+    for (k, tried, changed, right) in &tables.answer_changed_by_step {
+        let _ = writeln!(
+            text,
+            "k = {k:<25} {tried:>6}  {:>14}  {:>11}",
+            percent(*changed),
+            percent(*right)
+        );
+    }
     let _ = writeln!(
         text,
         "\ncost per item                                  seconds  x the run"

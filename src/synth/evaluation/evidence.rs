@@ -63,8 +63,8 @@ pub(super) struct ItemEvidence {
     /// Per step index: audio ratio, delta under silence, delta under masked.
     steps: Vec<(f32, Option<f32>, Option<f32>)>,
     without_audio_correct: Option<bool>,
-    /// Per intervention: the step hidden from and whether the answer changed.
-    interventions: Vec<(usize, bool)>,
+    /// Per intervention: the step hidden from, whether the answer changed, whether it is right.
+    interventions: Vec<(usize, bool, bool)>,
     /// Seconds of the plain run and of each measurement.
     seconds: BTreeMap<String, f64>,
 }
@@ -86,7 +86,10 @@ pub(super) fn item_evidence(item: &Item, trace: &Trace, arrays: &SidecarArrays) 
     out.interventions = record
         .interventions
         .iter()
-        .map(|i| (i.from_step, i.answer_changed))
+        .map(|i| {
+            let right = i.regeneration.answer.as_ref().is_some_and(|a| a.correct);
+            (i.from_step, i.answer_changed, right)
+        })
         .collect();
     let Some(evidence) = &arrays.evidence else {
         return out;
@@ -221,8 +224,9 @@ pub struct EvidenceTables {
     pub delta_masked_slope: Option<f64>,
     /// Pearson correlation of step audio ratio with step delta under silence, steps pooled.
     pub ratio_delta_r: Option<f64>,
-    /// Share of interventions (the audio hidden from step k on) whose answer changed, by k.
-    pub answer_changed_by_step: Vec<(usize, usize, f64)>,
+    /// By k: interventions (the audio hidden from step k on) tried, the share whose answer
+    /// changed, and the share still answered right.
+    pub answer_changed_by_step: Vec<(usize, usize, f64, f64)>,
     pub costs: Vec<CostRow>,
 }
 
@@ -315,11 +319,12 @@ pub(super) fn evidence_tables(items: &[ItemEvidence]) -> EvidenceTables {
         .flat_map(|i| &i.steps)
         .filter_map(|s| s.1.map(|d| (f64::from(s.0), f64::from(d))))
         .collect();
-    let mut changed: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
-    for (step, did) in items.iter().flat_map(|i| &i.interventions) {
-        let entry = changed.entry(*step).or_default();
+    let mut changed: BTreeMap<usize, (usize, usize, usize)> = BTreeMap::new();
+    for &(step, did, right) in items.iter().flat_map(|i| &i.interventions) {
+        let entry = changed.entry(step).or_default();
         entry.0 += 1;
-        entry.1 += usize::from(*did);
+        entry.1 += usize::from(did);
+        entry.2 += usize::from(right);
     }
     let run = mean(items.iter().filter_map(|i| i.seconds.get("run").copied())).unwrap_or(0.0);
     let costs = [
@@ -370,7 +375,14 @@ pub(super) fn evidence_tables(items: &[ItemEvidence]) -> EvidenceTables {
         ratio_delta_r: pearson(&ratio_delta),
         answer_changed_by_step: changed
             .into_iter()
-            .map(|(k, (tried, did))| (k, tried, did as f64 / tried as f64))
+            .map(|(k, (tried, did, right))| {
+                (
+                    k,
+                    tried,
+                    did as f64 / tried as f64,
+                    right as f64 / tried as f64,
+                )
+            })
             .collect(),
         costs,
     }
