@@ -56,12 +56,15 @@ struct Localisation {
     occlusion_chance: f64,
 }
 
+/// One step's audio ratio, delta under silence and delta under masked.
+type StepValues = (f32, Option<f32>, Option<f32>);
+
 /// What one item's evidence says.
 #[derive(Debug, Clone, Default)]
 pub(super) struct ItemEvidence {
     claims: Vec<ClaimEvidence>,
     /// Per step index: audio ratio, delta under silence, delta under masked.
-    steps: Vec<(f32, Option<f32>, Option<f32>)>,
+    steps: Vec<StepValues>,
     without_audio_correct: Option<bool>,
     /// Per intervention: the step hidden from, whether the answer changed, whether it is right.
     interventions: Vec<(usize, bool, bool)>,
@@ -303,7 +306,7 @@ pub(super) fn evidence_tables(items: &[ItemEvidence]) -> EvidenceTables {
             }
         })
         .collect();
-    let pooled = |value: fn(&(f32, Option<f32>, Option<f32>)) -> Option<f32>| -> Vec<(f64, f64)> {
+    let pooled = |value: fn(&StepValues) -> Option<f32>| -> Vec<(f64, f64)> {
         items
             .iter()
             .flat_map(|i| {
