@@ -120,6 +120,7 @@ fn check_checkpoint(model: &str, references: &str) {
                 difference <= RELIANCE_TOLERANCE,
                 "{label}: {name} differs by {difference}"
             );
+            eprintln!("{label}: {name} within {difference:.2e}");
         };
         close(&evidence.actual.log_prob, "actual.log_prob");
         for (counterfactual, rows) in &evidence.counterfactuals {
