@@ -210,6 +210,15 @@ fn bad_evidence_requests_are_refused_in_one_line() {
     assert!(!changed.status.success());
     assert!(message.contains("SHA-256 differs"), "{message}");
     assert_eq!(std::fs::read(&out).unwrap(), before, "nothing written");
+    // The same checkpoint loaded another way would not give the run's distributions.
+    let cache = dir.path().join("cache");
+    let quantized = CommandLine::new("reliance")
+        .arg(&out)
+        .model(repo_path("assets/demo-model"))
+        .args(&["--quantize", "q8_0"])
+        .option("--cache-dir", &cache)
+        .run();
+    assert!(stderr(&quantized).contains("made with --dtype f32"), "{}", stderr(&quantized));
     let other_model = CommandLine::new("reliance")
         .arg(&out)
         .model(fixture("qwen2_audio/tiny_a"))

@@ -130,6 +130,19 @@ fn measure(
             checkpoint.dir.display()
         );
     }
+    // The same weights as the run, or the actual pass would not be the run's distributions.
+    let quantization = checkpoint
+        .quantization
+        .as_ref()
+        .map(|q| q.format.name().to_owned());
+    let dtype = checkpoint.precision.to_string();
+    if trace.model.quantization != quantization || trace.model.dtype != dtype {
+        let made = match &trace.model.quantization {
+            Some(format) => format!("--quantize {format}"),
+            None => format!("--dtype {}", trace.model.dtype),
+        };
+        bail!("made with {made}: load the model the same way");
+    }
     let clip = match place.audio_root {
         Some(root) => Some(root.join(&trace.audio.path)).filter(|p| p.is_file()),
         None => trace.find_clip(place.folder),
