@@ -1,7 +1,8 @@
 //! The mouse: what is under a click or the wheel, found with the same layout the view draws, so
 //! the state only ever sees a `Pointer` (a step, a cell, an example), never coordinates. Clicks
-//! select steps (their rows), cells and moments of the clip (the heatmap, the strip, the axis)
-//! and examples (the list); the wheel moves through steps, or through the list under it.
+//! select steps (their rows), cells and moments of the clip (the heatmap, the strip, the axis,
+//! the occlusion strip) and examples (the list); the wheel moves through steps, or through the
+//! list under it.
 
 use ratatui::layout::{Position, Rect};
 
@@ -53,8 +54,8 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             .get(first + inner_row)
             .map(|&i| Pointer::SelectExample(i));
     }
-    if regions.list_is_popup && regions.list.is_some() {
-        return None; // the pop-up covers the view
+    if (regions.list_is_popup && regions.list.is_some()) || state.comparing {
+        return None; // the pop-up or the intervention view covers the view
     }
     if let Some(down) = wheel {
         return Some(Pointer::Scroll {
@@ -81,7 +82,8 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             Pointer::SelectStep(step)
         });
     }
-    let on_timeline = regions.strip.contains(at) || regions.axis.contains(at);
+    let on_occlusion = regions.occlusion.is_some_and(|r| r.contains(at));
+    let on_timeline = regions.strip.contains(at) || regions.axis.contains(at) || on_occlusion;
     if on_timeline && column >= time_columns.x {
         return Some(Pointer::SelectCell {
             step: None,
