@@ -276,7 +276,10 @@ fn the_finished_runs_model_hides_the_audio_from_a_step_and_measures_reliance() {
     submit(&worker, &state, effect);
     assert_eq!(until_done(&mut worker, &mut state), "intervened");
     assert!(state.job.is_none() && state.comparing);
-    let live = state.intervention(last_step).cloned().expect("the intervention");
+    let live = state
+        .intervention(last_step)
+        .cloned()
+        .expect("the intervention");
 
     // `R`: reliance under silence and masked for every token.
     let effect = state.update(Action::MeasureReliance);
@@ -305,7 +308,14 @@ fn the_finished_runs_model_hides_the_audio_from_a_step_and_measures_reliance() {
         ..EvidenceOptions::default()
     };
     let clip = finished.find_clip(Path::new(".")).unwrap();
-    add_evidence(&mut checkpoint, &mut trace, Some(&mut arrays), &clip, &options).unwrap();
+    add_evidence(
+        &mut checkpoint,
+        &mut trace,
+        Some(&mut arrays),
+        &clip,
+        &options,
+    )
+    .unwrap();
     let record = trace.evidence.unwrap();
     assert_eq!(record.interventions[last_step], live);
     assert_eq!(arrays.evidence, Some(evidence));
