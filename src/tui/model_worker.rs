@@ -196,10 +196,9 @@ impl WorkerEnd {
         } = job;
         if config_sha != Some(trace.model.config_sha256.as_str()) {
             bail!(
-                "trace {} was made by {} (another config.json than {}): load the model that made it",
-                trace.id,
-                trace.model.path,
-                checkpoint.dir.display()
+                "{} did not make trace {} (another config.json)",
+                checkpoint.dir.display(),
+                trace.id
             );
         }
         match what {

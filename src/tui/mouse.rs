@@ -147,6 +147,42 @@ mod tests {
         );
     }
 
+    /// The occlusion strip under the heatmap is on the time axis: a click there seeks; with the
+    /// intervention view over the heatmap, clicks select nothing under it.
+    #[test]
+    fn a_click_on_the_occlusion_strip_seeks_and_the_intervention_view_covers_the_rest() {
+        use crate::model::Counterfactual;
+        use crate::tui::state::evidence_fixture::{with_evidence, INTERVENED_STEP};
+        let (trace, arrays) = example_trace(&tones_spec());
+        let example = Example::new(trace, Some(arrays.generated));
+        let example = with_evidence(example, &[Counterfactual::Silence], true);
+        let mut s = Inspector::new(vec![example]);
+        let area = Rect::new(0, 0, 80, 24);
+        let parts = regions(&s, area).unwrap();
+        let strip = parts.occlusion.expect("the occlusion strip");
+        let time = parts.time_columns();
+        let click = Mouse::Click {
+            column: time.x + time.width / 2,
+            row: strip.y,
+        };
+        let Some(Pointer::SelectCell {
+            step: None,
+            seconds,
+        }) = pointer_for(&s, area, click)
+        else {
+            panic!("{:?}", pointer_for(&s, area, click));
+        };
+        assert!((seconds - 0.5 * 3.5).abs() < 0.1, "{seconds}");
+        s.step = INTERVENED_STEP;
+        s.comparing = true;
+        assert_eq!(pointer_for(&s, area, click), None);
+        let cell = Mouse::Click {
+            column: time.x + 3,
+            row: parts.heatmap.y,
+        };
+        assert_eq!(pointer_for(&s, area, cell), None);
+    }
+
     #[test]
     fn clicks_on_the_list_open_rows_not_borders_and_nothing_through_help() {
         let spec = tones_spec();

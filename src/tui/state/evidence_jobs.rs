@@ -34,6 +34,16 @@ pub struct JobStatus {
 }
 
 impl JobStatus {
+    /// What failed when the job fails: "cannot hide the audio from step 4".
+    fn failure(&self) -> String {
+        match &self.job {
+            EvidenceJob::Intervene { step, .. } => {
+                format!("cannot hide the audio from step {step}")
+            }
+            EvidenceJob::Measure { options, .. } => format!("cannot measure {}", describe(options)),
+        }
+    }
+
     /// The job in words, for the status line: "hiding the audio from step 4: 12 tokens".
     pub fn describe(&self) -> String {
         match (&self.job, self.cancelling) {
@@ -187,7 +197,16 @@ impl Inspector {
     /// Applies what the model worker reports.
     pub fn on_worker(&mut self, event: WorkerEvent) {
         match event {
-            WorkerEvent::Ready { model } => self.model = ModelStatus::Ready(model),
+            WorkerEvent::Ready { model } => {
+                // A live run's status line says the run is over; traces opened with a model
+                // learn here that it is ready.
+                if self.live.is_none() {
+                    self.notify(format!(
+                        "{model} is loaded: r hides the audio from a step on, R measures reliance"
+                    ));
+                }
+                self.model = ModelStatus::Ready(model);
+            }
             WorkerEvent::Progress { tokens } => {
                 if let Some(job) = &mut self.job {
                     job.tokens = tokens;
@@ -218,15 +237,28 @@ impl Inspector {
             WorkerEvent::Cancelled => {
                 self.job = None;
                 self.message = Some("cancelled: nothing the model made is kept".into());
+                self.close_empty_comparison();
             }
             WorkerEvent::Failed(reason) => {
-                self.job = None;
-                self.message = Some(format!("the model could not do it: {reason}"));
+                let what = self.job.take().map_or_else(
+                    || "the model could not do it".to_owned(),
+                    |job| job.failure(),
+                );
+                self.message = Some(format!("{what}: {reason}"));
+                self.close_empty_comparison();
             }
             WorkerEvent::Unavailable(reason) => {
                 self.job = None;
                 self.model = ModelStatus::Unavailable(reason);
             }
+        }
+    }
+
+    /// Closes the intervention view when the selected step has nothing to show (its job
+    /// failed or was cancelled), so the status line's reason is seen over the usual view.
+    fn close_empty_comparison(&mut self) {
+        if self.intervention(self.step).is_none() {
+            self.comparing = false;
         }
     }
 

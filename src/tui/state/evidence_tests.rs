@@ -177,6 +177,16 @@ fn the_intervention_key_shows_a_held_one_runs_one_or_says_how() {
     assert!(state.job.is_none());
     assert!(state.intervention(step).is_none());
 
+    // A job that fails says what failed, and the empty view closes over its reason.
+    state.update(Action::HideAudioFromStep);
+    assert!(state.comparing);
+    state.on_worker(WorkerEvent::Failed("clip tones.wav not found".into()));
+    assert_eq!(
+        state.message.as_deref(),
+        Some("cannot hide the audio from step 4: clip tones.wav not found")
+    );
+    assert!(!state.comparing && state.job.is_none());
+
     // Run again to the end: the intervention is kept, in step order.
     state.update(Action::HideAudioFromStep);
     let mut made = intervention(&state.examples[0].trace);
@@ -215,7 +225,13 @@ fn the_reliance_key_measures_what_is_missing_with_the_loaded_model() {
     state.update(Action::MeasureReliance);
     assert_eq!(state.message.as_deref(), Some("the model is still loading"));
 
-    state.model = ModelStatus::Ready("demo-model".into());
+    state.message = None;
+    state.on_worker(WorkerEvent::Ready {
+        model: "demo-model".into(),
+    });
+    assert_eq!(state.model, ModelStatus::Ready("demo-model".into()));
+    let said = state.message.clone().unwrap_or_default();
+    assert!(said.starts_with("demo-model is loaded: r hides"), "{said}");
     let options = EvidenceOptions {
         reliance: vec![Masked],
         ..EvidenceOptions::default()
