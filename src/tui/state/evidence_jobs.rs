@@ -106,10 +106,9 @@ impl Inspector {
             }
             Err(reason) => {
                 self.message = Some(match &self.model {
-                    ModelStatus::Absent => format!(
-                        "no model to hide the audio with: open the trace with `auscult inspect \
-                         FILE --model DIR` ({reason})"
-                    ),
+                    ModelStatus::Absent => "no model to hide the audio with: open the trace \
+                                            with `auscult inspect FILE --model DIR`"
+                        .into(),
                     _ => reason,
                 });
                 Effect::None
