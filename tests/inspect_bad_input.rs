@@ -112,3 +112,25 @@ fn an_unknown_palette_is_refused_by_the_argument_parser() {
         "{message}"
     );
 }
+
+/// `--model` goes with `--audio` (a live run) or with a trace (its model, for the evidence keys);
+/// the evidence flags measure a live run only; a trace's model must be a checkpoint.
+#[test]
+fn a_model_needs_a_clip_or_a_trace_and_evidence_flags_need_a_live_run() {
+    let model = fixture("qwen2_audio/tiny_a");
+    let model = model.to_str().unwrap();
+    let output = auscult(&["inspect", "--model", model]);
+    expect_one_line_error(&output, &["--model needs --audio", "or a TRACE"]);
+
+    let trace = demo("demo-tones.json");
+    let output = auscult(&["inspect", &trace, "--reliance", "silence"]);
+    expect_one_line_error(
+        &output,
+        &["measure a live run", "auscult reliance TRACES --model DIR"],
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-model");
+    let output = auscult(&["inspect", &trace, "--model", missing.to_str().unwrap()]);
+    expect_one_line_error(&output, &["no-model", "no such folder"]);
+}

@@ -118,6 +118,45 @@ fn no_arguments_runs_the_demo_model_live() {
     pty.quit_cleanly();
 }
 
+/// The live run's model stays loaded for the evidence keys: `r` regenerates from the selected
+/// step with the audio hidden and shows it beside the original (`r` again closes it); `R`
+/// measures reliance in the background, after which the metric key reaches Δ under silence.
+#[test]
+fn the_live_runs_model_hides_the_audio_from_a_step_and_measures_reliance() {
+    let mut pty = Pty::spawn(&[], &[]);
+    pty.wait_for("the live run's answer", |s| {
+        header(s).iter().any(|line| line.contains("predicted: "))
+    });
+    pty.press("r");
+    pty.wait_until(
+        "the intervention beside the original",
+        std::time::Duration::from_secs(60),
+        |output| {
+            let text = output.parser.screen().contents();
+            text.contains("the audio hidden from here on")
+                && text.contains("as generated")
+                && (text.contains("the answer changed") || text.contains("the answer stayed"))
+        },
+    );
+    pty.press("r");
+    pty.wait_for("the heatmap again", |s| has_row_starting(s, "▶"));
+    pty.press("R");
+    pty.wait_until(
+        "reliance measured",
+        std::time::Duration::from_secs(60),
+        |output| {
+            let text = output.parser.screen().contents();
+            text.contains("reliance measured (silence, masked)")
+        },
+    );
+    pty.press("mmm");
+    pty.wait_for("Δ under silence as the metric", |s| {
+        header(s).iter().any(|line| line.contains("Δ silence"))
+            && s.contents().contains("reliance silence Δ")
+    });
+    pty.quit_cleanly();
+}
+
 #[test]
 fn resizing_redraws_and_too_small_says_so() {
     let mut pty = Pty::spawn(&["inspect", HAND_MADE_TRACE], &[]);

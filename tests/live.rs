@@ -1,7 +1,9 @@
 //! The inspector's live mode on the tiny Qwen2-Audio fixture: tokens, steps and attention rows
 //! stream into the state as they are generated, end up exactly what `run` records (and what
 //! transformers generates), cancel stops the run, a bad checkpoint reads as a failure, and the
-//! finished run saves as a trace that reads back.
+//! finished run saves as a trace that reads back. Once the run is over its checkpoint takes the
+//! inspector's evidence jobs (a step's intervention, reliance), whose results equal what
+//! `runner::add_evidence` measures for the same trace.
 
 use crate::common;
 
@@ -9,14 +11,24 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use auscult::model::{
-    CaptureOptions, Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Sampling,
+    CaptureOptions, Checkpoint, Counterfactual, DeviceKind, GenerateOptions, LoadOptions,
+    Precision, Sampling,
 };
+use auscult::runner::{add_evidence, EvidenceOptions};
 use auscult::tensor_dump::Dump;
-use auscult::trace::{read_sidecar, sidecar_path, StepRules, StopReason, Trace};
-use auscult::tui::action::LiveEvent;
+use auscult::trace::{read_sidecar, sidecar_path, SidecarArrays, StepRules, StopReason, Trace};
+use auscult::tui::action::{Action, Effect, LiveEvent, WorkerEvent};
 use auscult::tui::live::{LiveRequest, LiveRun};
-use auscult::tui::state::Inspector;
+use auscult::tui::model_worker::{Job, ModelWorker};
+use auscult::tui::state::{Inspector, ModelStatus};
 use common::{fixture, repo_path};
+
+fn load_options() -> LoadOptions {
+    LoadOptions {
+        precision: Some(Precision::F32),
+        ..LoadOptions::new(DeviceKind::Cpu)
+    }
+}
 
 fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
     let cases: serde_json::Value = serde_json::from_str(
@@ -27,10 +39,7 @@ fn request(model: &Path, max_new_tokens: usize) -> LiveRequest {
     let clip = repo_path(case["clip"].as_str().unwrap_or("x"));
     LiveRequest {
         model: model.to_path_buf(),
-        load: LoadOptions {
-            precision: Some(Precision::F32),
-            ..LoadOptions::new(DeviceKind::Cpu)
-        },
+        load: load_options(),
         audio: clip,
         prompt: case["prompt"].as_str().unwrap_or_default().to_owned(),
         system: None,
@@ -86,7 +95,7 @@ fn drive(
                 streamed.attention.clone(),
                 streamed.trace.steps.clone(),
             );
-            state.on_live(event);
+            let _ = state.on_live(event);
             let done = &state.examples[0];
             assert_eq!(
                 ids, done.trace.generation.ids,
@@ -104,7 +113,7 @@ fn drive(
             }
             return kinds;
         }
-        state.on_live(event);
+        let _ = state.on_live(event);
         if kind == "token" {
             tokens += 1;
             let example = &state.examples[0];
@@ -127,7 +136,7 @@ fn drive(
 #[test]
 fn a_live_run_streams_what_run_records() {
     let model = fixture("qwen2_audio/tiny_a");
-    let mut run = LiveRun::start(request(&model, 24)).unwrap();
+    let (mut run, _model) = LiveRun::start(request(&model, 24)).unwrap();
     let mut state = Inspector::for_live_run(StepRules::default());
     let kinds = drive(&mut run, &mut state, None);
     assert_eq!(kinds[..2], ["loaded", "prepared"]);
@@ -168,7 +177,7 @@ fn a_live_run_streams_what_run_records() {
 #[test]
 fn cancel_stops_the_run_and_keeps_what_was_generated() {
     let model = fixture("qwen2_audio/tiny_a");
-    let mut run = LiveRun::start(request(&model, 200)).unwrap();
+    let (mut run, _model) = LiveRun::start(request(&model, 200)).unwrap();
     let mut state = Inspector::for_live_run(StepRules::default());
     drive(&mut run, &mut state, Some(3));
     let trace = &state.examples[0].trace;
@@ -185,7 +194,7 @@ fn cancel_stops_the_run_and_keeps_what_was_generated() {
 #[test]
 fn cancel_before_the_model_runs_stops_without_a_trace() {
     let model = fixture("qwen2_audio/tiny_a");
-    let mut run = LiveRun::start(request(&model, 24)).unwrap();
+    let (mut run, _model) = LiveRun::start(request(&model, 24)).unwrap();
     run.cancel();
     let mut state = Inspector::for_live_run(StepRules::default());
     let kinds = drive(&mut run, &mut state, None);
@@ -203,7 +212,7 @@ fn a_bad_checkpoint_is_a_failure_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let mut request = request(&fixture("qwen2_audio/tiny_a"), 4);
     request.model = dir.path().join("missing");
-    let mut run = LiveRun::start(request).unwrap();
+    let (mut run, _model) = LiveRun::start(request).unwrap();
     let mut state = Inspector::for_live_run(StepRules::default());
     assert_eq!(drive(&mut run, &mut state, None), ["failed"]);
     let phase = state.live.unwrap().phase;
@@ -212,4 +221,102 @@ fn a_bad_checkpoint_is_a_failure_in_words() {
         "{phase}"
     );
     assert!(state.examples.is_empty());
+}
+
+/// Applies the worker's reports to the state until one that ends a job (or says it is ready)
+/// arrives, and returns a copy of its kind; panics after a bounded wait.
+fn until_done(worker: &mut ModelWorker, state: &mut Inspector) -> &'static str {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let Some(event) = worker.next_event(Duration::from_millis(100)) else {
+            continue;
+        };
+        let kind = match &event {
+            WorkerEvent::Ready { .. } => "ready",
+            WorkerEvent::Progress { .. } => "progress",
+            WorkerEvent::Intervened { .. } => "intervened",
+            WorkerEvent::Measured { .. } => "measured",
+            WorkerEvent::Cancelled => "cancelled",
+            WorkerEvent::Failed(reason) => panic!("the job failed: {reason}"),
+            WorkerEvent::Unavailable(reason) => panic!("no model: {reason}"),
+        };
+        state.on_worker(event);
+        if kind != "progress" {
+            return kind;
+        }
+    }
+    panic!("the model worker did not report in time");
+}
+
+/// Hands the job `effect` asks for to the worker, as the inspector's loop does.
+fn submit(worker: &ModelWorker, state: &Inspector, effect: Effect) {
+    let Effect::Evidence(what) = effect else {
+        panic!("no job asked for: {effect:?}");
+    };
+    let example = &state.examples[what.example()];
+    worker
+        .submit(Job::for_example(what, example, Path::new(".")).unwrap())
+        .unwrap();
+}
+
+#[test]
+fn the_finished_runs_model_hides_the_audio_from_a_step_and_measures_reliance() {
+    let model = fixture("qwen2_audio/tiny_a");
+    let (mut run, mut worker) = LiveRun::start(request(&model, 24)).unwrap();
+    let mut state = Inspector::for_live_run(StepRules::default());
+    drive(&mut run, &mut state, None);
+    assert_eq!(until_done(&mut worker, &mut state), "ready");
+    assert_eq!(state.model, ModelStatus::Ready("tiny_a".into()));
+    let finished = state.examples[0].trace.clone();
+    let last_step = finished.steps.len() - 1;
+
+    // `r` on the last step: the job goes out, progress comes back, the intervention lands.
+    state.step = last_step;
+    let effect = state.update(Action::HideAudioFromStep);
+    submit(&worker, &state, effect);
+    assert_eq!(until_done(&mut worker, &mut state), "intervened");
+    assert!(state.job.is_none() && state.comparing);
+    let live = state
+        .intervention(last_step)
+        .cloned()
+        .expect("the intervention");
+
+    // `R`: reliance under silence and masked for every token.
+    let effect = state.update(Action::MeasureReliance);
+    submit(&worker, &state, effect);
+    assert_eq!(until_done(&mut worker, &mut state), "measured");
+    assert_eq!(
+        state.measured(),
+        [Counterfactual::Silence, Counterfactual::Masked]
+    );
+    let evidence = state.examples[0].evidence.clone().expect("the arrays");
+    assert_eq!(evidence.tokens(), finished.generation.ids.len());
+    // The intervention made before is still there.
+    assert_eq!(state.intervention(last_step), Some(&live));
+
+    // The same measurements straight from the runner, on a checkpoint of its own.
+    let mut checkpoint = Checkpoint::load_with(&model, &load_options()).unwrap();
+    let mut trace = finished.clone();
+    let mut arrays = SidecarArrays {
+        generated: state.examples[0].attention.clone().unwrap(),
+        prompt: None,
+        evidence: None,
+    };
+    let options = EvidenceOptions {
+        reliance: Counterfactual::ALL.to_vec(),
+        hide_audio_from_steps: true,
+        ..EvidenceOptions::default()
+    };
+    let clip = finished.find_clip(Path::new(".")).unwrap();
+    add_evidence(
+        &mut checkpoint,
+        &mut trace,
+        Some(&mut arrays),
+        &clip,
+        &options,
+    )
+    .unwrap();
+    let record = trace.evidence.unwrap();
+    assert_eq!(record.interventions[last_step], live);
+    assert_eq!(arrays.evidence, Some(evidence));
 }

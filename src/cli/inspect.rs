@@ -1,5 +1,7 @@
 //! `auscult inspect`: open traces in the inspector, or run the model live and watch it think;
-//! with no arguments, `auscult` runs the bundled demo model live on a bundled example.
+//! with no arguments, `auscult` runs the bundled demo model live on a bundled example. A model
+//! given with traces is loaded in the background for the evidence the inspector's keys ask for
+//! (a step's intervention, reliance).
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +9,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use super::bundled::{demo_live_request, fallback_traces};
+use super::evidence_args::EvidenceArgs;
 use super::generation_args::GenerationArgs;
 use super::model_args::{clip_seconds, LoadArgs};
 use super::prompt_args::PromptArgs;
@@ -17,13 +20,15 @@ use crate::trace::{read_sidecar, read_traces, Trace, TraceLine};
 use crate::tui::app::App;
 use crate::tui::config::Config;
 use crate::tui::live::{LiveRequest, LiveRun};
+use crate::tui::model_worker::ModelWorker;
 use crate::tui::palette::Palette;
-use crate::tui::state::{Example, Inspector, Labelling};
+use crate::tui::state::{Example, Inspector, Labelling, ModelStatus};
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A trace (`.json` from `run`) or a traces file (`.jsonl` from `batch`).
-    #[arg(value_name = "TRACE", conflicts_with = "model")]
+    /// A trace (`.json` from `run`) or a traces file (`.jsonl` from `batch`); with --model, that
+    /// model is loaded for the evidence keys (a step's intervention, reliance).
+    #[arg(value_name = "TRACE", conflicts_with = "audio")]
     pub trace: Option<PathBuf>,
     /// Settings file (keys, colours); default: $AUSCULT_CONFIG or ~/.config/auscult/config.json.
     #[arg(long, value_name = "FILE.json")]
@@ -49,8 +54,9 @@ pub struct InspectArgs {
 /// Running the model live instead of opening a trace.
 #[derive(Debug, Args)]
 pub struct LiveArgs {
-    /// Run this checkpoint live (needs --audio and --prompt or --question).
-    #[arg(long, value_name = "DIR", requires = "audio")]
+    /// Run this checkpoint live (with --audio and --prompt or --question), or, with a TRACE,
+    /// load it for the evidence keys: the model that made the trace.
+    #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     #[command(flatten)]
     pub load: LoadArgs,
@@ -64,6 +70,9 @@ pub struct LiveArgs {
     pub save: Option<PathBuf>,
     #[command(flatten)]
     pub generation: GenerationArgs,
+    /// Evidence to measure once the live run has finished (shown as it arrives; `s` saves it).
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
 }
 
 impl InspectArgs {
@@ -116,16 +125,34 @@ pub fn load_examples(path: &Path) -> Result<Vec<Example>> {
     // terminal is taken over; the others' when they are shown.
     let mut examples = examples;
     if let Some(path) = examples[0].sidecar.clone() {
-        examples[0].attention = Some(read_sidecar(&path)?.generated);
+        let arrays = read_sidecar(&path)?;
+        examples[0].attention = Some(arrays.generated);
+        examples[0].evidence = arrays.evidence;
     }
     Ok(examples)
 }
 
 pub fn run(args: InspectArgs) -> Result<()> {
-    let request = match (&args.live.model, &args.live.audio) {
-        (Some(model), Some(audio)) => Some(live_request(&args.live, model, audio)?),
+    let live = &args.live;
+    let evidence = live
+        .evidence
+        .options_with_capture(live.generation.no_capture)?;
+    let request = match (&live.model, &live.audio, &args.trace) {
+        (Some(model), Some(audio), _) => Some(live_request(live, model, audio)?),
+        (Some(_), None, None) => {
+            bail!(
+                "--model needs --audio (a live run) or a TRACE (its model, for the evidence keys)"
+            )
+        }
         _ => None,
     };
+    if request.is_none() && !evidence.is_empty() {
+        bail!(
+            "--reliance, --occlusion-window, --counterfactual-answer and --hide-audio-from-steps \
+             measure a live run (with --model and --audio); for traces use `auscult reliance \
+             TRACES --model DIR`"
+        );
+    }
     open(args, request)
 }
 
@@ -146,18 +173,31 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         true => None,
         false => args.annotator.clone().or(config.annotator.clone()),
     };
-    let (state, trace_dir, live, journal) = match request {
-        Some(request) => (
-            Inspector::for_live_run(request.step_rules.clone()),
-            PathBuf::from("."),
-            Some(LiveRun::start(request)?),
-            None,
-        ),
+    let (state, trace_dir, live, worker, journal) = match request {
+        Some(request) => {
+            let mut state = Inspector::for_live_run(request.step_rules.clone());
+            if let Some(live) = &mut state.live {
+                live.measure_after = args.live.evidence.options();
+            }
+            let (run, worker) = LiveRun::start(request)?;
+            (state, PathBuf::from("."), Some(run), Some(worker), None)
+        }
         None => {
             let path = args.trace.clone().unwrap_or_else(fallback_traces);
-            let (state, journal) = open_traces(&path, annotator.as_deref(), &args.labels)?;
+            let (mut state, journal) = open_traces(&path, annotator.as_deref(), &args.labels)?;
             let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-            (state, dir, None, journal)
+            let worker = match &args.live.model {
+                Some(model) => {
+                    crate::model::check_checkpoint_dir(model)?;
+                    state.model = ModelStatus::Loading;
+                    Some(ModelWorker::load(
+                        model.clone(),
+                        evidence_load_options(&args.live, &state),
+                    )?)
+                }
+                None => None,
+            };
+            (state, dir, None, worker, journal)
         }
     };
     let mut state = state;
@@ -170,10 +210,28 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         palette,
         trace_dir,
         live,
+        worker,
         save_to: args.live.save.clone(),
         journal,
     }
     .run()
+}
+
+/// How to load the model for the evidence keys: the memory check's workload is the longest
+/// generation and clip among the traces.
+fn evidence_load_options(args: &LiveArgs, state: &Inspector) -> crate::model::LoadOptions {
+    let traces = state.examples.iter().map(|e| &e.trace);
+    let tokens = traces
+        .clone()
+        .map(|t| t.generation.params.max_new_tokens)
+        .max()
+        .unwrap_or(0);
+    let seconds = traces
+        .map(|t| t.audio.duration_seconds)
+        .fold(None, |longest: Option<f64>, s| {
+            Some(longest.map_or(s, |l| l.max(s)))
+        });
+    args.load.options(tokens, seconds)
 }
 
 /// The inspector on a traces file, with every label file's labels; labelling as `annotator`

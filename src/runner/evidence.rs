@@ -5,6 +5,7 @@
 //! (`auscult reliance`) are measured the same way: the clip is decoded again (and must hash as
 //! the trace says), the prompt prepared again (and must give the trace's ids), then the passes
 //! run. Regenerations are greedy with the trace's token limits and stop ids, capture off.
+//! `intervene` makes one step's intervention alone (the inspector's key), token by token.
 
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -18,8 +19,8 @@ use crate::audio::decode_file;
 use crate::benchmark::answer::{extract_answer, score};
 use crate::model::{
     generate_continuation, measure_evidence, prefill_context, CaptureOptions, Checkpoint,
-    Continuation, Counterfactual, EvidenceRequest, GenerateOptions, OcclusionWindows,
-    PreparedInput, Sampling,
+    Continuation, Counterfactual, EvidenceRequest, GenerateOptions, GenerationEvent,
+    OcclusionWindows, PreparedInput, Sampling,
 };
 use crate::trace::{
     file_sha256, CounterfactualAnswer, Intervention, OcclusionRecord, Regeneration, SidecarArrays,
@@ -143,7 +144,15 @@ pub fn add_evidence(
             cached_rows: 0,
             hide_audio_from,
         };
-        let regeneration = regenerate(checkpoint, start, &input, &regeneration_options, "", trace)?;
+        let regeneration = regenerate(
+            checkpoint,
+            start,
+            &input,
+            &regeneration_options,
+            "",
+            trace,
+            |_| ControlFlow::Continue(()),
+        )?;
         record.counterfactual_answer = Some(CounterfactualAnswer {
             counterfactual: counterfactual.to_string(),
             regeneration,
@@ -217,7 +226,8 @@ fn regeneration_options(trace: &Trace) -> GenerateOptions {
 }
 
 /// Generates from `start`; `kept_text` is the text of the tokens the context keeps after the
-/// prompt, which the answer is extracted from together with the new text.
+/// prompt, which the answer is extracted from together with the new text. `on_token` sees how
+/// many tokens are new after each one and may stop the generation (`StopReason::Cancelled`).
 fn regenerate(
     checkpoint: &mut Checkpoint,
     start: Continuation,
@@ -225,13 +235,17 @@ fn regenerate(
     options: &GenerateOptions,
     kept_text: &str,
     trace: &Trace,
+    mut on_token: impl FnMut(usize) -> ControlFlow<()>,
 ) -> Result<Regeneration> {
     let generation = generate_continuation(
         &mut checkpoint.model,
         start,
         input.audio_span.clone(),
         options,
-        |_| ControlFlow::Continue(()),
+        |event| match event {
+            GenerationEvent::Token { index, .. } => on_token(index + 1),
+            GenerationEvent::Prompt { .. } => ControlFlow::Continue(()),
+        },
     )?;
     let text = format!(
         "{kept_text}{}",
@@ -280,12 +294,15 @@ fn interventions(
             cached_rows: kept_rows - 1,
             hide_audio_from: Some(kept_rows - 1),
         };
-        let limits = GenerateOptions {
-            max_new_tokens: options.max_new_tokens.saturating_sub(from_token).max(1),
-            min_new_tokens: options.min_new_tokens.saturating_sub(from_token),
-            ..options.clone()
-        };
-        let regeneration = regenerate(checkpoint, start, input, &limits, kept_text, trace)?;
+        let regeneration = regenerate(
+            checkpoint,
+            start,
+            input,
+            &remaining_limits(options, from_token),
+            kept_text,
+            trace,
+            |_| ControlFlow::Continue(()),
+        )?;
         interventions.push(Intervention {
             from_step: step.index,
             from_token,
@@ -295,4 +312,63 @@ fn interventions(
     }
     interventions.reverse();
     Ok(interventions)
+}
+
+/// The token limits left for a regeneration that keeps `kept_tokens` generated tokens.
+fn remaining_limits(options: &GenerateOptions, kept_tokens: usize) -> GenerateOptions {
+    GenerateOptions {
+        max_new_tokens: options.max_new_tokens.saturating_sub(kept_tokens).max(1),
+        min_new_tokens: options.min_new_tokens.saturating_sub(kept_tokens),
+        ..options.clone()
+    }
+}
+
+/// One step's intervention alone: `trace`'s generation regenerated from the start of step
+/// `step` with the audio hidden from every new token, as `hide_audio_from_steps` makes it for
+/// every step. `on_token` sees how many tokens are new after each one; `Break` stops the
+/// generation, and the intervention then says `StopReason::Cancelled`.
+pub fn intervene(
+    checkpoint: &mut Checkpoint,
+    trace: &Trace,
+    clip: &Path,
+    step: usize,
+    on_token: impl FnMut(usize) -> ControlFlow<()>,
+) -> Result<Intervention> {
+    let chosen = trace
+        .steps
+        .get(step)
+        .with_context(|| format!("trace {} has no step {step}", trace.id))?;
+    let (_, input) = prepare_again(checkpoint, trace, clip)?;
+    let from_token = chosen.tokens[0];
+    let kept_rows = input.input_ids.len() + from_token;
+    let embeds = checkpoint.embed_input(&input)?;
+    let kept_ids = &trace.generation.ids[..from_token.min(trace.generation.ids.len())];
+    let context = if kept_ids.is_empty() {
+        embeds
+    } else {
+        Tensor::cat(&[embeds, checkpoint.model.embed_tokens(kept_ids)?], 0)?
+    };
+    let kept_text = trace
+        .generation
+        .text
+        .get(..chosen.bytes[0])
+        .context("a step's byte range lies inside the text")?;
+    // The kept rows see the audio as they did; the last of them (which predicts the step's
+    // first token) and every new one do not.
+    let start = Continuation {
+        context: &context,
+        cached_rows: 0,
+        hide_audio_from: Some(kept_rows - 1),
+    };
+    let options = remaining_limits(&regeneration_options(trace), from_token);
+    let regeneration = regenerate(
+        checkpoint, start, &input, &options, kept_text, trace, on_token,
+    )?;
+    Ok(Intervention {
+        from_step: chosen.index,
+        from_token,
+        answer_changed: extract_answer(&regeneration.text)
+            != extract_answer(&trace.generation.text),
+        regeneration,
+    })
 }

@@ -1,12 +1,13 @@
 //! What can change the inspector's state: what the user asks for (`Action`, bound to keys), what
-//! a pointer asks for (`Pointer`, from mouse clicks), what a live run reports (`LiveEvent`); and
-//! what the caller must do after an update (`Effect`): the state never touches the sound
-//! device, the disk or the model itself.
+//! a pointer asks for (`Pointer`, from mouse clicks), what a live run reports (`LiveEvent`), what
+//! the model kept loaded for evidence reports (`WorkerEvent`); and what the caller must do after
+//! an update (`Effect`): the state never touches the sound device, the disk or the model itself.
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::AttentionRows;
-use crate::trace::Trace;
+use crate::model::{AttentionRows, Evidence};
+use crate::runner::EvidenceOptions;
+use crate::trace::{EvidenceRecord, Intervention, Trace};
 
 /// Everything a key can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,8 +26,11 @@ pub enum Action {
     NextLayerBand,
     /// Mean over heads → max → head 0 → head 1 → … → mean.
     NextHeads,
-    /// Ratio → sink-corrected → focus → ratio.
+    /// Ratio → sink-corrected → focus → reliance Δ and KL under each counterfactual the trace
+    /// measured → ratio.
     NextMetric,
+    /// The heatmap: attention ↔ evidence (occlusion), when the trace has occlusion.
+    ToggleHeatmap,
     /// Viridis → magma → grey → viridis.
     NextColourScale,
     ZoomIn,
@@ -74,6 +78,12 @@ pub enum Action {
     Redo,
     /// Labelling: the next step with a claim you have not labelled.
     NextUnlabelled,
+    /// The selected step's intervention (its generation regenerated from the step on with the
+    /// audio hidden) beside the original: shown when the trace holds it, else run with the
+    /// loaded model.
+    HideAudioFromStep,
+    /// Measure reliance (silence, masked) for the example with the loaded model.
+    MeasureReliance,
 }
 
 /// What a mouse click or wheel asks for, already resolved to what was under the pointer.
@@ -113,6 +123,58 @@ pub enum Effect {
         trace: String,
         op: crate::cafe::journal::LabelOp,
     },
+    /// Hand this job to the model worker; what it reports goes to `Inspector::on_worker`.
+    Evidence(EvidenceJob),
+    /// Stop the model worker's job.
+    CancelEvidence,
+}
+
+/// What the model worker is asked to do for an example (by its index in the traces file).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvidenceJob {
+    /// Regenerate from the start of `step` with the audio hidden from every new token.
+    Intervene { example: usize, step: usize },
+    /// Measure `options` (reliance, occlusion, …) for the example's generation.
+    Measure {
+        example: usize,
+        options: EvidenceOptions,
+    },
+}
+
+impl EvidenceJob {
+    pub fn example(&self) -> usize {
+        match self {
+            EvidenceJob::Intervene { example, .. } | EvidenceJob::Measure { example, .. } => {
+                *example
+            }
+        }
+    }
+}
+
+/// What the model worker reports.
+#[derive(Debug)]
+pub enum WorkerEvent {
+    /// The checkpoint (named) is loaded and takes jobs.
+    Ready { model: String },
+    /// Tokens regenerated so far by the running intervention.
+    Progress { tokens: usize },
+    /// An intervention for example `example`.
+    Intervened {
+        example: usize,
+        intervention: Box<Intervention>,
+    },
+    /// Evidence for example `example`: its trace's new record, and the arrays.
+    Measured {
+        example: usize,
+        record: Box<EvidenceRecord>,
+        evidence: Option<Box<Evidence>>,
+    },
+    /// The job stopped when asked; nothing it made is kept.
+    Cancelled,
+    /// The job failed, for this reason.
+    Failed(String),
+    /// No model will take jobs, for this reason.
+    Unavailable(String),
 }
 
 /// What a live run reports, in order: `Loaded`, `Prepared`, `Token`s, then `Finished` (also

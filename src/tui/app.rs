@@ -1,6 +1,6 @@
-//! The terminal loop: feed the live run's events, load the current example's clip, draw, wait
-//! for a key, a click or a tick, update, repeat. `terminal::Session` restores the terminal on
-//! every way out.
+//! The terminal loop: feed the live run's and the model worker's events, load the current
+//! example's clip, draw, wait for a key, a click or a tick, update, repeat. `terminal::Session`
+//! restores the terminal on every way out.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,8 +14,9 @@ use ratatui::layout::Rect;
 use super::clip::load_clip;
 use super::keys::{key_name, KeyTable};
 use super::live::LiveRun;
+use super::model_worker::{Job, ModelWorker};
 use super::mouse::{pointer_for, Mouse};
-use super::state::{Action, Effect, EntryKey, Inspector, SearchKey};
+use super::state::{Action, Effect, EntryKey, EvidenceJob, Inspector, SearchKey, WorkerEvent};
 use super::terminal::{Session, Stop};
 use super::view::{render, Palette};
 use crate::audio::playback::Player;
@@ -34,6 +35,9 @@ pub struct App {
     /// Folder of the trace file, where recorded clip paths are also looked for.
     pub trace_dir: PathBuf,
     pub live: Option<LiveRun>,
+    /// The model that runs the evidence asked for (`r`, `R`): the live run's, or one loaded
+    /// with `inspect FILE --model DIR`.
+    pub worker: Option<ModelWorker>,
     /// Where `s` saves a finished live run.
     pub save_to: Option<PathBuf>,
     /// The annotator's journal, when labelling.
@@ -75,8 +79,15 @@ impl App {
             if let Some(stop) = session.stop() {
                 return Ok(Some(stop));
             }
-            if let Some(live) = &mut self.live {
-                live.feed(&mut self.state);
+            let effects = match &mut self.live {
+                Some(live) => live.feed(&mut self.state),
+                None => Vec::new(),
+            };
+            for effect in effects {
+                self.apply_effect(effect, &mut player);
+            }
+            if let Some(worker) = &mut self.worker {
+                worker.feed(&mut self.state);
             }
             // The current example's clip, once per example (and again when a live run's
             // trace arrives with the clip's real duration).
@@ -134,31 +145,61 @@ impl App {
                 }
                 _ => Effect::None,
             };
-            match (effect, &mut player) {
-                (Effect::None, _) => {}
-                (Effect::TogglePlayback, Some(player)) => player.toggle(),
-                (Effect::PlayRange(from, to), Some(player)) => player.play_range(from, to),
-                (Effect::Seek(seconds), Some(player)) => player.seek(seconds),
-                (Effect::TogglePlayback | Effect::PlayRange(..) | Effect::Seek(_), None) => {}
-                (Effect::CancelRun, _) => {
-                    if let Some(live) = &self.live {
-                        live.cancel();
-                    }
-                }
-                (Effect::SaveRun, _) => self.save_run(),
-                (Effect::Record { trace, op }, _) => self.record(&trace, op),
-            }
+            self.apply_effect(effect, &mut player);
         }
         Ok(None)
     }
 
-    /// Loads what the current example shows from disk (its attention and clip) and lets the
-    /// others' go; returns the player for its clip.
+    /// Does what an update asked for outside the state.
+    fn apply_effect(&mut self, effect: Effect, player: &mut Option<Player>) {
+        match (effect, player) {
+            (Effect::None, _) => {}
+            (Effect::TogglePlayback, Some(player)) => player.toggle(),
+            (Effect::PlayRange(from, to), Some(player)) => player.play_range(from, to),
+            (Effect::Seek(seconds), Some(player)) => player.seek(seconds),
+            (Effect::TogglePlayback | Effect::PlayRange(..) | Effect::Seek(_), None) => {}
+            (Effect::CancelRun, _) => {
+                if let Some(live) = &self.live {
+                    live.cancel();
+                }
+            }
+            (Effect::SaveRun, _) => self.save_run(),
+            (Effect::Record { trace, op }, _) => self.record(&trace, op),
+            (Effect::Evidence(job), _) => self.submit(job),
+            (Effect::CancelEvidence, _) => {
+                if let Some(worker) = &self.worker {
+                    worker.cancel();
+                }
+            }
+        }
+    }
+
+    /// Hands an evidence job to the model worker with what it needs; what cannot be handed out
+    /// fails the job on the status line.
+    fn submit(&mut self, what: EvidenceJob) {
+        let outcome = self
+            .state
+            .examples
+            .get(what.example())
+            .ok_or_else(|| anyhow::anyhow!("the example is gone"))
+            .and_then(|example| Job::for_example(what, example, &self.trace_dir))
+            .and_then(|job| match &self.worker {
+                Some(worker) => worker.submit(job),
+                None => anyhow::bail!("no model is loaded"),
+            });
+        if let Err(e) = outcome {
+            self.state.on_worker(WorkerEvent::Failed(format!("{e:#}")));
+        }
+    }
+
+    /// Loads what the current example shows from disk (its attention, evidence and clip) and
+    /// lets the others' go; returns the player for its clip.
     fn load_current(&mut self) -> Player {
         let current = self.state.current;
         for (index, example) in self.state.examples.iter_mut().enumerate() {
             if index != current && example.sidecar.is_some() {
                 example.attention = None;
+                example.evidence = None;
                 example.spectrogram = None;
             }
         }
@@ -166,7 +207,10 @@ impl App {
         if example.attention.is_none() {
             if let Some(path) = &example.sidecar {
                 match read_sidecar(path) {
-                    Ok(arrays) => example.attention = Some(arrays.generated),
+                    Ok(arrays) => {
+                        example.attention = Some(arrays.generated);
+                        example.evidence = arrays.evidence;
+                    }
                     Err(e) => self.state.notify(format!("{e:#}")),
                 }
             }

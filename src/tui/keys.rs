@@ -62,7 +62,8 @@ fn help_for(action: Action) -> &'static str {
         Action::PreviousLayer => "previous layer",
         Action::NextLayerBand => "layer thirds, then all",
         Action::NextHeads => "heads: mean, max, each",
-        Action::NextMetric => "metric: ratio, sink, focus",
+        Action::NextMetric => "metric: attention, reliance",
+        Action::ToggleHeatmap => "heatmap: attention/evidence",
         Action::NextColourScale => "colour scale",
         Action::ZoomIn => "zoom in on the time axis",
         Action::ZoomOut => "zoom out",
@@ -93,6 +94,8 @@ fn help_for(action: Action) -> &'static str {
         Action::Undo => "undo a label",
         Action::Redo => "redo",
         Action::NextUnlabelled => "next unlabelled step",
+        Action::HideAudioFromStep => "no audio from this step on",
+        Action::MeasureReliance => "measure reliance (model)",
     }
 }
 
@@ -112,6 +115,7 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("b", Action::NextLayerBand),
     ("h", Action::NextHeads),
     ("m", Action::NextMetric),
+    ("v", Action::ToggleHeatmap),
     ("c", Action::NextColourScale),
     ("+", Action::ZoomIn),
     ("-", Action::ZoomOut),
@@ -142,6 +146,8 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("u", Action::Undo),
     ("U", Action::Redo),
     ("]", Action::NextUnlabelled),
+    ("r", Action::HideAudioFromStep),
+    ("R", Action::MeasureReliance),
 ];
 
 /// The bindings in force.

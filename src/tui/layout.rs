@@ -4,7 +4,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 
-use super::state::Inspector;
+use super::state::{HeatmapMode, Inspector};
 
 /// Below this the inspector says so instead of drawing.
 pub const MIN_WIDTH: u16 = 60;
@@ -20,14 +20,17 @@ pub fn list_docks(width: u16, examples: usize) -> bool {
     examples > 1 && width >= DOCK_MIN_WIDTH
 }
 
-/// The screen's parts. `strip`, `axis` and `heatmap` share their columns: the clip's time runs
-/// over `x ≥ left + LEFT_COLUMN` in all three.
+/// The screen's parts. `strip`, `axis`, `heatmap` and `occlusion` share their columns: the
+/// clip's time runs over `x ≥ left + LEFT_COLUMN` in all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Regions {
     pub header: Rect,
     pub strip: Rect,
     pub axis: Rect,
     pub heatmap: Rect,
+    /// The selected step's occlusion strip, one row under the attention heatmap (when the trace
+    /// has occlusion and the heatmap rows to spare).
+    pub occlusion: Option<Rect>,
     pub step_panel: Rect,
     pub decay: Option<Rect>,
     pub status: Rect,
@@ -37,7 +40,7 @@ pub struct Regions {
 }
 
 impl Regions {
-    /// The columns of the time axis (shared by strip, axis and heatmap).
+    /// The columns of the time axis (shared by strip, axis, heatmap and occlusion).
     pub fn time_columns(&self) -> Rect {
         let x = self.heatmap.x + LEFT_COLUMN;
         Rect {
@@ -45,6 +48,16 @@ impl Regions {
             width: self.heatmap.right().saturating_sub(x),
             ..self.heatmap
         }
+    }
+}
+
+/// The area the intervention view covers: everything between the header and the status line.
+pub fn comparison_area(regions: &Regions) -> Rect {
+    Rect {
+        x: regions.header.x,
+        y: regions.strip.y,
+        width: regions.header.width,
+        height: regions.status.y.saturating_sub(regions.strip.y),
     }
 }
 
@@ -99,6 +112,14 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
         Constraint::Length(1),
     ])
     .areas(main);
+    let show_occlusion = state.heatmap == HeatmapMode::Attention && state.has_occlusion();
+    let (heatmap, occlusion) = if show_occlusion && heatmap.height >= 5 {
+        let [heatmap, occlusion] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(heatmap);
+        (heatmap, Some(occlusion))
+    } else {
+        (heatmap, None)
+    };
     let (step_panel, decay) = if bottom.height >= 6 && main.width >= 72 {
         let decay_width = (main.width * 2 / 5).clamp(30, 64);
         let [text, chart] =
@@ -128,6 +149,7 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
         strip,
         axis,
         heatmap,
+        occlusion,
         step_panel,
         decay,
         status,

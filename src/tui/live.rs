@@ -1,7 +1,8 @@
 //! Live mode: the model runs in a worker thread (the same `runner::run_example` as `run` and
 //! `batch`) and streams what it makes into the inspector: the prompt's trace first, then each
 //! token's text and attention row, so steps and heatmap rows appear as they are generated, and
-//! finally the finished trace. Esc cancels; the finished (or cancelled) run can be saved.
+//! finally the finished trace. Esc cancels; the finished (or cancelled) run can be saved. Once
+//! the run is over the thread keeps its checkpoint and takes evidence jobs (`model_worker`).
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,8 @@ use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
 
-use super::action::LiveEvent;
+use super::action::{Effect, LiveEvent};
+use super::model_worker::{worker_channel, ModelWorker};
 use super::state::Inspector;
 use crate::model::{AttentionRows, Checkpoint, GenerateOptions, LoadOptions};
 use crate::runner::{run_example, ExampleInput, Progress};
@@ -59,8 +61,11 @@ pub struct LiveRun {
 }
 
 impl LiveRun {
-    /// Starts the worker. A panic in it is caught and reported as a failed run.
-    pub fn start(request: LiveRequest) -> Result<Self> {
+    /// Starts the worker. A panic in it is caught and reported as a failed run. Once the run is
+    /// over the worker serves evidence jobs with its checkpoint through the `ModelWorker`
+    /// returned (dropping it lets the thread end).
+    pub fn start(request: LiveRequest) -> Result<(Self, ModelWorker)> {
+        let (model_worker, worker_end) = worker_channel();
         let (sender, events) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let prompt_rows = Arc::new(Mutex::new(None));
@@ -74,7 +79,7 @@ impl LiveRun {
                         work(request, &sender, &cancel, &prompt_rows)
                     }));
                     let failure = match outcome {
-                        Ok(Ok(())) => return,
+                        Ok(Ok(mut checkpoint)) => return worker_end.serve(&mut checkpoint),
                         Ok(Err(e)) => format!("{e:#}"),
                         Err(panic) => format!("the model run panicked: {}", panic_text(&*panic)),
                     };
@@ -82,14 +87,15 @@ impl LiveRun {
                 })
                 .context("cannot start a thread for the live run")?
         };
-        Ok(Self {
+        let run = Self {
             events,
             cancel,
             _worker: worker,
             prompt_rows,
             ended: false,
             default_save,
-        })
+        };
+        Ok((run, model_worker))
     }
 
     /// Asks the worker to stop: before the model runs, or after the token it is on.
@@ -107,9 +113,11 @@ impl LiveRun {
         Some(event)
     }
 
-    /// Applies every event that has arrived. A worker that vanished without its last word
-    /// fails the run rather than leaving it "generating" forever.
-    pub fn feed(&mut self, state: &mut Inspector) {
+    /// Applies every event that has arrived; returns the effects they ask for (the evidence to
+    /// measure once the run is over). A worker that vanished without its last word fails the
+    /// run rather than leaving it "generating" forever.
+    pub fn feed(&mut self, state: &mut Inspector) -> Vec<Effect> {
+        let mut effects = Vec::new();
         loop {
             match self.events.try_recv() {
                 Ok(event) => {
@@ -117,23 +125,26 @@ impl LiveRun {
                         event,
                         LiveEvent::Finished(..) | LiveEvent::Stopped(_) | LiveEvent::Failed(_)
                     );
-                    state.on_live(event);
+                    effects.push(state.on_live(event));
                 }
-                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
                     if !self.ended {
                         self.ended = true;
-                        state.on_live(LiveEvent::Failed(
+                        effects.push(state.on_live(LiveEvent::Failed(
                             "the model run stopped without a word".into(),
-                        ));
+                        )));
                     }
-                    return;
+                    break;
                 }
             }
         }
+        effects.retain(|effect| *effect != Effect::None);
+        effects
     }
 
-    /// Writes the run's trace (and its sidecar) at `to`, or beside the clip as
+    /// Writes the run's trace (and its sidecar, with any evidence measured) at `to`, or beside
+    /// the clip as
     /// `<clip stem>.live.json`; an existing file is never overwritten (`-2`, `-3`… are added).
     pub fn save(&self, state: &Inspector, to: Option<&Path>) -> Result<PathBuf> {
         let example = state.examples.last().context("nothing has run yet")?;
@@ -158,7 +169,7 @@ impl LiveRun {
                     &SidecarArrays {
                         generated: generated.clone(),
                         prompt,
-                        evidence: None,
+                        evidence: example.evidence.clone(),
                     },
                 )?;
             }
@@ -201,7 +212,6 @@ fn free_path(path: &Path) -> PathBuf {
         .expect("an unbounded range always reaches a free name")
 }
 
-/// The worker: load, run with streaming, report.
 /// `<folder of the clip>/<clip stem>.live.json`.
 fn default_save_path(clip: &Path) -> PathBuf {
     let stem = clip
@@ -210,19 +220,20 @@ fn default_save_path(clip: &Path) -> PathBuf {
     crate::durable::folder_of(clip).join(format!("{stem}.live.json"))
 }
 
+/// The worker: load, run with streaming, report; returns the checkpoint for evidence jobs.
 fn work(
     request: LiveRequest,
     sender: &Sender<LiveEvent>,
     cancel: &AtomicBool,
     prompt_rows: &Mutex<Option<AttentionRows>>,
-) -> Result<()> {
+) -> Result<Checkpoint> {
     let mut checkpoint = Checkpoint::load_with(&request.model, &request.load)?;
     let _ = sender.send(LiveEvent::Loaded {
         seconds: checkpoint.load_seconds,
     });
     if cancel.load(Ordering::Relaxed) {
         let _ = sender.send(LiveEvent::Stopped("cancelled before the model ran".into()));
-        return Ok(());
+        return Ok(checkpoint);
     }
     let options = (request.options)(&checkpoint)?;
     let example = ExampleInput {
@@ -276,5 +287,5 @@ fn work(
         trace.labels = Some(labeller(&trace));
     }
     let _ = sender.send(LiveEvent::Finished(Box::new(trace), generated));
-    Ok(())
+    Ok(checkpoint)
 }

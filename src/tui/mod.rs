@@ -3,7 +3,8 @@
 //! table that drives dispatch and the help overlay; `filter` picks the examples of a traces file;
 //! `layout` places each part for a terminal size; `mouse` resolves clicks with that layout;
 //! `palette` and `spectrogram` turn values and the clip into colours; `view` draws the state into
-//! a buffer; `clip` loads each example's clip; `live` runs the model in a worker thread; `config`
+//! a buffer; `clip` loads each example's clip; `live` runs the model in a worker thread, and
+//! `model_worker` keeps a model loaded for the evidence asked from the inspector; `config`
 //! reads the user's settings; `terminal` sets up and always restores the terminal; `app` is the
 //! loop. All but `app` and `terminal` are tested without a terminal.
 
@@ -15,6 +16,7 @@ pub mod filter;
 pub mod keys;
 pub mod layout;
 pub mod live;
+pub mod model_worker;
 pub mod mouse;
 pub mod palette;
 pub mod spectrogram;

@@ -1,7 +1,8 @@
 //! The mouse: what is under a click or the wheel, found with the same layout the view draws, so
 //! the state only ever sees a `Pointer` (a step, a cell, an example), never coordinates. Clicks
-//! select steps (their rows), cells and moments of the clip (the heatmap, the strip, the axis)
-//! and examples (the list); the wheel moves through steps, or through the list under it.
+//! select steps (their rows), cells and moments of the clip (the heatmap, the strip, the axis,
+//! the occlusion strip) and examples (the list); the wheel moves through steps, or through the
+//! list under it.
 
 use ratatui::layout::{Position, Rect};
 
@@ -53,8 +54,8 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             .get(first + inner_row)
             .map(|&i| Pointer::SelectExample(i));
     }
-    if regions.list_is_popup && regions.list.is_some() {
-        return None; // the pop-up covers the view
+    if (regions.list_is_popup && regions.list.is_some()) || state.comparing {
+        return None; // the pop-up or the intervention view covers the view
     }
     if let Some(down) = wheel {
         return Some(Pointer::Scroll {
@@ -81,7 +82,8 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             Pointer::SelectStep(step)
         });
     }
-    let on_timeline = regions.strip.contains(at) || regions.axis.contains(at);
+    let on_occlusion = regions.occlusion.is_some_and(|r| r.contains(at));
+    let on_timeline = regions.strip.contains(at) || regions.axis.contains(at) || on_occlusion;
     if on_timeline && column >= time_columns.x {
         return Some(Pointer::SelectCell {
             step: None,
@@ -143,6 +145,42 @@ mod tests {
             pointer_for(&s, area, Mouse::Click { column: 5, row: 0 }),
             None
         );
+    }
+
+    /// The occlusion strip under the heatmap is on the time axis: a click there seeks; with the
+    /// intervention view over the heatmap, clicks select nothing under it.
+    #[test]
+    fn a_click_on_the_occlusion_strip_seeks_and_the_intervention_view_covers_the_rest() {
+        use crate::model::Counterfactual;
+        use crate::tui::state::evidence_fixture::{with_evidence, INTERVENED_STEP};
+        let (trace, arrays) = example_trace(&tones_spec());
+        let example = Example::new(trace, Some(arrays.generated));
+        let example = with_evidence(example, &[Counterfactual::Silence], true);
+        let mut s = Inspector::new(vec![example]);
+        let area = Rect::new(0, 0, 80, 24);
+        let parts = regions(&s, area).unwrap();
+        let strip = parts.occlusion.expect("the occlusion strip");
+        let time = parts.time_columns();
+        let click = Mouse::Click {
+            column: time.x + time.width / 2,
+            row: strip.y,
+        };
+        let Some(Pointer::SelectCell {
+            step: None,
+            seconds,
+        }) = pointer_for(&s, area, click)
+        else {
+            panic!("{:?}", pointer_for(&s, area, click));
+        };
+        assert!((seconds - 0.5 * 3.5).abs() < 0.1, "{seconds}");
+        s.step = INTERVENED_STEP;
+        s.comparing = true;
+        assert_eq!(pointer_for(&s, area, click), None);
+        let cell = Mouse::Click {
+            column: time.x + 3,
+            row: parts.heatmap.y,
+        };
+        assert_eq!(pointer_for(&s, area, cell), None);
     }
 
     #[test]

@@ -1,16 +1,21 @@
-//! One example as the inspector holds it: its trace, its attention (in memory for the example
-//! shown, on disk for the rest), and the picture of its clip; and what the header reads off it.
+//! One example as the inspector holds it: its trace, its attention and evidence arrays (in
+//! memory for the example shown, on disk for the rest), and the picture of its clip; and what
+//! the header reads off it.
 
 use std::path::PathBuf;
 
 use super::super::spectrogram::Spectrogram;
-use crate::model::AttentionRows;
+use crate::model::{AttentionRows, Evidence};
 use crate::trace::Trace;
 
-/// One trace, its attention, and the picture of its clip, as the inspector holds them.
+/// One trace, its attention and evidence, and the picture of its clip, as the inspector holds
+/// them.
 pub struct Example {
     pub trace: Trace,
     pub attention: Option<AttentionRows>,
+    /// Reliance and occlusion per generated token, when the sidecar holds them (read with the
+    /// attention).
+    pub evidence: Option<Evidence>,
     /// Where the attention is read from when the example is shown (a traces file holds
     /// thousands of examples; only the current one's arrays are kept in memory).
     pub sidecar: Option<PathBuf>,
@@ -23,6 +28,7 @@ impl Example {
         Self {
             trace,
             attention,
+            evidence: None,
             sidecar: None,
             spectrogram: None,
         }

@@ -1,9 +1,11 @@
 //! A live run's events applied to the state: the run's example is the state's last; tokens grow
 //! its text, steps and attention rows; the selection follows the newest step unless the user
-//! moved away from it. Once it ends, `s` saves it as a trace.
+//! moved away from it. Once it ends, the evidence asked for on the command line is measured (by
+//! the model worker, which keeps the run's checkpoint), and `s` saves it as a trace.
 
-use super::{Effect, Example, Inspector, LiveEvent};
-use crate::trace::{split_steps, StepRules};
+use super::{Effect, EvidenceJob, Example, Inspector, LiveEvent, ModelStatus};
+use crate::runner::EvidenceOptions;
+use crate::trace::{split_steps, StepRules, StopReason};
 
 /// Where a live run stands.
 #[derive(Debug, Clone)]
@@ -17,6 +19,8 @@ pub struct LiveStatus {
     pub rules: StepRules,
     /// Each streamed token's text.
     pub pieces: Vec<String>,
+    /// Evidence to measure once the run has finished (`inspect --model … --reliance …`).
+    pub measure_after: EvidenceOptions,
 }
 
 impl LiveStatus {
@@ -35,14 +39,18 @@ impl Inspector {
             saved: None,
             rules,
             pieces: Vec::new(),
+            measure_after: EvidenceOptions::default(),
         });
+        // The run's checkpoint takes evidence jobs once the run is over.
+        state.model = ModelStatus::Loading;
         state
     }
 
-    /// Applies a live run's event (ignored when the state is not a live run's).
-    pub fn on_live(&mut self, event: LiveEvent) {
+    /// Applies a live run's event (ignored when the state is not a live run's); returns the
+    /// evidence job to hand out when a finished run has evidence to measure.
+    pub fn on_live(&mut self, event: LiveEvent) -> Effect {
         let Some(live) = self.live.as_mut() else {
-            return;
+            return Effect::None;
         };
         match event {
             LiveEvent::Loaded { seconds } => {
@@ -56,7 +64,7 @@ impl Inspector {
             }
             LiveEvent::Token { id, piece, row } => {
                 let Some(example) = self.examples.last_mut() else {
-                    return;
+                    return Effect::None;
                 };
                 let following = self.step + 1 >= example.trace.steps.len();
                 let generation = &mut example.trace.generation;
@@ -77,8 +85,8 @@ impl Inspector {
             }
             LiveEvent::Finished(trace, rows) => {
                 let tokens = trace.generation.ids.len();
-                live.phase = if trace.generation.stop_reason == crate::trace::StopReason::Cancelled
-                {
+                let cancelled = trace.generation.stop_reason == StopReason::Cancelled;
+                live.phase = if cancelled {
                     format!("cancelled after {tokens} tokens")
                 } else {
                     format!(
@@ -87,10 +95,15 @@ impl Inspector {
                     )
                 };
                 live.running = false;
+                let options = live.measure_after.clone();
                 if let Some(example) = self.examples.last_mut() {
                     example.trace = *trace;
                     example.attention = rows;
                     self.step = self.step.min(example.trace.steps.len().saturating_sub(1));
+                    if !options.is_empty() && !cancelled {
+                        let example = self.examples.len() - 1;
+                        return self.start_job(EvidenceJob::Measure { example, options });
+                    }
                 }
             }
             LiveEvent::Stopped(reason) => {
@@ -102,6 +115,7 @@ impl Inspector {
                 live.running = false;
             }
         }
+        Effect::None
     }
 
     /// `s`: saves a live run that ended well (the caller writes it, then calls `on_saved`).

@@ -1,12 +1,13 @@
-//! What the maps and metrics show: which layers they average over, which heads, the metric, the
-//! colour scale; each key steps through its choices in a fixed cycle. A new example may come from
-//! a smaller model, so a choice it lacks falls back to all layers or the head mean.
+//! What the maps and metrics show: which layers they average over, which heads, the colour
+//! scale; each key steps through its choices in a fixed cycle (the metric's, which depends on the
+//! trace's evidence, is in `evidence`). A new example may come from a smaller model, so a choice
+//! it lacks falls back to all layers or the head mean.
 
 use super::{Action, Inspector, Layers};
-use crate::trace::metrics::{Heads, Metric};
+use crate::trace::metrics::Heads;
 
 impl Inspector {
-    /// A layer, head, metric or colour-scale key: the next choice of that setting.
+    /// A layer, head or colour-scale key: the next choice of that setting.
     pub(super) fn change_map_setting(&mut self, action: Action) {
         let (layers, heads, _, head_maps) = self.dims();
         match action {
@@ -48,13 +49,6 @@ impl Inspector {
                     self.message = Some(
                         "this trace has no per-head maps: the heatmap stays the head mean".into(),
                     );
-                }
-            }
-            Action::NextMetric => {
-                self.metric = match self.metric {
-                    Metric::Ratio => Metric::SinkCorrected,
-                    Metric::SinkCorrected => Metric::Focus,
-                    Metric::Focus => Metric::Ratio,
                 }
             }
             Action::NextColourScale => self.scale = self.scale.next(),

@@ -5,10 +5,14 @@
 //! This file holds the state itself and `update`, which hands each action to the part of the
 //! state it concerns: moving through steps and examples (`navigation`), what the maps show
 //! (`map_settings`), the clip's window and playback (`clip_view`), the example list and its
-//! filters (`list`), labelling (`labelling`), a live run (`live`). Clicks and the wheel come in
-//! through `pointer`; the part of the clip a step attended to is worked out in `step_window`.
+//! filters (`list`), labelling (`labelling`), a live run (`live`), the causal evidence shown
+//! (`evidence`: reliance metrics, the heatmap's mode, interventions) and asked of the model
+//! (`evidence_jobs`). Clicks and the wheel come in through `pointer`; the part of the clip a step
+//! attended to is worked out in `step_window`; what a step's value is, in `step_metric`.
 
 mod clip_view;
+mod evidence;
+mod evidence_jobs;
 mod example;
 mod labelling;
 mod layers;
@@ -17,19 +21,23 @@ mod live;
 mod map_settings;
 mod navigation;
 mod pointer;
+mod step_metric;
 mod step_window;
 
-pub use super::action::{Action, Effect, LiveEvent, Pointer};
+pub use super::action::{Action, Effect, EvidenceJob, LiveEvent, Pointer, WorkerEvent};
 use super::filter::Filters;
 use super::palette::ColourScale;
 use crate::audio::playback::SoundStatus;
 use crate::trace::metrics::{Heads, Metric, Selection};
 pub use clip_view::PlayWindow;
+pub use evidence::HeatmapMode;
+pub use evidence_jobs::{JobStatus, ModelStatus};
 pub use example::Example;
 pub use labelling::{EntryKey, EntryPurpose, Labelling, ShownClaim, TextEntry};
 pub use layers::Layers;
 pub use list::SearchKey;
 pub use live::LiveStatus;
+pub use step_metric::{measured_counterfactuals, StepMetric};
 
 pub struct Inspector {
     pub examples: Vec<Example>,
@@ -37,8 +45,18 @@ pub struct Inspector {
     pub step: usize,
     pub layers: Layers,
     pub heads: Heads,
-    pub metric: Metric,
+    /// What each step's value is: an attention metric, or reliance under a counterfactual.
+    pub metric: StepMetric,
     pub scale: ColourScale,
+    /// What the heatmap shows: attention, or occlusion evidence.
+    pub heatmap: HeatmapMode,
+    /// The selected step's intervention is shown beside the original.
+    pub comparing: bool,
+    /// Whether a model can run evidence jobs (`r`, `R`), and the job it is on.
+    pub model: ModelStatus,
+    pub job: Option<JobStatus>,
+    /// How to measure reliance has been said (it is said once).
+    pub reliance_hint_shown: bool,
     /// Visible part of the clip, as fractions of its length.
     pub view: (f64, f64),
     /// The playhead, in seconds, and whether the clip is playing (set from the player).
@@ -79,8 +97,13 @@ impl Inspector {
             step: 0,
             layers: Layers::All,
             heads: Heads::Mean,
-            metric: Metric::Ratio,
+            metric: StepMetric::Attention(Metric::Ratio),
             scale: ColourScale::Viridis,
+            heatmap: HeatmapMode::Attention,
+            comparing: false,
+            model: ModelStatus::Absent,
+            job: None,
+            reliance_hint_shown: false,
             view: (0.0, 1.0),
             playhead: 0.0,
             playing: false,
@@ -117,8 +140,13 @@ impl Inspector {
         match action {
             NextStep | PreviousStep | FirstStep | LastStep => self.move_step(action),
             NextExample | PreviousExample => self.move_example(action == NextExample),
-            NextLayer | PreviousLayer | NextLayerBand | NextHeads | NextMetric
-            | NextColourScale => self.change_map_setting(action),
+            NextLayer | PreviousLayer | NextLayerBand | NextHeads | NextColourScale => {
+                self.change_map_setting(action)
+            }
+            NextMetric => self.next_metric(),
+            ToggleHeatmap => self.toggle_heatmap(),
+            HideAudioFromStep => return self.hide_audio_from_step(),
+            MeasureReliance => return self.measure_reliance(),
             ZoomIn | ZoomOut => self.zoom(action == ZoomIn),
             PanLeft | PanRight => self.pan(action == PanRight),
             TogglePlay => return Effect::TogglePlayback,
@@ -146,7 +174,8 @@ impl Inspector {
         }
     }
 
-    /// Esc: closes what is open (help, the search, the pop-up list), else cancels a live run.
+    /// Esc: closes what is open (help, the search, the pop-up list), else cancels the model's
+    /// evidence job, else closes the intervention view, else cancels a live run.
     fn back(&mut self) -> Effect {
         if self.help {
             self.help = false;
@@ -157,6 +186,10 @@ impl Inspector {
             self.refilter();
         } else if self.list_open && self.list_is_popup() {
             self.list_open = false;
+        } else if self.job.as_ref().is_some_and(|job| !job.cancelling) {
+            return self.cancel_job();
+        } else if self.comparing {
+            self.comparing = false;
         } else if self.live.as_ref().is_some_and(|l| l.running) {
             return Effect::CancelRun;
         } else {
@@ -230,6 +263,10 @@ impl Inspector {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod evidence_fixture;
+#[cfg(test)]
+mod evidence_tests;
 #[cfg(test)]
 mod labelling_tests;
 #[cfg(test)]

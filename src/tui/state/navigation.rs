@@ -54,6 +54,7 @@ impl Inspector {
             self.playhead = 0.0;
             self.play_window = None;
             self.fit_selection();
+            self.fit_evidence();
         }
     }
 }

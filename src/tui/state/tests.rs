@@ -78,10 +78,10 @@ fn layers_heads_and_metrics_cycle() {
         ]
     );
     state.update(Action::NextMetric);
-    assert_eq!(state.metric, Metric::SinkCorrected);
+    assert_eq!(state.metric, StepMetric::Attention(Metric::SinkCorrected));
     state.update(Action::NextMetric);
     state.update(Action::NextMetric);
-    assert_eq!(state.metric, Metric::Ratio);
+    assert_eq!(state.metric, StepMetric::Attention(Metric::Ratio));
     state.update(Action::NextColourScale);
     assert_eq!(state.scale, ColourScale::Magma);
 }

@@ -1,6 +1,6 @@
 //! The header: the question and its choices (on their own line when they do not fit beside it),
 //! the trace's place in the file, gold and predicted answer with a mark for right or wrong, the
-//! model, and the view settings.
+//! model, and the view settings (the metric, and the heatmap's mode when it shows evidence).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,10 +8,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::metric_name;
 use crate::trace::metrics::Heads;
 use crate::tui::palette::Palette;
-use crate::tui::state::Inspector;
+use crate::tui::state::{HeatmapMode, Inspector};
 
 pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut Buffer) {
     let Some(example) = state.example() else {
@@ -67,11 +66,15 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         .rsplit(['/', '\\'])
         .find(|part| !part.is_empty())
         .unwrap_or(&trace.model.path);
+    let heatmap = match state.heatmap {
+        HeatmapMode::Attention => "",
+        HeatmapMode::Evidence => ", evidence heatmap",
+    };
     let third = Line::from(vec![
         Span::raw(format!(
-            "{}, {heads}, {}, {}",
+            "{}, {heads}, {}, {}{heatmap}",
             state.layers.describe(layers),
-            metric_name(state.metric),
+            state.metric.name(),
             state.scale.name()
         )),
         Span::styled(

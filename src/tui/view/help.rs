@@ -1,6 +1,7 @@
 //! The help overlay, in two pages over the view: every binding of the key table, grouped by
-//! action (in two columns when one does not fit the height); then the legend, what the metrics,
-//! step kinds and CAFE tags mean and whether sound is on.
+//! action (in two columns when one does not fit the height); then the legend, what the metrics
+//! (attention and reliance), the evidence heatmap, step kinds and CAFE tags mean and whether
+//! sound is on.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -40,7 +41,9 @@ pub(super) fn render_keys(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
         1
     };
     let rows = lines.len().div_ceil(columns) as u16;
-    let height = (rows + 3).min(area.height);
+    // The mouse's line goes when the keys need its row.
+    let footer_rows = u16::from(rows + 3 <= area.height);
+    let height = (rows + 2 + footer_rows).min(area.height);
     let width = if columns == 2 { 96 } else { 60 }.min(area.width);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
@@ -52,7 +55,8 @@ pub(super) fn render_keys(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered().title(" keys (? again: the legend) ");
     let inner = block.inner(popup);
     block.render(popup, buf);
-    let [body, footer] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    let [body, footer] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(footer_rows)]).areas(inner);
     Paragraph::new(mouse).render(footer, buf);
     let halves =
         Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(body);
@@ -62,7 +66,7 @@ pub(super) fn render_keys(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
 }
 
 /// What the numbers, letters and tags on screen mean (the README's "The inspector" says more).
-const LEGEND: [(&str, &str); 5] = [
+const LEGEND: [(&str, &str); 7] = [
     (
         "ratio",
         "the share of a token's attention that goes to the audio tokens, 0 to 1; a step's \
@@ -77,6 +81,18 @@ const LEGEND: [(&str, &str); 5] = [
         "attention per audio token ÷ attention per other token; 1 means no preference. Unlike \
          the ratio it does not fall just because the context grows, so it tests decay against \
          that confound; it can reach the thousands",
+    ),
+    (
+        "reliance",
+        "what the audio did to a step's tokens, by running them again without it (silence: \
+         the clip silenced; masked: the audio hidden from them): Δ, how much it raised the \
+         chosen token's log-probability (nats); KL, how far it moved the whole distribution; \
+         flip, the share of tokens whose top choice changes",
+    ),
+    (
+        "evidence",
+        "the occlusion heatmap: per step, the mean Δ when each window of the clip is zeroed \
+         (a negative Δ shows as 0)",
     ),
     (
         "kind",

@@ -2,19 +2,24 @@
 //!
 //! One screen at 80×24, richer when larger (`layout` decides where each part goes): a header
 //! (question, choices, gold and predicted answer, model, view settings), the clip's spectrogram
-//! strip with the playhead and its time axis, the step × time heatmap with each step's value bar
-//! and CAFE tag, the selected step's text with its tokens tinted by their own value and its
-//! labelled claims, the decay chart, a status line, and for a traces file the example list.
-//! `?` lays the help over it. Colour goes through `palette`.
+//! strip with the playhead and its time axis, the step × time heatmap (attention, or occlusion
+//! evidence) with each step's value bar and CAFE tag and the selected step's occlusion strip, the
+//! selected step's text with its tokens tinted by their own value, its reliance and labelled
+//! claims, the decay chart (an attention and a reliance curve when both exist), a status line,
+//! and for a traces file the example list. The intervention view (the original continuation
+//! beside the one regenerated without the audio) and `?`'s help lay over it. Colour goes through
+//! `palette`; the numbers come from `values`.
 
 mod decay;
 mod header;
 mod heatmap;
 mod help;
+mod intervention;
 mod list;
 mod number;
 mod step_panel;
 mod timeline;
+mod values;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -22,10 +27,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::keys::KeyTable;
-use super::layout::{regions, MIN_HEIGHT, MIN_WIDTH};
+use super::layout::{comparison_area, regions, MIN_HEIGHT, MIN_WIDTH};
 pub use super::palette::Palette;
 use super::state::{Action, EntryPurpose, Inspector};
-use crate::trace::metrics::{AttentionView, Metric};
 use crate::trace::CafeLabel;
 use crate::trace::StepKind;
 
@@ -41,13 +45,19 @@ pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, 
             .render(area, buf);
         return;
     };
-    let values = step_values(state);
+    let values = values::step_values(state, state.metric);
     header::render(state, palette, regions.header, buf);
     timeline::render(state, palette, &regions, buf);
     heatmap::render(state, palette, &values, regions.heatmap, buf);
-    step_panel::render(state, palette, regions.step_panel, buf);
+    if let Some(area) = regions.occlusion {
+        heatmap::render_occlusion_strip(state, palette, area, buf);
+    }
+    step_panel::render(state, keys, palette, regions.step_panel, buf);
     if let Some(area) = regions.decay {
         decay::render(state, palette, &values, area, buf);
+    }
+    if state.comparing {
+        intervention::render(state, keys, palette, comparison_area(&regions), buf);
     }
     render_status(state, keys, regions.status, buf);
     if let Some(area) = regions.list {
@@ -60,28 +70,6 @@ pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, 
             help::render_keys(keys, area, buf);
         }
     }
-}
-
-/// Every step's value under the current metric and selection (`None`: nothing captured).
-fn step_values(state: &Inspector) -> Vec<Option<f32>> {
-    let Some(example) = state.example() else {
-        return Vec::new();
-    };
-    let trace = &example.trace;
-    let Some(rows) = &example.attention else {
-        return vec![None; trace.steps.len()];
-    };
-    let view = AttentionView::new(rows, trace.input.ids.len());
-    let selection = state.selection();
-    trace
-        .steps
-        .iter()
-        .map(|s| {
-            view.span_value(state.metric, s.tokens, &selection)
-                .ok()
-                .flatten()
-        })
-        .collect()
 }
 
 fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffer) {
@@ -106,6 +94,12 @@ fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffe
         )
     } else if let Some(message) = &state.message {
         message.clone()
+    } else if let Some(job) = &state.job {
+        format!(
+            "{} · {} cancels",
+            job.describe(),
+            keys.key_for(Action::Back)
+        )
     } else if let Some(live) = &state.live {
         let saved = live
             .saved
@@ -131,14 +125,6 @@ fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffe
     Paragraph::new(format!("{sound}{text}"))
         .style(Style::new().add_modifier(Modifier::DIM))
         .render(area, buf);
-}
-
-fn metric_name(metric: Metric) -> &'static str {
-    match metric {
-        Metric::Ratio => "ratio",
-        Metric::SinkCorrected => "sink-corrected",
-        Metric::Focus => "focus",
-    }
 }
 
 fn kind_letter(kind: StepKind) -> char {
@@ -169,5 +155,7 @@ fn step_label(state: &Inspector, step: usize) -> Option<CafeLabel> {
 
 #[cfg(test)]
 mod behaviour_tests;
+#[cfg(test)]
+mod evidence_tests;
 #[cfg(test)]
 mod tests;

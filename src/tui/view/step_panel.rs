@@ -1,5 +1,7 @@
-//! The selected step: its full text with each token tinted by its own value (how much that token
-//! looked at the audio, relative to the step's most attentive token), then its labelled claims.
+//! The selected step: its full text with each token tinted by its own value under the chosen
+//! metric (how much that token looked at the audio, or relied on it, relative to the step's
+//! highest token), its reliance under each counterfactual measured (Δ, KL, flip share), what
+//! became of the answer when the audio was hidden from the step on, then its labelled claims.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -7,13 +9,21 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-use super::{kind_letter, metric_name, number, step_label};
-use crate::trace::metrics::AttentionView;
+use super::intervention::answers;
+use super::{kind_letter, number, step_label, values};
+use crate::trace::evidence_metrics::{EvidenceView, Reliance};
 use crate::trace::{Step, Trace};
+use crate::tui::keys::KeyTable;
 use crate::tui::palette::Palette;
-use crate::tui::state::Inspector;
+use crate::tui::state::{Action, EvidenceJob, Inspector};
 
-pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut Buffer) {
+pub(super) fn render(
+    state: &Inspector,
+    keys: &KeyTable,
+    palette: Palette,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let Some(example) = state.example() else {
         return;
     };
@@ -24,13 +34,7 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
             .render(area, buf);
         return;
     };
-    let token_values: Option<Vec<f32>> = example.attention.as_ref().and_then(|rows| {
-        let view = AttentionView::new(rows, trace.input.ids.len());
-        let selection = state.selection();
-        (step.tokens[0]..step.tokens[1])
-            .map(|t| view.token_value(state.metric, t, &selection).ok())
-            .collect()
-    });
+    let token_values = values::token_values(state, state.metric);
     let mut title = format!(
         " step {} · {} · {} tokens ",
         state.step,
@@ -42,7 +46,7 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
             let mean = values.iter().sum::<f32>() / values.len() as f32;
             title.push_str(&format!(
                 "· {} {} ",
-                metric_name(state.metric),
+                state.metric.name(),
                 number::fit(mean, 7, 3)
             ));
         }
@@ -54,6 +58,8 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         step,
         token_values.as_deref(),
     )];
+    lines.extend(reliance_lines(state));
+    lines.extend(intervention_line(state, keys));
     lines.extend(claim_lines(state, palette));
     let title_style =
         step_label(state, state.step).map_or(Style::new(), |label| palette.label_style(label));
@@ -65,6 +71,64 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         )
         .wrap(Wrap { trim: false })
         .render(area, buf);
+}
+
+/// The selected step's reliance under each counterfactual measured, one line each:
+/// "reliance silence  Δ +0.84  KL 0.31  flip 20%".
+fn reliance_lines(state: &Inspector) -> Vec<Line<'static>> {
+    let dim = Style::new().add_modifier(Modifier::DIM);
+    let Some(example) = state.example() else {
+        return Vec::new();
+    };
+    let (Some(evidence), Some(step)) = (&example.evidence, example.trace.steps.get(state.step))
+    else {
+        return Vec::new();
+    };
+    let view = EvidenceView::new(evidence);
+    view.counterfactuals()
+        .into_iter()
+        .map(|counterfactual| {
+            let value = |quantity| view.span_value(quantity, counterfactual, step.tokens);
+            let show = |value: Option<f32>, text: fn(f32) -> String| value.map_or("-".into(), text);
+            Line::from(vec![
+                Span::styled(format!("reliance {counterfactual:<8}"), dim),
+                Span::raw(format!(
+                    "Δ {}  KL {}  flip {}",
+                    show(value(Reliance::Delta), |v| number::fit_signed(v, 6, 2)),
+                    show(value(Reliance::Kl), |v| number::fit(v, 5, 2)),
+                    show(value(Reliance::Flip), |v| format!("{:.0}%", v * 100.0)),
+                )),
+            ])
+        })
+        .collect()
+}
+
+/// What hiding the audio from the selected step on did to the answer, or that it is running.
+fn intervention_line(state: &Inspector, keys: &KeyTable) -> Option<Line<'static>> {
+    let dim = Style::new().add_modifier(Modifier::DIM);
+    let key = keys.key_for(Action::HideAudioFromStep);
+    if let Some(intervention) = state.intervention(state.step) {
+        let (original, regenerated) = answers(state.example()?, intervention);
+        let verdict = if intervention.answer_changed {
+            "changed"
+        } else {
+            "same"
+        };
+        return Some(Line::from(vec![
+            Span::styled("no audio from here: ", dim),
+            Span::raw(format!("answer {original} → {regenerated} ({verdict})")),
+            Span::styled(format!(" · {key} shows both"), dim),
+        ]));
+    }
+    let job = state.job.as_ref()?;
+    match job.job {
+        EvidenceJob::Intervene { example, step }
+            if example == state.current && step == state.step =>
+        {
+            Some(Line::styled(format!("{}…", job.describe()), dim))
+        }
+        _ => None,
+    }
 }
 
 /// The step's claims: the label that counts, its source, what other sources said, the note; when
@@ -157,7 +221,8 @@ fn text_line<'a>(
         .enumerate()
         .map(|(k, (piece, &value))| {
             let piece = if k == 0 { piece.trim_start() } else { piece };
-            let v = value / top;
+            // A token the audio made less likely (a negative Δ) shows as the least.
+            let v = (value / top).clamp(0.0, 1.0);
             let style = match palette.ramp(state.scale, 0.3 + 0.7 * v) {
                 Some(colour) if !palette.uses_shades() => Style::new().fg(colour),
                 _ if v > 0.66 => Style::new().add_modifier(Modifier::BOLD),

@@ -14,7 +14,9 @@ use ratatui::style::{Color, Style};
 use super::*;
 use crate::audio::decode_file;
 use crate::example_traces::{demo_set_specs, example_trace, tones_spec};
+use crate::model::Counterfactual;
 use crate::tui::spectrogram::Spectrogram;
+use crate::tui::state::evidence_fixture::{with_evidence, INTERVENED_STEP};
 use crate::tui::state::{Action, EntryKey, Example, Labelling, LiveEvent, SearchKey};
 
 fn spectrogram() -> Spectrogram {
@@ -32,6 +34,23 @@ fn example(spec: &crate::example_traces::ExampleSpec) -> Example {
 
 pub(super) fn state() -> Inspector {
     Inspector::new(vec![example(&tones_spec())])
+}
+
+/// The tones example with the fixture's evidence: reliance under silence and masked, occlusion,
+/// and the intervention from step `INTERVENED_STEP`.
+pub(super) fn evidence_state() -> Inspector {
+    let measured = [Counterfactual::Silence, Counterfactual::Masked];
+    Inspector::new(vec![with_evidence(example(&tones_spec()), &measured, true)])
+}
+
+/// `evidence_state` on `step` after `keys`.
+pub(super) fn evidence_view(step: usize, keys: &[Action]) -> Inspector {
+    let mut state = evidence_state();
+    state.step = step;
+    for &action in keys {
+        state.update(action);
+    }
+    state
 }
 
 pub(super) fn set_state(width: u16) -> Inspector {
@@ -195,6 +214,17 @@ fn snapshot_views(width: u16) -> Vec<(String, Inspector)> {
         typing.type_entry(EntryKey::Char(c));
     }
     views.push(("labelling-note".to_owned(), typing));
+    // Reliance: Δ under silence as the metric, the occlusion strip under the attention heatmap,
+    // the step panel's reliance and intervention lines, both curves in the decay chart.
+    let metric = [Action::NextMetric; 3];
+    views.push((
+        "reliance".to_owned(),
+        evidence_view(INTERVENED_STEP, &metric),
+    ));
+    let evidence = evidence_view(1, &[Action::ToggleHeatmap]);
+    views.push(("evidence-heatmap".to_owned(), evidence));
+    let compare = evidence_view(INTERVENED_STEP, &[Action::HideAudioFromStep]);
+    views.push(("intervention".to_owned(), compare));
     views
 }
 
