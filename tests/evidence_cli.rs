@@ -218,7 +218,11 @@ fn bad_evidence_requests_are_refused_in_one_line() {
         .args(&["--quantize", "q8_0"])
         .option("--cache-dir", &cache)
         .run();
-    assert!(stderr(&quantized).contains("made with --dtype f32"), "{}", stderr(&quantized));
+    assert!(
+        stderr(&quantized).contains("made with --dtype f32"),
+        "{}",
+        stderr(&quantized)
+    );
     let other_model = CommandLine::new("reliance")
         .arg(&out)
         .model(fixture("qwen2_audio/tiny_a"))

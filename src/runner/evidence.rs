@@ -19,7 +19,7 @@ use crate::audio::decode_file;
 use crate::benchmark::answer::{extract_answer, score};
 use crate::model::{
     generate_continuation, measure_evidence, prefill_context, CaptureOptions, Checkpoint,
-    Continuation, Counterfactual, EvidenceRequest, GenerateOptions, GenerationEvent,
+    Continuation, Counterfactual, Evidence, EvidenceRequest, GenerateOptions, GenerationEvent,
     OcclusionWindows, PreparedInput, Sampling,
 };
 use crate::trace::{
@@ -106,12 +106,11 @@ pub fn add_evidence(
         for (counterfactual, seconds) in &timings.counterfactual_seconds {
             record.seconds.insert(counterfactual.to_string(), *seconds);
         }
-        record.reliance = options.reliance.iter().map(ToString::to_string).collect();
-        record.occlusion = options.occlusion.zip(windows).map(|(settings, windows)| {
+        if let Some((settings, windows)) = options.occlusion.zip(windows) {
             record
                 .seconds
                 .insert("occlusion".into(), timings.occlusion_seconds);
-            OcclusionRecord {
+            record.occlusion = Some(OcclusionRecord {
                 window_seconds: settings.window_seconds,
                 hop_seconds: settings.hop_seconds,
                 windows: windows
@@ -119,8 +118,23 @@ pub fn add_evidence(
                     .iter()
                     .map(|w| [w.start as f64 / rate, w.end as f64 / rate])
                     .collect(),
+            });
+        }
+        // What was held and not measured again stays beside the new arrays.
+        let evidence = match arrays.evidence.take() {
+            Some(held) if held.tokens() == evidence.tokens() => keep_held(held, evidence),
+            _ => {
+                if options.occlusion.is_none() {
+                    record.occlusion = None;
+                }
+                evidence
             }
-        });
+        };
+        record.reliance = evidence
+            .counterfactuals
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .collect();
         arrays.evidence = Some(evidence);
     }
 
@@ -172,6 +186,20 @@ pub fn add_evidence(
     }
     trace.evidence = Some(record);
     Ok(())
+}
+
+/// `measured` with what `held` has that it lacks: the counterfactuals not measured again (after
+/// the measured ones) and the occlusion, when none was measured.
+fn keep_held(held: Evidence, mut measured: Evidence) -> Evidence {
+    for (counterfactual, rows) in held.counterfactuals {
+        if measured.compared(counterfactual).is_none() {
+            measured.counterfactuals.push((counterfactual, rows));
+        }
+    }
+    if measured.occlusion.is_none() {
+        measured.occlusion = held.occlusion;
+    }
+    measured
 }
 
 /// The clip decoded again and the prompt prepared again, checked against what the trace
@@ -371,4 +399,56 @@ pub fn intervene(
             != extract_answer(&trace.generation.text),
         regeneration,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ActualRows, ComparedRows, OcclusionRows};
+
+    fn rows(value: f32) -> ComparedRows {
+        ComparedRows {
+            delta: vec![value; 2],
+            kl: vec![value; 2],
+            top1: vec![1, 2],
+        }
+    }
+
+    /// Measuring masked on arrays that held silence and occlusion keeps both beside it; a
+    /// counterfactual measured again replaces the held one.
+    #[test]
+    fn measuring_more_keeps_what_was_held() {
+        let actual = ActualRows {
+            log_prob: vec![-1.0, -2.0],
+            top1: vec![1, 2],
+        };
+        let occlusion = Some(OcclusionRows {
+            tokens: 2,
+            windows: 1,
+            delta: vec![0.5; 2],
+            kl: vec![0.1; 2],
+        });
+        let held = Evidence {
+            actual: actual.clone(),
+            counterfactuals: vec![
+                (Counterfactual::Silence, rows(1.0)),
+                (Counterfactual::Masked, rows(3.0)),
+            ],
+            occlusion: occlusion.clone(),
+        };
+        let measured = Evidence {
+            actual,
+            counterfactuals: vec![(Counterfactual::Masked, rows(2.0))],
+            occlusion: None,
+        };
+        let kept = keep_held(held, measured);
+        assert_eq!(
+            kept.counterfactuals,
+            vec![
+                (Counterfactual::Masked, rows(2.0)),
+                (Counterfactual::Silence, rows(1.0))
+            ]
+        );
+        assert_eq!(kept.occlusion, occlusion);
+    }
 }

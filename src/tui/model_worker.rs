@@ -17,9 +17,9 @@ use anyhow::{bail, Context, Result};
 
 use super::action::{EvidenceJob, WorkerEvent};
 use super::state::{Example, Inspector};
-use crate::model::{Checkpoint, Evidence, LoadOptions};
+use crate::model::{Checkpoint, LoadOptions};
 use crate::runner::{add_evidence, intervene};
-use crate::trace::{file_sha256, EvidenceRecord, SidecarArrays, StopReason, Trace};
+use crate::trace::{file_sha256, SidecarArrays, StopReason, Trace};
 
 /// A job with what it needs.
 pub struct Job {
@@ -221,10 +221,6 @@ impl WorkerEnd {
             }
             EvidenceJob::Measure { example, options } => {
                 let mut arrays = arrays;
-                let held = (
-                    trace.evidence.clone(),
-                    arrays.as_ref().and_then(|a| a.evidence.clone()),
-                );
                 add_evidence(
                     checkpoint,
                     &mut trace,
@@ -235,9 +231,9 @@ impl WorkerEnd {
                 if self.cancelled() {
                     return Ok(WorkerEvent::Cancelled);
                 }
-                let mut record = trace.evidence.unwrap_or_default();
-                let mut evidence = arrays.and_then(|a| a.evidence);
-                keep_held(held, &mut record, &mut evidence);
+                // `add_evidence` keeps what was held and not measured again.
+                let record = trace.evidence.unwrap_or_default();
+                let evidence = arrays.and_then(|a| a.evidence);
                 Ok(WorkerEvent::Measured {
                     example,
                     record: Box::new(record),
@@ -245,97 +241,5 @@ impl WorkerEnd {
                 })
             }
         }
-    }
-}
-
-/// `add_evidence` records only what it measured (the counterfactuals and occlusion asked for):
-/// what the trace held before and was not measured again is put back.
-fn keep_held(
-    (held_record, held): (Option<EvidenceRecord>, Option<Evidence>),
-    record: &mut EvidenceRecord,
-    evidence: &mut Option<Evidence>,
-) {
-    let (Some(held_record), Some(held), Some(evidence)) = (held_record, held, evidence.as_mut())
-    else {
-        return;
-    };
-    if held.tokens() != evidence.tokens() {
-        return;
-    }
-    for (counterfactual, rows) in held.counterfactuals {
-        let name = counterfactual.to_string();
-        if evidence.compared(counterfactual).is_none() && held_record.reliance.contains(&name) {
-            evidence.counterfactuals.push((counterfactual, rows));
-            record.reliance.push(name);
-        }
-    }
-    if evidence.occlusion.is_none() && record.occlusion.is_none() {
-        if let (Some(rows), Some(windows)) = (held.occlusion, held_record.occlusion) {
-            evidence.occlusion = Some(rows);
-            record.occlusion = Some(windows);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{ActualRows, ComparedRows, Counterfactual, OcclusionRows};
-    use crate::trace::OcclusionRecord;
-
-    fn rows(value: f32) -> ComparedRows {
-        ComparedRows {
-            delta: vec![value; 2],
-            kl: vec![value; 2],
-            top1: vec![1, 2],
-        }
-    }
-
-    /// Measuring masked on a trace that held silence and occlusion keeps both beside it.
-    #[test]
-    fn measuring_more_keeps_what_was_held() {
-        let actual = ActualRows {
-            log_prob: vec![-1.0, -2.0],
-            top1: vec![1, 2],
-        };
-        let held = Evidence {
-            actual: actual.clone(),
-            counterfactuals: vec![(Counterfactual::Silence, rows(1.0))],
-            occlusion: Some(OcclusionRows {
-                tokens: 2,
-                windows: 1,
-                delta: vec![0.5; 2],
-                kl: vec![0.1; 2],
-            }),
-        };
-        let held_record = EvidenceRecord {
-            reliance: vec!["silence".into()],
-            occlusion: Some(OcclusionRecord {
-                window_seconds: 1.0,
-                hop_seconds: 1.0,
-                windows: vec![[0.0, 1.0]],
-            }),
-            ..EvidenceRecord::default()
-        };
-        let mut record = EvidenceRecord {
-            reliance: vec!["masked".into()],
-            ..EvidenceRecord::default()
-        };
-        let mut evidence = Some(Evidence {
-            actual,
-            counterfactuals: vec![(Counterfactual::Masked, rows(2.0))],
-            occlusion: None,
-        });
-        keep_held(
-            (Some(held_record.clone()), Some(held.clone())),
-            &mut record,
-            &mut evidence,
-        );
-        let evidence = evidence.unwrap();
-        assert_eq!(record.reliance, ["masked", "silence"]);
-        assert_eq!(evidence.compared(Counterfactual::Masked), Some(&rows(2.0)));
-        assert_eq!(evidence.compared(Counterfactual::Silence), Some(&rows(1.0)));
-        assert_eq!(evidence.occlusion, held.occlusion);
-        assert_eq!(record.occlusion, held_record.occlusion);
     }
 }
