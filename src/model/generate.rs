@@ -277,33 +277,17 @@ pub(super) fn reduced(captured: Vec<LayerCapture>) -> Result<Vec<ReducedLayer>> 
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::model::reliance::teacher_forced_logits;
     use crate::model::sampler::argmax;
-    use crate::model::{Checkpoint, DeviceKind, Precision};
 
     /// A greedy run with the audio hidden from the prompt's last row on is what teacher forcing
     /// with the audio masked would choose; a continuation from a kept cache gives what the same
     /// context run afresh gives, and without hiding it reproduces the original run.
     #[test]
     fn hidden_audio_runs_agree_with_teacher_forcing_and_fresh_contexts() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut checkpoint = Checkpoint::load(
-            &root.join("tests/fixtures/qwen2_audio/tiny_a"),
-            Precision::F32,
-            DeviceKind::Cpu,
-        )
-        .unwrap();
-        let rate = checkpoint.processor.mel_config().sampling_rate;
-        let audio = crate::audio::decode_file(&root.join("tests/fixtures/audio/mel/mid.wav"), rate)
-            .unwrap();
-        let input = checkpoint
-            .processor
-            .prepare(&audio.samples, "What sound is this?", None)
-            .unwrap();
-        let embeds = checkpoint.embed_input(&input).unwrap();
+        let (mut checkpoint, input, embeds) =
+            crate::model::test_support::fixture_with_clip("qwen2_audio/tiny_a", "mid.wav");
         let prompt = embeds.dim(0).unwrap();
         let span = input.audio_span.clone();
         let mut options = GenerateOptions::greedy(40, vec![]);

@@ -49,6 +49,8 @@ pub mod quantized_cache;
 mod quantized_kernels;
 pub mod reliance;
 pub mod sampler;
+#[cfg(test)]
+mod test_support;
 mod weights;
 
 pub use audio_encoder::{audio_token_count, seconds_per_audio_token, MEL_FRAMES_PER_AUDIO_TOKEN};

@@ -103,22 +103,8 @@ mod tests {
     /// row's attention, it runs in one pass.
     #[test]
     fn a_prompt_in_blocks_gives_what_one_pass_gives() {
-        use crate::model::{Checkpoint, DeviceKind, Precision};
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut checkpoint = Checkpoint::load(
-            &root.join("tests/fixtures/qwen2_audio/tiny_a"),
-            Precision::F32,
-            DeviceKind::Cpu,
-        )
-        .unwrap();
-        let rate = checkpoint.processor.mel_config().sampling_rate;
-        let audio = crate::audio::decode_file(&root.join("tests/fixtures/audio/mel/mid.wav"), rate)
-            .unwrap();
-        let input = checkpoint
-            .processor
-            .prepare(&audio.samples, "What sound is this?", None)
-            .unwrap();
-        let embeds = checkpoint.embed_input(&input).unwrap();
+        let (mut checkpoint, input, embeds) =
+            crate::model::test_support::fixture_with_clip("qwen2_audio/tiny_a", "mid.wav");
         let rows = embeds.dim(0).unwrap();
         assert!(rows > 3 * 32, "{rows} prompt rows: several blocks of 32");
         let last_row = CaptureRequest::Reduced {

@@ -338,10 +338,8 @@ fn compare(actual: &[Vec<f32>], counterfactual: &[Vec<f32>], generated: &[u32]) 
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::model::{generate, DeviceKind, GenerateOptions, Precision};
+    use crate::model::{generate, GenerateOptions};
 
     fn largest_gap(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
         a.iter()
@@ -356,22 +354,8 @@ mod tests {
     /// `masked` from a cut-back cache equals `masked` from a fresh one.
     #[test]
     fn teacher_forced_rows_match_one_pass_and_the_greedy_ids() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut checkpoint = Checkpoint::load(
-            &root.join("tests/fixtures/qwen2_audio/tiny_b"),
-            Precision::F32,
-            DeviceKind::Cpu,
-        )
-        .unwrap();
-        let rate = checkpoint.processor.mel_config().sampling_rate;
-        let audio =
-            crate::audio::decode_file(&root.join("tests/fixtures/audio/mel/short.wav"), rate)
-                .unwrap();
-        let input = checkpoint
-            .processor
-            .prepare(&audio.samples, "What sound is this?", None)
-            .unwrap();
-        let embeds = checkpoint.embed_input(&input).unwrap();
+        let (mut checkpoint, input, embeds) =
+            crate::model::test_support::fixture_with_clip("qwen2_audio/tiny_b", "short.wav");
         let mut options = GenerateOptions::greedy(150, vec![]);
         options.capture.enabled = false;
         let generated = generate(

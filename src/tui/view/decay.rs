@@ -123,11 +123,7 @@ fn render_one(state: &Inspector, palette: Palette, main: &Curve, frame: Frame, b
         None => format!(" decay: {name} per step "),
     };
     let dim = Style::new().add_modifier(Modifier::DIM);
-    let low = if bottom < 0.0 {
-        number::fit(bottom as f32, 5, 2)
-    } else {
-        "0".to_owned()
-    };
+    let low = low_label(bottom);
     Chart::new(datasets)
         .block(frame.block.title(title))
         .x_axis(step_axis(frame.steps))
@@ -195,11 +191,7 @@ fn render_pair(
         ])
     };
     let dim = Style::new().add_modifier(Modifier::DIM);
-    let low = if bottom < 0.0 {
-        number::fit(bottom as f32, 5, 2)
-    } else {
-        "0".to_owned()
-    };
+    let low = low_label(bottom);
     Chart::new(datasets)
         .block(frame.block.title(title))
         .x_axis(step_axis(frame.steps))
@@ -254,4 +246,13 @@ fn step_axis(steps: usize) -> Axis<'static> {
             Span::styled("0", dim),
             Span::styled(format!("step {}", steps - 1), dim),
         ])
+}
+
+/// The y axis's lower label: 0, or the negative bottom of the values.
+fn low_label(bottom: f64) -> String {
+    if bottom < 0.0 {
+        number::fit(bottom as f32, 5, 2)
+    } else {
+        "0".to_owned()
+    }
 }
