@@ -170,9 +170,12 @@ fn print_evidence_summary(trace: &crate::trace::Trace) {
         );
     }
     if let Some(answer) = &evidence.counterfactual_answer {
-        let said = crate::benchmark::answer::extract_answer(&answer.regeneration.text);
+        let said = match crate::benchmark::answer::extract_answer(&answer.regeneration.text) {
+            said if said.is_empty() => "no answer".to_owned(),
+            said => format!("{said:?}"),
+        };
         eprintln!(
-            "answer with {}: {said:?} ({} tokens, {:.2} s)",
+            "answer with {}: {said} ({} tokens, {:.2} s)",
             answer.counterfactual,
             answer.regeneration.ids.len(),
             seconds("counterfactual_answer")
