@@ -135,7 +135,11 @@ pub fn run(args: BatchArgs) -> Result<()> {
         return Ok(());
     }
 
-    let mut checkpoint = args.model.load(args.generation.max_new_tokens, None)?;
+    let mut checkpoint = args.model.load_measuring(
+        args.generation.max_new_tokens,
+        None,
+        evidence.needs_sidecar(),
+    )?;
     let params = args.generation.options(&checkpoint)?;
     let folder = sidecar_folder(&args.out);
     if !args.generation.no_capture {

@@ -294,9 +294,12 @@ fn live_request(args: &LiveArgs, model: &Path, audio: &Path) -> Result<LiveReque
     let generation = args.generation.clone();
     Ok(LiveRequest {
         model: model.to_path_buf(),
-        load: args
-            .load
-            .options(args.generation.max_new_tokens, clip_seconds(audio)),
+        load: crate::model::LoadOptions {
+            evidence: args.evidence.options().needs_sidecar(),
+            ..args
+                .load
+                .options(args.generation.max_new_tokens, clip_seconds(audio))
+        },
         audio: audio.to_path_buf(),
         prompt,
         system: args.generation.system.clone(),

@@ -23,7 +23,21 @@ impl ModelArgs {
     /// Loads the checkpoint for a run of `new_tokens` tokens on `audio_seconds` of audio (the
     /// memory check's workload; `None`: the encoder's whole window).
     pub fn load(&self, new_tokens: usize, audio_seconds: Option<f64>) -> Result<Checkpoint> {
-        let options = self.load.options(new_tokens, audio_seconds);
+        self.load_measuring(new_tokens, audio_seconds, false)
+    }
+
+    /// `load`, for a run whose reliance or occlusion will be measured (`evidence`): the logits
+    /// those passes hold count in the memory check.
+    pub fn load_measuring(
+        &self,
+        new_tokens: usize,
+        audio_seconds: Option<f64>,
+        evidence: bool,
+    ) -> Result<Checkpoint> {
+        let options = LoadOptions {
+            evidence,
+            ..self.load.options(new_tokens, audio_seconds)
+        };
         let checkpoint = Checkpoint::load_with(&self.model, &options)?;
         if let Some(report) = &checkpoint.quantization {
             let source = match (&report.cache_file, report.from_cache) {
@@ -87,6 +101,7 @@ impl LoadArgs {
             force: self.force,
             audio_seconds,
             new_tokens,
+            evidence: false,
         }
     }
 }

@@ -57,7 +57,9 @@ pub fn run(args: RelianceArgs) -> Result<()> {
         .map(|trace| trace.generation.ids.len())
         .max()
         .unwrap_or(0);
-    let mut checkpoint = args.model.load(longest, None)?;
+    let mut checkpoint = args
+        .model
+        .load_measuring(longest, None, options.needs_sidecar())?;
     let config_sha = file_sha256(&checkpoint.dir.join("config.json"))?;
 
     let total: usize = files.iter().map(|(_, file)| file.traces().count()).sum();

@@ -53,9 +53,11 @@ pub fn run(args: RunArgs) -> Result<()> {
         .as_deref()
         .map(MemoryLog::create)
         .transpose()?;
-    let mut checkpoint = args
-        .model
-        .load(args.generation.max_new_tokens, clip_seconds(&args.audio))?;
+    let mut checkpoint = args.model.load_measuring(
+        args.generation.max_new_tokens,
+        clip_seconds(&args.audio),
+        evidence.needs_sidecar(),
+    )?;
     let params = args.generation.options(&checkpoint)?;
     let example = ExampleInput {
         id: args

@@ -143,6 +143,7 @@ impl Checkpoint {
             audio_seconds: options.audio_seconds,
             new_tokens: options.new_tokens,
             per_head_maps: false,
+            evidence: options.evidence,
         };
         let window = mel.chunk_length as f64;
         let estimate_for =

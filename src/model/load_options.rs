@@ -146,6 +146,8 @@ pub struct LoadOptions {
     /// Seconds of audio the run will hear (`None`: the encoder's whole window).
     pub audio_seconds: Option<f64>,
     pub new_tokens: usize,
+    /// Reliance or occlusion will be measured on the run (their logits count).
+    pub evidence: bool,
 }
 
 impl LoadOptions {
@@ -161,6 +163,7 @@ impl LoadOptions {
             force: false,
             audio_seconds: None,
             new_tokens: 512,
+            evidence: false,
         }
     }
 }

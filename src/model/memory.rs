@@ -91,6 +91,9 @@ pub struct Plan {
     pub audio_seconds: Option<f64>,
     pub new_tokens: usize,
     pub per_head_maps: bool,
+    /// Reliance or occlusion will be measured: every generated token's logits are held
+    /// (`reliance::evidence_bytes`).
+    pub evidence: bool,
 }
 
 /// The estimate, by part, in bytes.
@@ -99,13 +102,15 @@ pub struct Estimate {
     pub weights: u64,
     pub kv_cache: u64,
     pub capture: u64,
+    /// The logits reliance and occlusion hold (0 when not measured).
+    pub evidence: u64,
     pub transient: u64,
     pub fixed: u64,
 }
 
 impl Estimate {
     pub fn total(&self) -> u64 {
-        self.weights + self.kv_cache + self.capture + self.transient + self.fixed
+        self.weights + self.kv_cache + self.capture + self.evidence + self.transient + self.fixed
     }
 }
 
@@ -205,10 +210,16 @@ pub fn estimate(
     };
     let logits = text.vocab_size as u64 * 4 * 2;
     let transient = (attention + mlp).max(encoder) + widened + logits;
+    let evidence = if plan.evidence {
+        super::reliance::evidence_bytes(plan.new_tokens, text.vocab_size)
+    } else {
+        0
+    };
     Estimate {
         weights,
         kv_cache,
         capture,
+        evidence,
         transient,
         fixed: FIXED_BYTES,
     }
@@ -376,7 +387,28 @@ mod tests {
             audio_seconds: Some(30.0),
             new_tokens: 512,
             per_head_maps: false,
+            evidence: false,
         }
+    }
+
+    #[test]
+    fn measuring_reliance_counts_the_logits_it_holds() {
+        let (config, entries) = qwen2_audio_7b();
+        let plain = estimate(&config, &entries, 30.0, &plan(DType::BF16, None));
+        let measuring = Plan {
+            evidence: true,
+            ..plan(DType::BF16, None)
+        };
+        let with_reliance = estimate(&config, &entries, 30.0, &measuring);
+        // 512 generated tokens and one block of 128 counterfactual rows, 156,032 logits each.
+        let vocab = config.text_config.vocab_size as u64;
+        assert_eq!(with_reliance.evidence, (512 + 128) * vocab * 4);
+        assert_eq!(plain.evidence, 0);
+        assert_eq!(
+            with_reliance.total() - plain.total(),
+            with_reliance.evidence
+        );
+        assert!((0.39e9..0.41e9).contains(&(with_reliance.evidence as f64)));
     }
 
     #[test]

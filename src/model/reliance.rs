@@ -21,8 +21,9 @@
 //! Cost: one teacher-forced pass over prompt and generation for the actual distributions, one
 //! more per `silence` or occlusion window (the encoder and the prompt run again), and only the
 //! generated rows for `masked` (the prompt's cache is cut back and reused). The actual logits of
-//! every generated row are kept on the host until the passes end: `4 × vocab` bytes per token
-//! (0.6 MB for Qwen's 151,936 ids).
+//! every generated row are kept on the host until the passes end, `4 × vocab` bytes per token
+//! (0.6 MB for Qwen's 151,936 ids), and a counterfactual's are compared block by block
+//! (`evidence_bytes`, which the memory check counts).
 
 use std::ops::Range;
 use std::time::Instant;
@@ -41,6 +42,12 @@ use super::sampler::argmax;
 /// Generated rows run at a time: bounds the (rows × vocabulary) logits and the attention scores
 /// of one call.
 const TAIL_ROWS: usize = 128;
+
+/// Host memory the passes hold for `tokens` generated tokens over a vocabulary of `vocab`: the
+/// actual logits of every token and one counterfactual block.
+pub fn evidence_bytes(tokens: usize, vocab: usize) -> u64 {
+    ((tokens + TAIL_ROWS.min(tokens)) * vocab * 4) as u64
+}
 
 /// A way of taking the audio away.
 #[derive(
@@ -190,19 +197,26 @@ pub fn measure_evidence(
     order.sort_by_key(|c| *c != Counterfactual::Masked);
     for counterfactual in order {
         let started = Instant::now();
-        let logits = match counterfactual {
+        let compared = match counterfactual {
             Counterfactual::Masked => {
                 let audio = input.audio_span.clone();
-                teacher_forced_logits(&mut checkpoint.model, &embeds, generated, Some(audio), true)?
+                let mut compared = ComparedRows::default();
+                teacher_forced_blocks(
+                    &mut checkpoint.model,
+                    &embeds,
+                    generated,
+                    Some(audio),
+                    true,
+                    |start, block| compare_block(&actual, start, &block, generated, &mut compared),
+                )?;
+                compared
             }
             Counterfactual::Silence => {
                 let silent = vec![0.0; samples.len()];
-                altered_logits(checkpoint, &silent, input, generated)?
+                altered_comparison(checkpoint, &silent, input, generated, &actual)?
             }
         };
-        evidence
-            .counterfactuals
-            .push((counterfactual, compare(&actual, &logits, generated)));
+        evidence.counterfactuals.push((counterfactual, compared));
         timings
             .counterfactual_seconds
             .push((counterfactual, started.elapsed().as_secs_f64()));
@@ -225,8 +239,7 @@ pub fn measure_evidence(
             let mut occluded = samples.to_vec();
             let end = window.end.min(occluded.len());
             occluded[window.start.min(end)..end].fill(0.0);
-            let logits = altered_logits(checkpoint, &occluded, input, generated)?;
-            let compared = compare(&actual, &logits, generated);
+            let compared = altered_comparison(checkpoint, &occluded, input, generated, &actual)?;
             for t in 0..tokens {
                 rows.delta[t * windows + w] = compared.delta[t];
                 rows.kl[t * windows + w] = compared.kl[t];
@@ -238,14 +251,15 @@ pub fn measure_evidence(
     Ok((evidence, timings))
 }
 
-/// The generated rows' logits with the clip replaced by `altered` samples (same length: the
-/// prompt's ids must come out the same).
-fn altered_logits(
+/// The generated rows with the clip replaced by `altered` samples (same length: the prompt's ids
+/// must come out the same), compared with the actual rows block by block.
+fn altered_comparison(
     checkpoint: &mut Checkpoint,
     altered: &[f32],
     input: &PreparedInput,
     generated: &[u32],
-) -> std::result::Result<Vec<Vec<f32>>, ModelError> {
+    actual: &[Vec<f32>],
+) -> std::result::Result<ComparedRows, ModelError> {
     let altered_input = checkpoint.processor.prepare_like(altered, input)?;
     if altered_input.input_ids != input.input_ids {
         return Err(ModelError::Input(format!(
@@ -256,13 +270,16 @@ fn altered_logits(
         )));
     }
     let embeds = checkpoint.embed_input(&altered_input)?;
-    Ok(teacher_forced_logits(
+    let mut compared = ComparedRows::default();
+    teacher_forced_blocks(
         &mut checkpoint.model,
         &embeds,
         generated,
         None,
         false,
-    )?)
+        |start, block| compare_block(actual, start, &block, generated, &mut compared),
+    )?;
+    Ok(compared)
 }
 
 /// Logits (one host row per generated token) of the rows that predict `generated` after the
@@ -276,6 +293,28 @@ pub fn teacher_forced_logits(
     hidden_keys: Option<Range<usize>>,
     reuse_prompt: bool,
 ) -> Result<Vec<Vec<f32>>> {
+    let mut rows = Vec::with_capacity(generated.len());
+    teacher_forced_blocks(
+        model,
+        embeds,
+        generated,
+        hidden_keys,
+        reuse_prompt,
+        |_, block| rows.extend(block),
+    )?;
+    Ok(rows)
+}
+
+/// `teacher_forced_logits`, handing each block of at most `TAIL_ROWS` rows to `on_block` with
+/// the index of its first generated token, so a counterfactual pass holds one block at a time.
+fn teacher_forced_blocks(
+    model: &mut AudioLm,
+    embeds: &Tensor,
+    generated: &[u32],
+    hidden_keys: Option<Range<usize>>,
+    reuse_prompt: bool,
+    mut on_block: impl FnMut(usize, Vec<Vec<f32>>),
+) -> Result<()> {
     let prompt_rows = embeds.dim(0)?;
     if prompt_rows < 2 || generated.is_empty() {
         candle_core::bail!("teacher forcing needs a prompt of 2 rows or more and a generation");
@@ -300,7 +339,6 @@ pub fn teacher_forced_logits(
         ],
         0,
     )?; // (T, hidden)
-    let mut rows = Vec::with_capacity(generated.len());
     let mut start = 0;
     while start < generated.len() {
         let len = TAIL_ROWS.min(generated.len() - start);
@@ -311,15 +349,23 @@ pub fn teacher_forced_logits(
             &CaptureRequest::Off,
             Logits::All,
         )?;
-        rows.extend(logits.to_vec2::<f32>()?);
+        on_block(start, logits.to_vec2::<f32>()?);
         start += len;
     }
-    Ok(rows)
+    Ok(())
 }
 
-/// Compares the counterfactual's rows with the actual ones, token by token.
-fn compare(actual: &[Vec<f32>], counterfactual: &[Vec<f32>], generated: &[u32]) -> ComparedRows {
-    let mut compared = ComparedRows::default();
+/// Compares a block of counterfactual rows, the first for generated token `start`, with the
+/// actual ones, token by token, appending to `compared`.
+fn compare_block(
+    actual: &[Vec<f32>],
+    start: usize,
+    counterfactual: &[Vec<f32>],
+    generated: &[u32],
+    compared: &mut ComparedRows,
+) {
+    let actual = &actual[start..];
+    let generated = &generated[start..];
     for ((p, q), &id) in actual.iter().zip(counterfactual).zip(generated) {
         let (log_p, log_q) = (log_softmax(p), log_softmax(q));
         compared
@@ -333,7 +379,6 @@ fn compare(actual: &[Vec<f32>], counterfactual: &[Vec<f32>], generated: &[u32]) 
         compared.kl.push(kl.max(0.0) as f32);
         compared.top1.push(argmax(q) as u32);
     }
-    compared
 }
 
 #[cfg(test)]
