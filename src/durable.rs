@@ -57,11 +57,22 @@ pub fn folder_of(path: &Path) -> &Path {
     }
 }
 
+/// The bytes in a synced temporary file beside `path`, with the permissions the file would have
+/// had: those of the file it replaces, or for a new one those any new file gets (0666 less the
+/// umask; tempfile's own default, 0600, would hide traces from the rest of a lab's group).
 fn synced_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut file = tempfile::Builder::new()
-        .prefix(".auscult-")
-        .suffix(".partial")
-        .tempfile_in(folder_of(path))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".auscult-").suffix(".partial");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Created with this mode, the umask applies as it does to any new file.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder.tempfile_in(folder_of(path))?;
+    if let Ok(existing) = std::fs::metadata(path) {
+        file.as_file().set_permissions(existing.permissions())?;
+    }
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     Ok(file)
@@ -70,6 +81,24 @@ fn synced_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::Name
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A new file gets the mode any new file gets; a replaced one keeps its own.
+    #[cfg(unix)]
+    #[test]
+    fn written_files_keep_or_get_ordinary_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        let ordinary = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+        let new = dir.path().join("new.json");
+        write(&new, b"one").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&new), ordinary);
+        std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write(&new, b"two").unwrap();
+        assert_eq!(mode(&new), 0o640);
+    }
 
     #[test]
     fn write_replaces_and_leaves_no_temporary_file() {

@@ -16,10 +16,10 @@ pub struct EvidenceArgs {
     pub reliance: Vec<Counterfactual>,
     /// Occlusion: the same per-token effect of zeroing each window of this length (for example
     /// 0.5s), one pass per window.
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_window)]
     pub occlusion_window: Option<f64>,
     /// Step between occlusion windows (default: the window's length, so they tile the clip).
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, requires = "occlusion_window")]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_window, requires = "occlusion_window")]
     pub occlusion_hop: Option<f64>,
     /// Regenerate the answer without the audio (silence or masked; greedy, the same limits) and
     /// score it like the real one.
@@ -82,6 +82,21 @@ fn parse_counterfactual(text: &str) -> Result<Counterfactual, String> {
     })
 }
 
+/// Shortest occlusion window and hop: one mel frame (10 ms). Shorter ones would zero no whole
+/// frame and cost a full pass each.
+const SHORTEST_WINDOW: f64 = 0.01;
+
+/// An occlusion window or hop: seconds, at least `SHORTEST_WINDOW`.
+fn parse_window(text: &str) -> Result<f64, String> {
+    let seconds = parse_seconds(text)?;
+    if seconds + 1e-12 < SHORTEST_WINDOW {
+        return Err(format!(
+            "{text:?} is shorter than one mel frame (10 ms): occlusion windows are one pass each"
+        ));
+    }
+    Ok(seconds)
+}
+
 /// Seconds: `0.5`, `0.5s` or `500ms`, positive.
 pub fn parse_seconds(text: &str) -> Result<f64, String> {
     let trimmed = text.trim();
@@ -112,6 +127,8 @@ mod tests {
         for bad in ["0s", "-1", "fast", "", "infs"] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_window("10ms"), Ok(0.01));
+        assert!(parse_window("1ms").unwrap_err().contains("one mel frame"));
         assert!(parse_counterfactual("noise")
             .unwrap_err()
             .contains("silence, masked"));

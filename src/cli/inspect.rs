@@ -231,7 +231,11 @@ fn evidence_load_options(args: &LiveArgs, state: &Inspector) -> crate::model::Lo
         .fold(None, |longest: Option<f64>, s| {
             Some(longest.map_or(s, |l| l.max(s)))
         });
-    args.load.options(tokens, seconds)
+    // `R` measures reliance: its logits count.
+    crate::model::LoadOptions {
+        evidence: true,
+        ..args.load.options(tokens, seconds)
+    }
 }
 
 /// The inspector on a traces file, with every label file's labels; labelling as `annotator`

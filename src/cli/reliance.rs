@@ -17,7 +17,7 @@ use super::evidence_args::EvidenceArgs;
 use super::model_args::ModelArgs;
 use super::progress::{progress_bar, warn};
 use crate::model::{Checkpoint, Counterfactual};
-use crate::runner::{add_evidence, EvidenceOptions};
+use crate::runner::{add_evidence, check_made_by, EvidenceOptions};
 use crate::trace::{file_sha256, read_sidecar, write_sidecar, RawTraces, Trace};
 
 /// How often a traces file being updated is written back.
@@ -68,6 +68,8 @@ pub fn run(args: RelianceArgs) -> Result<()> {
     for (path, mut file) in files {
         let folder = crate::durable::folder_of(&path).to_owned();
         let mut last_write = Instant::now();
+        // Written back only when a trace in it was measured.
+        let mut changed = false;
         for index in file.indices() {
             let Some(trace) = file.trace(index) else {
                 continue;
@@ -85,6 +87,7 @@ pub fn run(args: RelianceArgs) -> Result<()> {
             match measure(&mut checkpoint, &config_sha, &mut trace, &place, &options) {
                 Ok(()) => {
                     measured += 1;
+                    changed = true;
                     file.replace(index, trace)?;
                 }
                 Err(error) => {
@@ -95,12 +98,14 @@ pub fn run(args: RelianceArgs) -> Result<()> {
             bar.set_message(format!(
                 "{measured} measured, {skipped} held, {failed} failed"
             ));
-            if last_write.elapsed() >= WRITE_EVERY {
+            if changed && last_write.elapsed() >= WRITE_EVERY {
                 file.write(&path)?;
                 last_write = Instant::now();
             }
         }
-        file.write(&path)?;
+        if changed {
+            file.write(&path)?;
+        }
     }
     bar.finish_and_clear();
     eprintln!("{total} traces: {measured} measured, {skipped} already held it, {failed} failed");
@@ -125,26 +130,7 @@ fn measure(
     place: &TracePlace,
     options: &EvidenceOptions,
 ) -> Result<()> {
-    if trace.model.config_sha256 != config_sha {
-        bail!(
-            "made by {} (another config.json than {}): measure with the model that made it",
-            trace.model.path,
-            checkpoint.dir.display()
-        );
-    }
-    // The same weights as the run, or the actual pass would not be the run's distributions.
-    let quantization = checkpoint
-        .quantization
-        .as_ref()
-        .map(|q| q.format.name().to_owned());
-    let dtype = checkpoint.precision.to_string();
-    if trace.model.quantization != quantization || trace.model.dtype != dtype {
-        let made = match &trace.model.quantization {
-            Some(format) => format!("--quantize {format}"),
-            None => format!("--dtype {}", trace.model.dtype),
-        };
-        bail!("made with {made}: load the model the same way");
-    }
+    check_made_by(checkpoint, config_sha, trace)?;
     let clip = match place.audio_root {
         Some(root) => Some(root.join(&trace.audio.path)).filter(|p| p.is_file()),
         None => trace.find_clip(place.folder),

@@ -116,14 +116,18 @@ pub fn run(args: RunArgs) -> Result<()> {
             trace.audio.window_seconds
         );
     }
+    // A finished run is written even when its evidence fails (what was measured is kept).
+    let mut evidence_error = None;
     if !evidence.is_empty() {
-        add_evidence(
+        if let Err(error) = add_evidence(
             &mut checkpoint,
             &mut trace,
             arrays.as_mut(),
             &args.audio,
             &evidence,
-        )?;
+        ) {
+            evidence_error = Some(error);
+        }
         print_evidence_summary(&trace);
     }
     trace.prompt.question = args.prompt.question.clone();
@@ -132,6 +136,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         write_sidecar(&sidecar, arrays)?;
     }
     trace.write(&args.out)?;
+    if let Some(error) = evidence_error {
+        return Err(error.context(format!(
+            "{}: written, but its evidence was not all measured",
+            args.out.display()
+        )));
+    }
     eprintln!(
         "{}: {} tokens ({:?}), prefill {:.2} s (audio encoder {:.2} s), decode {:.2} tokens/s",
         args.out.display(),

@@ -332,13 +332,12 @@ fn teacher_forced_blocks(
             super::prefill::PREFILL_ROWS,
         )?;
     }
-    let tail = Tensor::cat(
-        &[
-            embeds.narrow(0, prefix, 1)?,
-            model.embed_tokens(&generated[..generated.len() - 1])?,
-        ],
-        0,
-    )?; // (T, hidden)
+    let last_prompt_row = embeds.narrow(0, prefix, 1)?;
+    // One generated token: no token of it is fed back (and an empty lookup fails on CUDA).
+    let tail = match &generated[..generated.len() - 1] {
+        [] => last_prompt_row,
+        fed_back => Tensor::cat(&[last_prompt_row, model.embed_tokens(fed_back)?], 0)?,
+    }; // (T, hidden)
     let mut start = 0;
     while start < generated.len() {
         let len = TAIL_ROWS.min(generated.len() - start);
@@ -376,7 +375,10 @@ fn compare_block(
             .zip(&log_q)
             .map(|(lp, lq)| lp.exp() * (lp - lq))
             .sum();
-        compared.kl.push(kl.max(0.0) as f32);
+        // Rounding can make a zero divergence slightly negative; a NaN stays visible.
+        compared
+            .kl
+            .push(if kl.is_nan() { kl } else { kl.max(0.0) } as f32);
         compared.top1.push(argmax(q) as u32);
     }
 }

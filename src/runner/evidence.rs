@@ -16,15 +16,15 @@ use candle_core::Tensor;
 
 use super::records::stop_record;
 use crate::audio::decode_file;
-use crate::benchmark::answer::{extract_answer, score};
+use crate::benchmark::answer::{extract_answer, is_correct, score};
 use crate::model::{
     generate_continuation, measure_evidence, prefill_context, CaptureOptions, Checkpoint,
     Continuation, Counterfactual, Evidence, EvidenceRequest, GenerateOptions, GenerationEvent,
     OcclusionWindows, PreparedInput, Sampling,
 };
 use crate::trace::{
-    file_sha256, CounterfactualAnswer, Intervention, OcclusionRecord, Regeneration, SidecarArrays,
-    Trace,
+    file_sha256, CounterfactualAnswer, EvidenceRecord, Intervention, OcclusionRecord, Regeneration,
+    SidecarArrays, Trace,
 };
 
 /// Sliding occlusion windows, in seconds of the clip.
@@ -69,8 +69,26 @@ pub fn add_evidence(
     if options.is_empty() {
         return Ok(());
     }
-    let (samples, input) = prepare_again(checkpoint, trace, clip)?;
+    // The record goes back into the trace whatever happens, so arrays already stored in the
+    // sidecar are never left without the record that names them.
     let mut record = trace.evidence.take().unwrap_or_default();
+    let measured = measure_into(checkpoint, trace, arrays, clip, options, &mut record);
+    if !record.is_empty() {
+        trace.evidence = Some(record);
+    }
+    measured
+}
+
+/// `add_evidence`'s measurements, each recorded into `record` as soon as it is made.
+fn measure_into(
+    checkpoint: &mut Checkpoint,
+    trace: &Trace,
+    arrays: Option<&mut SidecarArrays>,
+    clip: &Path,
+    options: &EvidenceOptions,
+    record: &mut EvidenceRecord,
+) -> Result<()> {
+    let (samples, input) = prepare_again(checkpoint, trace, clip)?;
     let generated = trace.generation.ids.clone();
 
     if options.needs_sidecar() {
@@ -184,7 +202,6 @@ pub fn add_evidence(
             .seconds
             .insert("interventions".into(), started.elapsed().as_secs_f64());
     }
-    trace.evidence = Some(record);
     Ok(())
 }
 
@@ -209,6 +226,18 @@ fn prepare_again(
     trace: &Trace,
     clip: &Path,
 ) -> Result<(Vec<f32>, PreparedInput)> {
+    let vocab = checkpoint.config.text_config.vocab_size;
+    if let Some(id) = trace
+        .generation
+        .ids
+        .iter()
+        .find(|&&id| id as usize >= vocab)
+    {
+        bail!(
+            "trace {}: generated id {id} is outside the model's vocabulary of {vocab}",
+            trace.id
+        );
+    }
     let sha = file_sha256(clip)?;
     if sha != trace.audio.sha256 {
         bail!(
@@ -235,6 +264,55 @@ fn prepare_again(
         );
     }
     Ok((audio.samples, input))
+}
+
+/// Refuses to measure `trace` with a checkpoint that did not make it (another config.json, whose
+/// SHA-256 `config_sha` is not the trace's) or that is loaded another way (dtype, quantization):
+/// the actual pass would not give the run's distributions.
+pub fn check_made_by(checkpoint: &Checkpoint, config_sha: &str, trace: &Trace) -> Result<()> {
+    if trace.model.config_sha256 != config_sha {
+        bail!(
+            "made by {} (another config.json than {}): measure with the model that made it",
+            trace.model.path,
+            checkpoint.dir.display()
+        );
+    }
+    let quantization = checkpoint
+        .quantization
+        .as_ref()
+        .map(|q| q.format.name().to_owned());
+    if trace.model.quantization != quantization
+        || trace.model.dtype != checkpoint.precision.to_string()
+    {
+        let made = match &trace.model.quantization {
+            Some(format) => format!("--quantize {format}"),
+            None => format!("--dtype {}", trace.model.dtype),
+        };
+        bail!("made with {made}: load the model the same way");
+    }
+    Ok(())
+}
+
+/// What an answer says, for telling whether two answers differ: for a benchmark item the choice
+/// the official matcher finds in it (so "B" and "(b)" agree), else its extracted text with case,
+/// spaces and punctuation left out; `None` when it has no answer at all.
+fn answer_key(text: &str, trace: &Trace) -> Option<String> {
+    let extracted = extract_answer(text);
+    if let Some(item) = &trace.benchmark {
+        if let Some(choice) = item
+            .choices
+            .iter()
+            .find(|choice| is_correct(&extracted, choice, &item.choices))
+        {
+            return Some(choice.clone());
+        }
+    }
+    let normalised: String = extracted
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    (!normalised.is_empty()).then_some(normalised)
 }
 
 /// Greedy, with the trace's token limits and stop ids, no capture.
@@ -307,7 +385,7 @@ fn interventions(
     // The original rows into the cache: every context row but the last.
     let rows = context.dim(0)?;
     prefill_context(&mut checkpoint.model, &context.narrow(0, 0, rows - 1)?)?;
-    let original_answer = extract_answer(&trace.generation.text);
+    let original_answer = answer_key(&trace.generation.text, trace);
     let mut interventions = Vec::new();
     for step in trace.steps.iter().rev() {
         let from_token = step.tokens[0];
@@ -334,7 +412,7 @@ fn interventions(
         interventions.push(Intervention {
             from_step: step.index,
             from_token,
-            answer_changed: extract_answer(&regeneration.text) != original_answer,
+            answer_changed: answer_key(&regeneration.text, trace) != original_answer,
             regeneration,
         });
     }
@@ -395,8 +473,8 @@ pub fn intervene(
     Ok(Intervention {
         from_step: chosen.index,
         from_token,
-        answer_changed: extract_answer(&regeneration.text)
-            != extract_answer(&trace.generation.text),
+        answer_changed: answer_key(&regeneration.text, trace)
+            != answer_key(&trace.generation.text, trace),
         regeneration,
     })
 }

@@ -26,7 +26,7 @@ mod evidence;
 mod records;
 use records::{params_record, stop_record, timings_record};
 
-pub use evidence::{add_evidence, intervene, EvidenceOptions, OcclusionSettings};
+pub use evidence::{add_evidence, check_made_by, intervene, EvidenceOptions, OcclusionSettings};
 
 /// What to run: a clip, the prompt text, and the benchmark item it comes from (if any).
 pub struct ExampleInput<'a> {

@@ -130,16 +130,22 @@ pub struct RawTraces {
 impl RawTraces {
     pub fn read(path: &Path) -> Result<Self> {
         let text = super::read_trace_text(path)?;
-        let lines = text
-            .lines()
-            .map(|line| {
-                let trace = match TraceLine::parse(line) {
-                    Ok(Some(TraceLine::Done(trace))) => Some(*trace),
-                    _ => None,
-                };
-                (line.to_owned(), trace)
-            })
-            .collect();
+        // Split at '\n' only: a line keeps its '\r' (a file written on Windows), so an untouched
+        // line is written back byte for byte.
+        let body = text.strip_suffix('\n').unwrap_or(&text);
+        let lines = if text.is_empty() {
+            Vec::new()
+        } else {
+            body.split('\n')
+                .map(|line| {
+                    let trace = match TraceLine::parse(line.trim_end_matches('\r')) {
+                        Ok(Some(TraceLine::Done(trace))) => Some(*trace),
+                        _ => None,
+                    };
+                    (line.to_owned(), trace)
+                })
+                .collect()
+        };
         Ok(Self {
             lines,
             ends_with_newline: text.ends_with('\n'),
@@ -239,6 +245,12 @@ mod tests {
         let before = std::fs::read_to_string(&path).unwrap();
         let mut raw = RawTraces::read(&path).unwrap();
         assert_eq!(raw.lines.len(), 2);
+        // A file with Windows line ends comes back as it was.
+        let crlf = dir.path().join("crlf.jsonl");
+        let windows = before.replace('\n', "\r\n");
+        std::fs::write(&crlf, &windows).unwrap();
+        RawTraces::read(&crlf).unwrap().write(&crlf).unwrap();
+        assert_eq!(std::fs::read_to_string(&crlf).unwrap(), windows);
         assert!(raw.lines.iter().all(|(_, trace)| trace.is_none()));
         raw.write(&path).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), before);

@@ -18,7 +18,7 @@ use anyhow::{bail, Context, Result};
 use super::action::{EvidenceJob, WorkerEvent};
 use super::state::{Example, Inspector};
 use crate::model::{Checkpoint, LoadOptions};
-use crate::runner::{add_evidence, intervene};
+use crate::runner::{add_evidence, check_made_by, intervene};
 use crate::trace::{file_sha256, SidecarArrays, StopReason, Trace};
 
 /// A job with what it needs.
@@ -194,13 +194,7 @@ impl WorkerEnd {
             arrays,
             clip,
         } = job;
-        if config_sha != Some(trace.model.config_sha256.as_str()) {
-            bail!(
-                "{} did not make trace {} (another config.json)",
-                checkpoint.dir.display(),
-                trace.id
-            );
-        }
+        check_made_by(checkpoint, config_sha.unwrap_or_default(), &trace)?;
         match what {
             EvidenceJob::Intervene { example, step } => {
                 let intervention = intervene(checkpoint, &trace, &clip, step, |tokens| {

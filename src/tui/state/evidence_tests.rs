@@ -280,6 +280,29 @@ fn the_reliance_key_measures_what_is_missing_with_the_loaded_model() {
     );
 }
 
+/// Reliance measured for an example whose attention was let go while the job ran (another
+/// example was shown) reads that attention back from its sidecar before the path is dropped.
+#[test]
+fn measuring_an_example_not_shown_keeps_its_attention() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecar = dir.path().join("tones.attn.safetensors");
+    let (_, arrays) = example_trace(&tones_spec());
+    crate::trace::write_sidecar(&sidecar, &arrays).unwrap();
+    let mut state = Inspector::new(vec![tones(), tones()]);
+    let both = measured(&[Silence, Masked], true);
+    state.examples[1].attention = None;
+    state.examples[1].sidecar = Some(sidecar);
+    state.on_worker(WorkerEvent::Measured {
+        example: 1,
+        record: Box::new(both.trace.evidence.clone().unwrap()),
+        evidence: both.evidence.clone().map(Box::new),
+    });
+    let target = &state.examples[1];
+    assert_eq!(target.attention.as_ref(), Some(&arrays.generated));
+    assert_eq!(target.evidence, both.evidence);
+    assert_eq!(target.sidecar, None);
+}
+
 #[test]
 fn a_live_run_measures_the_evidence_asked_for_once_it_finishes() {
     let (done, arrays) = example_trace(&tones_spec());
