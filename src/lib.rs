@@ -25,4 +25,5 @@ pub mod runner;
 pub mod synth;
 pub mod tensor_dump;
 pub mod trace;
+pub mod truth;
 pub mod tui;

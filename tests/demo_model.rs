@@ -1,5 +1,6 @@
 //! The shipped demo model (`assets/demo-model`): transformers' greedy output on the bundled
-//! example clips (`scripts/make_demo_parity.py`, fixture `tests/fixtures/demo_parity.json`) equals
+//! example clips, each asked in the demo's own phrasing and with R1-AQA's direct and reasoning
+//! prompts (`scripts/make_demo_parity.py`, fixture `tests/fixtures/demo_parity.json`), equals
 //! auscult's token for token; the bundled example traces are what the model writes; the
 //! checkpoint is small; and on items from a seed training never used it still answers well.
 
@@ -7,9 +8,11 @@ use crate::common;
 
 use std::ops::ControlFlow;
 
+use auscult::benchmark::prompt::{benchmark_prompt, template_by_name};
 use auscult::model::{Checkpoint, DeviceKind, GenerateOptions, Precision};
 use auscult::runner::{run_example, ExampleInput};
 use auscult::synth::evaluation::{evaluate, EvalOptions};
+use auscult::synth::prompts::PromptStyle;
 use auscult::trace::{read_traces, StepRules, TraceLine};
 use common::repo_path;
 
@@ -36,7 +39,15 @@ fn greedy_output_equals_transformers_on_the_bundled_examples() {
     .unwrap();
     let params = params(&checkpoint, max_new_tokens);
     let cases = fixture["cases"].as_array().unwrap();
-    assert!(cases.len() >= 3, "{} cases", cases.len());
+    assert!(cases.len() >= 9, "{} cases", cases.len());
+    let names: std::collections::BTreeSet<&str> = cases
+        .iter()
+        .map(|c| c["prompt_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["demo", "r1-aqa", "r1-aqa-think"]
+    );
     for case in cases {
         let ids = |key: &str| -> Vec<u32> { serde_json::from_value(case[key].clone()).unwrap() };
         let clip = repo_path(case["clip"].as_str().unwrap());
@@ -57,13 +68,31 @@ fn greedy_output_equals_transformers_on_the_bundled_examples() {
         assert_eq!(trace.generation.text, case["text"].as_str().unwrap());
     }
 
-    // The bundled traces hold the same generations.
+    // The bundled traces hold the same generations as the demo-prompt cases.
     let bundled = read_traces(&repo_path("assets/examples/traces.jsonl")).unwrap();
-    assert_eq!(bundled.lines.len(), cases.len());
-    for (line, case) in bundled.lines.iter().zip(cases) {
+    let own: Vec<&serde_json::Value> = cases
+        .iter()
+        .filter(|c| c["prompt_name"] == "demo")
+        .collect();
+    assert_eq!(bundled.lines.len(), own.len());
+    for (line, case) in bundled.lines.iter().zip(own) {
         let TraceLine::Done(trace) = line else {
             panic!("a failed bundled example")
         };
+        // The script built the R1-AQA prompts of this trace's question as auscult builds them.
+        let question = trace.prompt.question.as_deref().unwrap();
+        for style in [PromptStyle::R1Aqa, PromptStyle::R1AqaThink] {
+            let asked = cases
+                .iter()
+                .find(|c| c["id"] == case["id"] && c["prompt_name"] == style.to_string().as_str())
+                .unwrap();
+            let built = benchmark_prompt(
+                template_by_name(&style.to_string()),
+                question,
+                &trace.prompt.choices,
+            );
+            assert_eq!(asked["prompt"].as_str().unwrap(), built);
+        }
         assert_eq!(trace.id, case["id"].as_str().unwrap());
         let expected: Vec<u32> = serde_json::from_value(case["generated_ids"].clone()).unwrap();
         assert_eq!(trace.generation.ids, expected);
@@ -91,6 +120,7 @@ fn the_shipped_checkpoint_is_small_and_answers_unseen_items() {
             workers: 2,
             quantize: None,
             evidence: false,
+            prompt: PromptStyle::Demo,
         },
         &|| {},
     )
@@ -119,6 +149,7 @@ fn demo_eval_checks_the_evidence_against_the_named_events() {
             workers: 2,
             quantize: None,
             evidence: true,
+            prompt: PromptStyle::Demo,
         },
         &|| {},
     )
@@ -155,4 +186,70 @@ fn demo_eval_checks_the_evidence_against_the_named_events() {
         .map(|(_, tried, _, _)| tried)
         .sum();
     assert!(steps >= 4, "interventions at every step of every item");
+}
+
+/// The demo model out of the box on a benchmark file: `demo items` writes synthetic items in
+/// MMAU's format, `batch` asks them with R1-AQA's direct prompt (its default) and its reasoning
+/// prompt, and the model answers in the form asked (the answer alone, or reasoning then the
+/// answer) well above chance; `report` reads the run.
+#[test]
+fn batch_on_an_mmau_file_of_synthetic_items_answers_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = dir.path().join("items");
+    let model = repo_path("assets/demo-model");
+    common::expect_success(common::auscult(&[
+        "demo".as_ref(),
+        "items".as_ref(),
+        "--out".as_ref(),
+        items.as_os_str(),
+        "--seed".as_ref(),
+        "2".as_ref(),
+        "--n".as_ref(),
+        "16".as_ref(),
+    ]));
+    for (template, reasons) in [("r1-aqa", false), ("r1-aqa-think", true)] {
+        let traces = dir.path().join(template).join("traces.jsonl");
+        common::expect_success(common::auscult(&[
+            "batch".as_ref(),
+            "--data".as_ref(),
+            items.join("mmau.json").as_os_str(),
+            "--model".as_ref(),
+            model.as_os_str(),
+            "--prompt-template".as_ref(),
+            template.as_ref(),
+            "--out".as_ref(),
+            traces.as_os_str(),
+        ]));
+        let file = read_traces(&traces).unwrap();
+        let done: Vec<_> = file
+            .lines
+            .iter()
+            .filter_map(|line| match line {
+                TraceLine::Done(trace) => Some(trace),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(done.len(), 16, "{template}");
+        let correct = done
+            .iter()
+            .filter(|t| t.answer.as_ref().is_some_and(|a| a.correct))
+            .count();
+        // Chance is at most 1 in 2 per item (2–4 choices).
+        assert!(correct >= 10, "{template}: {correct}/16 right");
+        for trace in &done {
+            let text = &trace.generation.text;
+            assert!(text.trim_end().ends_with("</answer>"), "{template}: {text}");
+            assert_eq!(text.starts_with("<think>"), reasons, "{template}: {text}");
+        }
+        let report = dir.path().join(format!("{template}-report"));
+        common::expect_success(common::auscult(&[
+            "report".as_ref(),
+            traces.as_os_str(),
+            "--out".as_ref(),
+            report.as_os_str(),
+        ]));
+        let summary = std::fs::read_to_string(report.join("report.md")).unwrap();
+        assert!(summary.contains("16"), "{summary}");
+        assert!(report.join("accuracy.csv").exists());
+    }
 }

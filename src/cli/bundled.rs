@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use crate::model::{DeviceKind, GenerateOptions, LoadOptions, Precision};
 use crate::synth::checker::label_steps;
 use crate::synth::evaluation::benchmark_record;
+use crate::synth::prompts::PromptStyle;
 use crate::synth::question::Item;
-use crate::synth::tokenizer::demo_prompt;
 use crate::trace::{read_traces, StepRules, TraceLine};
 use crate::tui::live::LiveRequest;
 
@@ -87,7 +87,7 @@ pub fn demo_live_request() -> Result<Option<LiveRequest>> {
             ..LoadOptions::new(DeviceKind::Cpu)
         },
         audio,
-        prompt: demo_prompt(&item),
+        prompt: PromptStyle::Demo.user_prompt(&item),
         system: None,
         question: Some(item.question.text()),
         choices: item.choices.clone(),

@@ -15,8 +15,10 @@ use super::model_args::{clip_seconds, LoadArgs};
 use super::prompt_args::PromptArgs;
 use crate::cafe::journal::check_annotator;
 use crate::cafe::journal_file::{journal_path, open_journal, JournalWriter};
+use crate::cafe::judge::read_captions;
 use crate::cafe::label_files::gather_labels;
 use crate::trace::{read_sidecar, read_traces, Trace, TraceLine};
+use crate::truth::Truth;
 use crate::tui::app::App;
 use crate::tui::config::Config;
 use crate::tui::live::{LiveRequest, LiveRun};
@@ -47,6 +49,11 @@ pub struct InspectArgs {
     /// anyway).
     #[arg(long, value_name = "FILE.jsonl", num_args = 1..)]
     pub labels: Vec<PathBuf>,
+    /// The clips' ground truth, drawn in a lane under the time axis: a captions file whose
+    /// events have times (`{"id": …, "caption": …, "events": [{"name": …, "start": s, "end":
+    /// s}]}`, as `judge` reads it). Synthetic items' exact events are drawn without it.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub captions: Option<PathBuf>,
     #[command(flatten)]
     pub live: LiveArgs,
 }
@@ -185,6 +192,9 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         None => {
             let path = args.trace.clone().unwrap_or_else(fallback_traces);
             let (mut state, journal) = open_traces(&path, annotator.as_deref(), &args.labels)?;
+            if let Some(captions) = &args.captions {
+                apply_captions(&mut state, captions)?;
+            }
             let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
             let worker = match &args.live.model {
                 Some(model) => {
@@ -215,6 +225,28 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         journal,
     }
     .run()
+}
+
+/// Gives each example whose id the captions file lists with timed events those events as its
+/// ground truth; says on the status line how many examples got some.
+fn apply_captions(state: &mut Inspector, path: &Path) -> Result<()> {
+    let captions = read_captions(path)?;
+    let mut given = 0;
+    for example in &mut state.examples {
+        if let Some(truth) = captions
+            .get(&example.trace.id)
+            .and_then(Truth::from_caption)
+        {
+            example.set_truth(Some(truth));
+            given += 1;
+        }
+    }
+    let total = state.examples.len();
+    state.notify(format!(
+        "{}: timed events for {given} of {total} examples",
+        path.display()
+    ));
+    Ok(())
 }
 
 /// How to load the model for the evidence keys: the memory check's workload is the longest

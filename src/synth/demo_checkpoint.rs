@@ -187,6 +187,68 @@ pub fn init_checkpoint(dir: &Path, tokenizer: &Tokenizer, seed: u64) -> Result<(
         .with_context(|| format!("{}: cannot write the weights", path.display()))
 }
 
+/// Replaces the fresh weights in `dir` (written by [`init_checkpoint`] for `tokenizer`) with a
+/// trained demo model's, from the checkpoint directory `from`. Every weight must have the same
+/// shape in both but the token embeddings and the output layer, whose rows are taken by token:
+/// a token `from` knows keeps its trained row, a new one keeps its fresh row. Returns the number
+/// of new tokens.
+pub fn adopt_weights(from: &Path, dir: &Path, tokenizer: &Tokenizer) -> Result<usize> {
+    let device = Device::Cpu;
+    let trained_path = from.join("model.safetensors");
+    let trained = candle_core::safetensors::load(&trained_path, &device)
+        .with_context(|| format!("{}: cannot read the weights", trained_path.display()))?;
+    let old_tokenizer = Tokenizer::from_file(from.join("tokenizer.json")).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a tokenizer: {e}",
+            from.join("tokenizer.json").display()
+        )
+    })?;
+    let fresh_path = dir.join("model.safetensors");
+    let fresh = candle_core::safetensors::load(&fresh_path, &device)?;
+    // Row i of a vocabulary-sized weight: the old row of the same token, or `None` for a new one.
+    let sources: Vec<Option<u32>> = (0..tokenizer.get_vocab_size(true) as u32)
+        .map(|id| {
+            tokenizer
+                .id_to_token(id)
+                .and_then(|token| old_tokenizer.token_to_id(&token))
+        })
+        .collect();
+    let mut adopted = std::collections::HashMap::new();
+    for (name, fresh_tensor) in &fresh {
+        let old = trained.get(name).with_context(|| {
+            format!(
+                "{}: no weight {name}; --from takes a demo model directory",
+                trained_path.display()
+            )
+        })?;
+        let by_token = name.ends_with("embed_tokens.weight") || name.ends_with("lm_head.weight");
+        let tensor = if old.dims() == fresh_tensor.dims() && !by_token {
+            old.clone()
+        } else if by_token && old.dims()[1..] == fresh_tensor.dims()[1..] {
+            let rows = sources
+                .iter()
+                .enumerate()
+                .map(|(id, source)| match source {
+                    Some(old_id) => old.get(*old_id as usize),
+                    None => fresh_tensor.get(id),
+                })
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            Tensor::stack(&rows, 0)?
+        } else {
+            anyhow::bail!(
+                "{}: {name} is {:?}, this demo model's is {:?}; --from takes a demo model of the same size",
+                trained_path.display(),
+                old.dims(),
+                fresh_tensor.dims()
+            );
+        };
+        adopted.insert(name.clone(), tensor);
+    }
+    candle_core::safetensors::save(&adopted, &fresh_path)
+        .with_context(|| format!("{}: cannot write the weights", fresh_path.display()))?;
+    Ok(sources.iter().filter(|s| s.is_none()).count())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,7 +305,9 @@ mod tests {
         let processor = Processor::load(dir.path(), config.audio_token_index).unwrap();
 
         let item = Item::generate(5);
-        let example = TrainingExample::new(&item, &processor).unwrap();
+        let example =
+            TrainingExample::new(&item, crate::synth::prompts::PromptStyle::Demo, &processor)
+                .unwrap();
         let (features, ids) = (&example.features, &example.ids);
         let audio = model.encode_audio(features, example.valid_frames).unwrap();
         let embeds = model.embed_prompt(ids, &audio).unwrap();

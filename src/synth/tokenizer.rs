@@ -11,9 +11,11 @@ use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
 use serde_json::json;
+use strum::IntoEnumIterator;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, Tokenizer};
 
+use super::prompts::PromptStyle;
 use super::question::Item;
 
 /// Items whose text makes the demo vocabulary: enough that fresh items have no unknown word.
@@ -33,23 +35,14 @@ pub const SPECIAL_TOKENS: [&str; 6] = [
     "<|audio_eos|>",
 ];
 
-/// The user turn of an item: its question and choices.
-pub fn demo_prompt(item: &Item) -> String {
-    format!(
-        "{} Choose one: {}.",
-        item.question.text(),
-        item.choices.join("; ")
-    )
-}
-
-/// What the model reads and writes for an item, as the default chat template renders it (the
-/// audio markers stand for the clip).
-pub fn chat_text(item: &Item) -> String {
+/// What the model reads and writes for an item asked in `style`, as the default chat template
+/// renders it (the audio markers stand for the clip).
+pub fn chat_text(item: &Item, style: PromptStyle) -> String {
     format!(
         "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n\
          Audio 1: <|audio_bos|><|AUDIO|><|audio_eos|>\n{}<|im_end|>\n<|im_start|>assistant\n{}<|im_end|>\n",
-        demo_prompt(item),
-        item.target_text()
+        style.user_prompt(item),
+        style.target_text(item)
     )
 }
 
@@ -79,20 +72,25 @@ fn pieces(text: &str) -> Result<Vec<String>> {
     Ok(pieces)
 }
 
-/// A tokenizer whose vocabulary is every piece of `texts`.
-pub fn build_tokenizer(texts: &[String]) -> Result<Tokenizer> {
-    let mut words = BTreeSet::new();
-    for text in texts {
-        words.extend(pieces(text)?);
-    }
+/// A tokenizer whose vocabulary is every piece of `groups`' texts: after the special tokens,
+/// the first group's pieces in sorted order, then the pieces each later group adds, sorted. A
+/// group added later leaves the earlier ids as they were, so a model trained on the earlier
+/// vocabulary keeps its embeddings (`demo train --from`).
+pub fn build_tokenizer(groups: &[Vec<String>]) -> Result<Tokenizer> {
     let mut vocab = serde_json::Map::new();
     vocab.insert(UNKNOWN.to_owned(), json!(0));
     for (i, special) in SPECIAL_TOKENS.iter().enumerate() {
         vocab.insert((*special).to_owned(), json!(i + 1));
     }
-    for word in words {
-        let id = vocab.len();
-        vocab.entry(word).or_insert(json!(id));
+    for texts in groups {
+        let mut words = BTreeSet::new();
+        for text in texts {
+            words.extend(pieces(text)?);
+        }
+        for word in words {
+            let id = vocab.len();
+            vocab.entry(word).or_insert(json!(id));
+        }
     }
     let added: Vec<serde_json::Value> = std::iter::once(UNKNOWN)
         .chain(SPECIAL_TOKENS)
@@ -121,11 +119,19 @@ pub fn build_tokenizer(texts: &[String]) -> Result<Tokenizer> {
         .context("the built tokenizer does not parse")
 }
 
-/// The demo tokenizer: the vocabulary of the items of `seeds`, which with a few thousand seeds
-/// covers every word the phrasing can produce (the tests check fresh seeds).
+/// The demo tokenizer: the vocabulary of the items of `seeds` asked in every prompt style (the
+/// demo's own first, then what the R1-AQA prompts add), which with a few thousand seeds covers
+/// every word the phrasing can produce (the tests check fresh seeds).
 pub fn demo_tokenizer(seeds: std::ops::Range<u64>) -> Result<Tokenizer> {
-    let texts: Vec<String> = seeds.map(|seed| chat_text(&Item::generate(seed))).collect();
-    build_tokenizer(&texts)
+    let groups: Vec<Vec<String>> = PromptStyle::iter()
+        .map(|style| {
+            seeds
+                .clone()
+                .map(|seed| chat_text(&Item::generate(seed), style))
+                .collect()
+        })
+        .collect();
+    build_tokenizer(&groups)
 }
 
 #[cfg(test)]
@@ -140,8 +146,8 @@ mod tests {
         for (i, special) in std::iter::once(UNKNOWN).chain(SPECIAL_TOKENS).enumerate() {
             assert_eq!(tokenizer.token_to_id(special), Some(i as u32), "{special}");
         }
-        for seed in 1_000_000..1_000_300 {
-            let text = chat_text(&Item::generate(seed));
+        for (seed, style) in (1_000_000..1_000_300).zip(PromptStyle::iter().cycle()) {
+            let text = chat_text(&Item::generate(seed), style);
             let encoding = tokenizer.encode(text.as_str(), false).unwrap();
             let ids = encoding.get_ids();
             assert!(!ids.contains(&0), "an unknown word in seed {seed}: {text}");

@@ -20,13 +20,16 @@ pub fn list_docks(width: u16, examples: usize) -> bool {
     examples > 1 && width >= DOCK_MIN_WIDTH
 }
 
-/// The screen's parts. `strip`, `axis`, `heatmap` and `occlusion` share their columns: the
-/// clip's time runs over `x ≥ left + LEFT_COLUMN` in all of them.
+/// The screen's parts. `strip`, `axis`, `events`, `heatmap` and `occlusion` share their
+/// columns: the clip's time runs over `x ≥ left + LEFT_COLUMN` in all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Regions {
     pub header: Rect,
     pub strip: Rect,
     pub axis: Rect,
+    /// The clip's ground-truth events as labelled spans, one row under the time axis (when the
+    /// example has them and the heatmap rows to spare).
+    pub events: Option<Rect>,
     pub heatmap: Rect,
     /// The selected step's occlusion strip, one row under the attention heatmap (when the trace
     /// has occlusion and the heatmap rows to spare).
@@ -112,6 +115,14 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
         Constraint::Length(1),
     ])
     .areas(main);
+    let has_truth = state.example().is_some_and(|e| e.truth.is_some());
+    let (events, heatmap) = if has_truth && heatmap.height >= 5 {
+        let [events, heatmap] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(heatmap);
+        (Some(events), heatmap)
+    } else {
+        (None, heatmap)
+    };
     let show_occlusion = state.heatmap == HeatmapMode::Attention && state.has_occlusion();
     let (heatmap, occlusion) = if show_occlusion && heatmap.height >= 5 {
         let [heatmap, occlusion] =
@@ -148,6 +159,7 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
         header,
         strip,
         axis,
+        events,
         heatmap,
         occlusion,
         step_panel,

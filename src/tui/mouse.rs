@@ -82,8 +82,9 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             Pointer::SelectStep(step)
         });
     }
-    let on_occlusion = regions.occlusion.is_some_and(|r| r.contains(at));
-    let on_timeline = regions.strip.contains(at) || regions.axis.contains(at) || on_occlusion;
+    let on_lane = regions.occlusion.is_some_and(|r| r.contains(at))
+        || regions.events.is_some_and(|r| r.contains(at));
+    let on_timeline = regions.strip.contains(at) || regions.axis.contains(at) || on_lane;
     if on_timeline && column >= time_columns.x {
         return Some(Pointer::SelectCell {
             step: None,

@@ -1,7 +1,9 @@
-//! Captions: the ground truth the judge compares a trace with, one JSON object per line,
-//! `{"id": …, "caption": "…", "events": ["…", …]}` (`events` optional; its length is the
-//! trace's `N_tgt`). Any line that cannot be used is an error naming `file:line`: a judge run
-//! against half a captions file would label silently wrong.
+//! Captions: the ground truth the judge compares a trace with (and the inspector draws under the
+//! time axis), one JSON object per line, `{"id": …, "caption": "…", "events": […]}`. `events`
+//! is optional; its length is the trace's `N_tgt`; each event is a name (`"dog barks"`) or a
+//! timed span (`{"name": "dog barks", "start": 1.2, "end": 2.0}`, in seconds). Any line that
+//! cannot be used is an error naming `file:line`: a judge run against half a captions file would
+//! label silently wrong.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,7 +16,15 @@ use serde::Deserialize;
 pub struct Caption {
     pub caption: String,
     /// The clip's events, when the captions file lists them.
-    pub events: Option<Vec<String>>,
+    pub events: Option<Vec<CaptionEvent>>,
+}
+
+/// One event of a caption: its name, and when it sounds if the file says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptionEvent {
+    pub name: String,
+    /// Start and end in seconds.
+    pub span: Option<(f32, f32)>,
 }
 
 #[derive(Deserialize)]
@@ -22,7 +32,15 @@ struct CaptionLine {
     id: CaptionId,
     caption: String,
     #[serde(default)]
-    events: Option<Vec<String>>,
+    events: Option<Vec<EventEntry>>,
+}
+
+/// An event as the file writes it: a name, or a name with its span.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EventEntry {
+    Name(String),
+    Timed { name: String, start: f32, end: f32 },
 }
 
 /// Benchmarks write ids as strings or numbers; a trace's id is always a string.
@@ -66,11 +84,18 @@ pub fn read_captions(path: &Path) -> Result<HashMap<String, Caption>> {
                 path.display()
             );
         }
-        if let Some(events) = &line.events {
-            if events.iter().any(|event| event.trim().is_empty()) {
-                bail!("{}:{number}: {id:?} has an empty event", path.display());
-            }
-        }
+        let events = match line.events {
+            None => None,
+            Some(entries) => Some(
+                entries
+                    .into_iter()
+                    .map(|entry| {
+                        event_of(entry)
+                            .map_err(|e| anyhow::anyhow!("{}:{number}: {id:?} {e}", path.display()))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        };
         if let Some(first) = first_line_of.insert(id.clone(), number) {
             bail!(
                 "{}:{number}: {id:?} already has a caption (line {first})",
@@ -81,11 +106,30 @@ pub fn read_captions(path: &Path) -> Result<HashMap<String, Caption>> {
             id,
             Caption {
                 caption: line.caption,
-                events: line.events,
+                events,
             },
         );
     }
     Ok(captions)
+}
+
+/// Checks one event: a name that is not blank, and a span inside the clip's possible times.
+fn event_of(entry: EventEntry) -> Result<CaptionEvent> {
+    let (name, span) = match entry {
+        EventEntry::Name(name) => (name, None),
+        EventEntry::Timed { name, start, end } => (name, Some((start, end))),
+    };
+    if name.trim().is_empty() {
+        bail!("has an empty event");
+    }
+    if let Some((start, end)) = span {
+        if !(start.is_finite() && end.is_finite() && start >= 0.0 && start <= end) {
+            bail!(
+                "has an event {name:?} from {start} s to {end} s; give 0 ≤ start ≤ end, in seconds"
+            );
+        }
+    }
+    Ok(CaptionEvent { name, span })
 }
 
 #[cfg(test)]
@@ -105,13 +149,23 @@ mod tests {
             "{\"id\": \"a\", \"caption\": \"a dog barks\", \"events\": [\"dog bark\"]}\n",
             "\n",
             "{\"id\": 7, \"caption\": \"rain\"}\n",
+            "{\"id\": \"t\", \"caption\": \"a bark, then a car\", \"events\": ",
+            "[{\"name\": \"dog bark\", \"start\": 0.5, \"end\": 1.25}, \"car\"]}\n",
         ))
         .unwrap();
-        assert_eq!(captions.len(), 2);
+        assert_eq!(captions.len(), 3);
         assert_eq!(
             captions["a"].events.as_deref(),
-            Some(&["dog bark".to_owned()][..])
+            Some(
+                &[CaptionEvent {
+                    name: "dog bark".to_owned(),
+                    span: None
+                }][..]
+            )
         );
+        let timed = captions["t"].events.as_ref().unwrap();
+        assert_eq!(timed[0].span, Some((0.5, 1.25)));
+        assert_eq!(timed[1].span, None);
         assert_eq!(captions["7"].caption, "rain");
         assert_eq!(captions["7"].events, None);
     }
@@ -130,6 +184,10 @@ mod tests {
             (
                 "{\"id\": \"a\", \"caption\": \"x\"}\n{\"id\": \"a\", \"caption\": \"y\"}\n",
                 ":2: \"a\" already has a caption (line 1)",
+            ),
+            (
+                "{\"id\": \"a\", \"caption\": \"x\", \"events\": [{\"name\": \"bark\", \"start\": 2, \"end\": 1}]}\n",
+                ":1: \"a\" has an event \"bark\" from 2 s to 1 s; give 0 ≤ start ≤ end",
             ),
             (
                 "{\"id\": \"a\", \"caption\": \"x\", \"events\": [\"\"]}\n",

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::TraceLabels;
 
 pub use answer::{answer_schema, extract_json};
-pub use captions::{read_captions, Caption};
+pub use captions::{read_captions, Caption, CaptionEvent};
 pub use client::{chat_completions_url, ResponseFormat};
 pub use prompt::{JudgePrompt, DEFAULT_PROMPT};
 pub use run::{run_judge, JudgeSettings, JudgeSummary};

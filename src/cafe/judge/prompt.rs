@@ -106,7 +106,12 @@ impl JudgePrompt {
         template
             .render(context! {
                 caption => caption.caption.as_str(),
-                events => caption.events.clone().unwrap_or_default(),
+                events => caption
+                    .events
+                    .iter()
+                    .flatten()
+                    .map(|e| e.name.clone())
+                    .collect::<Vec<String>>(),
                 question => question,
                 choices => Serde(&trace.prompt.choices),
                 steps => Serde(steps),

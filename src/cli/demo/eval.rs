@@ -10,6 +10,7 @@ use crate::cli::bundled::{bundled, DEMO_MODEL};
 use crate::cli::model_choice::model_choice;
 use crate::model::Quantization;
 use crate::synth::evaluation::{evaluate, EvalOptions, EvalReport, EvidenceTables};
+use crate::synth::prompts::PromptStyle;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -43,6 +44,12 @@ pub struct EvalArgs {
     /// against the events each claim names.
     #[arg(long)]
     evidence: bool,
+    /// How the items are asked: the demo's own phrasing, or R1-AQA's direct or reasoning
+    /// prompt (what `batch` sends). Give several (`--prompt r1-aqa,r1-aqa-think`) to ask every
+    /// item each way and print the results side by side (traces in `--out/PROMPT/`).
+    #[arg(long, value_delimiter = ',', value_parser = model_choice::<PromptStyle>(),
+          default_value = "demo", value_name = "PROMPT")]
+    prompt: Vec<PromptStyle>,
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
@@ -58,36 +65,148 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| temporary.as_ref().expect("made above").path().to_owned());
-    let options = EvalOptions {
-        model: args.model.clone().unwrap_or_else(|| bundled(DEMO_MODEL)),
-        seed: args.seed,
-        n: args.n,
-        out: out.clone(),
-        max_new_tokens: args.max_new_tokens,
-        workers,
-        quantize: args.quantize,
-        evidence: args.evidence,
-    };
-    let bar = indicatif::ProgressBar::new(args.n as u64);
-    bar.set_style(
-        // A constant template of indicatif's own keys: it cannot fail to parse.
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} items  ETA {eta}")
-            .expect("a valid template"),
-    );
-    let report = evaluate(&options, &|| bar.inc(1))?;
-    bar.finish_and_clear();
+    let mut prompts = args.prompt.clone();
+    prompts.dedup();
+    let several = prompts.len() > 1;
+    let mut reports = Vec::new();
+    for &prompt in &prompts {
+        let options = EvalOptions {
+            model: args.model.clone().unwrap_or_else(|| bundled(DEMO_MODEL)),
+            seed: args.seed,
+            n: args.n,
+            out: if several {
+                out.join(prompt.to_string())
+            } else {
+                out.clone()
+            },
+            max_new_tokens: args.max_new_tokens,
+            workers,
+            quantize: args.quantize,
+            evidence: args.evidence,
+            prompt,
+        };
+        let bar = indicatif::ProgressBar::new(args.n as u64);
+        bar.set_style(
+            // A constant template of indicatif's own keys: it cannot fail to parse.
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} items  ETA {eta}")
+                .expect("a valid template"),
+        );
+        bar.set_message(prompt.to_string());
+        let report = evaluate(&options, &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        reports.push((options.out, report));
+    }
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        print!("{}", eval_table(&report));
+        let reports: Vec<&EvalReport> = reports.iter().map(|(_, r)| r).collect();
+        match reports.as_slice() {
+            [one] => println!("{}", serde_json::to_string(one)?),
+            several => println!("{}", serde_json::to_string(several)?),
+        }
+        return Ok(());
+    }
+    for (folder, report) in &reports {
+        if several {
+            println!("── prompt {} ──", report.prompt);
+        }
+        print!("{}", eval_table(report));
         if args.out.is_some() {
             println!(
                 "traces: {} (open with `auscult inspect`)",
-                out.join("traces.jsonl").display()
+                folder.join("traces.jsonl").display()
             );
         }
+        if several {
+            println!();
+        }
+    }
+    if several {
+        let reports: Vec<&EvalReport> = reports.iter().map(|(_, r)| r).collect();
+        print!("{}", prompts_table(&reports));
     }
     Ok(())
+}
+
+/// The same items asked each way, side by side: answer accuracy overall and per question type,
+/// perception claims and their accuracy, and the length of the answers.
+fn prompts_table(reports: &[&EvalReport]) -> String {
+    use std::fmt::Write;
+    let percent = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{:.1} %", 100.0 * x));
+    let mut text = String::new();
+    let header: Vec<String> = reports
+        .iter()
+        .map(|r| format!("{} ({})", r.prompt, r.prompt.answer_kind()))
+        .collect();
+    let row = |text: &mut String, name: &str, cells: Vec<String>| {
+        let _ = write!(text, "{name:<22}");
+        for cell in cells {
+            let _ = write!(text, " {cell:>22}");
+        }
+        text.push('\n');
+    };
+    row(&mut text, "prompt", header);
+    row(
+        &mut text,
+        "answer accuracy",
+        reports
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} ({}/{})",
+                    percent(Some(r.answer_accuracy)),
+                    r.correct,
+                    r.n
+                )
+            })
+            .collect(),
+    );
+    let types: std::collections::BTreeSet<&str> = reports
+        .iter()
+        .flat_map(|r| r.per_type.iter().map(|t| t.question_type.as_str()))
+        .collect();
+    for name in types {
+        row(
+            &mut text,
+            &format!("  {name}"),
+            reports
+                .iter()
+                .map(|r| {
+                    r.per_type
+                        .iter()
+                        .find(|t| t.question_type == name)
+                        .map_or("-".to_owned(), |t| {
+                            format!("{} ({}/{})", percent(Some(t.accuracy)), t.correct, t.n)
+                        })
+                })
+                .collect(),
+        );
+    }
+    row(
+        &mut text,
+        "perception claims",
+        reports
+            .iter()
+            .map(|r| (r.matched + r.hallucinated + r.misused).to_string())
+            .collect(),
+    );
+    row(
+        &mut text,
+        "CAFE Acc_per",
+        reports.iter().map(|r| percent(r.acc_per)).collect(),
+    );
+    row(
+        &mut text,
+        "tokens per answer",
+        reports
+            .iter()
+            .map(|r| format!("{:.1}", r.mean_generated_tokens))
+            .collect(),
+    );
+    row(
+        &mut text,
+        "failed runs",
+        reports.iter().map(|r| r.failed.to_string()).collect(),
+    );
+    text
 }
 
 fn eval_table(report: &EvalReport) -> String {

@@ -1,6 +1,7 @@
 //! `auscult demo`: the bundled demo model's tools. `init` writes a fresh checkpoint directory
 //! (config, tokenizer, chat template, weights from a seed); `train` trains one on synthetic items
-//! (`train.rs`); `eval` measures one on fresh items (`eval.rs`).
+//! (`train.rs`); `eval` measures one on fresh items (`eval.rs`); `items` writes fresh items as an
+//! MMAU-format benchmark with timed captions.
 
 mod eval;
 mod train;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 
+use crate::synth::benchmark_file::write_benchmark;
 use crate::synth::demo_checkpoint::init_checkpoint;
 use crate::synth::tokenizer::{demo_tokenizer, VOCABULARY_SEEDS};
 
@@ -39,6 +41,20 @@ pub enum DemoCommand {
     /// Train the demo model on synthetic items made on the fly (Ctrl-C stops at a checkpoint;
     /// --resume goes on).
     Train(TrainArgs),
+    /// Write synthetic items as a benchmark: `mmau.json` (MMAU's format, for `batch`), the
+    /// clips in `audio/`, and `captions.jsonl` with each clip's exact timed events (for `judge`
+    /// and the inspector's event lane).
+    Items {
+        /// The folder to write into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Item seeds are `SEED << 32 | i`, as in `demo eval`; training never uses them.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Items to write.
+        #[arg(long, default_value_t = 100)]
+        n: usize,
+    },
 }
 
 pub fn run(args: DemoArgs) -> Result<()> {
@@ -57,6 +73,17 @@ pub fn run(args: DemoArgs) -> Result<()> {
             Ok(())
         }
         DemoCommand::Train(args) => train::run(args),
+        DemoCommand::Items { out, seed, n } => {
+            let files = write_benchmark(&out, seed, n)?;
+            eprintln!(
+                "{} items: {} and {} (try `auscult batch --data {} --model DIR --out RUN/traces.jsonl`)",
+                files.items,
+                files.benchmark.display(),
+                files.captions.display(),
+                files.benchmark.display()
+            );
+            Ok(())
+        }
         DemoCommand::Eval(args) => eval::run(args),
     }
 }

@@ -9,6 +9,8 @@ use anyhow::Result;
 use clap::Args;
 
 use super::configure_candle_threads;
+use crate::cli::model_choice::model_choice;
+use crate::synth::prompts::PromptStyle;
 use crate::synth::training::{train, LogLine, TrainOptions, TrainState};
 
 #[derive(Debug, Args)]
@@ -39,6 +41,17 @@ pub struct TrainArgs {
     /// Threads, each running whole items [default: the CPU's cores].
     #[arg(long)]
     workers: Option<usize>,
+    /// Start a new run from this trained demo model's weights (tokens it does not know start
+    /// fresh) instead of weights from the seed.
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    from: Option<PathBuf>,
+    /// The prompts the items are asked in, in turn within each batch.
+    #[arg(long, value_delimiter = ',', value_parser = model_choice::<PromptStyle>(),
+          default_value = "demo,r1-aqa,r1-aqa-think", value_name = "PROMPTS")]
+    prompts: Vec<PromptStyle>,
+    /// Steps of linear warm-up to the peak learning rate.
+    #[arg(long, default_value_t = 100, value_name = "STEPS")]
+    warmup_steps: usize,
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
@@ -58,6 +71,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
     options.peak_learning_rate = args.learning_rate;
     options.snapshot_every = args.checkpoint_every;
     options.workers = workers;
+    options.prompts = args.prompts;
+    options.from = args.from;
+    options.warmup_steps = args.warmup_steps;
     let mut recent: Vec<f64> = Vec::new();
     let outcome = train(
         &options,

@@ -13,8 +13,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::checker::label_steps;
 use super::events::{render, SAMPLE_RATE};
+use super::prompts::PromptStyle;
 use super::question::Item;
-use super::tokenizer::demo_prompt;
 use super::training::TRAINING_SEED_BIT;
 use crate::model::{Checkpoint, DeviceKind, GenerateOptions, LoadOptions, Precision, Quantization};
 use crate::runner::{add_evidence, run_example, ExampleInput};
@@ -54,6 +54,8 @@ pub struct EvalOptions {
     pub quantize: Option<Quantization>,
     /// Also measure each item's causal evidence and check it against the truth (`evidence`).
     pub evidence: bool,
+    /// How the items are asked.
+    pub prompt: PromptStyle,
 }
 
 /// A clip written as a 32-bit float WAV file.
@@ -89,10 +91,12 @@ pub fn benchmark_record(item: &Item, index: usize) -> BenchmarkRecord {
     }
 }
 
-/// Runs `item` through `checkpoint` (its clip written to `clips`) and labels its steps.
+/// Runs `item`, asked in `style`, through `checkpoint` (its clip written to `clips`) and labels
+/// its steps.
 pub fn run_item(
     checkpoint: &mut Checkpoint,
     item: &Item,
+    style: PromptStyle,
     index: usize,
     clips: &Path,
     params: &GenerateOptions,
@@ -109,7 +113,7 @@ pub fn run_item(
     let example = ExampleInput {
         id: record.id.clone(),
         audio: &clip,
-        prompt: demo_prompt(item),
+        prompt: style.user_prompt(item),
         system: None,
         benchmark: Some(record),
         step_rules: StepRules::default(),
@@ -175,6 +179,7 @@ pub fn evaluate(options: &EvalOptions, progress: &(dyn Fn() + Sync)) -> Result<E
                         let result = run_item(
                             &mut checkpoint,
                             item,
+                            options.prompt,
                             index,
                             clips,
                             &params,

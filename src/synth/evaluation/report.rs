@@ -13,6 +13,7 @@ use crate::report::stats::{slope, step_curve, step_points};
 use crate::report::summary::summarize;
 use crate::synth::checker::WRONG_PREFIX;
 use crate::synth::phrasing::parse_perception;
+use crate::synth::prompts::PromptStyle;
 use crate::synth::question::Item;
 use crate::trace::metrics::Selection;
 use crate::trace::CafeLabel;
@@ -48,6 +49,8 @@ pub struct StepRatio {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalReport {
     pub model: String,
+    /// How the items were asked.
+    pub prompt: PromptStyle,
     pub seed: u64,
     /// Item seeds evaluated: `seed << 32 | i` for i in 0..n.
     pub item_seeds: [u64; 2],
@@ -155,6 +158,7 @@ pub(super) fn reduce(
     };
     EvalReport {
         model: options.model.display().to_string(),
+        prompt: options.prompt,
         seed: options.seed,
         item_seeds: [
             eval_item_seed(options.seed, 0),

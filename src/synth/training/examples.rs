@@ -8,8 +8,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::model::Processor;
 use crate::synth::events::render;
+use crate::synth::prompts::PromptStyle;
 use crate::synth::question::Item;
-use crate::synth::tokenizer::demo_prompt;
 
 /// Training item seeds have this bit set; evaluation seeds (`demo eval --seed`, the bundled
 /// examples, the tests) stay below it, so no evaluated item was ever trained on.
@@ -29,19 +29,21 @@ pub struct TrainingExample {
     /// Prompt and target ids, in order.
     pub ids: Vec<u32>,
     pub prompt_len: usize,
-    /// The assistant's reasoning and answer, then `<|im_end|>`.
+    /// What the assistant writes for the prompt (reasoning and answer, or the answer alone),
+    /// then `<|im_end|>`.
     pub target_ids: Vec<u32>,
 }
 
 impl TrainingExample {
-    pub fn new(item: &Item, processor: &Processor) -> Result<Self> {
+    /// `item` asked in `style`.
+    pub fn new(item: &Item, style: PromptStyle, processor: &Processor) -> Result<Self> {
         let samples = render(
             &item.events,
             item.seconds,
             &mut ChaCha8Rng::seed_from_u64(item.seed),
         );
-        let input = processor.prepare(&samples, &demo_prompt(item), None)?;
-        let target = format!("{}<|im_end|>", item.target_text());
+        let input = processor.prepare(&samples, &style.user_prompt(item), None)?;
+        let target = format!("{}<|im_end|>", style.target_text(item));
         let target_ids = processor
             .tokenizer()
             .encode(target.as_str(), false)

@@ -20,6 +20,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
+
+use crate::synth::prompts::PromptStyle;
 
 pub use examples::{training_item_seed, TrainingExample, TRAINING_SEED_BIT};
 pub use schedule::learning_rate;
@@ -46,6 +49,11 @@ pub struct TrainOptions {
     pub snapshot_every: usize,
     /// Threads that each run whole items (forward and backward).
     pub workers: usize,
+    /// The prompts a step's items are asked in, in turn (item `i` of a batch in the
+    /// `i % len`-th).
+    pub prompts: Vec<PromptStyle>,
+    /// Start from this trained demo model's weights instead of the seed's (a new run only).
+    pub from: Option<PathBuf>,
 }
 
 impl TrainOptions {
@@ -63,6 +71,8 @@ impl TrainOptions {
             clip_norm: 1.0,
             snapshot_every: 50,
             workers: 1,
+            prompts: PromptStyle::iter().collect(),
+            from: None,
         }
     }
 }
@@ -81,6 +91,17 @@ pub struct TrainState {
     pub clip_norm: f64,
     /// Seconds spent training, over every resumed part of the run.
     pub seconds: f64,
+    /// The prompts items are asked in, in turn (runs saved before there were several: the
+    /// demo's own).
+    #[serde(default = "demo_prompt_only")]
+    pub prompts: Vec<PromptStyle>,
+    /// The model the run started from, when not from the seed's weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+fn demo_prompt_only() -> Vec<PromptStyle> {
+    vec![PromptStyle::Demo]
 }
 
 /// One line of the loss log.
@@ -116,6 +137,9 @@ pub fn train(
 ) -> Result<Outcome> {
     if options.batch == 0 || options.workers == 0 || options.snapshot_every == 0 {
         bail!("batch, workers and checkpoint interval must be at least 1");
+    }
+    if options.prompts.is_empty() {
+        bail!("--prompts needs at least one prompt");
     }
     let mut run = if options.resume {
         Run::resume(options)?

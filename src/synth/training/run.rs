@@ -19,7 +19,7 @@ use super::{LogLine, TrainOptions, TrainState};
 use crate::model::config::ModelConfig;
 use crate::model::kernels::Kernels;
 use crate::model::{AudioLm, LinearLoader, Processor};
-use crate::synth::demo_checkpoint::init_checkpoint;
+use crate::synth::demo_checkpoint::{adopt_weights, init_checkpoint};
 use crate::synth::tokenizer::{demo_tokenizer, VOCABULARY_SEEDS};
 
 /// Steps a new run takes when `--steps` is not given.
@@ -64,6 +64,9 @@ impl Run {
         }
         let tokenizer = demo_tokenizer(VOCABULARY_SEEDS)?;
         init_checkpoint(out, &tokenizer, options.seed)?;
+        if let Some(from) = &options.from {
+            adopt_weights(from, out, &tokenizer)?;
+        }
         fs::create_dir_all(training_dir(out))
             .with_context(|| format!("{}: cannot create", training_dir(out).display()))?;
         let state = TrainState {
@@ -76,6 +79,8 @@ impl Run {
             weight_decay: options.weight_decay,
             clip_norm: options.clip_norm,
             seconds: 0.0,
+            prompts: options.prompts.clone(),
+            from: options.from.as_ref().map(|p| p.display().to_string()),
         };
         let run = Self::open(out, state, &out.join(WEIGHTS), None, options.workers)?;
         run.save_snapshot()?;

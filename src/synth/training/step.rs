@@ -11,6 +11,7 @@ use super::run::Run;
 use super::schedule::learning_rate;
 use super::LogLine;
 use crate::model::{AudioLm, CaptureRequest, Logits, Processor};
+use crate::synth::prompts::PromptStyle;
 use crate::synth::question::Item;
 
 /// One item's summed next-token loss over its target tokens, their number, and the gradient of
@@ -26,9 +27,10 @@ fn item_gradients(
     processor: &Processor,
     trained: &[Var],
     seed: u64,
+    style: PromptStyle,
 ) -> Result<ItemGradients> {
     let item = Item::generate(seed);
-    let example = TrainingExample::new(&item, processor)?;
+    let example = TrainingExample::new(&item, style, processor)?;
     let audio = model.encode_audio(&example.features, example.valid_frames)?;
     let embeds = model.embed_prompt(&example.ids, &audio)?;
     // Differentiable kernels keep no KV cache: every item starts at position 0.
@@ -64,6 +66,7 @@ impl Run {
             .collect();
         let processor = &self.processor;
         let trained = &self.trained;
+        let prompts = &self.state.prompts;
         let mut results: Vec<Option<Result<ItemGradients>>> = (0..batch).map(|_| None).collect();
         std::thread::scope(|scope| {
             let handles: Vec<_> = self
@@ -79,7 +82,13 @@ impl Run {
                             .map(|index| {
                                 (
                                     index,
-                                    item_gradients(model, processor, trained, seeds[index]),
+                                    item_gradients(
+                                        model,
+                                        processor,
+                                        trained,
+                                        seeds[index],
+                                        prompts[index % prompts.len()],
+                                    ),
                                 )
                             })
                             .collect::<Vec<_>>()

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::super::spectrogram::Spectrogram;
 use crate::model::{AttentionRows, Evidence};
 use crate::trace::Trace;
+use crate::truth::Truth;
 
 /// One trace, its attention and evidence, and the picture of its clip, as the inspector holds
 /// them.
@@ -21,17 +22,47 @@ pub struct Example {
     pub sidecar: Option<PathBuf>,
     /// Filled when the clip is found and decoded; the strip says why when it is not.
     pub spectrogram: Option<Spectrogram>,
+    /// The clip's ground-truth events, when known (a synthetic item's, or a captions file's).
+    pub truth: Option<Truth>,
+    /// For each step, the truth event it names (empty without truth).
+    pub named_events: Vec<Option<usize>>,
 }
 
 impl Example {
+    /// An example; a synthetic item's trace gets its exact events.
     pub fn new(trace: Trace, attention: Option<AttentionRows>) -> Self {
-        Self {
+        let truth = Truth::synthetic(&trace);
+        let mut example = Self {
             trace,
             attention,
             evidence: None,
             sidecar: None,
             spectrogram: None,
-        }
+            truth: None,
+            named_events: Vec::new(),
+        };
+        example.set_truth(truth);
+        example
+    }
+
+    /// Gives the example its ground truth (or takes it away) and finds the event each step
+    /// names.
+    pub fn set_truth(&mut self, truth: Option<Truth>) {
+        self.truth = truth;
+        self.refresh_named_events();
+    }
+
+    /// Finds again the event each step names (after the steps or labels changed).
+    pub fn refresh_named_events(&mut self) {
+        self.named_events = self
+            .truth
+            .as_ref()
+            .map_or_else(Vec::new, |truth| truth.named_events(&self.trace));
+    }
+
+    /// The truth event `step` names, if any.
+    pub fn named_event(&self, step: usize) -> Option<usize> {
+        self.named_events.get(step).copied().flatten()
     }
 
     /// An example whose attention stays on disk until it is shown.

@@ -73,6 +73,9 @@ impl Inspector {
                 generation.ids.push(id);
                 live.pieces.push(piece);
                 example.trace.steps = split_steps(&live.pieces, &live.rules);
+                if example.truth.is_some() {
+                    example.refresh_named_events();
+                }
                 match (&mut example.attention, row) {
                     (Some(rows), Some(row)) => rows.append(&row),
                     (attention @ None, Some(row)) => *attention = Some(row),
@@ -99,6 +102,7 @@ impl Inspector {
                 if let Some(example) = self.examples.last_mut() {
                     example.trace = *trace;
                     example.attention = rows;
+                    example.refresh_named_events();
                     self.step = self.step.min(example.trace.steps.len().saturating_sub(1));
                     if !options.is_empty() && !cancelled {
                         let example = self.examples.len() - 1;

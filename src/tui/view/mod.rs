@@ -2,8 +2,8 @@
 //!
 //! One screen at 80×24, richer when larger (`layout` decides where each part goes): a header
 //! (question, choices, gold and predicted answer, model, view settings), the clip's spectrogram
-//! strip with the playhead and its time axis, the step × time heatmap (attention, or occlusion
-//! evidence) with each step's value bar and CAFE tag and the selected step's occlusion strip, the
+//! strip with the playhead and its time axis, the clip's ground-truth events in a lane under the axis, the step × time
+//! heatmap (attention, or occlusion evidence) with each step's value bar and CAFE tag and the selected step's occlusion strip, the
 //! selected step's text with its tokens tinted by their own value, its reliance and labelled
 //! claims, the decay chart (an attention and a reliance curve when both exist), a status line,
 //! and for a traces file the example list. The intervention view (the original continuation
@@ -19,6 +19,7 @@ mod list;
 mod number;
 mod step_panel;
 mod timeline;
+mod truth_lane;
 mod values;
 
 use ratatui::buffer::Buffer;
@@ -48,6 +49,7 @@ pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, 
     let values = values::step_values(state, state.metric);
     header::render(state, palette, regions.header, buf);
     timeline::render(state, palette, &regions, buf);
+    truth_lane::render(state, palette, &regions, buf);
     heatmap::render(state, palette, &values, regions.heatmap, buf);
     if let Some(area) = regions.occlusion {
         heatmap::render_occlusion_strip(state, palette, area, buf);
