@@ -150,7 +150,14 @@ mod tests {
         let trace = example_trace();
         let caption = Caption {
             caption: "A quiet room with CAPTION-MARK in it.".into(),
-            events: Some(vec!["EVENT-MARK one".into(), "EVENT-MARK two".into()]),
+            events: Some(
+                ["EVENT-MARK one", "EVENT-MARK two"]
+                    .map(|name| super::super::CaptionEvent {
+                        name: name.into(),
+                        span: None,
+                    })
+                    .to_vec(),
+            ),
         };
         let prompt = JudgePrompt::load(None)
             .unwrap()

@@ -6,7 +6,7 @@
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 
-use super::tests::{draw, set_state, sound_off, state, streaming, text};
+use super::tests::{draw, events_state, set_state, sound_off, state, streaming, text};
 use super::*;
 use crate::example_traces::{example_trace, tones_spec};
 use crate::tui::layout::{regions, LEFT_COLUMN};
@@ -302,4 +302,46 @@ fn large_values_keep_their_column() {
         assert_eq!(cells[12], ' ', "{row}");
         assert!(cells[13] == '■' || cells[13] == ' ', "{row}");
     }
+}
+
+/// The truth lane: one row under the axis, each event a labelled span over its seconds, the one
+/// the selected step names drawn heavy (and named in the left column); a step naming none
+/// highlights none; without truth there is no lane.
+#[test]
+fn the_truth_lane_draws_the_events_and_marks_the_one_the_step_names() {
+    let mut state = events_state();
+    let area = Rect::new(0, 0, 80, 24);
+    let parts = regions(&state, area).unwrap();
+    let lane = parts.events.expect("a lane");
+    assert_eq!(lane.y, parts.axis.y + 1);
+    assert_eq!(parts.heatmap.y, lane.y + 1);
+    let buf = draw(&state, Palette::Monochrome, 80, 24);
+    let row: String = text(&buf)
+        .lines()
+        .nth(usize::from(lane.y))
+        .unwrap()
+        .to_owned();
+    assert!(row.starts_with("names: sweep 880"), "{row}");
+    assert!(row.contains("┣sweep"), "{row}");
+    assert!(row.contains("├tone A4"), "{row}");
+    // The sweep's span starts at 2.3 s of 3.5 s.
+    let columns = parts.time_columns();
+    let start = row.chars().position(|c| c == '┣').unwrap() as u16;
+    let expected = columns.x + (2.3 / 3.5 * f64::from(columns.width)).floor() as u16;
+    assert_eq!(start, expected, "{row}");
+    state.step = 0;
+    let buf = draw(&state, Palette::Monochrome, 80, 24);
+    let row: String = text(&buf)
+        .lines()
+        .nth(usize::from(lane.y))
+        .unwrap()
+        .to_owned();
+    assert!(
+        row.starts_with("events (captions)") && !row.contains('┣'),
+        "{row}"
+    );
+    assert!(regions(&super::tests::state(), area)
+        .unwrap()
+        .events
+        .is_none());
 }

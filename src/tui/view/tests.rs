@@ -53,6 +53,29 @@ pub(super) fn evidence_view(step: usize, keys: &[Action]) -> Inspector {
     state
 }
 
+/// The tones example with its clip's events as a captions file would give them, on the step
+/// that misreads the sweep.
+pub(super) fn events_state() -> Inspector {
+    use crate::cafe::judge::{Caption, CaptionEvent};
+    let spec = tones_spec();
+    let caption = Caption {
+        caption: "three tones, noise, a falling sweep".into(),
+        events: Some(
+            spec.events
+                .iter()
+                .map(|e| CaptionEvent {
+                    name: e.name.to_owned(),
+                    span: Some((e.start as f32, e.end as f32)),
+                })
+                .collect(),
+        ),
+    };
+    let mut state = state();
+    state.examples[0].set_truth(crate::truth::Truth::from_caption(&caption));
+    state.step = 9;
+    state
+}
+
 pub(super) fn set_state(width: u16) -> Inspector {
     let mut state = Inspector::new(demo_set_specs().iter().map(example).collect());
     state.screen_width = width;
@@ -205,6 +228,7 @@ fn snapshot_views(width: u16) -> Vec<(String, Inspector)> {
     no_attention.examples[0].spectrogram = None;
     views.push(("no-attention-no-clip".to_owned(), no_attention));
     views.push(("live-streaming".to_owned(), streaming()));
+    views.push(("events".to_owned(), events_state()));
     views.push(("labelling".to_owned(), labelling()));
     let mut typing = labelling();
     typing.update(Action::NextClaim);

@@ -124,10 +124,11 @@ mod tests {
             Some((20, 21))
         );
         assert_eq!(span_columns((0.5, 1.0), 4.0, columns, 0.5, 1.0), None);
-        // Zoomed in on the second half: an event across the middle is clipped at the left.
+        // Zoomed in on the second half (20 columns a second): an event across the middle is
+        // clipped at the left.
         assert_eq!(
             span_columns((0.5, 1.0), 4.0, columns, 1.5, 2.5),
-            Some((0, 20))
+            Some((0, 10))
         );
     }
 }
