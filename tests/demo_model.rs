@@ -197,7 +197,7 @@ fn batch_on_an_mmau_file_of_synthetic_items_answers_both_ways() {
     let dir = tempfile::tempdir().unwrap();
     let items = dir.path().join("items");
     let model = repo_path("assets/demo-model");
-    common::expect_success(common::auscult(&[
+    common::binary::expect_success(common::auscult(&[
         "demo".as_ref(),
         "items".as_ref(),
         "--out".as_ref(),
@@ -209,7 +209,7 @@ fn batch_on_an_mmau_file_of_synthetic_items_answers_both_ways() {
     ]));
     for (template, reasons) in [("r1-aqa", false), ("r1-aqa-think", true)] {
         let traces = dir.path().join(template).join("traces.jsonl");
-        common::expect_success(common::auscult(&[
+        common::binary::expect_success(common::auscult(&[
             "batch".as_ref(),
             "--data".as_ref(),
             items.join("mmau.json").as_os_str(),
@@ -242,7 +242,7 @@ fn batch_on_an_mmau_file_of_synthetic_items_answers_both_ways() {
             assert_eq!(text.starts_with("<think>"), reasons, "{template}: {text}");
         }
         let report = dir.path().join(format!("{template}-report"));
-        common::expect_success(common::auscult(&[
+        common::binary::expect_success(common::auscult(&[
             "report".as_ref(),
             traces.as_os_str(),
             "--out".as_ref(),
