@@ -43,7 +43,11 @@ fn main() -> Result<()> {
         let mut tokens = 0;
         for k in 0..batch {
             let item = Item::generate((repeat * batch + k) as u64);
-            let example = TrainingExample::new(&item, &processor)?;
+            let example = TrainingExample::new(
+                &item,
+                auscult::synth::prompts::PromptStyle::Demo,
+                &processor,
+            )?;
             tokens += example.ids.len();
             let audio = model.encode_audio(&example.features, example.valid_frames)?;
             let embeds = model.embed_prompt(&example.ids, &audio)?;
