@@ -374,6 +374,59 @@ mod tests {
         assert!(without.is_empty(), "no gradient: {without:?}");
     }
 
+    /// `--from`: a model trained on the demo's own prompts keeps every weight, and every known
+    /// token's rows, when the vocabulary grows; only the new tokens' rows are fresh.
+    #[test]
+    fn adopted_weights_keep_known_tokens_and_start_new_ones_fresh() {
+        use crate::synth::prompts::PromptStyle;
+        use crate::synth::question::Item;
+        use crate::synth::tokenizer::{build_tokenizer, chat_text, demo_tokenizer};
+        let own: Vec<String> = (0..300)
+            .map(|seed| chat_text(&Item::generate(seed), PromptStyle::Demo))
+            .collect();
+        let old_tokenizer = build_tokenizer(&[own]).unwrap();
+        let new_tokenizer = demo_tokenizer(0..300).unwrap();
+        let (old_size, new_size) = (
+            old_tokenizer.get_vocab_size(true),
+            new_tokenizer.get_vocab_size(true),
+        );
+        assert!(new_size > old_size);
+        for id in 0..old_size as u32 {
+            assert_eq!(old_tokenizer.id_to_token(id), new_tokenizer.id_to_token(id));
+        }
+        let old = tempfile::tempdir().unwrap();
+        init_checkpoint(old.path(), &old_tokenizer, 3).unwrap();
+        let new = tempfile::tempdir().unwrap();
+        init_checkpoint(new.path(), &new_tokenizer, 4).unwrap();
+        let fresh =
+            candle_core::safetensors::load(new.path().join("model.safetensors"), &Device::Cpu)
+                .unwrap();
+        let added = adopt_weights(old.path(), new.path(), &new_tokenizer).unwrap();
+        assert_eq!(added, new_size - old_size);
+        let load = |dir: &Path| {
+            candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu).unwrap()
+        };
+        let (trained, adopted) = (load(old.path()), load(new.path()));
+        let same = |a: &Tensor, b: &Tensor| {
+            a.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+                == b.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        };
+        for (name, tensor) in &adopted {
+            if name.ends_with("embed_tokens.weight") || name.ends_with("lm_head.weight") {
+                assert_eq!(tensor.dims()[0], new_size);
+                let old_rows = tensor.narrow(0, 0, old_size).unwrap();
+                assert!(same(&old_rows, &trained[name]), "{name}");
+                let new_rows = tensor.narrow(0, old_size, new_size - old_size).unwrap();
+                let fresh_rows = fresh[name]
+                    .narrow(0, old_size, new_size - old_size)
+                    .unwrap();
+                assert!(same(&new_rows, &fresh_rows), "{name}");
+            } else {
+                assert!(same(tensor, &trained[name]), "{name}");
+            }
+        }
+    }
+
     #[test]
     fn whisper_positions() {
         let p = sinusoids(3, 4);
