@@ -315,12 +315,15 @@ fn the_truth_lane_draws_the_events_and_marks_the_one_the_step_names() {
     let lane = parts.events.expect("a lane");
     assert_eq!(lane.y, parts.axis.y + 1);
     assert_eq!(parts.heatmap.y, lane.y + 1);
-    let buf = draw(&state, Palette::Monochrome, 80, 24);
-    let row: String = text(&buf)
-        .lines()
-        .nth(usize::from(lane.y))
-        .unwrap()
-        .to_owned();
+    let lane_text = |state: &Inspector| -> String {
+        let buf = draw(state, Palette::Monochrome, 80, 24);
+        text(&buf)
+            .lines()
+            .nth(usize::from(lane.y))
+            .unwrap()
+            .to_owned()
+    };
+    let row = lane_text(&state);
     assert!(row.starts_with("names: sweep 880"), "{row}");
     assert!(row.contains("┣sweep"), "{row}");
     assert!(row.contains("├tone A4"), "{row}");
@@ -330,12 +333,7 @@ fn the_truth_lane_draws_the_events_and_marks_the_one_the_step_names() {
     let expected = columns.x + (2.3 / 3.5 * f64::from(columns.width)).floor() as u16;
     assert_eq!(start, expected, "{row}");
     state.step = 0;
-    let buf = draw(&state, Palette::Monochrome, 80, 24);
-    let row: String = text(&buf)
-        .lines()
-        .nth(usize::from(lane.y))
-        .unwrap()
-        .to_owned();
+    let row = lane_text(&state);
     assert!(
         row.starts_with("events (captions)") && !row.contains('┣'),
         "{row}"
