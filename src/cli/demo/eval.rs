@@ -65,8 +65,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| temporary.as_ref().expect("made above").path().to_owned());
-    let mut prompts = args.prompt.clone();
-    prompts.dedup();
+    // Each prompt once, in the order given (each writes its own folder).
+    let mut prompts: Vec<PromptStyle> = Vec::new();
+    for &prompt in &args.prompt {
+        if !prompts.contains(&prompt) {
+            prompts.push(prompt);
+        }
+    }
     let several = prompts.len() > 1;
     let mut reports = Vec::new();
     for &prompt in &prompts {

@@ -62,6 +62,10 @@ impl Run {
                 out.display()
             );
         }
+        if let Some(from) = &options.from {
+            // Checked before anything is written, so a wrong --from leaves no directory behind.
+            crate::model::check_checkpoint_dir(from).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+        }
         let tokenizer = demo_tokenizer(VOCABULARY_SEEDS)?;
         init_checkpoint(out, &tokenizer, options.seed)?;
         if let Some(from) = &options.from {
