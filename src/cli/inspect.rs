@@ -54,6 +54,16 @@ pub struct InspectArgs {
     /// s}]}`, as `judge` reads it). Synthetic items' exact events are drawn without it.
     #[arg(long, value_name = "FILE.jsonl")]
     pub captions: Option<PathBuf>,
+    /// A second trace or traces file to compare with TRACE, item by item (paired by id): both
+    /// heatmaps on one time axis and colour scale, both answers, CAFE counts and decay curves
+    /// (labels are only shown while comparing).
+    #[arg(
+        long,
+        value_name = "TRACE",
+        requires = "trace",
+        conflicts_with = "annotator"
+    )]
+    pub compare: Option<PathBuf>,
     #[command(flatten)]
     pub live: LiveArgs,
 }
@@ -176,7 +186,8 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         .colour
         .or(config.palette)
         .unwrap_or_else(Palette::from_env);
-    let annotator = match args.no_annotator {
+    // Labels are only shown while comparing: a label key would not say which side it labels.
+    let annotator = match args.no_annotator || args.compare.is_some() {
         true => None,
         false => args.annotator.clone().or(config.annotator.clone()),
     };
@@ -192,6 +203,9 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         None => {
             let path = args.trace.clone().unwrap_or_else(fallback_traces);
             let (mut state, journal) = open_traces(&path, annotator.as_deref(), &args.labels)?;
+            if let Some(other) = &args.compare {
+                compare_with(&mut state, &path, other, &args.labels)?;
+            }
             if let Some(captions) = &args.captions {
                 apply_captions(&mut state, captions)?;
             }
@@ -223,8 +237,51 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
         worker,
         save_to: args.live.save.clone(),
         journal,
+        other_dir: args
+            .compare
+            .as_ref()
+            .map(|p| p.parent().unwrap_or(Path::new(".")).to_path_buf()),
     }
     .run()
+}
+
+/// Opens `other` beside the traces of `path` already in `state`, paired by item id, with the
+/// labels beside it (its journals, and the label files given).
+fn compare_with(
+    state: &mut Inspector,
+    path: &Path,
+    other: &Path,
+    labels: &[PathBuf],
+) -> Result<()> {
+    let mut examples = load_examples(other)?;
+    let gathered = gather_labels(other, labels, None)?;
+    for example in &mut examples {
+        gathered.apply(&mut example.trace);
+    }
+    let names = side_names(path, other);
+    state
+        .start_comparison(examples, names)
+        .map_err(|why| anyhow::anyhow!("{}: {why}", other.display()))?;
+    Ok(())
+}
+
+/// What the two sides are called: their files' names, or their folders' when the files are
+/// named alike (`demo eval --prompt a,b` writes `a/traces.jsonl` and `b/traces.jsonl`).
+fn side_names(a: &Path, b: &Path) -> [String; 2] {
+    let stem = |p: &Path| {
+        p.file_stem()
+            .map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into())
+    };
+    let folder = |p: &Path| {
+        p.parent()
+            .and_then(Path::file_name)
+            .map_or_else(|| stem(p), |s| s.to_string_lossy().into())
+    };
+    if stem(a) == stem(b) && folder(a) != folder(b) {
+        [folder(a), folder(b)]
+    } else {
+        [stem(a), stem(b)]
+    }
 }
 
 /// Gives each example whose id the captions file lists with timed events those events as its

@@ -40,6 +40,8 @@ pub enum Action {
     TogglePlay,
     /// Play the part of the clip the selected step attended to most.
     PlayStepWindow,
+    /// Comparing two traces: the step keys move the other side.
+    SwitchSide,
     /// Show or hide the example list (a traces file).
     ToggleList,
     /// Open the example under the list's cursor.
@@ -90,6 +92,8 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Pointer {
     SelectStep(usize),
+    /// In a comparison, a step of B's heatmap.
+    SelectOtherStep(usize),
     /// A heatmap cell or the timeline: the step (if any) and a time in seconds.
     SelectCell {
         step: Option<usize>,

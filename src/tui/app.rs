@@ -16,7 +16,9 @@ use super::keys::{key_name, KeyTable};
 use super::live::LiveRun;
 use super::model_worker::{Job, ModelWorker};
 use super::mouse::{pointer_for, Mouse};
-use super::state::{Action, Effect, EntryKey, EvidenceJob, Inspector, SearchKey, WorkerEvent};
+use super::state::{
+    Action, Effect, EntryKey, EvidenceJob, Example, Inspector, SearchKey, WorkerEvent,
+};
 use super::terminal::{Session, Stop};
 use super::view::{render, Palette};
 use crate::audio::playback::Player;
@@ -42,6 +44,31 @@ pub struct App {
     pub save_to: Option<PathBuf>,
     /// The annotator's journal, when labelling.
     pub journal: Option<JournalWriter>,
+    /// Folder of the compared traces file (`inspect A --compare B`), where B's clips are found.
+    pub other_dir: Option<PathBuf>,
+}
+
+/// Reads example `shown`'s attention and evidence from its sidecar, if not in memory yet, and
+/// lets the other examples' arrays and pictures go.
+fn load_shown(examples: &mut [Example], shown: usize) -> Result<(), String> {
+    for (index, example) in examples.iter_mut().enumerate() {
+        if index != shown && example.sidecar.is_some() {
+            example.attention = None;
+            example.evidence = None;
+            example.spectrogram = None;
+        }
+    }
+    let Some(example) = examples.get_mut(shown) else {
+        return Ok(());
+    };
+    if example.attention.is_none() {
+        if let Some(path) = &example.sidecar {
+            let arrays = read_sidecar(path).map_err(|e| format!("{e:#}"))?;
+            example.attention = Some(arrays.generated);
+            example.evidence = arrays.evidence;
+        }
+    }
+    Ok(())
 }
 
 impl App {
@@ -193,31 +220,34 @@ impl App {
     }
 
     /// Loads what the current example shows from disk (its attention, evidence and clip) and
-    /// lets the others' go; returns the player for its clip.
+    /// lets the others' go, and the same for its partner in a comparison; returns the player for
+    /// its clip.
     fn load_current(&mut self) -> Player {
         let current = self.state.current;
-        for (index, example) in self.state.examples.iter_mut().enumerate() {
-            if index != current && example.sidecar.is_some() {
-                example.attention = None;
-                example.evidence = None;
-                example.spectrogram = None;
-            }
-        }
-        let example = &mut self.state.examples[current];
-        if example.attention.is_none() {
-            if let Some(path) = &example.sidecar {
-                match read_sidecar(path) {
-                    Ok(arrays) => {
-                        example.attention = Some(arrays.generated);
-                        example.evidence = arrays.evidence;
-                    }
-                    Err(e) => self.state.notify(format!("{e:#}")),
-                }
-            }
+        if let Err(e) = load_shown(&mut self.state.examples, current) {
+            self.state.notify(e);
         }
         let example = &mut self.state.examples[current];
         let (picture, player) = load_clip(&example.trace, &self.trace_dir);
         example.spectrogram = picture;
+        if let Some(comparison) = &mut self.state.comparison {
+            let other = &mut comparison.other;
+            let partner = comparison
+                .partners
+                .get(current)
+                .copied()
+                .flatten()
+                .unwrap_or(other.current);
+            let loaded = load_shown(&mut other.examples, partner);
+            let dir = self.other_dir.as_deref().unwrap_or(&self.trace_dir);
+            if let Some(example) = other.examples.get_mut(partner) {
+                // B's clip is only drawn; A's plays.
+                example.spectrogram = load_clip(&example.trace, dir).0;
+            }
+            if let Err(e) = loaded {
+                self.state.notify(e);
+            }
+        }
         player
     }
 

@@ -1,5 +1,6 @@
 //! Which examples of a traces file the list shows: by outcome (correct or not), by task, by a
-//! CAFE label some step carries, and by a search over id, question and generated text.
+//! CAFE label some step carries, by a search over id, question and generated text, and, in a
+//! comparison, by how the pair's two answers went.
 
 use crate::cafe::claims;
 
@@ -15,10 +16,49 @@ pub enum Outcome {
     Incorrect,
 }
 
+/// How the two answers to one item went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairOutcome {
+    BothRight,
+    BothWrong,
+    OnlyA,
+    OnlyB,
+}
+
+impl PairOutcome {
+    pub const ALL: [PairOutcome; 4] = [
+        PairOutcome::BothRight,
+        PairOutcome::BothWrong,
+        PairOutcome::OnlyA,
+        PairOutcome::OnlyB,
+    ];
+
+    /// The outcome of answers `a` and `b` (right or not).
+    pub fn of(a: bool, b: bool) -> Self {
+        match (a, b) {
+            (true, true) => PairOutcome::BothRight,
+            (false, false) => PairOutcome::BothWrong,
+            (true, false) => PairOutcome::OnlyA,
+            (false, true) => PairOutcome::OnlyB,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            PairOutcome::BothRight => "both right",
+            PairOutcome::BothWrong => "both wrong",
+            PairOutcome::OnlyA => "only A right",
+            PairOutcome::OnlyB => "only B right",
+        }
+    }
+}
+
 /// The filters in force; the default lets every example through.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filters {
     pub outcome: Outcome,
+    /// In a comparison: only pairs whose answers went this way.
+    pub pair: Option<PairOutcome>,
     pub task: Option<String>,
     /// Only examples where some step carries this label.
     pub label: Option<CafeLabel>,
@@ -72,6 +112,9 @@ impl Filters {
             Outcome::All => {}
             Outcome::Correct => parts.push("correct".to_owned()),
             Outcome::Incorrect => parts.push("incorrect".to_owned()),
+        }
+        if let Some(pair) = self.pair {
+            parts.push(pair.describe().to_owned());
         }
         if let Some(task) = &self.task {
             parts.push(format!("task {task}"));

@@ -71,6 +71,7 @@ fn help_for(action: Action) -> &'static str {
         Action::PanRight => "pan right",
         Action::TogglePlay => "play / pause the clip",
         Action::PlayStepWindow => "play where the step looked",
+        Action::SwitchSide => "compare: the other side",
         Action::ToggleList => "show / hide the examples",
         Action::Open => "open the selected example",
         Action::Search => "search the examples",
@@ -123,6 +124,7 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("right", Action::PanRight),
     ("space", Action::TogglePlay),
     ("p", Action::PlayStepWindow),
+    ("o", Action::SwitchSide),
     ("e", Action::ToggleList),
     ("enter", Action::Open),
     ("/", Action::Search),
@@ -249,6 +251,14 @@ impl KeyTable {
 
     /// Help lines, one per action, with every key bound to it: `("j, down", "next step")`.
     pub fn help_lines(&self) -> Vec<(String, &'static str)> {
+        self.help_entries()
+            .into_iter()
+            .map(|(_, keys, text)| (keys, text))
+            .collect()
+    }
+
+    /// Each action a key reaches, its keys ("j, down") and what it does, in table order.
+    pub fn help_entries(&self) -> Vec<(Action, String, &'static str)> {
         let mut lines: Vec<(Action, Vec<&str>)> = Vec::new();
         for binding in &self.bindings {
             match lines
@@ -261,7 +271,7 @@ impl KeyTable {
         }
         lines
             .into_iter()
-            .map(|(action, keys)| (keys.join(", "), help_for(action)))
+            .map(|(action, keys)| (action, keys.join(", "), help_for(action)))
             .collect()
     }
 }

@@ -1,8 +1,8 @@
 //! The mouse: what is under a click or the wheel, found with the same layout the view draws, so
 //! the state only ever sees a `Pointer` (a step, a cell, an example), never coordinates. Clicks
 //! select steps (their rows), cells and moments of the clip (the heatmap, the strip, the axis,
-//! the occlusion strip) and examples (the list); the wheel moves through steps, or through the
-//! list under it.
+//! the occlusion strip) and examples (the list), and in a comparison B's steps (its heatmap); the
+//! wheel moves through steps, or through the list under it.
 
 use ratatui::layout::{Position, Rect};
 
@@ -62,6 +62,15 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             down,
             in_list: false,
         });
+    }
+    if let (Some(panes), Some(comparison)) = (regions.compare, &state.comparison) {
+        if panes.heatmap.contains(at) && state.partner().is_some() {
+            let other = &comparison.other;
+            let first = first_visible_step(other.step, panes.heatmap.height as usize);
+            let step = first + (row - panes.heatmap.y) as usize;
+            return (step < other.example()?.trace.steps.len())
+                .then_some(Pointer::SelectOtherStep(step));
+        }
     }
     let time_columns = regions.time_columns();
     let duration = example.trace.audio.duration_seconds;

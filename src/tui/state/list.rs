@@ -1,8 +1,8 @@
-//! The example list of a traces file: which examples the filters (outcome, task, label, search
-//! text) let through, the list's cursor among them, opening the example under it, and whether
+//! The example list of a traces file: which examples the filters (outcome, or a pair's outcomes
+//! in a comparison, task, label, search text) let through, the list's cursor among them, opening the example under it, and whether
 //! the list docks beside the view or pops up over it.
 
-use super::super::filter::{cycle, Filters, Outcome};
+use super::super::filter::{cycle, Filters, Outcome, PairOutcome};
 use super::{Action, Inspector};
 use crate::trace::CafeLabel;
 
@@ -19,7 +19,13 @@ impl Inspector {
         self.examples
             .iter()
             .enumerate()
-            .filter(|(_, e)| self.filters.matches(&e.trace))
+            .filter(|(i, e)| {
+                self.filters.matches(&e.trace)
+                    && self
+                        .filters
+                        .pair
+                        .is_none_or(|wanted| self.pair_outcome(*i) == Some(wanted))
+            })
             .map(|(i, _)| i)
             .collect()
     }
@@ -77,6 +83,9 @@ impl Inspector {
     /// A filter key: the next outcome, task or label filter, or none of them.
     pub(super) fn change_filter(&mut self, action: Action) {
         match action {
+            Action::FilterOutcome if self.comparison.is_some() => {
+                self.filters.pair = cycle(&self.filters.pair, &PairOutcome::ALL);
+            }
             Action::FilterOutcome => {
                 self.filters.outcome = match self.filters.outcome {
                     Outcome::All => Outcome::Correct,

@@ -7,10 +7,11 @@
 //! (`map_settings`), the clip's window and playback (`clip_view`), the example list and its
 //! filters (`list`), labelling (`labelling`), a live run (`live`), the causal evidence shown
 //! (`evidence`: reliance metrics, the heatmap's mode, interventions) and asked of the model
-//! (`evidence_jobs`). Clicks and the wheel come in through `pointer`; the part of the clip a step
+//! (`evidence_jobs`), and a second traces file compared with this one (`compare`). Clicks and the wheel come in through `pointer`; the part of the clip a step
 //! attended to is worked out in `step_window`; what a step's value is, in `step_metric`.
 
 mod clip_view;
+mod compare;
 mod evidence;
 mod evidence_jobs;
 mod example;
@@ -30,6 +31,7 @@ use super::palette::ColourScale;
 use crate::audio::playback::SoundStatus;
 use crate::trace::metrics::{Heads, Metric, Selection};
 pub use clip_view::PlayWindow;
+pub use compare::{Comparison, Side};
 pub use evidence::HeatmapMode;
 pub use evidence_jobs::{JobStatus, ModelStatus};
 pub use example::Example;
@@ -86,6 +88,8 @@ pub struct Inspector {
     pub sound: Option<SoundStatus>,
     /// The window `p` is playing, in seconds, drawn on the time axis until playback stops.
     pub play_window: Option<PlayWindow>,
+    /// A second traces file compared with this one, item by item.
+    pub comparison: Option<Comparison>,
 }
 
 impl Inspector {
@@ -120,16 +124,24 @@ impl Inspector {
             message: None,
             sound: None,
             play_window: None,
+            comparison: None,
         }
     }
 
     /// Applies `action`; returns what the caller must do outside the state.
     pub fn update(&mut self, action: Action) -> Effect {
+        if self.moves_other_step(action) {
+            if let Some(comparison) = &mut self.comparison {
+                comparison.other.move_step(action);
+            }
+            return Effect::None;
+        }
         let place = (self.current, self.step);
         let effect = self.apply(action);
         if place != (self.current, self.step) && action != Action::NextUnlabelled {
             self.on_step_changed();
         }
+        self.sync_comparison();
         effect
     }
 
@@ -151,6 +163,7 @@ impl Inspector {
             PanLeft | PanRight => self.pan(action == PanRight),
             TogglePlay => return Effect::TogglePlayback,
             PlayStepWindow => return self.play_step_window(),
+            SwitchSide => self.switch_side(),
             ToggleList => self.toggle_list(),
             Open => self.open_at_list_cursor(),
             Search => self.start_search(),
@@ -263,6 +276,8 @@ impl Inspector {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod compare_tests;
 #[cfg(test)]
 pub(crate) mod evidence_fixture;
 #[cfg(test)]

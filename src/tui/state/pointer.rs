@@ -1,8 +1,9 @@
 //! Clicks and the wheel, already resolved (by `tui::mouse`) to what was under the pointer: a
 //! step, a heatmap cell or a time on the timeline, an example in the list, a scroll. A click on
-//! a cell also seeks the player there; the wheel does what the step or example keys do.
+//! a cell also seeks the player there; the wheel does what the step or example keys do. In a
+//! comparison, a click on a side's heatmap puts that side in focus.
 
-use super::{Action, Effect, Inspector, Pointer};
+use super::{Action, Effect, Inspector, Pointer, Side};
 
 impl Inspector {
     /// Handles a click or the wheel, already resolved to what was under the pointer.
@@ -12,6 +13,7 @@ impl Inspector {
         if place != (self.current, self.step) {
             self.on_step_changed();
         }
+        self.sync_comparison();
         effect
     }
 
@@ -22,12 +24,23 @@ impl Inspector {
         }
         self.message = None;
         match pointer {
-            Pointer::SelectStep(step) => self.step = step.min(self.steps().saturating_sub(1)),
+            Pointer::SelectStep(step) => {
+                self.focus(Side::A);
+                self.step = step.min(self.steps().saturating_sub(1));
+            }
             Pointer::SelectCell { step, seconds } => {
                 if let Some(step) = step {
+                    self.focus(Side::A);
                     self.step = step.min(self.steps().saturating_sub(1));
                 }
                 return Effect::Seek(seconds);
+            }
+            Pointer::SelectOtherStep(step) => {
+                self.focus(Side::B);
+                if let Some(comparison) = &mut self.comparison {
+                    let other = &mut comparison.other;
+                    other.step = step.min(other.steps().saturating_sub(1));
+                }
             }
             Pointer::SelectExample(index) => self.click_example(index),
             Pointer::Scroll { down, in_list } => {

@@ -343,3 +343,85 @@ fn the_truth_lane_draws_the_events_and_marks_the_one_the_step_names() {
         .events
         .is_none());
 }
+
+/// The demo-tones trace compared with itself, B's attention halved.
+fn compared_with_half_attention() -> Inspector {
+    let mut a = state();
+    let mut half = super::tests::state().examples.remove(0);
+    let attention = half.attention.as_mut().unwrap();
+    attention.audio_map.iter_mut().for_each(|v| *v *= 0.5);
+    if let Some(maps) = &mut attention.head_maps {
+        maps.iter_mut().for_each(|v| *v *= 0.5);
+    }
+    a.start_comparison(vec![half], ["a".into(), "half".into()])
+        .unwrap();
+    a
+}
+
+#[test]
+fn compared_heatmaps_share_one_colour_scale() {
+    let state = compared_with_half_attention();
+    let area = Rect::new(0, 0, 80, 24);
+    let parts = regions(&state, area).unwrap();
+    let panes = parts.compare.unwrap();
+    let buf = draw(&state, Palette::Monochrome, 80, 24);
+    let level = |x: u16, y: u16| {
+        let symbol = buf[(x, y)].symbol().chars().next().unwrap();
+        SHADES.iter().position(|&s| s == symbol)
+    };
+    let (a, b) = (parts.heatmap, panes.heatmap);
+    assert_eq!((a.x, a.width), (b.x, b.width), "one time axis");
+    let (mut lower, mut cells) = (0, 0);
+    for row in 0..a.height.min(b.height) {
+        for x in a.x + LEFT_COLUMN..a.right() {
+            let (Some(in_a), Some(in_b)) = (level(x, a.y + row), level(x, b.y + row)) else {
+                continue;
+            };
+            cells += 1;
+            assert!(in_b <= in_a, "half the attention is never brighter");
+            lower += usize::from(in_b < in_a);
+        }
+    }
+    assert!(
+        cells > 100 && lower > cells / 10,
+        "{lower} of {cells} darker"
+    );
+    // Alone, B is drawn on its own scale: its picture is A's.
+    let mut compared = compared_with_half_attention();
+    let b = compared.comparison.take().unwrap().other;
+    let (a_alone, b_alone) = (
+        draw(&compared, Palette::Monochrome, 80, 24),
+        draw(&b, Palette::Monochrome, 80, 24),
+    );
+    let heatmap = regions(&b, area).unwrap().heatmap;
+    let rows = |buf: &ratatui::buffer::Buffer| -> Vec<String> {
+        (heatmap.y..heatmap.bottom())
+            .map(|y| {
+                (heatmap.x + LEFT_COLUMN..heatmap.right())
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(rows(&a_alone), rows(&b_alone));
+}
+
+#[test]
+fn a_click_on_b_s_heatmap_puts_b_in_focus_on_that_step() {
+    use crate::tui::mouse::{pointer_for, Mouse};
+    let mut state = super::tests::compare_state(200, &[]);
+    let area = Rect::new(0, 0, 200, 50);
+    let panes = regions(&state, area).unwrap().compare.unwrap();
+    assert!(panes.beside.is_some(), "side by side at 200 columns");
+    let click = Mouse::Click {
+        column: panes.heatmap.x + 2,
+        row: panes.heatmap.y,
+    };
+    let pointer = pointer_for(&state, area, click).unwrap();
+    state.point(pointer);
+    let comparison = state.comparison.as_ref().unwrap();
+    assert_eq!(comparison.focus, crate::tui::state::Side::B);
+    assert_eq!(comparison.other.step, 0);
+    state.update(Action::NextStep);
+    assert_eq!(state.step, 0, "the step keys now move B");
+}

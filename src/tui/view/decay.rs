@@ -256,3 +256,82 @@ fn low_label(bottom: f64) -> String {
         "0".to_owned()
     }
 }
+
+/// Two traces compared: A's curve (a line) and B's (a line of another colour) in the metric's
+/// own units on one scale, each with its trend in the title and its selected step marked.
+pub(super) fn render_sides(
+    a: &Inspector,
+    a_values: &[Option<f32>],
+    b: Option<(&Inspector, &[Option<f32>])>,
+    names: [&str; 2],
+    palette: Palette,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let sides: Vec<(&Inspector, Vec<(f64, f64)>)> = std::iter::once((a, a_values))
+        .chain(b)
+        .map(|(state, values)| (state, points_of(values)))
+        .collect();
+    let block = Block::new().borders(Borders::TOP | Borders::LEFT);
+    let title = format!(" decay: {} per step ", a.metric.name());
+    if sides.iter().all(|(_, points)| points.len() < 2) {
+        Paragraph::new("(needs two steps with values)")
+            .block(block.title(title))
+            .render(area, buf);
+        return;
+    }
+    let all = sides.iter().flat_map(|(_, points)| points);
+    let top = all.clone().map(|p| p.1).fold(0.0, f64::max).max(1e-9) * 1.1;
+    let bottom = all.map(|p| p.1).fold(0.0, f64::min) * 1.1;
+    let steps = a_values
+        .len()
+        .max(b.map_or(0, |(_, values)| values.len()))
+        .max(2);
+    let colours = [Color::Cyan, Color::Magenta];
+    let selected: Vec<Vec<(f64, f64)>> = sides
+        .iter()
+        .map(|(state, points)| selected_point(state, points))
+        .collect();
+    let mut datasets = Vec::new();
+    let mut title_spans = vec![Span::raw(format!(" {}:", a.metric.name()))];
+    for (i, (_, points)) in sides.iter().enumerate() {
+        let style = palette.fg(Style::new(), colours[i]);
+        datasets.push(
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(style)
+                .data(points),
+        );
+        let trend = slope(points).map_or("-".to_owned(), |b| {
+            format!("{}/step", number::fit_signed(b as f32, 7, 4))
+        });
+        title_spans.push(Span::styled(
+            format!(" ─ {} {trend}", side_name(i, names[i], area.width)),
+            style,
+        ));
+    }
+    title_spans.push(Span::raw(" "));
+    for points in &selected {
+        datasets.push(selected_dataset(palette, points));
+    }
+    let dim = Style::new().add_modifier(Modifier::DIM);
+    Chart::new(datasets)
+        .block(block.title(Line::from(title_spans)))
+        .x_axis(step_axis(steps))
+        .y_axis(Axis::default().bounds([bottom, top]).labels(vec![
+            Span::styled(low_label(bottom), dim),
+            Span::styled(number::fit(top as f32, 5, 2), dim),
+        ]))
+        .render(area, buf);
+}
+
+/// "A" on a narrow chart, "A r1-aqa" on a wide one.
+fn side_name(index: usize, name: &str, width: u16) -> String {
+    let letter = if index == 0 { 'A' } else { 'B' };
+    if width >= 56 {
+        format!("{letter} {name}")
+    } else {
+        letter.to_string()
+    }
+}

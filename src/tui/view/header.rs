@@ -1,5 +1,6 @@
 //! The header: the question and its choices (on their own line when they do not fit beside it),
-//! the trace's place in the file, gold and predicted answer with a mark for right or wrong, the
+//! the trace's place in the file, gold and predicted answer with a mark for right or wrong (both
+//! sides' answers in a comparison), the
 //! model, and the view settings (the metric, and the heatmap's mode when it shows evidence).
 
 use ratatui::buffer::Buffer;
@@ -40,7 +41,20 @@ pub(super) fn render(state: &Inspector, palette: Palette, area: Rect, buf: &mut 
         state.examples.len(),
         trace.id
     ))];
-    if let (Some(item), Some(answer)) = (&trace.benchmark, &trace.answer) {
+    if let Some(comparison) = &state.comparison {
+        // The item's gold once, and each side's mark (the title rows give the answers).
+        if let Some(item) = &trace.benchmark {
+            second.push(Span::raw(format!("gold: {}", item.answer)));
+        }
+        let sides = [Some(trace), state.partner().map(|e| &e.trace)];
+        for (letter, side) in ['A', 'B'].into_iter().zip(sides) {
+            second.push(Span::raw(format!(" · {letter}")));
+            match side {
+                Some(side) => second.extend(super::compare::answer_mark(side, palette)),
+                None => second.push(Span::raw(format!(" not in {}", comparison.names[1]))),
+            }
+        }
+    } else if let (Some(item), Some(answer)) = (&trace.benchmark, &trace.answer) {
         let (mark, colour) = if answer.correct {
             ("✓", Color::Green)
         } else {

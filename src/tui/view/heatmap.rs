@@ -25,9 +25,39 @@ pub(super) fn render(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let Some(example) = state.example() else {
-        return;
-    };
+    if let Some(rows) = prepare(state, values, area) {
+        draw(state, palette, values, &rows, area, buf);
+    }
+}
+
+/// The cells of the steps a heatmap shows, and what its colours and bars scale to (two
+/// heatmaps compared share both scales: see `share_scales`).
+pub(super) struct HeatmapRows {
+    first: usize,
+    rows: Vec<Result<RowCells, &'static str>>,
+    /// The value at the top of the colour scale.
+    cell_max: f32,
+    /// The value of a full bar.
+    value_max: f32,
+}
+
+/// One colour scale and one bar scale for two heatmaps: the larger of each.
+pub(super) fn share_scales(a: &mut HeatmapRows, b: &mut HeatmapRows) {
+    let cell_max = a.cell_max.max(b.cell_max);
+    let value_max = a.value_max.max(b.value_max);
+    for rows in [a, b] {
+        rows.cell_max = cell_max;
+        rows.value_max = value_max;
+    }
+}
+
+/// The rows visible in `area` (the selected step kept in view) and their scales.
+pub(super) fn prepare(
+    state: &Inspector,
+    values: &[Option<f32>],
+    area: Rect,
+) -> Option<HeatmapRows> {
+    let example = state.example()?;
     let trace = &example.trace;
     let rows_visible = area.height as usize;
     let first = first_visible_step(state.step, rows_visible);
@@ -39,7 +69,6 @@ pub(super) fn render(
     let steps = trace.steps.len();
     let shown = first.min(steps)..(first + rows_visible).min(steps);
     let rows: Vec<Result<RowCells, &str>> = shown
-        .clone()
         .map(|index| row_cells(state, example, index, &times))
         .collect();
     // One scale for every visible row (over the whole clip, not just the part in view), so rows
@@ -56,6 +85,37 @@ pub(super) fn render(
         .copied()
         .fold(0f32, f32::max)
         .max(1e-9);
+    Some(HeatmapRows {
+        first,
+        rows,
+        cell_max,
+        value_max,
+    })
+}
+
+/// Draws prepared rows.
+pub(super) fn draw(
+    state: &Inspector,
+    palette: Palette,
+    values: &[Option<f32>],
+    prepared: &HeatmapRows,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let Some(example) = state.example() else {
+        return;
+    };
+    let trace = &example.trace;
+    let width = area.width.saturating_sub(LEFT_COLUMN);
+    let duration = trace.audio.duration_seconds;
+    let HeatmapRows {
+        first,
+        rows,
+        cell_max,
+        value_max,
+    } = prepared;
+    let (cell_max, value_max) = (*cell_max, *value_max);
+    let shown = *first..first + rows.len();
     let playhead = time_column(state.view, duration, width, state.playhead)
         .filter(|_| state.playing || state.playhead > 0.0);
 

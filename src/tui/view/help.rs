@@ -1,5 +1,6 @@
 //! The help overlay, in two pages over the view: every binding of the key table, grouped by
-//! action (in two columns when one does not fit the height); then the legend, what the metrics
+//! action (in two columns when one does not fit the height, and when two do not, without the
+//! keys of what the session is not doing); then the legend, what the metrics
 //! (attention and reliance), the evidence heatmap, step kinds and CAFE tags mean and whether
 //! sound is on.
 
@@ -11,9 +12,21 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use crate::audio::playback::SoundStatus;
 use crate::tui::keys::KeyTable;
+use crate::tui::state::{Action, Inspector};
 
-pub(super) fn render_keys(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
-    let help = keys.help_lines();
+pub(super) fn render_keys(keys: &KeyTable, state: &Inspector, area: Rect, buf: &mut Buffer) {
+    let mut entries = keys.help_entries();
+    // Two columns between the borders; when they do not fit, the keys of what this session
+    // is not doing (labelling, a live run, a comparison) give way.
+    let fits = |n: usize| n.div_ceil(2) + 2 <= usize::from(area.height);
+    let shortened = !fits(entries.len());
+    if shortened {
+        entries.retain(|(action, ..)| in_use(*action, state));
+    }
+    let help: Vec<(String, &str)> = entries
+        .into_iter()
+        .map(|(_, keys, text)| (keys, text))
+        .collect();
     let key_width = help
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -31,8 +44,13 @@ pub(super) fn render_keys(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
+    let footer = if shortened {
+        "more keys show while labelling, comparing or running live"
+    } else {
+        "mouse: click a step, a cell (seeks) or an example; the wheel scrolls"
+    };
     let mouse = Line::from(Span::styled(
-        "mouse: click a step, a cell (seeks) or an example; the wheel scrolls",
+        footer,
         Style::new().add_modifier(Modifier::DIM),
     ));
     let columns = if lines.len() as u16 + 3 > area.height {
@@ -62,6 +80,19 @@ pub(super) fn render_keys(keys: &KeyTable, area: Rect, buf: &mut Buffer) {
         Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(body);
     for (half, chunk) in halves.iter().zip(lines.chunks(rows as usize)) {
         Paragraph::new(chunk.to_vec()).render(*half, buf);
+    }
+}
+
+/// Whether `action` does something in this session (labelling keys while labelling, saving in
+/// a live run, switching sides in a comparison; the rest always).
+fn in_use(action: Action, state: &Inspector) -> bool {
+    use Action::*;
+    match action {
+        LabelMatched | LabelHallucinated | LabelMisused | LabelNeutral | ClearLabel | NextClaim
+        | AddClaim | Note | AddMissed | Undo | Redo | NextUnlabelled => state.labelling.is_some(),
+        Save => state.live.is_some(),
+        SwitchSide => state.comparison.is_some(),
+        _ => true,
     }
 }
 

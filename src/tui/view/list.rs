@@ -1,5 +1,6 @@
 //! The example list of a traces file: one row per example the filters let through, with its
-//! outcome, id, task, step count and error labels; the filters and search in the title.
+//! outcome (both sides' in a comparison), id, task, step count and error labels; the filters
+//! and search in the title.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,7 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::cafe::CafeCounts;
 
-use crate::trace::CafeLabel;
+use crate::trace::{CafeLabel, Trace};
 use crate::tui::keys::KeyTable;
 use crate::tui::layout::list_rows;
 use crate::tui::palette::Palette;
@@ -33,8 +34,13 @@ pub(super) fn render(
         state.examples.len(),
         state.filters.describe()
     );
+    let outcome = if state.comparison.is_some() {
+        "pairs"
+    } else {
+        "outcome"
+    };
     let footer = format!(
-        " {} open · {} search · {} outcome · {} task · {} label · {} clear ",
+        " {} open · {} search · {} {outcome} · {} task · {} label · {} clear ",
         keys.key_for(Action::Open),
         keys.key_for(Action::Search),
         keys.key_for(Action::FilterOutcome),
@@ -58,10 +64,14 @@ pub(super) fn render(
         .take(rows)
         .map(|(row, &index)| {
             let trace = &state.examples[index].trace;
-            let (mark, colour) = match trace.answer.as_ref().map(|a| a.correct) {
-                Some(true) => ("✓", Color::Green),
-                Some(false) => ("✗", Color::Red),
-                None => ("·", Color::Gray),
+            let mark = |trace: Option<&Trace>| {
+                let (mark, colour) = match trace.and_then(|t| t.answer.as_ref()).map(|a| a.correct)
+                {
+                    Some(true) => ("✓", Color::Green),
+                    Some(false) => ("✗", Color::Red),
+                    None => ("·", Color::Gray),
+                };
+                Span::styled(mark, palette.fg(Style::new(), colour))
             };
             let task = trace
                 .benchmark
@@ -81,9 +91,16 @@ pub(super) fn render(
             };
             let mut spans = vec![
                 Span::raw(if index == state.current { "▶" } else { " " }),
-                Span::styled(mark, palette.fg(Style::new(), colour)),
-                Span::raw(columns),
+                mark(Some(trace)),
             ];
+            // In a comparison, B's answer beside A's.
+            if let Some(comparison) = &state.comparison {
+                let partner = comparison
+                    .partner_of(index)
+                    .and_then(|i| comparison.other.examples.get(i));
+                spans.push(mark(partner.map(|e| &e.trace)));
+            }
+            spans.push(Span::raw(columns));
             let counts = trace
                 .labels
                 .as_ref()

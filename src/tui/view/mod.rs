@@ -2,14 +2,17 @@
 //!
 //! One screen at 80×24, richer when larger (`layout` decides where each part goes): a header
 //! (question, choices, gold and predicted answer, model, view settings), the clip's spectrogram
-//! strip with the playhead and its time axis, the clip's ground-truth events in a lane under the axis, the step × time
-//! heatmap (attention, or occlusion evidence) with each step's value bar and CAFE tag and the selected step's occlusion strip, the
-//! selected step's text with its tokens tinted by their own value, its reliance and labelled
-//! claims, the decay chart (an attention and a reliance curve when both exist), a status line,
-//! and for a traces file the example list. The intervention view (the original continuation
-//! beside the one regenerated without the audio) and `?`'s help lay over it. Colour goes through
-//! `palette`; the numbers come from `values`.
+//! strip with the playhead and its time axis, the clip's ground-truth events in a lane under the
+//! axis, the step × time heatmap (attention, or occlusion evidence) with each step's value bar
+//! and CAFE tag and the selected step's occlusion strip, the selected step's text with its
+//! tokens tinted by their own value, its reliance and labelled claims, the decay chart (an
+//! attention and a reliance curve when both exist), a status line, and for a traces file the
+//! example list. Two traces files compared (`compare`) show both sides of each item on one time
+//! axis and one colour scale. The intervention view (the original continuation beside the one
+//! regenerated without the audio) and `?`'s help lay over it. Colour goes through `palette`; the
+//! numbers come from `values`.
 
+mod compare;
 mod decay;
 mod header;
 mod heatmap;
@@ -48,15 +51,20 @@ pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, 
     };
     let values = values::step_values(state, state.metric);
     header::render(state, palette, regions.header, buf);
-    timeline::render(state, palette, &regions, buf);
-    truth_lane::render(state, palette, &regions, buf);
-    heatmap::render(state, palette, &values, regions.heatmap, buf);
-    if let Some(area) = regions.occlusion {
-        heatmap::render_occlusion_strip(state, palette, area, buf);
-    }
-    step_panel::render(state, keys, palette, regions.step_panel, buf);
-    if let Some(area) = regions.decay {
-        decay::render(state, palette, &values, area, buf);
+    match &regions.compare {
+        Some(panes) => compare::render(state, keys, palette, &regions, panes, &values, buf),
+        None => {
+            timeline::render(state, palette, &regions, buf);
+            truth_lane::render(state, palette, &regions, buf);
+            heatmap::render(state, palette, &values, regions.heatmap, buf);
+            if let Some(area) = regions.occlusion {
+                heatmap::render_occlusion_strip(state, palette, area, buf);
+            }
+            step_panel::render(state, keys, palette, regions.step_panel, buf);
+            if let Some(area) = regions.decay {
+                decay::render(state, palette, &values, area, buf);
+            }
+        }
     }
     if state.comparing {
         intervention::render(state, keys, palette, comparison_area(&regions), buf);
@@ -69,7 +77,7 @@ pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, 
         if state.help_legend {
             help::render_legend(state.sound.as_ref(), area, buf);
         } else {
-            help::render_keys(keys, area, buf);
+            help::render_keys(keys, state, area, buf);
         }
     }
 }

@@ -82,6 +82,30 @@ pub(super) fn set_state(width: u16) -> Inspector {
     state
 }
 
+/// The demo set reasoned (A) against its items answered directly (B): the first item right,
+/// the others wrong; after `keys`.
+pub(super) fn compare_state(width: u16, keys: &[Action]) -> Inspector {
+    use crate::tui::state::compare_tests::direct;
+    let specs = demo_set_specs();
+    let direct: Vec<Example> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let right = spec.choices.iter().position(|c| *c == spec.answer).unwrap();
+            example(&direct(spec, if i == 0 { right } else { (right + 2) % 4 }))
+        })
+        .collect();
+    let mut state = set_state(width);
+    state.list_open = false;
+    state
+        .start_comparison(direct, ["reasoning".into(), "direct".into()])
+        .unwrap();
+    for &action in keys {
+        state.update(action);
+    }
+    state
+}
+
 /// A live run a third of the way through its tokens.
 pub(super) fn streaming() -> Inspector {
     let (done, arrays) = example_trace(&tones_spec());
@@ -249,6 +273,17 @@ fn snapshot_views(width: u16) -> Vec<(String, Inspector)> {
     views.push(("evidence-heatmap".to_owned(), evidence));
     let compare = evidence_view(INTERVENED_STEP, &[Action::HideAudioFromStep]);
     views.push(("intervention".to_owned(), compare));
+    // Two traces files compared: reasoning on step 4, then the direct answer in focus.
+    let steps = [Action::NextStep; 4];
+    let mut compare = compare_state(width, &steps);
+    compare.update(Action::SwitchSide);
+    views.push(("compare".to_owned(), compare));
+    let pairs = [
+        Action::ToggleList,
+        Action::FilterOutcome,
+        Action::FilterOutcome,
+    ];
+    views.push(("compare-list".to_owned(), compare_state(width, &pairs)));
     views
 }
 

@@ -6,6 +6,9 @@ use ratatui::text::Line;
 
 use super::state::{HeatmapMode, Inspector};
 
+mod compare;
+pub use compare::{ComparePanes, PaneBeside, SIDE_BY_SIDE_MIN_WIDTH};
+
 /// Below this the inspector says so instead of drawing.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
@@ -40,6 +43,8 @@ pub struct Regions {
     /// The example list, docked or as a pop-up over the rest.
     pub list: Option<Rect>,
     pub list_is_popup: bool,
+    /// Comparing two traces: where B goes (A keeps the fields above, its heatmap shrunk).
+    pub compare: Option<ComparePanes>,
 }
 
 impl Regions {
@@ -123,7 +128,9 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
     } else {
         (None, heatmap)
     };
-    let show_occlusion = state.heatmap == HeatmapMode::Attention && state.has_occlusion();
+    let show_occlusion = state.heatmap == HeatmapMode::Attention
+        && state.has_occlusion()
+        && state.comparison.is_none();
     let (heatmap, occlusion) = if show_occlusion && heatmap.height >= 5 {
         let [heatmap, occlusion] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(heatmap);
@@ -155,7 +162,7 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
     } else {
         list
     };
-    Some(Regions {
+    let mut regions = Regions {
         header,
         strip,
         axis,
@@ -167,7 +174,14 @@ pub fn regions(state: &Inspector, area: Rect) -> Option<Regions> {
         status,
         list,
         list_is_popup: popup,
-    })
+        compare: None,
+    };
+    if state.comparison.is_some() {
+        let steps_of = |e: Option<&super::state::Example>| e.map_or(0, |e| e.trace.steps.len());
+        let steps = [steps_of(state.example()), steps_of(state.partner())];
+        compare::split(&mut regions, main.width, steps);
+    }
+    Some(regions)
 }
 
 /// The list row the list marks (the pop-up's cursor, or the current example when docked) and
