@@ -134,3 +134,36 @@ fn a_model_needs_a_clip_or_a_trace_and_evidence_flags_need_a_live_run() {
     let output = auscult(&["inspect", &trace, "--model", missing.to_str().unwrap()]);
     expect_one_line_error(&output, &["no-model", "no such folder"]);
 }
+
+#[test]
+fn a_comparison_without_a_shared_item_or_file_is_refused() {
+    // demo-tones.json and the bundled examples' traces ask different items.
+    let examples = repo_path("assets/examples/traces.jsonl")
+        .display()
+        .to_string();
+    let output = auscult(&["inspect", &demo("demo-tones.json"), "--compare", &examples]);
+    expect_one_line_error(&output, &["traces.jsonl", "share no item id"]);
+    let output = auscult(&[
+        "inspect",
+        &demo("demo-tones.json"),
+        "--compare",
+        "missing.jsonl",
+    ]);
+    expect_one_line_error(&output, &["missing.jsonl"]);
+    // Comparing is for traces, and labels are only shown while comparing: usage errors.
+    for args in [
+        vec!["inspect", "--compare", &examples],
+        vec![
+            "inspect",
+            &examples,
+            "--compare",
+            &examples,
+            "--annotator",
+            "ann",
+        ],
+    ] {
+        let output = auscult(&args);
+        assert_eq!(output.status.code(), Some(2), "a usage error: {args:?}");
+        assert!(common::stderr(&output).contains("--compare"));
+    }
+}

@@ -234,3 +234,28 @@ fn no_color_draws_shades_and_no_colour() {
 
     pty.quit_cleanly();
 }
+
+/// `demo compare`: the bundled demo model asks fresh items directly and with reasoning, and the
+/// inspector opens on both; `o` hands the step keys to the reasoning side.
+#[test]
+fn demo_compare_opens_direct_and_reasoning_side_by_side() {
+    let out = tempfile::tempdir().unwrap();
+    let out_arg = out.path().to_str().unwrap();
+    let mut pty = Pty::spawn(&["demo", "compare", "--n", "3", "--out", out_arg], &[]);
+    pty.wait_for("both sides' titles", |s| {
+        let text = s.contents();
+        text.contains("A r1-aqa ") && text.contains("B r1-aqa-think")
+    });
+    // The list pops up over a traces file: close it, then step the reasoning side.
+    pty.press("e");
+    pty.wait_for("the list closed", |s| {
+        !s.contents().contains("examples 3/3")
+    });
+    pty.press("o");
+    pty.press("j");
+    pty.wait_for("B's step 1 selected", |s| has_row_starting(s, "▶  1 "));
+    pty.quit_cleanly();
+    for prompt in ["r1-aqa", "r1-aqa-think"] {
+        assert!(out.path().join(prompt).join("traces.jsonl").is_file());
+    }
+}

@@ -9,7 +9,7 @@ mod demo;
 mod evidence_args;
 mod forward;
 mod generation_args;
-mod inspect;
+pub(crate) mod inspect;
 mod judge;
 mod label;
 mod mel;

@@ -1,8 +1,10 @@
 //! `auscult demo`: the bundled demo model's tools. `init` writes a fresh checkpoint directory
 //! (config, tokenizer, chat template, weights from a seed); `train` trains one on synthetic items
-//! (`train.rs`); `eval` measures one on fresh items (`eval.rs`); `items` writes fresh items as an
-//! MMAU-format benchmark with timed captions.
+//! (`train.rs`); `eval` measures one on fresh items (`eval.rs`); `compare` asks fresh items
+//! directly and with reasoning and opens both in the inspector (`compare.rs`); `items` writes
+//! fresh items as an MMAU-format benchmark with timed captions.
 
+mod compare;
 mod eval;
 mod train;
 
@@ -15,6 +17,7 @@ use crate::synth::benchmark_file::write_benchmark;
 use crate::synth::demo_checkpoint::init_checkpoint;
 use crate::synth::tokenizer::{demo_tokenizer, VOCABULARY_SEEDS};
 
+pub use compare::CompareArgs;
 pub use eval::EvalArgs;
 pub use train::TrainArgs;
 
@@ -38,6 +41,9 @@ pub enum DemoCommand {
     /// Evaluate a model on fresh synthetic items: answer accuracy, CAFE metrics (exact labels),
     /// accuracy per question type and the step-ratio decay.
     Eval(EvalArgs),
+    /// Ask fresh items directly and with reasoning (R1-AQA's two prompts), then open both side
+    /// by side in the inspector (`inspect A --compare B`).
+    Compare(CompareArgs),
     /// Train the demo model on synthetic items made on the fly (Ctrl-C stops at a checkpoint;
     /// --resume goes on).
     Train(TrainArgs),
@@ -85,6 +91,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             Ok(())
         }
         DemoCommand::Eval(args) => eval::run(args),
+        DemoCommand::Compare(args) => compare::run(args),
     }
 }
 
