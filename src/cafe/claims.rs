@@ -3,6 +3,9 @@
 //! The metrics count each claim once, by that label; the inspector shows it and, beside it, what
 //! the other sources said.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
 use crate::trace::{LabelSource, StepLabel, TraceLabels};
 
 /// The event of a label on a step as a whole (an annotator's label where nobody listed the
@@ -42,18 +45,25 @@ impl<'a> Claim<'a> {
 
 /// Every claim of the trace, in the order each first appears.
 pub fn claims(labels: &TraceLabels) -> Vec<Claim<'_>> {
+    group(labels.steps.iter())
+}
+
+/// `labels` grouped by claim, in the order each claim first appears (linear: a 2,000-step trace
+/// has thousands of labels, and the inspector asks for a step's claims on every frame).
+fn group<'a>(labels: impl Iterator<Item = &'a StepLabel>) -> Vec<Claim<'a>> {
     let mut claims: Vec<Claim> = Vec::new();
-    for label in &labels.steps {
-        match claims
-            .iter_mut()
-            .find(|c| c.step == label.step && c.event == label.event)
-        {
-            Some(claim) => claim.labels.push(label),
-            None => claims.push(Claim {
-                step: label.step,
-                event: &label.event,
-                labels: vec![label],
-            }),
+    let mut index: HashMap<(usize, &str), usize> = HashMap::new();
+    for label in labels {
+        match index.entry((label.step, label.event.as_str())) {
+            Entry::Occupied(at) => claims[*at.get()].labels.push(label),
+            Entry::Vacant(slot) => {
+                slot.insert(claims.len());
+                claims.push(Claim {
+                    step: label.step,
+                    event: &label.event,
+                    labels: vec![label],
+                });
+            }
         }
     }
     claims
@@ -64,26 +74,27 @@ pub fn claims(labels: &TraceLabels) -> Vec<Claim<'_>> {
 /// labelled the whole step has judged what a judge listed in it).
 pub fn counted_claims(labels: &TraceLabels) -> Vec<Claim<'_>> {
     let all = claims(labels);
-    let whole_rank = |step: usize| {
-        all.iter()
-            .filter(|c| c.step == step && c.event == WHOLE_STEP)
-            .map(|c| c.winner().source.kind)
-            .max()
-    };
-    all.iter()
+    let mut whole_rank = HashMap::new();
+    for claim in all.iter().filter(|c| c.event == WHOLE_STEP) {
+        let rank = claim.winner().source.kind;
+        whole_rank
+            .entry(claim.step)
+            .and_modify(|r| *r = rank.max(*r))
+            .or_insert(rank);
+    }
+    all.into_iter()
         .filter(|c| {
             c.event == WHOLE_STEP
-                || whole_rank(c.step).is_none_or(|whole| c.winner().source.kind >= whole)
+                || whole_rank
+                    .get(&c.step)
+                    .is_none_or(|&whole| c.winner().source.kind >= whole)
         })
-        .cloned()
         .collect()
 }
 
 /// The claims of one step.
 pub fn claims_of_step(labels: &TraceLabels, step: usize) -> Vec<Claim<'_>> {
-    let mut claims = claims(labels);
-    claims.retain(|c| c.step == step);
-    claims
+    group(labels.steps.iter().filter(|l| l.step == step))
 }
 
 #[cfg(test)]

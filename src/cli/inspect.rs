@@ -143,7 +143,7 @@ pub fn load_examples(path: &Path) -> Result<Vec<Example>> {
     let mut examples = examples;
     if let Some(path) = examples[0].sidecar.clone() {
         let arrays = read_sidecar(&path)?;
-        examples[0].attention = Some(arrays.generated);
+        examples[0].set_attention(Some(arrays.generated));
         examples[0].evidence = arrays.evidence;
     }
     Ok(examples)

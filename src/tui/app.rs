@@ -53,7 +53,7 @@ pub struct App {
 fn load_shown(examples: &mut [Example], shown: usize) -> Result<(), String> {
     for (index, example) in examples.iter_mut().enumerate() {
         if index != shown && example.sidecar.is_some() {
-            example.attention = None;
+            example.set_attention(None);
             example.evidence = None;
             example.spectrogram = None;
         }
@@ -64,7 +64,7 @@ fn load_shown(examples: &mut [Example], shown: usize) -> Result<(), String> {
     if example.attention.is_none() {
         if let Some(path) = &example.sidecar {
             let arrays = read_sidecar(path).map_err(|e| format!("{e:#}"))?;
-            example.attention = Some(arrays.generated);
+            example.set_attention(Some(arrays.generated));
             example.evidence = arrays.evidence;
         }
     }
@@ -275,6 +275,10 @@ impl App {
                 }
                 KeyCode::Backspace => {
                     self.state.type_search(SearchKey::Backspace);
+                    return Effect::None;
+                }
+                KeyCode::Tab => {
+                    self.state.type_search(SearchKey::NextMatch);
                     return Effect::None;
                 }
                 KeyCode::Enter => return self.state.update(Action::Open),

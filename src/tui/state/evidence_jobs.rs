@@ -229,12 +229,13 @@ impl Inspector {
                 if let Some(target) = self.examples.get_mut(example) {
                     target.trace.evidence = Some(*record);
                     target.evidence = evidence.map(|e| *e);
+                    target.step_maps.clear();
                     // Its arrays now differ from the sidecar's: they stay in memory, attention
                     // included (read back now if it was let go while the job ran).
                     if target.attention.is_none() {
                         if let Some(path) = &target.sidecar {
                             match crate::trace::read_sidecar(path) {
-                                Ok(arrays) => target.attention = Some(arrays.generated),
+                                Ok(arrays) => target.set_attention(Some(arrays.generated)),
                                 Err(error) => self.message = Some(format!("{error:#}")),
                             }
                         }

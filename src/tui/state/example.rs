@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::super::spectrogram::Spectrogram;
+use super::step_maps::StepMaps;
 use crate::model::{AttentionRows, Evidence};
 use crate::trace::Trace;
 use crate::truth::Truth;
@@ -26,6 +27,8 @@ pub struct Example {
     pub truth: Option<Truth>,
     /// For each step, the truth event it names (empty without truth).
     pub named_events: Vec<Option<usize>>,
+    /// The steps' maps computed so far (clear it when `attention` is replaced: `set_attention`).
+    pub step_maps: StepMaps,
 }
 
 impl Example {
@@ -40,6 +43,7 @@ impl Example {
             spectrogram: None,
             truth: None,
             named_events: Vec::new(),
+            step_maps: StepMaps::default(),
         };
         example.set_truth(truth);
         example
@@ -58,6 +62,12 @@ impl Example {
             .truth
             .as_ref()
             .map_or_else(Vec::new, |truth| truth.named_events(&self.trace));
+    }
+
+    /// Replaces the example's attention (and forgets the maps computed from the old one).
+    pub fn set_attention(&mut self, attention: Option<AttentionRows>) {
+        self.attention = attention;
+        self.step_maps.clear();
     }
 
     /// The truth event `step` names, if any.

@@ -1,6 +1,7 @@
 //! The example list of a traces file: which examples the filters (outcome, or a pair's outcomes
 //! in a comparison, task, label, search text) let through, the list's cursor among them, opening the example under it, and whether
-//! the list docks beside the view or pops up over it.
+//! the list docks beside the view or pops up over it. (The search also finds text inside the
+//! steps of the example shown: `step_search`.)
 
 use super::super::filter::{cycle, Filters, Outcome, PairOutcome};
 use super::{Action, Inspector};
@@ -11,6 +12,8 @@ use crate::trace::CafeLabel;
 pub enum SearchKey {
     Char(char),
     Backspace,
+    /// The next step that contains the text.
+    NextMatch,
 }
 
 impl Inspector {
@@ -64,20 +67,40 @@ impl Inspector {
     /// Keys go to the search text from now, and the list shows what it finds.
     pub(super) fn start_search(&mut self) {
         self.searching = true;
+        self.search_from = self.step;
         if self.examples.len() > 1 {
             self.list_open = true;
         }
     }
 
-    /// A key typed while searching: the query narrows the list as it is typed.
+    /// A key typed while searching: the query narrows the list as it is typed, and the
+    /// selection jumps to the steps of the example shown that contain it.
     pub fn type_search(&mut self, key: SearchKey) {
         match key {
             SearchKey::Char(c) => self.filters.query.push(c),
             SearchKey::Backspace => {
                 self.filters.query.pop();
             }
+            SearchKey::NextMatch => {
+                let step = self.step;
+                self.next_step_match();
+                if step != self.step {
+                    self.on_step_changed();
+                }
+                return;
+            }
         }
+        let place = (self.current, self.step);
         self.refilter();
+        let from = if place.0 == self.current {
+            self.search_from
+        } else {
+            0
+        };
+        self.find_step(from);
+        if place != (self.current, self.step) {
+            self.on_step_changed();
+        }
     }
 
     /// A filter key: the next outcome, task or label filter, or none of them.

@@ -101,7 +101,7 @@ impl Inspector {
                 let options = live.measure_after.clone();
                 if let Some(example) = self.examples.last_mut() {
                     example.trace = *trace;
-                    example.attention = rows;
+                    example.set_attention(rows);
                     example.refresh_named_events();
                     self.step = self.step.min(example.trace.steps.len().saturating_sub(1));
                     if !options.is_empty() && !cancelled {

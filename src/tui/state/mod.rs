@@ -8,7 +8,9 @@
 //! filters (`list`), labelling (`labelling`), a live run (`live`), the causal evidence shown
 //! (`evidence`: reliance metrics, the heatmap's mode, interventions) and asked of the model
 //! (`evidence_jobs`), and a second traces file compared with this one (`compare`). Clicks and the wheel come in through `pointer`; the part of the clip a step
-//! attended to is worked out in `step_window`; what a step's value is, in `step_metric`.
+//! attended to is worked out in `step_window`; what a step's value is, in `step_metric`; which
+//! steps contain the search's text, in `step_search`; each step's map over the clip is computed
+//! once per selection in `step_maps`.
 
 mod clip_view;
 mod compare;
@@ -22,7 +24,9 @@ mod live;
 mod map_settings;
 mod navigation;
 mod pointer;
+mod step_maps;
 mod step_metric;
+mod step_search;
 mod step_window;
 
 pub use super::action::{Action, Effect, EvidenceJob, LiveEvent, Pointer, WorkerEvent};
@@ -39,7 +43,9 @@ pub use labelling::{EntryKey, EntryPurpose, Labelling, ShownClaim, TextEntry};
 pub use layers::Layers;
 pub use list::SearchKey;
 pub use live::LiveStatus;
+pub use step_maps::{StepMap, StepMaps};
 pub use step_metric::{measured_counterfactuals, StepMetric};
+pub use step_search::StepMatches;
 
 pub struct Inspector {
     pub examples: Vec<Example>,
@@ -76,6 +82,10 @@ pub struct Inspector {
     pub filters: Filters,
     /// Keys go to the search text.
     pub searching: bool,
+    /// The step the search began on (Esc goes back to it).
+    pub search_from: usize,
+    /// What the search found in the steps of the example shown.
+    pub step_matches: Option<StepMatches>,
     pub live: Option<LiveStatus>,
     /// The annotator's session, when labelling.
     pub labelling: Option<Labelling>,
@@ -117,6 +127,8 @@ impl Inspector {
             screen_width: 0,
             filters: Filters::default(),
             searching: false,
+            search_from: 0,
+            step_matches: None,
             live: None,
             labelling: None,
             typing: None,
@@ -196,7 +208,9 @@ impl Inspector {
         } else if self.searching {
             self.searching = false;
             self.filters.query.clear();
+            self.step_matches = None;
             self.refilter();
+            self.step = self.search_from.min(self.steps().saturating_sub(1));
         } else if self.list_open && self.list_is_popup() {
             self.list_open = false;
         } else if self.job.as_ref().is_some_and(|job| !job.cancelling) {

@@ -478,3 +478,40 @@ fn live_events_grow_the_example_and_follow_the_newest_step() {
     assert!(state.live.as_ref().unwrap().failed());
     assert_eq!(state.update(Action::Save), Effect::None);
 }
+
+#[test]
+fn the_search_finds_text_inside_the_steps_and_esc_goes_back() {
+    let mut state = inspector();
+    state.step = 6;
+    state.update(Action::Search);
+    for c in "SWEEP".chars() {
+        state.type_search(SearchKey::Char(c));
+    }
+    // Steps 5, 8, 9 and 10 name the sweep; the first from step 6 on is 8.
+    assert_eq!(state.step, 8);
+    assert_eq!(
+        state.step_matches,
+        Some(StepMatches {
+            total: 4,
+            selected: Some(1)
+        })
+    );
+    let mut visited = Vec::new();
+    for _ in 0..3 {
+        state.type_search(SearchKey::NextMatch);
+        visited.push(state.step);
+    }
+    assert_eq!(visited, vec![9, 10, 5], "round at the end");
+    state.type_search(SearchKey::Char('z'));
+    assert_eq!(
+        state.step_matches,
+        Some(StepMatches {
+            total: 0,
+            selected: None
+        })
+    );
+    assert_eq!(state.step, 5, "no match leaves the selection");
+    state.update(Action::Back);
+    assert_eq!(state.step, 6, "esc goes back to where the search began");
+    assert!(state.filters.query.is_empty() && state.step_matches.is_none());
+}

@@ -35,7 +35,7 @@ pub(super) fn render(
     let b_values = if paired {
         values::step_values(other, state.metric)
     } else {
-        Vec::new()
+        std::rc::Rc::default()
     };
     let focused = match comparison.focus {
         Side::B if paired => other,

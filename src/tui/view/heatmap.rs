@@ -242,18 +242,18 @@ fn row_cells(
             const NONE: &str = "(no attention captured)";
             let rows = example.attention.as_ref().ok_or(NONE)?;
             let view = AttentionView::new(rows, trace.input.ids.len());
-            let map = view
-                .span_map(trace.steps[index].tokens, &state.map_selection())
-                .ok()
-                .filter(|m| !m.is_empty())
+            let map = example
+                .step_maps
+                .get(&view, trace.steps[index].tokens, &state.map_selection())
                 .ok_or(NONE)?;
             let per_token = trace.audio.seconds_per_audio_token;
+            let last = map.values.len() - 1;
             let cells = times
                 .iter()
-                .map(|time| Some(map[((time / per_token) as usize).min(map.len() - 1)]))
+                .map(|time| Some(map.values[((time / per_token) as usize).min(last)]))
                 .collect();
             Ok(RowCells {
-                max: map.iter().copied().fold(0f32, f32::max),
+                max: map.max,
                 cells,
             })
         }

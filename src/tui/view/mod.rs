@@ -98,8 +98,18 @@ fn render_status(state: &Inspector, keys: &KeyTable, area: Rect, buf: &mut Buffe
         };
         format!("{what}: {}▏  (enter saves, esc cancels)", entry.text)
     } else if state.searching {
+        let found = match state.step_matches {
+            Some(found) if found.total > 0 => format!(
+                "step {}, match {} of {} · tab next · ",
+                state.step,
+                found.selected.map_or(0, |i| i + 1),
+                found.total
+            ),
+            Some(_) => "no step matches · ".to_owned(),
+            None => String::new(),
+        };
         format!(
-            "search: {}▏  (enter keeps, esc clears)",
+            "search: {}▏  ({found}enter keeps, esc clears)",
             state.filters.query
         )
     } else if let Some(message) = &state.message {

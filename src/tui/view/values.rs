@@ -1,23 +1,31 @@
 //! The numbers the views draw for a `StepMetric`: each step's value (the step list, the decay
 //! chart, the step panel's title) and each token's (the step panel's tints), computed through
 //! `trace::metrics` for attention and `trace::evidence_metrics` for reliance; and the occlusion
-//! strips the evidence heatmap and the strip under the heatmap draw on the time axis.
+//! strips the evidence heatmap and the strip under the heatmap draw on the time axis. Step values
+//! are remembered per example (`Example::step_maps`) between frames.
+
+use std::rc::Rc;
 
 use crate::trace::evidence_metrics::{strip_at, EvidenceView};
 use crate::trace::metrics::AttentionView;
 use crate::tui::state::{Example, Inspector, StepMetric};
 
-/// Every step's value under `metric` (`None`: nothing measured or captured for it).
-pub(super) fn step_values(state: &Inspector, metric: StepMetric) -> Vec<Option<f32>> {
+/// Every step's value under `metric` (`None`: nothing measured or captured for it), computed
+/// once for the steps, metric and selection shown (`Example::step_maps`).
+pub(super) fn step_values(state: &Inspector, metric: StepMetric) -> Rc<Vec<Option<f32>>> {
     let Some(example) = state.example() else {
-        return Vec::new();
+        return Rc::default();
     };
+    let steps = &example.trace.steps;
+    let rows = example.attention.as_ref().map_or(0, |a| a.rows);
     example
-        .trace
-        .steps
-        .iter()
-        .map(|step| span_value(state, example, metric, step.tokens))
-        .collect()
+        .step_maps
+        .values(metric, &state.selection(), steps, rows, || {
+            steps
+                .iter()
+                .map(|step| span_value(state, example, metric, step.tokens))
+                .collect()
+        })
 }
 
 /// The mean of `metric` over tokens `[start, end)`.
