@@ -6,11 +6,12 @@
 //! question and choices are that item's; `demo eval`, `demo items` and the bundled examples
 //! write such traces), and a captions file's timed events (`inspect --captions`).
 
+use crate::cafe::claims_of_step;
 use crate::cafe::judge::Caption;
 use crate::synth::benchmark_file::event_name;
 use crate::synth::checker::label_steps_with_events;
 use crate::synth::question::Item;
-use crate::trace::Trace;
+use crate::trace::{CafeLabel, Trace};
 
 /// One event of the clip.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +132,31 @@ impl Truth {
             }
         }
     }
+
+    /// For each step of `trace`, the span in seconds of the event it names when it is a
+    /// perception claim about it: a step whose CAFE labels (the one that counts of each claim)
+    /// include a matched or misused claim; a hallucinated claim describes no event there, a
+    /// neutral one none at all. A trace without labels counts only for a synthetic item, whose
+    /// exact checker names an event only for a claim it labels matched or misused.
+    pub fn claimed_event_spans(&self, trace: &Trace) -> Vec<Option<(f64, f64)>> {
+        let claims_audio = |step: usize| match &trace.labels {
+            Some(labels) => claims_of_step(labels, step).iter().any(|claim| {
+                matches!(
+                    claim.winner().label,
+                    CafeLabel::Matched | CafeLabel::Misused
+                )
+            }),
+            None => matches!(self.source, Source::Synthetic(_)),
+        };
+        self.named_events(trace)
+            .into_iter()
+            .enumerate()
+            .map(|(step, event)| {
+                let event = self.events.get(event?)?;
+                claims_audio(step).then_some((event.start, event.end))
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -138,7 +164,7 @@ mod tests {
     use super::*;
     use crate::cafe::judge::CaptionEvent;
     use crate::example_traces::{example_trace, tones_spec};
-    use crate::trace::{split_steps, Step, StepRules};
+    use crate::trace::{split_steps, Step, StepRules, TraceLabels};
 
     fn steps_of(text: &str) -> Vec<Step> {
         let pieces: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
@@ -166,6 +192,13 @@ mod tests {
             (0..item.events.len()).map(Some).collect::<Vec<_>>(),
             "{target}"
         );
+        // Without labels the exact checker's verdict stands: every named event's span.
+        trace.labels = None;
+        let spans: Vec<_> = named
+            .iter()
+            .map(|e| e.map(|i| (truth.events[i].start, truth.events[i].end)))
+            .collect();
+        assert_eq!(truth.claimed_event_spans(&trace), spans);
     }
 
     #[test]
@@ -206,6 +239,47 @@ mod tests {
                 events: None
             }),
             None
+        );
+    }
+
+    #[test]
+    fn only_matched_or_misused_claims_give_their_event_s_span() {
+        use crate::cafe::tests::label;
+        let caption = Caption {
+            caption: "a bark, a car".into(),
+            events: Some(vec![
+                CaptionEvent {
+                    name: "dog bark".into(),
+                    span: Some((0.5, 1.0)),
+                },
+                CaptionEvent {
+                    name: "car".into(),
+                    span: Some((1.0, 2.0)),
+                },
+            ]),
+        };
+        let truth = Truth::from_caption(&caption).unwrap();
+        let mut trace = example_trace(&tones_spec()).0;
+        trace.steps = steps_of("A dog bark.\nA car.\nThe car again.\nA dog bark, so A.");
+        trace.labels = None;
+        assert_eq!(
+            truth.claimed_event_spans(&trace),
+            vec![None; 4],
+            "captions without labels: no step is known to be a claim"
+        );
+        trace.labels = Some(TraceLabels {
+            steps: vec![
+                label(0, "dog bark", CafeLabel::Matched, "auto"),
+                label(1, "car", CafeLabel::Misused, "judge:m"),
+                label(2, "car", CafeLabel::Hallucinated, "auto"),
+                label(3, "so A", CafeLabel::Neutral, "auto"),
+            ],
+            missed: Vec::new(),
+            targets: None,
+        });
+        assert_eq!(
+            truth.claimed_event_spans(&trace),
+            vec![Some((0.5, 1.0)), Some((1.0, 2.0)), None, None]
         );
     }
 }

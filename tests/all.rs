@@ -30,6 +30,7 @@ mod model_cli;
 mod model_parity;
 mod omni_cli;
 mod quantization_drift;
+mod report_heads;
 mod resampled_parity;
 mod shape_real_parity;
 mod steps;

@@ -1,12 +1,15 @@
-//! `auscult report`: accuracy, decay curves and plots over traces files.
+//! `auscult report`: accuracy, decay curves, plots and the heads that listen over traces files.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
 
+use crate::report::heads::EventSpan;
 use crate::report::{terminal_summary, write_report, ReportOptions};
 use crate::trace::metrics::{Heads, Selection};
+use crate::trace::Trace;
+use crate::truth::Truth;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -45,6 +48,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
             heads: args.head.map_or(Heads::Mean, Heads::One),
         },
         labels: args.labels.clone(),
+        event_spans: synthetic_event_spans,
     };
     let report = write_report(&args.traces, &args.out, &options)?;
     for file in &report.label_files {
@@ -60,4 +64,10 @@ pub fn run(args: ReportArgs) -> Result<()> {
         report.files.len()
     );
     Ok(())
+}
+
+/// The events a synthetic item's perception claims name (the only ground truth a traces file
+/// carries in itself), for the heads' peak-in-event measure.
+fn synthetic_event_spans(trace: &Trace) -> Vec<Option<EventSpan>> {
+    Truth::synthetic(trace).map_or_else(Vec::new, |truth| truth.claimed_event_spans(trace))
 }

@@ -5,9 +5,12 @@
 //! It reads traces and sidecars only (the report never calls the model).
 //! CAFE metrics come from the traces' own labels and every label file: the annotators' journals
 //! beside each traces file, and the files named with `labels` (a judge's output, an export).
+//! Every (layer, head) is ranked by how it listens (`heads`, written as `heads.csv`).
 
 pub mod evidence;
 mod evidence_files;
+pub mod heads;
+mod heads_files;
 mod plots;
 pub mod stats;
 pub mod summary;
@@ -26,6 +29,7 @@ use evidence::{
     audio_need_rows, intervention_curve, reliance_curve, reliance_slope, AudioNeedRow,
     InterventionPoint, OcclusionPeak, ReliancePoint,
 };
+use heads::{EventSpan, ExampleHeads, HeadRanking, HeadTally};
 pub use stats::{accuracy_rows, pearson, slope, step_curve, token_curve, AccuracyRow, CurvePoint};
 pub use summary::{summarize, ExampleSummary};
 
@@ -37,6 +41,9 @@ pub struct ReportOptions {
     pub selection: Selection,
     /// Label files to add to the traces' labels (journals beside the traces are read anyway).
     pub labels: Vec<PathBuf>,
+    /// For each step of a trace, the span of the ground-truth event it claims, if any (the
+    /// heads' peak-in-event measure; the truth sits above the report, so the caller says).
+    pub event_spans: fn(&Trace) -> Vec<Option<EventSpan>>,
 }
 
 /// What a report found, for the terminal and for tests.
@@ -65,6 +72,8 @@ pub struct Report {
     pub interventions: Vec<InterventionPoint>,
     /// Each step's occlusion peak, by trace id.
     pub occlusion_peaks: Vec<(String, OcclusionPeak)>,
+    /// Every (layer, head), best listener first.
+    pub heads: HeadRanking,
     /// Problems met while reading (skipped lines, sidecars left out).
     pub warnings: Vec<String>,
     /// The label files read, described.
@@ -72,17 +81,20 @@ pub struct Report {
     pub files: Vec<PathBuf>,
 }
 
-/// Reads every traces file (JSON Lines, or one `run` trace as `.json`).
 /// What the traces files held, summarised.
 struct Loaded {
     summaries: Vec<ExampleSummary>,
+    heads: HeadRanking,
     failed: usize,
     warnings: Vec<String>,
     label_files: Vec<String>,
 }
 
+/// Reads every traces file (JSON Lines, or one `run` trace as `.json`), each example's sidecar
+/// once, and lets it go before the next.
 fn load(paths: &[PathBuf], options: &ReportOptions) -> Result<Loaded> {
     let (mut summaries, mut failed, mut warnings) = (Vec::new(), 0, Vec::new());
+    let mut heads = HeadTally::default();
     let mut label_files = Vec::new();
     for path in paths {
         let gathered = gather_labels(path, &options.labels, None)?;
@@ -100,9 +112,29 @@ fn load(paths: &[PathBuf], options: &ReportOptions) -> Result<Loaded> {
             match line {
                 TraceLine::Done(mut trace) => {
                     gathered.apply(&mut trace);
-                    let (summary, warning) = summarize(&trace, base, &options.selection);
+                    let arrays = summary::read_arrays(&trace, base);
+                    let (summary, warning) =
+                        summary::summarize_read(&trace, &arrays, &options.selection);
                     warnings.extend(warning);
                     summaries.push(summary);
+                    if let Ok(Some(arrays)) = &arrays {
+                        let rows = &arrays.generated;
+                        if summary::rows_mismatch(&trace, rows).is_none() {
+                            let spans = (options.event_spans)(&trace);
+                            let added = heads.add(&ExampleHeads {
+                                rows,
+                                steps: &trace.steps,
+                                event_spans: &spans,
+                                seconds_per_audio_token: trace.audio.seconds_per_audio_token,
+                            });
+                            if let Err(why) = added {
+                                warnings.push(format!(
+                                    "{}: {why}; it is left out of the heads' ranking",
+                                    trace.id
+                                ));
+                            }
+                        }
+                    }
                 }
                 TraceLine::Failed(_) => failed += 1,
             }
@@ -112,6 +144,7 @@ fn load(paths: &[PathBuf], options: &ReportOptions) -> Result<Loaded> {
     label_files.dedup();
     Ok(Loaded {
         summaries,
+        heads: heads.ranking(),
         failed,
         warnings,
         label_files,
@@ -122,6 +155,7 @@ fn load(paths: &[PathBuf], options: &ReportOptions) -> Result<Loaded> {
 pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> Result<Report> {
     let Loaded {
         summaries,
+        heads,
         failed,
         warnings,
         label_files,
@@ -165,6 +199,7 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
                     .map(|p| (s.id.clone(), p.clone()))
             })
             .collect(),
+        heads,
         warnings,
         label_files,
         files: Vec::new(),
@@ -273,6 +308,7 @@ pub fn write_report(paths: &[PathBuf], out: &Path, options: &ReportOptions) -> R
         files.push(path);
     }
     files.extend(evidence_files::write_evidence_files(out, &report)?);
+    files.push(heads_files::write_heads_csv(out, &report.heads)?);
     let path = out.join("report.md");
     crate::durable::write(&path, markdown(&report, paths).as_bytes())?;
     files.push(path);
@@ -366,6 +402,7 @@ fn markdown(report: &Report, inputs: &[PathBuf]) -> String {
         "Tables: `accuracy.csv`, `step_decay.csv`, `token_decay.csv`.\n"
     );
     md.push_str(&evidence_files::evidence_markdown(report));
+    md.push_str(&heads_files::heads_markdown(&report.heads));
     if !report.warnings.is_empty() {
         let _ = writeln!(md, "\n## Warnings\n");
         for warning in &report.warnings {
@@ -417,6 +454,9 @@ pub fn terminal_summary(report: &Report) -> String {
             "step-reliance slope ({counterfactual}) {}",
             format_option(*slope, 5)
         );
+    }
+    if let Some(line) = heads_files::heads_line(&report.heads) {
+        let _ = writeln!(out, "{line}");
     }
     if report.labelled_traces > 0 {
         let c = &report.cafe;

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use super::evidence::{summarize_evidence, EvidenceSummary};
 use crate::cafe::CafeCounts;
+use crate::model::AttentionRows;
 use crate::trace::metrics::{AttentionView, Metric, Selection};
-use crate::trace::{read_sidecar, StepKind, Trace};
+use crate::trace::{read_sidecar, SidecarArrays, StepKind, Trace};
 
 /// One trace, reduced.
 #[derive(Debug, Clone)]
@@ -37,6 +38,48 @@ pub fn summarize(
     base: &Path,
     selection: &Selection,
 ) -> (ExampleSummary, Option<String>) {
+    summarize_read(trace, &read_arrays(trace, base), selection)
+}
+
+/// The sidecar of `trace` (looked up relative to `base`): `Ok(None)` when capture was off, the
+/// warning when it cannot be read.
+pub fn read_arrays(trace: &Trace, base: &Path) -> Result<Option<SidecarArrays>, String> {
+    let Some(record) = &trace.attention else {
+        return Ok(None);
+    };
+    read_sidecar(&base.join(&record.sidecar))
+        .map(Some)
+        .map_err(|error| format!("{}: {error:#}; its attention is left out", trace.id))
+}
+
+/// Why the generated rows `rows` do not belong to `trace` (another length, model or clip), if
+/// they do not.
+pub fn rows_mismatch(trace: &Trace, rows: &AttentionRows) -> Option<String> {
+    let span = trace.input.audio_span[1] - trace.input.audio_span[0];
+    let fits = rows.rows == trace.generation.ids.len()
+        && rows.layers == trace.model.layers
+        && rows.audio_tokens == span;
+    let sidecar = trace.attention.as_ref().map_or("", |a| a.sidecar.as_str());
+    (!fits).then(|| {
+        format!(
+            "{}: {sidecar} does not match its trace ({} rows, {} layers, {} audio tokens; the trace has {} tokens, {} layers, {} audio tokens); its attention is left out",
+            trace.id,
+            rows.rows,
+            rows.layers,
+            rows.audio_tokens,
+            trace.generation.ids.len(),
+            trace.model.layers,
+            span
+        )
+    })
+}
+
+/// `summarize` with the sidecar already read (`read_arrays`).
+pub fn summarize_read(
+    trace: &Trace,
+    arrays: &Result<Option<SidecarArrays>, String>,
+    selection: &Selection,
+) -> (ExampleSummary, Option<String>) {
     let benchmark = trace.benchmark.as_ref();
     let field = |value: Option<&String>| value.cloned().unwrap_or_else(|| "-".to_owned());
     let mut summary = ExampleSummary {
@@ -52,43 +95,15 @@ pub fn summarize(
         cafe: trace.labels.as_ref().map(CafeCounts::of),
         evidence: summarize_evidence(trace, None),
     };
-    let Some(record) = &trace.attention else {
-        return (summary, None);
-    };
-    let path = base.join(&record.sidecar);
-    let arrays = match read_sidecar(&path) {
-        Ok(arrays) => arrays,
-        Err(error) => {
-            return (
-                summary,
-                Some(format!(
-                    "{}: {error:#}; its attention is left out",
-                    trace.id
-                )),
-            )
-        }
+    let arrays = match arrays {
+        Ok(Some(arrays)) => arrays,
+        Ok(None) => return (summary, None),
+        Err(warning) => return (summary, Some(warning.clone())),
     };
     summary.evidence = summarize_evidence(trace, arrays.evidence.as_ref());
     let rows = &arrays.generated;
-    let span = trace.input.audio_span[1] - trace.input.audio_span[0];
-    if rows.rows != trace.generation.ids.len()
-        || rows.layers != trace.model.layers
-        || rows.audio_tokens != span
-    {
-        return (
-            summary,
-            Some(format!(
-                "{}: {} does not match its trace ({} rows, {} layers, {} audio tokens; the trace has {} tokens, {} layers, {} audio tokens); its attention is left out",
-                trace.id,
-                path.display(),
-                rows.rows,
-                rows.layers,
-                rows.audio_tokens,
-                trace.generation.ids.len(),
-                trace.model.layers,
-                span
-            )),
-        );
+    if let Some(warning) = rows_mismatch(trace, rows) {
+        return (summary, Some(warning));
     }
     let view = AttentionView::new(rows, trace.input.ids.len());
     let curves = (|| -> Result<_, crate::trace::metrics::MetricError> {

@@ -237,6 +237,29 @@ impl<'a> AttentionView<'a> {
         total.iter_mut().for_each(|a| *a /= n);
         Ok(total)
     }
+    /// Every head's map over rows `tokens`, each the mean over those rows, as (layers, heads,
+    /// audio tokens) row-major: `span_map` with one layer and `Heads::One(h)`, for every layer
+    /// and head at once. Needs per-head maps; an empty range gives zeros.
+    pub fn span_head_maps(&self, tokens: [usize; 2]) -> Result<Vec<f32>, MetricError> {
+        let maps = self
+            .rows
+            .head_maps
+            .as_ref()
+            .ok_or(MetricError::NoHeadMaps)?;
+        let [start, end] = tokens;
+        if end > self.rows.rows {
+            return Err(MetricError::NoSuchToken(end - 1, self.rows.rows));
+        }
+        let per_row = self.rows.layers * self.rows.heads * self.rows.audio_tokens;
+        let mut total = vec![0f32; per_row];
+        for t in start..end {
+            let row = &maps[t * per_row..][..per_row];
+            total.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        }
+        let n = end.saturating_sub(start).max(1) as f32;
+        total.iter_mut().for_each(|a| *a /= n);
+        Ok(total)
+    }
 }
 
 #[cfg(test)]
@@ -399,6 +422,31 @@ mod tests {
         for (got, want) in step.iter().zip([0.05, 0.05, 0.1]) {
             assert!(close(*got, want), "{step:?}");
         }
+    }
+
+    #[test]
+    fn every_head_s_span_map_at_once() {
+        let rows = rows();
+        let view = AttentionView::new(&rows, 10);
+        let all = view.span_head_maps([0, 2]).unwrap();
+        for l in 0..2 {
+            for h in 0..2 {
+                let one = Selection {
+                    layers: vec![l],
+                    heads: Heads::One(h),
+                };
+                let want = view.span_map([0, 2], &one).unwrap();
+                assert_eq!(&all[(l * 2 + h) * 3..][..3], want.as_slice(), "l{l} h{h}");
+            }
+        }
+        assert_eq!(
+            view.span_head_maps([1, 3]),
+            Err(MetricError::NoSuchToken(2, 2))
+        );
+        let mut no_maps = rows.clone();
+        no_maps.head_maps = None;
+        let view = AttentionView::new(&no_maps, 10);
+        assert_eq!(view.span_head_maps([0, 1]), Err(MetricError::NoHeadMaps));
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub enum Action {
     HideAudioFromStep,
     /// Measure reliance (silence, masked) for the example with the loaded model.
     MeasureReliance,
+    /// Every (layer, head) ranked by how it listens; choosing one shows it.
+    ToggleHeadsView,
 }
 
 /// What a mouse click or wheel asks for, already resolved to what was under the pointer.

@@ -48,6 +48,15 @@ pub struct Binding {
     pub help: &'static str,
 }
 
+/// The label actions, which the help lists on one line, and that line's text.
+const LABELS: [Action; 4] = [
+    Action::LabelMatched,
+    Action::LabelHallucinated,
+    Action::LabelMisused,
+    Action::LabelNeutral,
+];
+const LABELS_HELP: &str = "label: MAT HAL MIS NEU";
+
 /// What each action does, in words, for the help overlay.
 fn help_for(action: Action) -> &'static str {
     // At most 27 characters: the overlay fits two columns in 80.
@@ -97,6 +106,7 @@ fn help_for(action: Action) -> &'static str {
         Action::NextUnlabelled => "next unlabelled step",
         Action::HideAudioFromStep => "no audio from this step on",
         Action::MeasureReliance => "measure reliance (model)",
+        Action::ToggleHeadsView => "heads that listen",
     }
 }
 
@@ -150,6 +160,7 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("]", Action::NextUnlabelled),
     ("r", Action::HideAudioFromStep),
     ("R", Action::MeasureReliance),
+    ("H", Action::ToggleHeadsView),
 ];
 
 /// The bindings in force.
@@ -249,7 +260,8 @@ impl KeyTable {
         fit_hint(&entries, &tail, width)
     }
 
-    /// Help lines, one per action, with every key bound to it: `("j, down", "next step")`.
+    /// Help lines, one per action, with every key bound to it: `("j, down", "next step")`;
+    /// the four labels share one (`("1 2 3 4", "label: MAT HAL MIS NEU")`).
     pub fn help_lines(&self) -> Vec<(String, &'static str)> {
         self.help_entries()
             .into_iter()
@@ -257,7 +269,8 @@ impl KeyTable {
             .collect()
     }
 
-    /// Each action a key reaches, its keys ("j, down") and what it does, in table order.
+    /// Each action a key reaches, its keys ("j, down") and what it does, in table order (the
+    /// four labels on one line, under the first).
     pub fn help_entries(&self) -> Vec<(Action, String, &'static str)> {
         let mut lines: Vec<(Action, Vec<&str>)> = Vec::new();
         for binding in &self.bindings {
@@ -269,10 +282,21 @@ impl KeyTable {
                 None => lines.push((binding.action, vec![&binding.key])),
             }
         }
-        lines
-            .into_iter()
-            .map(|(action, keys)| (action, keys.join(", "), help_for(action)))
-            .collect()
+        let label_keys: Vec<String> = LABELS
+            .iter()
+            .filter_map(|label| lines.iter().find(|(action, _)| action == label))
+            .map(|(_, keys)| keys.join(","))
+            .collect();
+        let grouped = label_keys.len() == LABELS.len();
+        let mut help = Vec::new();
+        for (action, keys) in lines {
+            if !grouped || !LABELS.contains(&action) {
+                help.push((action, keys.join(", "), help_for(action)));
+            } else if action == LABELS[0] {
+                help.push((action, label_keys.join(" "), LABELS_HELP));
+            }
+        }
+        help
     }
 }
 
@@ -301,15 +325,22 @@ mod tests {
         assert_eq!(table.action_for("z"), None);
         let help = table.help_lines();
         assert!(help.contains(&("j, down".to_owned(), "next step")));
+        assert!(help.contains(&("1 2 3 4".to_owned(), LABELS_HELP)));
         assert!(
             help.iter().all(|(_, text)| text.chars().count() <= 27),
             "{help:?}"
         );
-        // Every action a key reaches has a help line, and every help line a key.
+        // Every action a key reaches has a help line (the labels' shared one), and every help
+        // line a key.
         for binding in &table.bindings {
+            let text = if LABELS.contains(&binding.action) {
+                LABELS_HELP
+            } else {
+                binding.help
+            };
             assert!(help
                 .iter()
-                .any(|(keys, text)| keys.contains(&binding.key) && *text == binding.help));
+                .any(|(keys, line)| keys.contains(&binding.key) && *line == text));
         }
     }
 

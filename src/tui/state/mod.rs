@@ -17,6 +17,7 @@ mod compare;
 mod evidence;
 mod evidence_jobs;
 mod example;
+mod heads;
 mod labelling;
 mod layers;
 mod list;
@@ -39,6 +40,7 @@ pub use compare::{Comparison, Side};
 pub use evidence::HeatmapMode;
 pub use evidence_jobs::{JobStatus, ModelStatus};
 pub use example::Example;
+pub use heads::HeadsView;
 pub use labelling::{EntryKey, EntryPurpose, Labelling, ShownClaim, TextEntry};
 pub use layers::Layers;
 pub use list::SearchKey;
@@ -60,6 +62,8 @@ pub struct Inspector {
     pub heatmap: HeatmapMode,
     /// The selected step's intervention is shown beside the original.
     pub comparing: bool,
+    /// The heads ranked by how they listen (`H`), when open.
+    pub heads_view: Option<HeadsView>,
     /// Whether a model can run evidence jobs (`r`, `R`), and the job it is on.
     pub model: ModelStatus,
     pub job: Option<JobStatus>,
@@ -115,6 +119,7 @@ impl Inspector {
             scale: ColourScale::Viridis,
             heatmap: HeatmapMode::Attention,
             comparing: false,
+            heads_view: None,
             model: ModelStatus::Absent,
             job: None,
             reliance_hint_shown: false,
@@ -161,6 +166,9 @@ impl Inspector {
     fn apply(&mut self, action: Action) -> Effect {
         use Action::*;
         self.message = None;
+        if self.heads_view_takes(action) {
+            return Effect::None;
+        }
         match action {
             NextStep | PreviousStep | FirstStep | LastStep => self.move_step(action),
             NextExample | PreviousExample => self.move_example(action == NextExample),
@@ -171,6 +179,7 @@ impl Inspector {
             ToggleHeatmap => self.toggle_heatmap(),
             HideAudioFromStep => return self.hide_audio_from_step(),
             MeasureReliance => return self.measure_reliance(),
+            ToggleHeadsView => self.toggle_heads_view(),
             ZoomIn | ZoomOut => self.zoom(action == ZoomIn),
             PanLeft | PanRight => self.pan(action == PanRight),
             TogglePlay => return Effect::TogglePlayback,

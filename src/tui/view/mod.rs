@@ -15,6 +15,7 @@
 mod compare;
 mod decay;
 mod header;
+mod heads;
 mod heatmap;
 mod help;
 mod intervention;
@@ -68,6 +69,9 @@ pub fn render(state: &Inspector, keys: &KeyTable, palette: Palette, area: Rect, 
     }
     if state.comparing {
         intervention::render(state, keys, palette, comparison_area(&regions), buf);
+    }
+    if let Some(view) = &state.heads_view {
+        heads::render(state, view, keys, comparison_area(&regions), buf);
     }
     render_status(state, keys, regions.status, buf);
     if let Some(area) = regions.list {
@@ -177,5 +181,7 @@ fn step_label(state: &Inspector, step: usize) -> Option<CafeLabel> {
 mod behaviour_tests;
 #[cfg(test)]
 mod evidence_tests;
+#[cfg(test)]
+mod heads_tests;
 #[cfg(test)]
 mod tests;

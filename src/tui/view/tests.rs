@@ -153,7 +153,7 @@ pub(super) fn text(buf: &Buffer) -> String {
 }
 
 /// The screen's text, then a grid naming each cell's style by one character, then the legend.
-fn styled(buf: &Buffer) -> String {
+pub(super) fn styled(buf: &Buffer) -> String {
     const NAMES: &str = ".abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut names: BTreeMap<String, char> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
