@@ -5,17 +5,19 @@
 //! library behind the `auscult` binary. Data flows one way, up through layers that each use only
 //! those below: `audio` → `model` → `trace` (every type a trace file stores) → `benchmark`,
 //! `runner` (a clip and a prompt to a filled trace), `example_traces` (hand-made ones) → `cafe` →
-//! `report` → `tui`, `synth` → `cli`, with `durable`,
-//! `jsonl`, `tensor_dump` and `contained` at the bottom. `docs/architecture.md` draws it and says
-//! why; `tests/architecture.rs` fails if a module names one that names it back.
+//! `report` → `synth` → `truth` → `figure` → `tui` → `cli`, with `durable`, `jsonl`,
+//! `tensor_dump`, `contained` and `colour_scale` at the bottom. `docs/architecture.md` draws it
+//! and says why; `tests/architecture.rs` fails if a module names one that names it back.
 
 pub mod audio;
 pub mod benchmark;
 pub mod cafe;
 pub mod cli;
+pub mod colour_scale;
 pub mod contained;
 pub mod durable;
 pub mod example_traces;
+pub mod figure;
 pub mod jsonl;
 pub mod model;
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod demo_train;
 mod durable_writes;
 mod evidence_cli;
 mod example_assets;
+mod figure;
 mod inspect_bad_input;
 mod inspector_pty;
 mod judge;

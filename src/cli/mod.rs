@@ -7,6 +7,7 @@ mod batch;
 mod bundled;
 mod demo;
 mod evidence_args;
+mod figure;
 mod forward;
 mod generation_args;
 pub(crate) mod inspect;
@@ -85,6 +86,13 @@ pub enum Command {
     /// Writes CSV tables, SVG plots and a report.md that embeds them to --out, and prints a
     /// compact summary.
     Report(report::ReportArgs),
+    /// A trace's view as a figure (SVG or PNG): spectrogram, truth events, the step × time
+    /// heatmap with its colour bar, step labels and texts, and the decay curve.
+    ///
+    /// The numbers are the inspector's, with the settings given (--layers, --heads, --metric,
+    /// --scale, --window); --compare draws a second trace under the first on the same time axis
+    /// and colour scale, both decay curves in one chart.
+    Figure(figure::FigureArgs),
     /// CAFE labels for traces from an LLM judge behind an OpenAI-compatible endpoint.
     ///
     /// Each trace's steps, its question and a caption of its clip go into a prompt (a template:
@@ -109,6 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Reliance(args)) => reliance::run(args),
         Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Report(args)) => report::run(args),
+        Some(Command::Figure(args)) => figure::run(args),
         Some(Command::Judge(args)) => judge::run(args),
         Some(Command::Label(args)) => label::run(args),
         Some(Command::Demo(args)) => demo::run(args),

@@ -1,5 +1,6 @@
 //! Colour: what the terminal can show (`Palette`) and how a value in 0..=1 becomes a colour
-//! (`ColourScale`). Every colour the inspector draws goes through here, so the four palettes
+//! (`ColourScale`, defined in `colour_scale` so that figures share it; its 256- and 16-colour
+//! ramps are here). Every colour the inspector draws goes through here, so the four palettes
 //! (truecolor, 256, 16, none) stay consistent.
 
 use std::sync::OnceLock;
@@ -7,6 +8,7 @@ use std::sync::OnceLock;
 use ratatui::style::{Color, Modifier, Style};
 use serde::{Deserialize, Serialize};
 
+pub use crate::colour_scale::ColourScale;
 use crate::trace::CafeLabel;
 
 /// What the terminal can show.
@@ -134,64 +136,7 @@ const MIN_LIGHTNESS_STEP: f32 = 4.0;
 /// grey or another hue standing in for the scale.
 const MAX_HUE_DRIFT: f32 = 20.0;
 
-/// How a value in 0..=1 becomes a colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ColourScale {
-    /// Perceptually uniform dark blue → green → yellow (matplotlib's viridis).
-    Viridis,
-    /// Black → purple → orange → pale yellow (matplotlib's magma).
-    Magma,
-    /// Black → white.
-    Grey,
-}
-
 impl ColourScale {
-    pub fn next(self) -> Self {
-        match self {
-            ColourScale::Viridis => ColourScale::Magma,
-            ColourScale::Magma => ColourScale::Grey,
-            ColourScale::Grey => ColourScale::Viridis,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ColourScale::Viridis => "viridis",
-            ColourScale::Magma => "magma",
-            ColourScale::Grey => "grey",
-        }
-    }
-
-    /// The scale's anchor colours, evenly spaced over 0..=1 (sampled from matplotlib).
-    fn anchors(self) -> &'static [(u8, u8, u8)] {
-        match self {
-            ColourScale::Viridis => &[
-                (68, 1, 84),
-                (71, 44, 122),
-                (59, 81, 139),
-                (44, 113, 142),
-                (33, 144, 141),
-                (39, 173, 129),
-                (92, 200, 99),
-                (170, 220, 50),
-                (253, 231, 37),
-            ],
-            ColourScale::Magma => &[
-                (0, 0, 4),
-                (28, 16, 68),
-                (79, 18, 123),
-                (129, 37, 129),
-                (181, 54, 122),
-                (229, 80, 100),
-                (251, 135, 97),
-                (254, 194, 135),
-                (252, 253, 191),
-            ],
-            ColourScale::Grey => &[(0, 0, 0), (255, 255, 255)],
-        }
-    }
-
     /// The scale in the xterm 256-colour table: walking the scale, the nearest table colour,
     /// kept where it is at least `MIN_LIGHTNESS_STEP` lighter than the last one kept. So the
     /// steps are ordered dark to light and neighbours differ visibly; values spread evenly
@@ -257,17 +202,6 @@ impl ColourScale {
                 Color::White,
             ],
         }
-    }
-
-    /// The scale's RGB colour at `v` in 0..=1, interpolated between anchors.
-    pub fn rgb(self, v: f32) -> (u8, u8, u8) {
-        let anchors = self.anchors();
-        let position = v.clamp(0.0, 1.0) * (anchors.len() - 1) as f32;
-        let low = (position.floor() as usize).min(anchors.len() - 2);
-        let t = position - low as f32;
-        let (a, b) = (anchors[low], anchors[low + 1]);
-        let mix = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round() as u8;
-        (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
     }
 }
 
