@@ -259,3 +259,27 @@ fn demo_compare_opens_direct_and_reasoning_side_by_side() {
         assert!(out.path().join(prompt).join("traces.jsonl").is_file());
     }
 }
+
+/// `W` writes the view as a figure beside the trace, and says where.
+#[test]
+fn the_figure_key_writes_the_view_beside_the_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["demo-tones.json", "demo-tones.attn.safetensors"] {
+        std::fs::copy(
+            common::repo_path("assets/demo").join(name),
+            dir.path().join(name),
+        )
+        .unwrap();
+    }
+    let trace = dir.path().join("demo-tones.json");
+    let mut pty = Pty::spawn(&["inspect", trace.to_str().unwrap()], &[]);
+    pty.wait_for("the question", |s| s.contents().contains(QUESTION));
+    pty.press("W");
+    pty.wait_for("where the figure went", |s| {
+        s.contents().contains("figure written to")
+    });
+    pty.quit_cleanly();
+    let figure = std::fs::read_to_string(dir.path().join("demo-tones.figure.svg")).unwrap();
+    assert!(figure.starts_with("<svg") || figure.starts_with("<?xml"));
+    assert!(figure.contains("How many tones come before the noise"));
+}

@@ -42,6 +42,8 @@ pub enum Action {
     PlayStepWindow,
     /// Comparing two traces: the step keys move the other side.
     SwitchSide,
+    /// Write the view (both sides when comparing) as a figure.
+    WriteFigure,
     /// Show or hide the example list (a traces file).
     ToggleList,
     /// Open the example under the list's cursor.
@@ -133,6 +135,8 @@ pub enum Effect {
     Evidence(EvidenceJob),
     /// Stop the model worker's job.
     CancelEvidence,
+    /// Write the view as a figure; where it went goes to `Inspector::on_figure_written`.
+    WriteFigure,
 }
 
 /// What the model worker is asked to do for an example (by its index in the traces file).

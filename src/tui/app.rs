@@ -2,7 +2,7 @@
 //! example's clip, draw, wait for a key, a click or a tick, update, repeat. `terminal::Session`
 //! restores the terminal on every way out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -17,13 +17,14 @@ use super::live::LiveRun;
 use super::model_worker::{Job, ModelWorker};
 use super::mouse::{pointer_for, Mouse};
 use super::state::{
-    Action, Effect, EntryKey, EvidenceJob, Example, Inspector, SearchKey, WorkerEvent,
+    Action, Effect, EntryKey, EvidenceJob, Example, Inspector, SearchKey, StepMetric, WorkerEvent,
 };
 use super::terminal::{Session, Stop};
 use super::view::{render, Palette};
 use crate::audio::playback::Player;
 use crate::cafe::journal::LabelOp;
 use crate::cafe::journal_file::JournalWriter;
+use crate::figure;
 use crate::trace::read_sidecar;
 
 /// How often the screen is redrawn while nothing happens (the playhead moves, tokens stream).
@@ -46,6 +47,17 @@ pub struct App {
     pub journal: Option<JournalWriter>,
     /// Folder of the compared traces file (`inspect A --compare B`), where B's clips are found.
     pub other_dir: Option<PathBuf>,
+}
+
+/// An example as a figure's panel (its clip looked for in `dir`), named when compared.
+fn figure_panel<'a>(example: &'a Example, dir: &Path, name: Option<&str>) -> figure::Panel<'a> {
+    let panel = figure::Panel::new(&example.trace, example.attention.as_ref())
+        .with_truth(example.truth.as_ref())
+        .with_clip(figure::ClipSamples::find(&example.trace, dir));
+    match name {
+        Some(name) => panel.named(name),
+        None => panel,
+    }
 }
 
 /// Reads example `shown`'s attention and evidence from its sidecar, if not in memory yet, and
@@ -198,6 +210,13 @@ impl App {
                     worker.cancel();
                 }
             }
+            (Effect::WriteFigure, _) => {
+                let outcome = self
+                    .write_figure()
+                    .map(|path| path.display().to_string())
+                    .map_err(|e| format!("{e:#}"));
+                self.state.on_figure_written(outcome);
+            }
         }
     }
 
@@ -313,6 +332,54 @@ impl App {
             }
             Err(reason) => self.state.on_recorded(Err(reason)),
         }
+    }
+
+    /// Writes the view as `<id>.figure.svg` beside the traces (`-2`, `-3`, … when taken), with
+    /// the comparison's other side when there is one.
+    fn write_figure(&self) -> Result<PathBuf> {
+        let state = &self.state;
+        let example = state
+            .example()
+            .ok_or_else(|| anyhow::anyhow!("no example"))?;
+        let StepMetric::Attention(metric) = state.metric else {
+            anyhow::bail!("figures draw attention metrics");
+        };
+        let view = figure::View {
+            selection: state.selection(),
+            metric,
+            scale: state.scale,
+            window: state.view,
+        };
+        let names = state.comparison.as_ref().map(|c| &c.names);
+        let mut spec = figure::FigureSpec::new(
+            figure_panel(example, &self.trace_dir, names.map(|n| n[0].as_str())),
+            view,
+        );
+        if let (Some(partner), Some(names)) = (state.partner(), names) {
+            let dir = self.other_dir.as_deref().unwrap_or(&self.trace_dir);
+            spec = spec.compare(figure_panel(partner, dir, Some(&names[1])));
+        }
+        let safe_id: String = example
+            .trace
+            .id
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = (1..)
+            .map(|n| match n {
+                1 => self.trace_dir.join(format!("{safe_id}.figure.svg")),
+                n => self.trace_dir.join(format!("{safe_id}.figure-{n}.svg")),
+            })
+            .find(|path| !path.exists())
+            .ok_or_else(|| anyhow::anyhow!("no free file name"))?;
+        figure::write(&spec, &path)?;
+        Ok(path)
     }
 
     fn save_run(&mut self) {

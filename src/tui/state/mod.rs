@@ -17,6 +17,7 @@ mod compare;
 mod evidence;
 mod evidence_jobs;
 mod example;
+mod figure_key;
 mod heads;
 mod labelling;
 mod layers;
@@ -185,6 +186,7 @@ impl Inspector {
             TogglePlay => return Effect::TogglePlayback,
             PlayStepWindow => return self.play_step_window(),
             SwitchSide => self.switch_side(),
+            WriteFigure => return self.write_figure(),
             ToggleList => self.toggle_list(),
             Open => self.open_at_list_cursor(),
             Search => self.start_search(),

@@ -515,3 +515,17 @@ fn the_search_finds_text_inside_the_steps_and_esc_goes_back() {
     assert_eq!(state.step, 6, "esc goes back to where the search began");
     assert!(state.filters.query.is_empty() && state.step_matches.is_none());
 }
+
+#[test]
+fn the_figure_key_asks_for_a_figure_of_what_can_be_drawn() {
+    let mut state = inspector();
+    assert_eq!(state.update(Action::WriteFigure), Effect::WriteFigure);
+    state.on_figure_written(Ok("demo-tones.figure.svg".into()));
+    assert_eq!(
+        state.message.as_deref(),
+        Some("figure written to demo-tones.figure.svg")
+    );
+    state.examples[0].set_attention(None);
+    assert_eq!(state.update(Action::WriteFigure), Effect::None);
+    assert!(state.message.as_deref().unwrap().contains("no attention"));
+}
