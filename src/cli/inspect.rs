@@ -204,7 +204,7 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
             let path = args.trace.clone().unwrap_or_else(fallback_traces);
             let (mut state, journal) = open_traces(&path, annotator.as_deref(), &args.labels)?;
             if let Some(other) = &args.compare {
-                compare_with(&mut state, &path, other, &args.labels)?;
+                compare_with(&mut state, &path, other)?;
             }
             if let Some(captions) = &args.captions {
                 apply_captions(&mut state, captions)?;
@@ -246,15 +246,10 @@ fn open(args: InspectArgs, request: Option<LiveRequest>) -> Result<()> {
 }
 
 /// Opens `other` beside the traces of `path` already in `state`, paired by item id, with the
-/// labels beside it (its journals, and the label files given).
-fn compare_with(
-    state: &mut Inspector,
-    path: &Path,
-    other: &Path,
-    labels: &[PathBuf],
-) -> Result<()> {
+/// labels beside it (its journals: `--labels` files label A's traces, whose ids B shares).
+fn compare_with(state: &mut Inspector, path: &Path, other: &Path) -> Result<()> {
     let mut examples = load_examples(other)?;
-    let gathered = gather_labels(other, labels, None)?;
+    let gathered = gather_labels(other, &[], None)?;
     for example in &mut examples {
         gathered.apply(&mut example.trace);
     }
@@ -289,6 +284,17 @@ fn side_names(a: &Path, b: &Path) -> [String; 2] {
 fn apply_captions(state: &mut Inspector, path: &Path) -> Result<()> {
     let captions = read_captions(path)?;
     let mut given = 0;
+    // Both sides of a comparison ask the same items.
+    if let Some(comparison) = &mut state.comparison {
+        for example in &mut comparison.other.examples {
+            if let Some(truth) = captions
+                .get(&example.trace.id)
+                .and_then(Truth::from_caption)
+            {
+                example.set_truth(Some(truth));
+            }
+        }
+    }
     for example in &mut state.examples {
         if let Some(truth) = captions
             .get(&example.trace.id)

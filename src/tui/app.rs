@@ -11,7 +11,7 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::Rect;
 
-use super::clip::load_clip;
+use super::clip::{load_clip, load_picture};
 use super::keys::{key_name, KeyTable};
 use super::live::LiveRun;
 use super::model_worker::{Job, ModelWorker};
@@ -261,7 +261,7 @@ impl App {
             let dir = self.other_dir.as_deref().unwrap_or(&self.trace_dir);
             if let Some(example) = other.examples.get_mut(partner) {
                 // B's clip is only drawn; A's plays.
-                example.spectrogram = load_clip(&example.trace, dir).0;
+                example.spectrogram = load_picture(&example.trace, dir);
             }
             if let Err(e) = loaded {
                 self.state.notify(e);

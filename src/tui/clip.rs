@@ -10,6 +10,12 @@ use crate::audio::decode_file;
 use crate::audio::playback::{PlaybackClip, Player};
 use crate::trace::Trace;
 
+/// The clip's picture alone (the other side of a comparison: only A's clip plays).
+pub fn load_picture(trace: &Trace, trace_dir: &Path) -> Option<Spectrogram> {
+    let audio = decode_file(&trace.find_clip(trace_dir)?, 16_000).ok()?;
+    Some(Spectrogram::new(&audio.samples, audio.rate))
+}
+
 /// The clip's picture and a player for it; without the clip, no picture and a silent player
 /// whose notice says why.
 pub fn load_clip(trace: &Trace, trace_dir: &Path) -> (Option<Spectrogram>, Player) {

@@ -54,8 +54,11 @@ pub fn pointer_for(state: &Inspector, area: Rect, mouse: Mouse) -> Option<Pointe
             .get(first + inner_row)
             .map(|&i| Pointer::SelectExample(i));
     }
-    if (regions.list_is_popup && regions.list.is_some()) || state.comparing {
-        return None; // the pop-up or the intervention view covers the view
+    if (regions.list_is_popup && regions.list.is_some())
+        || state.comparing
+        || state.heads_view.is_some()
+    {
+        return None; // the pop-up, the intervention view or the heads view covers the view
     }
     if let Some(down) = wheel {
         return Some(Pointer::Scroll {

@@ -84,6 +84,7 @@ impl Inspector {
     pub fn set_playback(&mut self, seconds: f64, playing: bool) {
         self.playhead = seconds;
         self.playing = playing;
+        self.sync_comparison();
         if let Some(window) = &mut self.play_window {
             if playing {
                 window.started = true;

@@ -5,7 +5,7 @@
 //! its filters move the pair. The outcome filter, in a comparison, filters pairs: both right, both
 //! wrong, only A right, only B right.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::super::filter::PairOutcome;
 use super::{Action, Example, Inspector};
@@ -64,13 +64,15 @@ impl Inspector {
             .map(|e| by_id.get(e.trace.id.as_str()).copied())
             .collect();
         let paired = partners.iter().flatten().count();
+        // B's examples some example of A pairs with (two of A's may share an id, and a partner).
+        let b_paired = partners.iter().flatten().collect::<HashSet<_>>().len();
         if paired == 0 {
             return Err(format!(
                 "{} and {} share no item id: compare traces of the same items",
                 names[0], names[1]
             ));
         }
-        let (a_alone, b_alone) = (self.examples.len() - paired, other.len() - paired);
+        let (a_alone, b_alone) = (self.examples.len() - paired, other.len() - b_paired);
         if a_alone + b_alone > 0 {
             let pairs = if paired == 1 { "pair" } else { "pairs" };
             self.notify(format!(
@@ -139,10 +141,22 @@ impl Inspector {
         use Action::*;
         matches!(action, NextStep | PreviousStep | FirstStep | LastStep)
             && !(self.list_open && self.list_is_popup())
+            && self.heads_view.is_none()
+            && !self.comparing
+            && !self.searching
             && self
                 .comparison
                 .as_ref()
                 .is_some_and(|c| c.focus == Side::B && c.partner_of(self.current).is_some())
+    }
+
+    /// Why `action` is refused with B in focus: it works on A's step (playing where it looked,
+    /// the evidence keys).
+    pub(super) fn only_on_a(&self, action: Action) -> Option<String> {
+        use Action::*;
+        let focus = self.comparison.as_ref()?.focus;
+        (focus == Side::B && matches!(action, PlayStepWindow | HideAudioFromStep | MeasureReliance))
+            .then(|| "this key works on A's step: o puts A in focus".to_owned())
     }
 
     /// B follows A: the partner of A's example, A's view settings; B's step stays where it was

@@ -159,3 +159,61 @@ fn switching_sides_without_a_comparison_says_how_to_compare() {
     state.update(Action::SwitchSide);
     assert!(state.message.as_deref().unwrap().contains("--compare"));
 }
+
+#[test]
+fn an_id_twice_in_a_pairs_both_with_one_partner() {
+    let specs = demo_set_specs();
+    let mut state = Inspector::new(examples(&[specs[0].clone(), specs[0].clone()]));
+    state
+        .start_comparison(examples(&specs[..1]), ["a".into(), "b".into()])
+        .unwrap();
+    let message = state.message.clone().unwrap_or_default();
+    assert!(!message.contains("of b"), "B has no unpaired example: {message}");
+    assert_eq!(
+        state.comparison.as_ref().unwrap().partners,
+        vec![Some(0), Some(0)]
+    );
+}
+
+#[test]
+fn with_b_in_focus_keys_that_work_on_a_say_so_and_overlays_keep_their_keys() {
+    let mut state = compared();
+    state.update(Action::SwitchSide);
+    for action in [
+        Action::PlayStepWindow,
+        Action::HideAudioFromStep,
+        Action::MeasureReliance,
+    ] {
+        assert_eq!(state.update(action), Effect::None);
+        assert!(state.message.as_deref().unwrap().contains("works on A"));
+    }
+    // The search moves A's steps, and B follows A's example as it is typed.
+    state.update(Action::Search);
+    assert!(!state.moves_other_step(Action::NextStep));
+    for c in "before the noise".chars() {
+        state.type_search(SearchKey::Char(c));
+    }
+    let comparison = state.comparison.as_ref().unwrap();
+    assert_eq!(
+        comparison.other.examples[comparison.other.current].trace.id,
+        state.example().unwrap().trace.id
+    );
+}
+
+#[test]
+fn esc_after_a_search_goes_back_to_the_example_and_step_it_began_on() {
+    let mut state = compared();
+    state.update(Action::NextExample);
+    state.update(Action::NextStep);
+    let before = (state.current, state.step);
+    state.update(Action::Search);
+    // Only the first example's question has "tones come before".
+    for c in "tones come before".chars() {
+        state.type_search(SearchKey::Char(c));
+    }
+    assert_ne!(state.current, before.0);
+    state.update(Action::Back);
+    assert_eq!((state.current, state.step), before);
+    let comparison = state.comparison.as_ref().unwrap();
+    assert_eq!(comparison.partner_of(state.current), Some(comparison.other.current));
+}

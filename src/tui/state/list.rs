@@ -67,7 +67,8 @@ impl Inspector {
     /// Keys go to the search text from now, and the list shows what it finds.
     pub(super) fn start_search(&mut self) {
         self.searching = true;
-        self.search_from = self.step;
+        self.search_from = (self.current, self.step);
+        self.step_matches = None;
         if self.examples.len() > 1 {
             self.list_open = true;
         }
@@ -87,13 +88,14 @@ impl Inspector {
                 if step != self.step {
                     self.on_step_changed();
                 }
+                self.sync_comparison();
                 return;
             }
         }
         let place = (self.current, self.step);
         self.refilter();
-        let from = if place.0 == self.current {
-            self.search_from
+        let from = if self.search_from.0 == self.current {
+            self.search_from.1
         } else {
             0
         };
@@ -101,6 +103,7 @@ impl Inspector {
         if place != (self.current, self.step) {
             self.on_step_changed();
         }
+        self.sync_comparison();
     }
 
     /// A filter key: the next outcome, task or label filter, or none of them.

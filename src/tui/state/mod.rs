@@ -87,8 +87,8 @@ pub struct Inspector {
     pub filters: Filters,
     /// Keys go to the search text.
     pub searching: bool,
-    /// The step the search began on (Esc goes back to it).
-    pub search_from: usize,
+    /// The example and step the search began on (Esc goes back to them).
+    pub search_from: (usize, usize),
     /// What the search found in the steps of the example shown.
     pub step_matches: Option<StepMatches>,
     pub live: Option<LiveStatus>,
@@ -133,7 +133,7 @@ impl Inspector {
             screen_width: 0,
             filters: Filters::default(),
             searching: false,
-            search_from: 0,
+            search_from: (0, 0),
             step_matches: None,
             live: None,
             labelling: None,
@@ -148,6 +148,10 @@ impl Inspector {
 
     /// Applies `action`; returns what the caller must do outside the state.
     pub fn update(&mut self, action: Action) -> Effect {
+        if let Some(why) = self.only_on_a(action) {
+            self.message = Some(why);
+            return Effect::None;
+        }
         if self.moves_other_step(action) {
             if let Some(comparison) = &mut self.comparison {
                 comparison.other.move_step(action);
@@ -221,7 +225,16 @@ impl Inspector {
             self.filters.query.clear();
             self.step_matches = None;
             self.refilter();
-            self.step = self.search_from.min(self.steps().saturating_sub(1));
+            let (example, step) = self.search_from;
+            if example < self.examples.len() {
+                self.select_example(example);
+                self.list_cursor = self
+                    .visible_examples()
+                    .iter()
+                    .position(|&i| i == example)
+                    .unwrap_or(0);
+            }
+            self.step = step.min(self.steps().saturating_sub(1));
         } else if self.list_open && self.list_is_popup() {
             self.list_open = false;
         } else if self.job.as_ref().is_some_and(|job| !job.cancelling) {
