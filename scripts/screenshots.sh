@@ -39,3 +39,21 @@ shot legend-100x30 100 30 "inspect assets/demo/demo-tones.json" '?' '?'
 shot list-100x30 100 30 "inspect assets/demo/demo-set.jsonl"
 shot docked-160x40 160 40 "inspect assets/demo/demo-set.jsonl" n n j j j
 shot small-80x24 80 24 "inspect assets/demo/demo-tones.json" j
+
+# Two traces files compared: the demo model asked 8 fresh items directly and with reasoning
+# (`demo eval` writes both; `demo compare` does the same and opens them).
+pairs=$(mktemp -d)
+trap 'rm -rf "$pairs"' EXIT
+$bin demo eval --n 8 --seed 1 --prompt r1-aqa,r1-aqa-think --out "$pairs" >/dev/null
+compare="inspect $pairs/r1-aqa/traces.jsonl --compare $pairs/r1-aqa-think/traces.jsonl"
+shot compare-80x24 80 24 "$compare" e n n n n o j j j
+shot compare-side-by-side-180x40 180 40 "$compare" e n n n n o j j j
+shot compare-list-100x30 100 30 "$compare" f f f f
+
+# Heads that listen: 20 synthetic items run by `batch` with per-head maps (the ranking needs
+# them for "peak in the named event").
+$bin demo items --out "$pairs/items" --n 20 --seed 1 2>/dev/null
+$bin batch --model assets/demo-model --data "$pairs/items/mmau.json" --prompt-template r1-aqa-think \
+  --per-head-maps --out "$pairs/heads/traces.jsonl" >/dev/null 2>&1
+shot heads-100x30 100 30 "inspect $pairs/heads/traces.jsonl" e H
+
