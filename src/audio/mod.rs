@@ -8,6 +8,7 @@ mod edit_list;
 mod error;
 mod filterbank;
 mod mel;
+mod picture;
 pub mod playback;
 mod resample;
 
@@ -15,6 +16,7 @@ pub use decode::{decode_file, DecodedAudio};
 pub use error::AudioError;
 pub use filterbank::{hz_to_mel, mel_filterbank, mel_to_hz};
 pub use mel::{LogMel, MelConfig, MelExtractor};
+pub use picture::MelPicture;
 pub use resample::resample;
 
 /// Whether `bytes` start like an audio file (WAV, AIFF, FLAC, Ogg, MP3, MP4/M4A, WebM/Matroska),

@@ -13,7 +13,7 @@ use crate::colour_scale::ColourScale;
 use crate::figure::{self, ClipSamples, FigureSpec, Panel, View};
 use crate::model::AttentionRows;
 use crate::trace::metrics::{Heads, Metric, Selection};
-use crate::trace::{read_sidecar, read_traces, Trace, TraceLine};
+use crate::trace::{read_sidecar, read_traces, Trace};
 use crate::truth::Truth;
 
 #[derive(Debug, Args)]
@@ -216,14 +216,7 @@ fn finished_traces(path: &Path) -> Result<Vec<Trace>> {
     if path.extension().is_some_and(|e| e == "json") {
         return Ok(vec![Trace::read(path)?]);
     }
-    Ok(read_traces(path)?
-        .lines
-        .into_iter()
-        .filter_map(|line| match line {
-            TraceLine::Done(trace) => Some(*trace),
-            TraceLine::Failed(_) => None,
-        })
-        .collect())
+    Ok(read_traces(path)?.finished())
 }
 
 /// What the legend calls a trace: its file's stem, or for `demo eval`'s `traces.jsonl` the

@@ -17,7 +17,7 @@ use crate::cafe::journal::check_annotator;
 use crate::cafe::journal_file::{journal_path, open_journal, JournalWriter};
 use crate::cafe::judge::read_captions;
 use crate::cafe::label_files::gather_labels;
-use crate::trace::{read_sidecar, read_traces, Trace, TraceLine};
+use crate::trace::{read_sidecar, read_traces, Trace};
 use crate::truth::Truth;
 use crate::tui::app::App;
 use crate::tui::config::Config;
@@ -119,14 +119,7 @@ pub fn load_examples(path: &Path) -> Result<Vec<Example>> {
     let traces: Vec<Trace> = if path.extension().is_some_and(|e| e == "json") {
         vec![Trace::read(path)?]
     } else {
-        let file = read_traces(path)?;
-        file.lines
-            .into_iter()
-            .filter_map(|line| match line {
-                TraceLine::Done(trace) => Some(*trace),
-                TraceLine::Failed(_) => None,
-            })
-            .collect()
+        read_traces(path)?.finished()
     };
     if traces.is_empty() {
         bail!("{}: no finished traces to inspect", path.display());

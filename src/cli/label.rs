@@ -12,7 +12,7 @@ use crate::cafe::agreement::{agreement, Agreement, PairAgreement, Rater};
 use crate::cafe::export::export_rows;
 use crate::cafe::label_files::{gather_labels, read_label_file};
 use crate::trace::CafeLabel;
-use crate::trace::{read_traces, Trace, TraceLine};
+use crate::trace::{read_traces, Trace};
 
 #[derive(Debug, Args)]
 pub struct LabelArgs {
@@ -199,14 +199,7 @@ fn read_any_traces(path: &Path) -> Result<Vec<Trace>> {
     for skipped in &file.skipped {
         eprintln!("warning: {skipped}");
     }
-    Ok(file
-        .lines
-        .into_iter()
-        .filter_map(|line| match line {
-            TraceLine::Done(trace) => Some(*trace),
-            TraceLine::Failed(_) => None,
-        })
-        .collect())
+    Ok(file.finished())
 }
 
 fn export(args: ExportArgs) -> Result<()> {

@@ -1,9 +1,8 @@
-//! The clip's log-mel spectrogram for the figure's strip: the model's front end (`audio::mel`,
-//! as the inspector's strip uses it) over the whole clip, with more bands than the terminal's
-//! two pixels a row can show, scaled to 0..=1 over the clip. The inspector's own picture
-//! (`tui::spectrogram`) lives above this layer, hence this small one of its own.
+//! The clip's log-mel spectrogram for the figure's strip: `audio::MelPicture`, as the
+//! inspector's strip uses it, with more bands than the terminal's two pixels a row can show;
+//! each band is drawn on its own, and the median sets the background.
 
-use crate::audio::{MelConfig, MelExtractor};
+use crate::audio::MelPicture;
 
 use super::spec::ClipSamples;
 
@@ -16,43 +15,21 @@ pub struct LogMelPicture {
     pub bands: usize,
     pub frames: usize,
     pub seconds_per_frame: f64,
-    values: Vec<f32>,
+    picture: MelPicture,
 }
 
 impl LogMelPicture {
     /// The picture of `clip`; `None` for an empty clip.
     pub fn new(clip: &ClipSamples) -> Option<Self> {
-        let rate = clip.rate.max(1);
         if clip.samples.is_empty() {
             return None;
         }
-        let seconds = clip.samples.len() as f64 / f64::from(rate);
-        let config = MelConfig {
-            feature_size: BANDS,
-            sampling_rate: rate,
-            chunk_length: seconds.ceil().max(1.0) as usize,
-            ..MelConfig::default()
-        };
-        let hop = config.hop_length;
-        let extractor = MelExtractor::new(config).ok()?;
-        let mel = extractor.extract(&clip.samples);
-        let frames = clip.samples.len().div_ceil(hop).clamp(1, mel.frames);
-        let mut values = Vec::with_capacity(BANDS * frames);
-        for band in 0..BANDS {
-            values.extend_from_slice(&mel.features[band * mel.frames..band * mel.frames + frames]);
-        }
-        let (low, high) = values
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
-        let range = (high - low).max(1e-6);
-        values.iter_mut().for_each(|v| *v = (*v - low) / range);
+        let picture = MelPicture::new(&clip.samples, clip.rate, BANDS);
         Some(LogMelPicture {
-            bands: BANDS,
-            frames,
-            seconds_per_frame: hop as f64 / f64::from(rate),
-            values,
+            bands: picture.bands,
+            frames: picture.frames,
+            seconds_per_frame: picture.seconds_per_frame,
+            picture,
         })
     }
 
@@ -64,13 +41,12 @@ impl LogMelPicture {
             return 0.0;
         }
         let last = frame(to).clamp(first + 1, self.frames);
-        let row = &self.values[band * self.frames + first..band * self.frames + last];
-        row.iter().sum::<f32>() / row.len() as f32
+        self.picture.band_mean(band, first, last)
     }
 
     /// The median value over the picture: the level of the clip's background.
     pub fn median(&self) -> f32 {
-        let mut sorted = self.values.clone();
+        let mut sorted = self.picture.values().to_vec();
         sorted.sort_by(f32::total_cmp);
         sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
     }

@@ -140,14 +140,7 @@ pub fn model_name(trace: &Trace) -> String {
 
 /// "(A) one  (B) two".
 fn choices_line(trace: &Trace) -> String {
-    trace
-        .prompt
-        .choices
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("({}) {c}", (b'A' + (i % 26) as u8) as char))
-        .collect::<Vec<_>>()
-        .join("   ")
+    trace.prompt.lettered_choices("   ")
 }
 
 /// Layers, heads, metric, colour scale and the part of the clip shown.

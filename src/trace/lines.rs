@@ -83,6 +83,19 @@ pub struct TracesFile {
     pub skipped: Vec<String>,
 }
 
+impl TracesFile {
+    /// The finished traces, in file order (failed items left out).
+    pub fn finished(self) -> Vec<Trace> {
+        self.lines
+            .into_iter()
+            .filter_map(|line| match line {
+                TraceLine::Done(trace) => Some(*trace),
+                TraceLine::Failed(_) => None,
+            })
+            .collect()
+    }
+}
+
 /// Reads a traces file. A wrong schema version is an error (the whole file comes from another
 /// auscult); other bad lines are skipped and listed.
 pub fn read_traces(path: &Path) -> Result<TracesFile> {

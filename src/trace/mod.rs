@@ -124,6 +124,18 @@ pub struct PromptRecord {
     pub rendered: String,
 }
 
+impl PromptRecord {
+    /// The choices lettered as a benchmark asks them, joined by `separator`: "(A) one  (B) two".
+    pub fn lettered_choices(&self, separator: &str) -> String {
+        self.choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("({}) {c}", (b'A' + (i % 26) as u8) as char))
+            .collect::<Vec<_>>()
+            .join(separator)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InputRecord {
     /// Prompt token ids after audio-token expansion.

@@ -1,8 +1,8 @@
-//! The clip's log-mel spectrogram as the inspector draws it: the same front end the model uses
-//! (`audio::mel`), over the whole clip rather than the model's window, scaled to 0..=1 once when
-//! the clip is loaded so that drawing only averages cells.
+//! The clip's log-mel spectrogram as the inspector draws it (`audio::MelPicture` in 32 bands,
+//! made once when the clip is loaded): each strip cell shows the loudest band among those it
+//! covers.
 
-use crate::audio::{MelConfig, MelExtractor};
+use crate::audio::MelPicture;
 
 /// Mel bands of the picture: enough for a strip 16 rows high (two pixels per row).
 const BANDS: usize = 32;
@@ -13,40 +13,18 @@ pub struct Spectrogram {
     pub bands: usize,
     pub frames: usize,
     pub seconds_per_frame: f64,
-    values: Vec<f32>,
+    picture: MelPicture,
 }
 
 impl Spectrogram {
     /// The picture of mono `samples` at `rate` Hz (16 kHz keeps the model's filterbank).
     pub fn new(samples: &[f32], rate: u32) -> Self {
-        let seconds = samples.len() as f64 / f64::from(rate.max(1));
-        let config = MelConfig {
-            feature_size: BANDS,
-            sampling_rate: rate,
-            chunk_length: seconds.ceil().max(1.0) as usize,
-            ..MelConfig::default()
-        };
-        let hop = config.hop_length;
-        // Valid for any rate: the window is at least 1 s, far longer than one FFT.
-        let extractor = MelExtractor::new(config).expect("a valid display front end");
-        let mel = extractor.extract(samples);
-        let frames = samples.len().div_ceil(hop).clamp(1, mel.frames);
-        let mut values = Vec::with_capacity(BANDS * frames);
-        for band in 0..BANDS {
-            values.extend_from_slice(&mel.features[band * mel.frames..band * mel.frames + frames]);
-        }
-        let (low, high) = values
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
-        let range = (high - low).max(1e-6);
-        values.iter_mut().for_each(|v| *v = (*v - low) / range);
+        let picture = MelPicture::new(samples, rate, BANDS);
         Spectrogram {
-            bands: BANDS,
-            frames,
-            seconds_per_frame: hop as f64 / f64::from(rate.max(1)),
-            values,
+            bands: picture.bands,
+            frames: picture.frames,
+            seconds_per_frame: picture.seconds_per_frame,
+            picture,
         }
     }
 
@@ -60,10 +38,7 @@ impl Spectrogram {
         let (b0, b1) = (band(low).min(self.bands - 1), band(high).max(band(low) + 1));
         let b1 = b1.min(self.bands);
         (b0..b1)
-            .map(|b| {
-                let row = &self.values[b * self.frames + f0..b * self.frames + f1];
-                row.iter().sum::<f32>() / row.len() as f32
-            })
+            .map(|b| self.picture.band_mean(b, f0, f1))
             .fold(0.0, f32::max)
     }
 }

@@ -168,7 +168,10 @@ fn an_id_twice_in_a_pairs_both_with_one_partner() {
         .start_comparison(examples(&specs[..1]), ["a".into(), "b".into()])
         .unwrap();
     let message = state.message.clone().unwrap_or_default();
-    assert!(!message.contains("of b"), "B has no unpaired example: {message}");
+    assert!(
+        !message.contains("of b"),
+        "B has no unpaired example: {message}"
+    );
     assert_eq!(
         state.comparison.as_ref().unwrap().partners,
         vec![Some(0), Some(0)]
@@ -215,5 +218,8 @@ fn esc_after_a_search_goes_back_to_the_example_and_step_it_began_on() {
     state.update(Action::Back);
     assert_eq!((state.current, state.step), before);
     let comparison = state.comparison.as_ref().unwrap();
-    assert_eq!(comparison.partner_of(state.current), Some(comparison.other.current));
+    assert_eq!(
+        comparison.partner_of(state.current),
+        Some(comparison.other.current)
+    );
 }

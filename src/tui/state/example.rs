@@ -91,13 +91,6 @@ impl Example {
 
     /// The choices as the header shows them: "(A) one  (B) two".
     pub fn choices_line(&self) -> String {
-        self.trace
-            .prompt
-            .choices
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("({}) {c}", (b'A' + (i % 26) as u8) as char))
-            .collect::<Vec<_>>()
-            .join("  ")
+        self.trace.prompt.lettered_choices("  ")
     }
 }
