@@ -18,6 +18,17 @@ pub enum Side {
 }
 
 impl Side {
+    /// A, then B: in the order of `Comparison::names`.
+    pub const BOTH: [Side; 2] = [Side::A, Side::B];
+
+    /// The side's place in `BOTH`.
+    pub fn index(self) -> usize {
+        match self {
+            Side::A => 0,
+            Side::B => 1,
+        }
+    }
+
     pub fn letter(self) -> char {
         match self {
             Side::A => 'A',

@@ -140,20 +140,8 @@ mod tests {
     /// The tones example with its clip's events as captions give them (its labels say which
     /// steps claim them), as often as `copies`.
     fn with_events(copies: usize) -> Inspector {
-        use crate::cafe::judge::{Caption, CaptionEvent};
         let spec = tones_spec();
-        let caption = Caption {
-            caption: "tones, noise, a sweep".into(),
-            events: Some(
-                spec.events
-                    .iter()
-                    .map(|e| CaptionEvent {
-                        name: e.name.to_owned(),
-                        span: Some((e.start as f32, e.end as f32)),
-                    })
-                    .collect(),
-            ),
-        };
+        let caption = crate::tui::state::tests::tones_caption();
         let examples = (0..copies)
             .map(|_| {
                 let (trace, arrays) = example_trace(&spec);

@@ -529,3 +529,21 @@ fn the_figure_key_asks_for_a_figure_of_what_can_be_drawn() {
     assert_eq!(state.update(Action::WriteFigure), Effect::None);
     assert!(state.message.as_deref().unwrap().contains("no attention"));
 }
+
+/// The tones example's clip events as a captions file with times gives them.
+pub(crate) fn tones_caption() -> crate::cafe::judge::Caption {
+    use crate::cafe::judge::{Caption, CaptionEvent};
+    Caption {
+        caption: "three tones, noise, a falling sweep".into(),
+        events: Some(
+            tones_spec()
+                .events
+                .iter()
+                .map(|e| CaptionEvent {
+                    name: e.name.to_owned(),
+                    span: Some((e.start as f32, e.end as f32)),
+                })
+                .collect(),
+        ),
+    }
+}

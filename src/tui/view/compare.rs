@@ -108,7 +108,7 @@ fn render_titles(
     let a_counts = a.map(counts);
     for (side, trace, area) in [(Side::A, a, titles[0]), (Side::B, b, titles[1])] {
         let focused = comparison.focus == side;
-        let name = &comparison.names[side_index(side)];
+        let name = &comparison.names[side.index()];
         let head = format!(
             "{}{} {name}",
             if focused { "▶ " } else { "  " },
@@ -129,13 +129,6 @@ fn render_titles(
             spans.extend(count_spans(&counts(trace), against.as_ref(), palette));
         }
         Line::from(spans).render(area, buf);
-    }
-}
-
-fn side_index(side: Side) -> usize {
-    match side {
-        Side::A => 0,
-        Side::B => 1,
     }
 }
 

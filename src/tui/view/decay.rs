@@ -14,7 +14,7 @@ use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragrap
 use super::{number, values};
 use crate::report::slope;
 use crate::tui::palette::Palette;
-use crate::tui::state::{Inspector, StepMetric};
+use crate::tui::state::{Inspector, Side, StepMetric};
 
 pub(super) fn render(
     state: &Inspector,
@@ -328,7 +328,7 @@ pub(super) fn render_sides(
 
 /// "A" on a narrow chart, "A r1-aqa" on a wide one.
 fn side_name(index: usize, name: &str, width: u16) -> String {
-    let letter = if index == 0 { 'A' } else { 'B' };
+    let letter = Side::BOTH[index].letter();
     if width >= 56 {
         format!("{letter} {name}")
     } else {

@@ -56,20 +56,7 @@ pub(super) fn evidence_view(step: usize, keys: &[Action]) -> Inspector {
 /// The tones example with its clip's events as a captions file would give them, on the step
 /// that misreads the sweep.
 pub(super) fn events_state() -> Inspector {
-    use crate::cafe::judge::{Caption, CaptionEvent};
-    let spec = tones_spec();
-    let caption = Caption {
-        caption: "three tones, noise, a falling sweep".into(),
-        events: Some(
-            spec.events
-                .iter()
-                .map(|e| CaptionEvent {
-                    name: e.name.to_owned(),
-                    span: Some((e.start as f32, e.end as f32)),
-                })
-                .collect(),
-        ),
-    };
+    let caption = crate::tui::state::tests::tones_caption();
     let mut state = state();
     state.examples[0].set_truth(crate::truth::Truth::from_caption(&caption));
     state.step = 9;
