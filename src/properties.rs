@@ -371,7 +371,7 @@ mod model_files {
         ) {
             let original = read(&format!("tests/fixtures/qwen2_audio/tiny_a/{which}"));
             let dir = checkpoint_with(which, &mutate(&original, &m));
-            if let Ok(processor) = crate::model::Processor::load(dir.path(), 483) {
+            if let Ok(processor) = crate::model::Processor::load(dir.path(), 483, crate::model::AudioTokenRate::Pooled) {
                 // A loaded processor renders and tokenizes a prompt, or says why not.
                 if let Ok(rendered) = processor.render("What is this?", None) {
                     let _ = processor.tokenizer().encode(rendered, false);
@@ -457,9 +457,13 @@ mod found {
             tokenizer[field] = bad.clone();
             let dir =
                 model_files::checkpoint_with("tokenizer.json", tokenizer.to_string().as_bytes());
-            let error = crate::model::Processor::load(dir.path(), 483)
-                .err()
-                .unwrap_or_else(|| panic!("{field} = {bad} was accepted"));
+            let error = crate::model::Processor::load(
+                dir.path(),
+                483,
+                crate::model::AudioTokenRate::Pooled,
+            )
+            .err()
+            .unwrap_or_else(|| panic!("{field} = {bad} was accepted"));
             let message = error.to_string();
             assert!(message.contains("tokenizer.json"), "{message}");
             caught_a_library_panic |= message.contains("gave up on it");

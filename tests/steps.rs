@@ -9,7 +9,12 @@ use auscult::trace::{split_steps, StepKind, StepRules};
 use common::fixture;
 
 fn pieces(text: &str) -> Vec<String> {
-    let processor = Processor::load(&fixture("qwen2_audio/tiny_a"), 483).unwrap();
+    let processor = Processor::load(
+        &fixture("qwen2_audio/tiny_a"),
+        483,
+        auscult::model::AudioTokenRate::Pooled,
+    )
+    .unwrap();
     let ids = processor
         .tokenizer()
         .encode(text, false)

@@ -173,16 +173,33 @@ impl MelExtractor {
         &self.config
     }
 
-    /// Features of mono `samples` at `config.sampling_rate`.
+    /// Features of mono `samples` at `config.sampling_rate`, zero-padded or cut to the window
+    /// (`padding="max_length"`, `truncation=True`).
     pub fn extract(&self, samples: &[f32]) -> LogMel {
+        self.extract_within(samples, self.config.window_samples())
+    }
+
+    /// Features of the clip alone, neither padded nor cut: what the feature extractor gives one
+    /// clip with `padding=True` (to the longest of the batch) and no truncation, as Qwen3-Omni's
+    /// processor calls it. Its last frame's window reads the clip's own end, reflected, where a
+    /// padded extraction reads zeros. `samples.len() / hop` frames, all valid (a clip shorter
+    /// than one FFT is zero-padded to it first).
+    pub fn extract_unpadded(&self, samples: &[f32]) -> LogMel {
+        let length = samples.len().max(self.config.n_fft);
+        let mut mel = self.extract_within(samples, length);
+        mel.truncated = false;
+        mel
+    }
+
+    /// Features of `samples` zero-padded or cut to `window_samples`.
+    fn extract_within(&self, samples: &[f32], window_samples: usize) -> LogMel {
         let MelConfig {
             feature_size: n_mels,
             n_fft,
             hop_length: hop,
             ..
         } = self.config;
-        let window_samples = self.config.window_samples();
-        let frames = self.config.frames();
+        let frames = window_samples / hop;
 
         // Zero-pad or cut to the window, then reflect-pad n_fft/2 on each side (centring).
         let mut padded = vec![0.0f64; window_samples];

@@ -49,6 +49,8 @@ pub fn synthetic_attention(
         sink_mass: Vec::with_capacity(tokens * layers * heads),
         audio_map: Vec::with_capacity(tokens * layers * n_audio),
         head_maps: Some(Vec::with_capacity(tokens * layers * heads * n_audio)),
+        experts: None,
+        top_k: 0,
     };
     for (t, &line) in line_of_token.iter().enumerate() {
         let progress = t as f64 / tokens.max(1) as f64;

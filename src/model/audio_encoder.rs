@@ -63,11 +63,12 @@ impl EncoderAttention {
         vb: VarBuilder,
         kernels: Kernels,
         linears: &LinearLoader,
+        key_bias: bool,
     ) -> Result<Self> {
         let d = cfg.d_model;
         Ok(Self {
             q_proj: linears.load(d, d, vb.pp("q_proj"), true)?,
-            k_proj: linears.load(d, d, vb.pp("k_proj"), false)?,
+            k_proj: linears.load(d, d, vb.pp("k_proj"), key_bias)?,
             v_proj: linears.load(d, d, vb.pp("v_proj"), true)?,
             out_proj: linears.load(d, d, vb.pp("out_proj"), true)?,
             heads: cfg.encoder_attention_heads,
@@ -97,7 +98,8 @@ impl EncoderAttention {
     }
 }
 
-/// One pre-LN encoder layer (Whisper's, which Qwen2.5-Omni's audio encoder reuses).
+/// One pre-LN encoder layer (Whisper's, which the Omni encoders reuse; Whisper's key projection
+/// has no bias, Qwen3-Omni's has one: `key_bias`).
 pub(super) struct EncoderLayer {
     self_attn_layer_norm: Norm,
     self_attn: EncoderAttention,
@@ -112,12 +114,13 @@ impl EncoderLayer {
         vb: VarBuilder,
         kernels: Kernels,
         linears: &LinearLoader,
+        key_bias: bool,
     ) -> Result<Self> {
         let d = cfg.d_model;
         let norm = |name: &str| Norm::layer_norm(d, LAYER_NORM_EPS, vb.pp(name), kernels);
         Ok(Self {
             self_attn_layer_norm: norm("self_attn_layer_norm")?,
-            self_attn: EncoderAttention::load(cfg, vb.pp("self_attn"), kernels, linears)?,
+            self_attn: EncoderAttention::load(cfg, vb.pp("self_attn"), kernels, linears, key_bias)?,
             final_layer_norm: norm("final_layer_norm")?,
             fc1: linears.load(d, cfg.encoder_ffn_dim, vb.pp("fc1"), true)?,
             fc2: linears.load(cfg.encoder_ffn_dim, d, vb.pp("fc2"), true)?,
@@ -171,7 +174,15 @@ impl AudioEncoder {
             conv2: candle_nn::conv1d(d, d, 3, conv(2), tower.pp("conv2"))?,
             embed_positions: tower.get((cfg.max_source_positions, d), "embed_positions.weight")?,
             layers: (0..cfg.encoder_layers)
-                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}")), kernels, linears))
+                .map(|i| {
+                    EncoderLayer::load(
+                        cfg,
+                        tower.pp(format!("layers.{i}")),
+                        kernels,
+                        linears,
+                        false,
+                    )
+                })
                 .collect::<Result<_>>()?,
             layer_norm: Norm::layer_norm(d, LAYER_NORM_EPS, tower.pp("layer_norm"), kernels)?,
             projector: linears.load(d, text_hidden, vb.pp("multi_modal_projector.linear"), true)?,

@@ -1,13 +1,13 @@
-//! An audio-language model: an audio encoder, the audio-token scatter and the Qwen2 decoder as
-//! one model, for Qwen2-Audio and the Qwen2.5-Omni thinker alike.
+//! An audio-language model: an audio encoder, the audio-token scatter and the decoder as one
+//! model, for Qwen2-Audio and the Qwen2.5-Omni and Qwen3-Omni thinkers alike.
 //!
-//! Ports `Qwen2AudioForConditionalGeneration` and `Qwen2_5OmniThinkerForConditionalGeneration`
-//! (audio and text only) from transformers 5.x: the projected audio rows replace the embeddings of
-//! the `<|AUDIO|>` tokens in order (`masked_scatter`), then the decoder runs over the whole
-//! sequence. The families differ only in the audio encoder and in where the weights live (the
-//! prefixes of `family::MODEL_TYPES`); the thinker's decoder is Qwen2's, its M-RoPE being plain
-//! RoPE for audio and text. The forward calls take the position of their first row, as the
-//! decoder does.
+//! Ports `Qwen2AudioForConditionalGeneration`, `Qwen2_5OmniThinkerForConditionalGeneration` and
+//! `Qwen3OmniMoeThinkerForConditionalGeneration` (audio and text only) from transformers 5.x: the
+//! projected audio rows replace the embeddings of the audio placeholder tokens in order
+//! (`masked_scatter`), then the decoder runs over the whole sequence. The families differ in the
+//! audio encoder, in the decoder's options (which `text_config` names) and in where the weights
+//! live (the prefixes of `family::MODEL_TYPES`); the thinkers' M-RoPE is plain RoPE for audio and
+//! text. The forward calls take the position of their first row, as the decoder does.
 
 use std::ops::Range;
 
@@ -15,6 +15,7 @@ use candle_core::{DType, Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::audio_encoder::AudioEncoder;
+use super::aut_encoder::AutEncoder;
 use super::capture::{CaptureRequest, LayerCapture};
 use super::config::ModelConfig;
 use super::decoder::{Decoder, Logits};
@@ -29,6 +30,8 @@ enum Encoder {
     Whisper(AudioEncoder),
     /// The Qwen2.5-Omni thinker's: the clip's frames only, chunk by chunk.
     Omni(OmniAudioEncoder),
+    /// The Qwen3-Omni thinker's AuT: 1-s chunks through 2-D convolutions, 8-s attention windows.
+    Aut(AutEncoder),
 }
 
 pub struct AudioLm {
@@ -76,6 +79,12 @@ impl AudioLm {
                 kernels,
                 encoder_linears,
             )?),
+            Family::Qwen3Omni => Encoder::Aut(AutEncoder::load(
+                &cfg.audio_config,
+                vb.clone(),
+                kernels,
+                encoder_linears,
+            )?),
         };
         let decoder = Decoder::load(
             &cfg.text_config,
@@ -96,6 +105,7 @@ impl AudioLm {
         let rows = match &self.audio_encoder {
             Encoder::Whisper(encoder) => encoder.forward(features, valid_frames),
             Encoder::Omni(encoder) => encoder.forward(features, valid_frames),
+            Encoder::Aut(encoder) => encoder.forward(features, valid_frames),
         };
         super::prompt_product::release_scratch();
         rows

@@ -31,13 +31,16 @@ pub enum CaptureRequest {
     Full,
 }
 
-/// One layer's reduced attention for the query rows of one forward call (float32).
+/// One layer's reduced attention for the query rows of one forward call (float32), and in a
+/// mixture-of-experts layer the experts its router chose for them.
 #[derive(Debug, Clone)]
 pub struct ReducedLayer {
     pub audio_ratio: Tensor,       // (q, heads)
     pub sink_mass: Tensor,         // (q, heads)
     pub audio_map: Tensor,         // (q, audio tokens), mean over heads
     pub head_maps: Option<Tensor>, // (q, heads, audio tokens)
+    /// `(q, top_k)` expert ids, most probable first; `None` in a dense layer.
+    pub experts: Option<Vec<u32>>,
 }
 
 /// What one forward call captured, per layer, matching the request.
@@ -90,16 +93,34 @@ impl CaptureRequest {
                     sink_mass,
                     audio_map,
                     head_maps,
+                    experts: None,
                 }))
             }
         }
+    }
+
+    /// Adds a mixture-of-experts layer's routing, `(q, top_k)` expert ids for the call's rows,
+    /// to what its attention captured (only the last row's when the request asks for that).
+    pub fn capture_experts(&self, ids: &[u32], top_k: usize, captured: &mut LayerCapture) {
+        let (CaptureRequest::Reduced { last_row_only, .. }, LayerCapture::Reduced(layer)) =
+            (self, captured)
+        else {
+            return;
+        };
+        let kept = if *last_row_only {
+            &ids[ids.len().saturating_sub(top_k)..]
+        } else {
+            ids
+        };
+        layer.experts = Some(kept.to_vec());
     }
 }
 
 /// Reduced attention of consecutive query rows, copied to the host, every layer.
 ///
 /// Row-major arrays: `audio_ratio` and `sink_mass` (rows, layers, heads), `audio_map` (rows,
-/// layers, audio tokens), `head_maps` (rows, layers, heads, audio tokens).
+/// layers, audio tokens), `head_maps` (rows, layers, heads, audio tokens), and for a
+/// mixture-of-experts decoder `experts` (rows, layers, top_k).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttentionRows {
     pub rows: usize,
@@ -110,7 +131,15 @@ pub struct AttentionRows {
     pub sink_mass: Vec<f32>,
     pub audio_map: Vec<f32>,
     pub head_maps: Option<Vec<f32>>,
+    /// The experts each row was routed to in each layer, most probable first (`NO_EXPERT` in a
+    /// dense layer); `None` for a dense decoder.
+    pub experts: Option<Vec<u16>>,
+    /// Experts per row and layer in `experts` (0 without).
+    pub top_k: usize,
 }
+
+/// `AttentionRows::experts`' entry for a layer whose MLP is dense.
+pub const NO_EXPERT: u16 = u16::MAX;
 
 impl AttentionRows {
     /// Gathers per-layer reductions into host arrays (one device-to-host copy per array).
@@ -131,6 +160,28 @@ impl AttentionRows {
         } else {
             None
         };
+        let top_k = layers
+            .iter()
+            .filter_map(|l| l.experts.as_ref())
+            .map(|ids| ids.len() / rows.max(1))
+            .max()
+            .unwrap_or(0);
+        let experts = (top_k > 0).then(|| {
+            let mut experts = Vec::with_capacity(rows * layers.len() * top_k);
+            for row in 0..rows {
+                for layer in layers {
+                    match &layer.experts {
+                        Some(ids) => experts.extend(
+                            ids[row * top_k..(row + 1) * top_k]
+                                .iter()
+                                .map(|&id| u16::try_from(id).unwrap_or(NO_EXPERT)),
+                        ),
+                        None => experts.extend(std::iter::repeat_n(NO_EXPERT, top_k)),
+                    }
+                }
+            }
+            experts
+        });
         Ok(Self {
             rows,
             layers: layers.len(),
@@ -140,6 +191,8 @@ impl AttentionRows {
             sink_mass: stack(&|l| l.sink_mass.clone())?,
             audio_map: stack(&|l| l.audio_map.clone())?,
             head_maps,
+            experts,
+            top_k,
         })
     }
 
@@ -151,25 +204,31 @@ impl AttentionRows {
             heads: self.heads,
             audio_tokens: self.audio_tokens,
             head_maps: self.head_maps.as_ref().map(|_| Vec::new()),
+            experts: self.experts.as_ref().map(|_| Vec::new()),
+            top_k: self.top_k,
             ..Default::default()
         }
     }
 
     /// Rows `range` alone.
     pub fn slice_rows(&self, range: std::ops::Range<usize>) -> Self {
-        let slice = |values: &[f32]| {
-            let per_row = values.len() / self.rows.max(1);
+        fn slice<T: Clone>(values: &[T], rows: usize, range: &std::ops::Range<usize>) -> Vec<T> {
+            let per_row = values.len() / rows.max(1);
             values[range.start * per_row..range.end * per_row].to_vec()
-        };
+        }
+        let rows = self.rows;
+        let slice_f32 = |values: &[f32]| slice(values, rows, &range);
         Self {
             rows: range.len(),
             layers: self.layers,
             heads: self.heads,
             audio_tokens: self.audio_tokens,
-            audio_ratio: slice(&self.audio_ratio),
-            sink_mass: slice(&self.sink_mass),
-            audio_map: slice(&self.audio_map),
-            head_maps: self.head_maps.as_deref().map(slice),
+            audio_ratio: slice_f32(&self.audio_ratio),
+            sink_mass: slice_f32(&self.sink_mass),
+            audio_map: slice_f32(&self.audio_map),
+            head_maps: self.head_maps.as_deref().map(slice_f32),
+            experts: self.experts.as_deref().map(|ids| slice(ids, rows, &range)),
+            top_k: self.top_k,
         }
     }
 
@@ -197,6 +256,9 @@ impl AttentionRows {
         if let (Some(mine), Some(theirs)) = (self.head_maps.as_mut(), other.head_maps.as_ref()) {
             mine.extend_from_slice(theirs);
         }
+        if let (Some(mine), Some(theirs)) = (self.experts.as_mut(), other.experts.as_ref()) {
+            mine.extend_from_slice(theirs);
+        }
     }
 
     /// Bytes held per row: the `O(layers × (heads + audio tokens))` of the design.
@@ -207,6 +269,6 @@ impl AttentionRows {
                 .head_maps
                 .as_ref()
                 .map_or(0, |_| self.heads * self.audio_tokens);
-        4 * self.layers * per_layer
+        4 * self.layers * per_layer + 2 * self.layers * self.top_k
     }
 }

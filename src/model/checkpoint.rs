@@ -12,7 +12,6 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::audio_encoder::seconds_per_audio_token;
 use super::audio_lm::AudioLm;
 use super::config::{GenerationConfig, ModelConfig};
 use super::error::ModelError;
@@ -79,15 +78,16 @@ impl Checkpoint {
         if generation.eos_token_id.is_empty() {
             generation.eos_token_id = config.eos_token_ids().to_vec();
         }
-        let processor = Processor::load(dir, config.audio_token_index)?;
+        let processor = Processor::load(dir, config.audio_token_index, config.audio_token_rate())?;
         let defaulted = processor.defaults_used();
-        if config.kind.family == Family::Qwen25Omni && !defaulted.is_empty() {
+        if config.kind.family != Family::Qwen2Audio && !defaulted.is_empty() {
             // Qwen2-Audio's 30 s window and "Audio 1:" template would silently change an Omni
             // model's inputs.
             return Err(ModelError::config(
                 &config_path,
                 format!(
-                    "a Qwen2.5-Omni checkpoint needs its own {}; this directory has none",
+                    "a {} checkpoint needs its own {}; this directory has none",
+                    config.model_type,
                     defaulted.join(" and ")
                 ),
             ));
@@ -99,7 +99,7 @@ impl Checkpoint {
         // frames, so only its mel bins must agree.
         let window_frames = match config.kind.family {
             Family::Qwen2Audio => 2 * audio.max_source_positions,
-            Family::Qwen25Omni => mel.frames(),
+            Family::Qwen25Omni | Family::Qwen3Omni => mel.frames(),
         };
         if mel.feature_size != audio.num_mel_bins || mel.frames() != window_frames {
             return Err(ModelError::config(
@@ -247,7 +247,9 @@ impl Checkpoint {
     /// Seconds of audio one audio token stands for, with this checkpoint's front end
     /// (`seconds_per_audio_token`: 0.04 s for Whisper's).
     pub fn seconds_per_audio_token(&self) -> f64 {
-        seconds_per_audio_token(self.processor.mel_config())
+        self.config
+            .audio_token_rate()
+            .seconds_per_token(self.processor.mel_config())
     }
 
     /// Encodes the clip of `input` and returns the prompt's embeddings (seq, hidden).

@@ -1,9 +1,12 @@
-//! The Qwen2 decoder (`language_model.*` in Qwen2-Audio, `thinker.model.*` and `thinker.lm_head`
-//! in a full Qwen2.5-Omni checkpoint): grouped-query attention with RoPE, RMSNorm, SwiGLU MLP, a
-//! KV cache, and attention capture inside the attention.
+//! The decoder (`language_model.*` in Qwen2-Audio, `thinker.model.*` and `thinker.lm_head` in a
+//! full Omni checkpoint): grouped-query attention with RoPE, RMSNorm, SwiGLU MLPs, a KV cache,
+//! and attention capture inside the attention.
 //!
 //! Ports `Qwen2ForCausalLM` from transformers 5.x (`models/qwen2/modeling_qwen2.py`), eager
-//! attention: scores in the compute dtype, softmax in float32. Unlike candle's own `qwen2.rs`, the
+//! attention: scores in the compute dtype, softmax in float32; and the options of the Qwen3-Omni
+//! thinker's text model (`Qwen3OmniMoeThinkerTextModel`), which its `text_config` names: no
+//! attention biases, an RMSNorm on every query and key head before RoPE (`qk_norm`), and
+//! mixture-of-experts MLPs (`experts`), whose routing joins the capture. Unlike candle's own `qwen2.rs`, the
 //! probabilities are handed to the capture request before they are multiplied into the values.
 //! Grouped heads attend through a reshape, not a copy of the cache: the `n_rep` query heads that
 //! share a key/value head become extra query rows of that head.
@@ -23,6 +26,7 @@ use candle_nn::{Embedding, VarBuilder};
 
 use super::capture::{CaptureRequest, LayerCapture};
 use super::config::TextConfig;
+use super::experts::{SparseExperts, SwiGlu};
 use super::kernels::{self, softmax_f32, Kernels, Norm};
 use super::linear::{Linear, LinearLoader};
 
@@ -73,6 +77,8 @@ struct Attention {
     k_proj: Linear,
     v_proj: Linear,
     o_proj: Linear,
+    /// Qwen3's RMSNorm of each query and key head (over `head_dim`), before RoPE.
+    qk_norm: Option<(Norm, Norm)>,
     heads: usize,
     kv_heads: usize,
     head_dim: usize,
@@ -95,11 +101,20 @@ impl Attention {
             cfg.num_key_value_heads(),
             cfg.head_dim(),
         );
+        let (qkv_bias, o_bias) = cfg.attention_biases();
+        let qk_norm = if cfg.qk_norm {
+            let norm =
+                |name: &str| Norm::rms_norm(head_dim, cfg.rms_norm_eps, vb.pp(name), kernels);
+            Some((norm("q_norm")?, norm("k_norm")?))
+        } else {
+            None
+        };
         Ok(Self {
-            q_proj: linears.load(hidden, heads * head_dim, vb.pp("q_proj"), true)?,
-            k_proj: linears.load(hidden, kv_heads * head_dim, vb.pp("k_proj"), true)?,
-            v_proj: linears.load(hidden, kv_heads * head_dim, vb.pp("v_proj"), true)?,
-            o_proj: linears.load(heads * head_dim, hidden, vb.pp("o_proj"), false)?,
+            q_proj: linears.load(hidden, heads * head_dim, vb.pp("q_proj"), qkv_bias)?,
+            k_proj: linears.load(hidden, kv_heads * head_dim, vb.pp("k_proj"), qkv_bias)?,
+            v_proj: linears.load(hidden, kv_heads * head_dim, vb.pp("v_proj"), qkv_bias)?,
+            o_proj: linears.load(heads * head_dim, hidden, vb.pp("o_proj"), o_bias)?,
+            qk_norm,
             heads,
             kv_heads,
             head_dim,
@@ -129,6 +144,10 @@ impl Attention {
         let q = split(self.q_proj.forward(xs)?, self.heads)?;
         let k = split(self.k_proj.forward(xs)?, self.kv_heads)?;
         let v = split(self.v_proj.forward(xs)?, self.kv_heads)?;
+        let (q, k) = match &self.qk_norm {
+            Some((q_norm, k_norm)) => (q_norm.forward(&q)?, k_norm.forward(&k)?),
+            None => (q, k),
+        };
         let (cos, sin) = rope;
         let q = kernels::rope(&q, cos, sin, self.kernels)?;
         let k = kernels::rope(&k, cos, sin, self.kernels)?;
@@ -167,49 +186,44 @@ impl Attention {
     }
 }
 
-struct Mlp {
-    gate_proj: Linear,
-    up_proj: Linear,
-    down_proj: Linear,
-}
-
-impl Mlp {
-    fn load(cfg: &TextConfig, vb: VarBuilder, linears: &LinearLoader) -> Result<Self> {
-        let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
-        Ok(Self {
-            gate_proj: linears.load(h, i, vb.pp("gate_proj"), false)?,
-            up_proj: linears.load(h, i, vb.pp("up_proj"), false)?,
-            down_proj: linears.load(i, h, vb.pp("down_proj"), false)?,
-        })
-    }
-
-    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let gate = self.gate_proj.forward(xs)?.silu()?;
-        self.down_proj.forward(&(gate * self.up_proj.forward(xs)?)?)
-    }
+/// A layer's MLP: dense, or a mixture of experts.
+enum FeedForward {
+    Dense(SwiGlu),
+    Experts(SparseExperts),
 }
 
 struct DecoderLayer {
     input_layernorm: Norm,
     self_attn: Attention,
     post_attention_layernorm: Norm,
-    mlp: Mlp,
+    mlp: FeedForward,
 }
 
 impl DecoderLayer {
     fn load(
         cfg: &TextConfig,
+        index: usize,
         vb: VarBuilder,
         kernels: Kernels,
         linears: &LinearLoader,
     ) -> Result<Self> {
         let (h, eps) = (cfg.hidden_size, cfg.rms_norm_eps);
         let norm = |name: &str| Norm::rms_norm(h, eps, vb.pp(name), kernels);
+        let mlp = if cfg.is_sparse_layer(index) {
+            FeedForward::Experts(SparseExperts::load(cfg, vb.pp("mlp"), linears)?)
+        } else {
+            FeedForward::Dense(SwiGlu::load(
+                h,
+                cfg.intermediate_size,
+                vb.pp("mlp"),
+                linears,
+            )?)
+        };
         Ok(Self {
             input_layernorm: norm("input_layernorm")?,
             self_attn: Attention::load(cfg, vb.pp("self_attn"), kernels, linears)?,
             post_attention_layernorm: norm("post_attention_layernorm")?,
-            mlp: Mlp::load(cfg, vb.pp("mlp"), linears)?,
+            mlp,
         })
     }
 
@@ -220,15 +234,20 @@ impl DecoderLayer {
         mask: Option<&Tensor>,
         capture: &CaptureRequest,
     ) -> Result<(Tensor, LayerCapture)> {
-        let (attended, captured) =
+        let (attended, mut captured) =
             self.self_attn
                 .forward(&self.input_layernorm.forward(xs)?, rope, mask, capture)?;
         let xs = (xs + attended)?;
-        let xs = (&xs
-            + self
-                .mlp
-                .forward(&self.post_attention_layernorm.forward(&xs)?)?)?;
-        Ok((xs, captured))
+        let normed = self.post_attention_layernorm.forward(&xs)?;
+        let mlp = match &self.mlp {
+            FeedForward::Dense(mlp) => mlp.forward(&normed)?,
+            FeedForward::Experts(experts) => {
+                let (out, routing) = experts.forward(&normed)?;
+                capture.capture_experts(&routing.ids, experts.top_k(), &mut captured);
+                out
+            }
+        };
+        Ok(((xs + mlp)?, captured))
     }
 }
 
@@ -274,7 +293,9 @@ impl Decoder {
         };
         Ok(Self {
             layers: (0..cfg.num_hidden_layers)
-                .map(|i| DecoderLayer::load(cfg, model.pp(format!("layers.{i}")), kernels, linears))
+                .map(|i| {
+                    DecoderLayer::load(cfg, i, model.pp(format!("layers.{i}")), kernels, linears)
+                })
                 .collect::<Result<_>>()?,
             norm: Norm::rms_norm(cfg.hidden_size, cfg.rms_norm_eps, model.pp("norm"), kernels)?,
             rotary: Rotary::new(cfg),

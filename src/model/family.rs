@@ -4,8 +4,10 @@
 //!
 //! Parsing `model_type`, the list of supported types an error gives, and the weight prefixes the
 //! model is loaded under all read this table, so a new layout is one row, not a name re-typed in
-//! three places. The families share the Qwen2 decoder and the audio-token scatter; they differ in
-//! the audio encoder (`audio_encoder`, `omni_audio_encoder`) and in these layouts.
+//! three places. The families share the decoder code and the audio-token scatter; they differ in
+//! the audio encoder (`audio_encoder`, `omni_audio_encoder`, `aut_encoder`), in the decoder's
+//! options (Qwen3-Omni's QK-norm and mixture of experts, which its `text_config` names) and in
+//! these layouts.
 
 /// The model families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,6 +17,9 @@ pub enum Family {
     Qwen2Audio,
     /// The Qwen2.5-Omni thinker: the encoder runs chunk by chunk over the audio frames only.
     Qwen25Omni,
+    /// The Qwen3-Omni thinker: the AuT encoder (convolutions over 1-s chunks, attention in 8-s
+    /// windows, 13 tokens a second) and a mixture-of-experts decoder with QK-norm.
+    Qwen3Omni,
 }
 
 /// One `model_type` this build loads.
@@ -57,6 +62,13 @@ pub const MODEL_TYPES: &[ModelType] = &[
         weights_prefix: "",
         decoder_prefix: "",
     },
+    ModelType {
+        name: "qwen3_omni_moe",
+        family: Family::Qwen3Omni,
+        settings_key: Some("thinker_config"),
+        weights_prefix: "thinker",
+        decoder_prefix: "",
+    },
 ];
 
 impl ModelType {
@@ -66,7 +78,8 @@ impl ModelType {
     }
 }
 
-/// `qwen2_audio, qwen2_5_omni, qwen2_5_omni_thinker`: the supported types, as errors list them.
+/// `qwen2_audio, qwen2_5_omni, qwen2_5_omni_thinker, qwen3_omni_moe`: the supported types, as
+/// errors list them.
 pub fn supported_model_types() -> String {
     MODEL_TYPES
         .iter()
@@ -83,7 +96,7 @@ mod tests {
     fn every_model_type_is_listed_once_and_found_by_its_name() {
         assert_eq!(
             supported_model_types(),
-            "qwen2_audio, qwen2_5_omni, qwen2_5_omni_thinker"
+            "qwen2_audio, qwen2_5_omni, qwen2_5_omni_thinker, qwen3_omni_moe"
         );
         for row in MODEL_TYPES {
             assert_eq!(ModelType::find(row.name), Some(row));

@@ -28,7 +28,6 @@ use candle_core::quantized::GgmlDType;
 use candle_core::DType;
 use safetensors::SafeTensors;
 
-use super::audio_encoder::MEL_FRAMES_PER_AUDIO_TOKEN;
 use super::config::ModelConfig;
 use super::error::ModelError;
 use super::family::Family;
@@ -95,6 +94,9 @@ pub struct Plan {
     /// (`reliance::evidence_bytes`).
     pub evidence: bool,
 }
+
+/// Whisper's front end: 100 mel frames a second (hop 160 at 16 kHz).
+const MEL_FRAMES_PER_SECOND: f64 = 100.0;
 
 /// The estimate, by part, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -166,9 +168,11 @@ pub fn estimate(
         .audio_seconds
         .unwrap_or(window_seconds)
         .min(window_seconds);
-    // Whisper's 100 mel frames a second, four to an audio token (`seconds_per_audio_token`): 25
-    // audio tokens a second for both families.
-    let audio_tokens = (seconds * (100.0 / MEL_FRAMES_PER_AUDIO_TOKEN as f64)).ceil() as usize;
+    // Whisper's 100 mel frames a second: 25 audio tokens a second for Qwen2-Audio and
+    // Qwen2.5-Omni, 13 for Qwen3-Omni (`AudioTokenRate`).
+    let audio_tokens = config
+        .audio_token_rate()
+        .count((seconds * MEL_FRAMES_PER_SECOND).ceil() as usize);
     let prompt = audio_tokens + PROMPT_TEXT_TOKENS;
     let positions = prompt + plan.new_tokens;
     let layers = text.num_hidden_layers as u64;
@@ -189,7 +193,10 @@ pub fn estimate(
 
     let rows = prompt.min(PREFILL_ROWS) as u64;
     let attention = 3 * heads * rows * positions as u64 * 4;
-    let mlp = 3 * rows * text.intermediate_size as u64 * 4;
+    let mlp_width = text
+        .intermediate_size
+        .max(text.moe_intermediate_size * text.num_experts_per_tok);
+    let mlp = 3 * rows * mlp_width as u64 * 4;
     let widened = if plan.dense == DType::F32 && plan.quantize.is_none() {
         0
     } else {
@@ -206,6 +213,22 @@ pub fn estimate(
             let chunk = audio.n_window.unwrap_or(100) as u64;
             let chunks = (audio_tokens as u64 * 2).div_ceil(chunk).max(1);
             3 * audio.encoder_attention_heads as u64 * chunks * chunk * chunk * 4
+        }
+        // Windows of 13 tokens a chunk × n_window_infer / (2 n_window) chunks (104) attend
+        // within themselves; the convolutions hold 64 chunks' first feature maps at a time.
+        Family::Qwen3Omni => {
+            let chunk_frames = 2 * audio.n_window.unwrap_or(50);
+            let window = (13 * audio.n_window_infer.unwrap_or(800) / chunk_frames.max(1)) as u64;
+            let windows = (audio_tokens as u64).div_ceil(window.max(1)).max(1);
+            let attention =
+                3 * audio.encoder_attention_heads as u64 * windows * window * window * 4;
+            let convolutions = 2
+                * 64
+                * audio.downsample_hidden_size.unwrap_or(480) as u64
+                * audio.num_mel_bins.div_ceil(2) as u64
+                * chunk_frames.div_ceil(2) as u64
+                * 4;
+            attention.max(convolutions)
         }
     };
     let logits = text.vocab_size as u64 * 4 * 2;

@@ -28,12 +28,15 @@
 
 mod audio_encoder;
 mod audio_lm;
+mod audio_tokens;
+mod aut_encoder;
 pub mod capture;
 mod checkpoint;
 pub mod config;
 mod decoder;
 pub mod drift;
 mod error;
+mod experts;
 pub mod family;
 pub mod generate;
 mod half_kernels;
@@ -55,6 +58,7 @@ mod weights;
 
 pub use audio_encoder::{audio_token_count, seconds_per_audio_token, MEL_FRAMES_PER_AUDIO_TOKEN};
 pub use audio_lm::AudioLm;
+pub use audio_tokens::AudioTokenRate;
 pub use capture::{AttentionRows, CaptureRequest, LayerCapture};
 pub use checkpoint::{check_checkpoint_dir, Checkpoint, QuantizationReport};
 pub use decoder::Logits;

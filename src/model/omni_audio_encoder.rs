@@ -39,7 +39,7 @@ pub struct OmniAudioEncoder {
 
 /// `SinusoidsPositionEmbedding(length, channels)`: row `t` is `sin(t·f_i)` then `cos(t·f_i)`,
 /// `f_i = exp(-i · ln(10000) / (channels/2 - 1))`, computed in float32 as the reference does.
-fn sinusoids(length: usize, channels: usize, device: &Device) -> Result<Tensor> {
+pub(super) fn sinusoids(length: usize, channels: usize, device: &Device) -> Result<Tensor> {
     let half = channels / 2;
     let increment = (MAX_TIMESCALE.ln() / (half - 1) as f64) as f32;
     let inverse: Vec<f32> = (0..half).map(|i| (-increment * i as f32).exp()).collect();
@@ -74,7 +74,15 @@ impl OmniAudioEncoder {
             conv2: candle_nn::conv1d(d, d, 3, conv(2), tower.pp("conv2"))?,
             positions: sinusoids(cfg.max_source_positions, d, vb.device())?.to_dtype(vb.dtype())?,
             layers: (0..cfg.encoder_layers)
-                .map(|i| EncoderLayer::load(cfg, tower.pp(format!("layers.{i}")), kernels, linears))
+                .map(|i| {
+                    EncoderLayer::load(
+                        cfg,
+                        tower.pp(format!("layers.{i}")),
+                        kernels,
+                        linears,
+                        false,
+                    )
+                })
                 .collect::<Result<_>>()?,
             ln_post: Norm::layer_norm(d, LAYER_NORM_EPS, tower.pp("ln_post"), kernels)?,
             proj: linears.load(d, output_dim, tower.pp("proj"), true)?,

@@ -1,13 +1,14 @@
 //! The processor: from a clip and a prompt to the model's inputs, as `Qwen2AudioProcessor` does
-//! (and the Qwen2.5-Omni processor for audio and text: the same steps, with its own template and
-//! front end).
+//! (and the Qwen2.5-Omni and Qwen3-Omni processors for audio and text: the same steps, with their
+//! own templates, audio tokens and front ends).
 //!
 //! The chat template is the checkpoint's own Jinja text, rendered with minijinja (never re-typed);
-//! the rendered `<|AUDIO|>` is then expanded to one token per `MEL_FRAMES_PER_AUDIO_TOKEN` mel
-//! frames (40 ms with Whisper's front end; `audio_token_count`) and the text is tokenized with the
-//! checkpoint's `tokenizer.json`. The log-mel features come from the audio layer with the
-//! checkpoint's `preprocessor_config.json` (or the `feature_extractor` of its
-//! `processor_config.json`).
+//! the rendered audio token (`<|AUDIO|>`, `<|audio_pad|>`: the tokenizer's token for
+//! `config.json`'s id) is then expanded to the family's count for the clip (`AudioTokenRate`: 25
+//! a second, or 13) and the text is tokenized with the checkpoint's `tokenizer.json`. The log-mel
+//! features come from the audio layer with the checkpoint's `preprocessor_config.json` (or the
+//! `feature_extractor` of its `processor_config.json`), padded to the front end's window or, for
+//! Qwen3-Omni, not at all.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
-use super::audio_encoder::audio_token_count;
+use super::audio_tokens::AudioTokenRate;
 use super::config::read_text;
 use super::error::ModelError;
 use crate::audio::{LogMel, MelConfig, MelExtractor};
@@ -47,15 +48,12 @@ pub const DEFAULT_CHAT_TEMPLATE: &str = concat!(
     "{% endif %}"
 );
 
-/// Special-token strings from `processor_config.json` (or the Qwen2-Audio defaults).
-#[derive(Debug, Clone, Deserialize)]
+/// Special-token strings from `processor_config.json`; without one, the audio token is the
+/// tokenizer's token for `config.json`'s audio token id.
+#[derive(Debug, Clone, Default, Deserialize)]
 struct ProcessorConfig {
-    #[serde(default = "audio_token")]
-    audio_token: String,
-}
-
-fn audio_token() -> String {
-    "<|AUDIO|>".into()
+    #[serde(default)]
+    audio_token: Option<String>,
 }
 
 /// The model's inputs for one clip and prompt.
@@ -80,6 +78,8 @@ pub struct Processor {
     template_path: PathBuf,
     audio_token: String,
     audio_token_id: u32,
+    /// How many audio tokens a clip becomes, and whether its features are padded.
+    audio_tokens: AudioTokenRate,
     extractor: MelExtractor,
     /// Where the front-end settings came from (`None`: Qwen2-Audio's defaults).
     mel_source: Option<PathBuf>,
@@ -99,8 +99,13 @@ fn load_tokenizer(path: &Path) -> Result<Tokenizer, ModelError> {
 
 impl Processor {
     /// Loads the tokenizer, chat template and front-end settings of a checkpoint directory and
-    /// checks that the tokenizer's audio token is the model's `audio_token_index`.
-    pub fn load(dir: &Path, audio_token_index: u32) -> Result<Self, ModelError> {
+    /// checks that the tokenizer's audio token is the model's `audio_token_index`; a clip becomes
+    /// `audio_tokens.count(frames)` of them.
+    pub fn load(
+        dir: &Path,
+        audio_token_index: u32,
+        audio_tokens: AudioTokenRate,
+    ) -> Result<Self, ModelError> {
         let tokenizer_path = dir.join("tokenizer.json");
         if !tokenizer_path.exists() {
             return Err(ModelError::Io {
@@ -115,9 +120,19 @@ impl Processor {
             serde_json::from_str(&read_text(&processor_path)?)
                 .map_err(|e| ModelError::config(&processor_path, e))?
         } else {
-            serde_json::from_str("{}").expect("all fields have defaults")
+            ProcessorConfig::default()
         };
-        let audio_token = processor.audio_token;
+        let audio_token = match processor.audio_token {
+            Some(token) => token,
+            None => tokenizer.id_to_token(audio_token_index).ok_or_else(|| {
+                ModelError::Tokenizer {
+                    path: tokenizer_path.clone(),
+                    message: format!(
+                        "the tokenizer has no token {audio_token_index} (config.json's audio token id)"
+                    ),
+                }
+            })?,
+        };
         match tokenizer.token_to_id(&audio_token) {
             Some(id) if id == audio_token_index => {}
             Some(id) => {
@@ -150,6 +165,7 @@ impl Processor {
             template_path,
             audio_token,
             audio_token_id: audio_token_index,
+            audio_tokens,
             extractor,
             mel_source,
         };
@@ -256,9 +272,13 @@ impl Processor {
                 ),
             });
         }
-        let mel = self.extractor.extract(samples);
+        let mel = if self.audio_tokens.pads_to_window() {
+            self.extractor.extract(samples)
+        } else {
+            self.extractor.extract_unpadded(samples)
+        };
         let valid_frames = mel.mask.iter().filter(|&&m| m != 0).count();
-        let n_audio = audio_token_count(valid_frames);
+        let n_audio = self.audio_tokens.count(valid_frames);
         let expanded = rendered.replace(&self.audio_token, &self.audio_token.repeat(n_audio));
         let encoding = self
             .tokenizer

@@ -302,7 +302,12 @@ mod tests {
         .unwrap();
         let mut varmap = varmap;
         varmap.load(dir.path().join("model.safetensors")).unwrap();
-        let processor = Processor::load(dir.path(), config.audio_token_index).unwrap();
+        let processor = Processor::load(
+            dir.path(),
+            config.audio_token_index,
+            config.audio_token_rate(),
+        )
+        .unwrap();
 
         let item = Item::generate(5);
         let example =

@@ -1,8 +1,10 @@
 //! The audio encoder's settings (`audio_config`), with the defaults transformers fills in.
 //!
-//! Ports `Qwen2AudioEncoderConfig` (`models/qwen2_audio/configuration_qwen2_audio.py`) and the
-//! fields `Qwen2_5OmniAudioEncoderConfig` adds (`n_window`, `output_dim`); `ModelConfig::load`
-//! fills the Omni defaults of those two, which only an Omni checkpoint reads.
+//! Ports `Qwen2AudioEncoderConfig` (`models/qwen2_audio/configuration_qwen2_audio.py`), the
+//! fields `Qwen2_5OmniAudioEncoderConfig` adds (`n_window`, `output_dim`) and those
+//! `Qwen3OmniMoeAudioEncoderConfig` adds for its AuT encoder (`n_window_infer`,
+//! `downsample_hidden_size`); `ModelConfig::load` fills each family's defaults of them, which only
+//! that family reads.
 
 use serde::Deserialize;
 
@@ -32,6 +34,12 @@ pub struct AudioEncoderConfig {
     /// Qwen2.5-Omni: width of the encoder's output (`proj`); the text width when absent.
     #[serde(default)]
     pub output_dim: Option<usize>,
+    /// Qwen3-Omni: mel frames of one attention window (800: 8 chunks of 1 s).
+    #[serde(default)]
+    pub n_window_infer: Option<usize>,
+    /// Qwen3-Omni: channels of the three 2-D convolutions (480).
+    #[serde(default)]
+    pub downsample_hidden_size: Option<usize>,
 }
 
 impl Default for AudioEncoderConfig {

@@ -2,12 +2,13 @@
 //! field names and transformers' defaults for absent fields, then checked.
 //!
 //! Ports `Qwen2AudioConfig` from transformers 5.x
-//! (`models/qwen2_audio/configuration_qwen2_audio.py`) and the thinker part of
-//! `Qwen2_5OmniConfig` (`models/qwen2_5_omni/configuration_qwen2_5_omni.py`). The file's
+//! (`models/qwen2_audio/configuration_qwen2_audio.py`) and the thinker parts of
+//! `Qwen2_5OmniConfig` (`models/qwen2_5_omni/configuration_qwen2_5_omni.py`) and
+//! `Qwen3OmniMoeConfig` (`models/qwen3_omni_moe/configuration_qwen3_omni_moe.py`). The file's
 //! `model_type` is looked up in the family table (`family::MODEL_TYPES`), which says where the
-//! settings are: a full Qwen2.5-Omni checkpoint (`qwen2_5_omni`) keeps the thinker's audio and
-//! text settings under `thinker_config`, a thinker-only one (`qwen2_5_omni_thinker`) and
-//! Qwen2-Audio at the top. All read into the same `ModelConfig`. The encoder's settings are in
+//! settings are: a full Omni checkpoint (`qwen2_5_omni`, `qwen3_omni_moe`) keeps the thinker's
+//! audio and text settings under `thinker_config`, a thinker-only one (`qwen2_5_omni_thinker`)
+//! and Qwen2-Audio at the top. Each family's class defaults fill the fields a file leaves out. All read into the same `ModelConfig`. The encoder's settings are in
 //! `audio`, the decoder's in `text`, and `generation_config.json` in `generation`.
 //! Nothing here is sized for one checkpoint: a 7B model and a test fixture differ only in these
 //! files.
@@ -25,6 +26,7 @@ use generation::one_or_many;
 pub use generation::GenerationConfig;
 pub use text::{RopeParameters, TextConfig};
 
+use super::audio_tokens::AudioTokenRate;
 use super::error::ModelError;
 use super::family::{Family, ModelType, MODEL_TYPES};
 
@@ -71,7 +73,7 @@ impl ModelConfig {
                 found: model_type,
             });
         };
-        let settings = match kind.settings_key {
+        let mut settings = match kind.settings_key {
             None => value,
             Some(key) => match value.get(key) {
                 Some(nested) => nested.clone(),
@@ -83,10 +85,21 @@ impl ModelConfig {
                 }
             },
         };
+        if kind.family == Family::Qwen3Omni {
+            qwen3_omni_defaults(&mut settings);
+        }
         let mut config: Self =
             serde_json::from_value(settings).map_err(|e| ModelError::config(path, e))?;
         config.model_type = model_type;
         config.kind = kind;
+        if kind.family == Family::Qwen3Omni {
+            config.text_config.qk_norm = true;
+            config
+                .audio_config
+                .output_dim
+                .get_or_insert(config.text_config.hidden_size);
+            config.text_config.tie_word_embeddings = config.tie_word_embeddings.unwrap_or(false);
+        }
         if kind.family == Family::Qwen25Omni {
             // transformers' Qwen2_5OmniAudioEncoderConfig and Qwen2_5OmniTextConfig defaults.
             config.audio_config.n_window.get_or_insert(100);
@@ -187,6 +200,30 @@ impl ModelConfig {
                 ));
             }
         }
+        if self.kind.family == Family::Qwen3Omni {
+            let n_window = audio.n_window.unwrap_or(0);
+            let n_window_infer = audio.n_window_infer.unwrap_or(0);
+            if n_window == 0 || n_window_infer < 2 * n_window {
+                return Err(format!(
+                    "audio_config.n_window {n_window} and n_window_infer {n_window_infer}: an \
+                     attention window must hold at least one chunk of 2 × n_window frames"
+                ));
+            }
+            if audio.downsample_hidden_size.unwrap_or(0) == 0 {
+                return Err("audio_config.downsample_hidden_size must be positive".into());
+            }
+        }
+        if text.num_experts > 0
+            && (text.num_experts_per_tok == 0
+                || text.num_experts_per_tok > text.num_experts
+                || text.moe_intermediate_size == 0)
+        {
+            return Err(format!(
+                "text_config: {} experts, {} per token, moe_intermediate_size {}: a mixture of \
+                 experts needs 1 to num_experts experts per token and a positive width",
+                text.num_experts, text.num_experts_per_tok, text.moe_intermediate_size
+            ));
+        }
         if text.use_sliding_window {
             return Err("use_sliding_window is not supported".into());
         }
@@ -201,6 +238,16 @@ impl ModelConfig {
 }
 
 impl ModelConfig {
+    /// The family's audio-token rate (`audio_tokens`).
+    pub fn audio_token_rate(&self) -> AudioTokenRate {
+        match self.kind.family {
+            Family::Qwen3Omni => AudioTokenRate::Chunked {
+                chunk_frames: 2 * self.audio_config.n_window.unwrap_or(50),
+            },
+            Family::Qwen2Audio | Family::Qwen25Omni => AudioTokenRate::Pooled,
+        }
+    }
+
     /// The stop ids `config.json` names (the model's, then its text model's), for a checkpoint
     /// whose `generation_config.json` names none.
     pub fn eos_token_ids(&self) -> &[u32] {
@@ -210,6 +257,43 @@ impl ModelConfig {
             &self.eos_token_id
         }
     }
+}
+
+/// Fills the fields a Qwen3-Omni `thinker_config` leaves out with transformers' class defaults
+/// (`Qwen3OmniMoeAudioEncoderConfig`, `Qwen3OmniMoeTextConfig`, `Qwen3OmniMoeThinkerConfig`),
+/// where they differ from the Qwen2 ones this reader falls back to. The thinker's
+/// `audio_token_id` default is Qwen2.5-Omni's 151646, as in transformers; the real checkpoints
+/// name 151675.
+fn qwen3_omni_defaults(settings: &mut serde_json::Value) {
+    let Some(settings) = settings.as_object_mut() else {
+        return;
+    };
+    let mut fill = |section: &str, defaults: serde_json::Value| {
+        let entry = settings
+            .entry(section)
+            .or_insert_with(|| serde_json::json!({}));
+        if let (Some(fields), Some(defaults)) = (entry.as_object_mut(), defaults.as_object()) {
+            for (key, value) in defaults {
+                let absent = fields.get(key).is_none_or(serde_json::Value::is_null);
+                if absent {
+                    fields.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    };
+    fill(
+        "audio_config",
+        serde_json::json!({"n_window": 50, "n_window_infer": 800, "downsample_hidden_size": 480,
+            "output_dim": 3584}),
+    );
+    fill(
+        "text_config",
+        serde_json::json!({"vocab_size": 3584, "hidden_size": 2048, "intermediate_size": 18944,
+            "num_hidden_layers": 28, "num_attention_heads": 28, "num_key_value_heads": 4,
+            "attention_bias": false, "num_experts": 128, "num_experts_per_tok": 8,
+            "moe_intermediate_size": 768, "norm_topk_prob": true, "decoder_sparse_step": 1,
+            "mlp_only_layers": [], "rope_theta": 1_000_000.0}),
+    );
 }
 
 /// `audio_token_index`'s default (Qwen2-Audio-7B's `<|AUDIO|>`).

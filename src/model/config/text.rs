@@ -1,9 +1,11 @@
 //! The decoder's settings (`text_config`), with `Qwen2Config`'s defaults, and where RoPE's base
 //! is read from in either generation of the file format.
 //!
-//! Ports `Qwen2Config` (`models/qwen2/configuration_qwen2.py`). Older files (transformers 4.x)
-//! put `rope_theta` at the top of the text config, newer ones in `rope_parameters`;
-//! Qwen2.5-Omni's M-RoPE sections are read and, for audio and text, equal to plain RoPE.
+//! Ports `Qwen2Config` (`models/qwen2/configuration_qwen2.py`) and the fields of
+//! `Qwen3OmniMoeTextConfig` (`models/qwen3_omni_moe/configuration_qwen3_omni_moe.py`): the mixture
+//! of experts and the attention bias. Older files (transformers 4.x) put `rope_theta` at the top of
+//! the text config, newer ones in `rope_parameters`; the Omni M-RoPE sections are read and, for
+//! audio and text, equal to plain RoPE.
 
 use serde::Deserialize;
 
@@ -59,6 +61,31 @@ pub struct TextConfig {
     pub use_sliding_window: bool,
     #[serde(default = "defaults::max_position_embeddings")]
     pub max_position_embeddings: usize,
+    /// Biases on q/k/v/o (Qwen3's flag). `None`: Qwen2's layout, biases on q, k and v only.
+    #[serde(default)]
+    pub attention_bias: Option<bool>,
+    /// Experts of a mixture-of-experts MLP; 0: every MLP is dense.
+    #[serde(default)]
+    pub num_experts: usize,
+    /// Experts the router picks for each token.
+    #[serde(default)]
+    pub num_experts_per_tok: usize,
+    /// Width of one expert's SwiGLU.
+    #[serde(default)]
+    pub moe_intermediate_size: usize,
+    /// Whether the picked experts' weights are renormalised to sum to 1.
+    #[serde(default)]
+    pub norm_topk_prob: bool,
+    /// Every `decoder_sparse_step`-th layer is sparse (1: all).
+    #[serde(default = "defaults::decoder_sparse_step")]
+    pub decoder_sparse_step: usize,
+    /// Layers that keep a dense MLP in a mixture-of-experts model.
+    #[serde(default)]
+    pub mlp_only_layers: Vec<usize>,
+    /// RMSNorm of each query and key head before RoPE (Qwen3's attention): set by the family,
+    /// not read from the file.
+    #[serde(skip)]
+    pub qk_norm: bool,
 }
 
 impl Default for TextConfig {
@@ -75,6 +102,22 @@ impl TextConfig {
     pub fn head_dim(&self) -> usize {
         self.head_dim
             .unwrap_or(self.hidden_size / self.num_attention_heads)
+    }
+
+    /// Whether layer `index`'s MLP is a mixture of experts (`Qwen3OmniMoeThinkerTextDecoderLayer`'s
+    /// rule).
+    pub fn is_sparse_layer(&self, index: usize) -> bool {
+        self.num_experts > 0
+            && !self.mlp_only_layers.contains(&index)
+            && (index + 1).is_multiple_of(self.decoder_sparse_step.max(1))
+    }
+
+    /// Whether q, k and v carry a bias, and whether o does.
+    pub fn attention_biases(&self) -> (bool, bool) {
+        match self.attention_bias {
+            None => (true, false),
+            Some(bias) => (bias, bias),
+        }
     }
 
     pub fn rope_theta(&self) -> f64 {
@@ -114,6 +157,9 @@ mod defaults {
     }
     pub fn max_position_embeddings() -> usize {
         32_768
+    }
+    pub fn decoder_sparse_step() -> usize {
+        1
     }
 }
 

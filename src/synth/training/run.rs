@@ -121,7 +121,7 @@ impl Run {
         workers: usize,
     ) -> Result<Self> {
         let config = ModelConfig::load(&out.join("config.json"))?;
-        let processor = Processor::load(out, config.audio_token_index)?;
+        let processor = Processor::load(out, config.audio_token_index, config.audio_token_rate())?;
         let mut varmap = VarMap::new();
         let models = (0..workers)
             .map(|_| {

@@ -108,6 +108,8 @@ fn read_rows(dump: &Dump, prefix: &str, path: &Path) -> Result<Option<AttentionR
         } else {
             None
         },
+        experts: None,
+        top_k: 0,
     };
     // Every array must hold what the shapes say, or the metrics would index past its end.
     let per_head = rows * layers * heads;
