@@ -111,6 +111,15 @@ impl AudioLm {
         rows
     }
 
+    /// Qwen3-Omni's encoder rows before its layers (after the convolutions and positions), for
+    /// checking against a reference; `None` for the other encoders.
+    pub fn encoder_stem(&self, features: &Tensor, valid_frames: usize) -> Result<Option<Tensor>> {
+        match &self.audio_encoder {
+            Encoder::Aut(encoder) => Ok(Some(encoder.stem(features, valid_frames)?.0)),
+            Encoder::Whisper(_) | Encoder::Omni(_) => Ok(None),
+        }
+    }
+
     /// Prompt embeddings (seq, hidden): token embeddings with the audio rows scattered, in order,
     /// into the `<|AUDIO|>` positions.
     pub fn embed_prompt(&self, input_ids: &[u32], audio_rows: &Tensor) -> Result<Tensor> {

@@ -95,6 +95,32 @@ impl AutEncoder {
     /// `features` (n_mels, frames), of which the first `valid_frames` hold the clip. Returns
     /// (audio tokens, output_dim): the rows that replace the `<|audio_pad|>` embeddings.
     pub fn forward(&self, features: &Tensor, valid_frames: usize) -> Result<Tensor> {
+        let (xs, rows) = self.stem(features, valid_frames)?;
+        let (tokens, d) = xs.dims2()?;
+        // Attention windows of `rows × chunks_per_window` tokens (rows: the longest chunk's).
+        let window = rows * self.chunks_per_window;
+        let full_windows = tokens / window;
+        let last = tokens % window;
+        let mut encoded = Vec::with_capacity(2);
+        if full_windows > 0 {
+            let batch =
+                xs.narrow(0, 0, full_windows * window)?
+                    .reshape((full_windows, window, d))?;
+            encoded.push(self.attend(batch)?.reshape((full_windows * window, d))?);
+        }
+        if last > 0 {
+            let batch = xs.narrow(0, full_windows * window, last)?.unsqueeze(0)?;
+            encoded.push(self.attend(batch)?.squeeze(0)?);
+        }
+        let xs = Tensor::cat(&encoded, 0)?;
+        let xs = self.ln_post.forward(&xs)?;
+        let xs = self.proj1.forward(&xs)?.gelu_erf()?;
+        self.proj2.forward(&xs)
+    }
+
+    /// The packed rows before the layers, (audio tokens, d_model): the chunks convolved,
+    /// projected, with their positions, padding dropped; and the rows of the longest chunk.
+    pub fn stem(&self, features: &Tensor, valid_frames: usize) -> Result<(Tensor, usize)> {
         let (n_mels, frames) = features.dims2()?;
         if n_mels != self.num_mel_bins || valid_frames == 0 || valid_frames > frames {
             candle_core::bail!(
@@ -140,28 +166,7 @@ impl AutEncoder {
             );
         }
         packed.push(xs.get(chunks - 1)?.narrow(0, 0, kept_last)?);
-        let xs = Tensor::cat(&packed, 0)?; // (tokens, d)
-
-        // Attention windows of `rows × chunks_per_window` tokens (rows: the longest chunk's).
-        let tokens = xs.dim(0)?;
-        let window = rows * self.chunks_per_window;
-        let full_windows = tokens / window;
-        let last = tokens % window;
-        let mut encoded = Vec::with_capacity(2);
-        if full_windows > 0 {
-            let batch =
-                xs.narrow(0, 0, full_windows * window)?
-                    .reshape((full_windows, window, d))?;
-            encoded.push(self.attend(batch)?.reshape((full_windows * window, d))?);
-        }
-        if last > 0 {
-            let batch = xs.narrow(0, full_windows * window, last)?.unsqueeze(0)?;
-            encoded.push(self.attend(batch)?.squeeze(0)?);
-        }
-        let xs = Tensor::cat(&encoded, 0)?;
-        let xs = self.ln_post.forward(&xs)?;
-        let xs = self.proj1.forward(&xs)?.gelu_erf()?;
-        self.proj2.forward(&xs)
+        Ok((Tensor::cat(&packed, 0)?, rows)) // (tokens, d)
     }
 
     /// Chunks `(b, 1, n_mels, frames)` through the three convolutions, `conv_out` and the

@@ -300,6 +300,7 @@ mod tests {
             sink_mass,
             audio_map,
             head_maps: Some(head_maps),
+            ..Default::default()
         }
     }
 

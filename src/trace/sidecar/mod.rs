@@ -166,6 +166,7 @@ mod tests {
             sink_mass: vec![0.2; 4],
             audio_map: vec![0.01; 6],
             head_maps: Some(vec![0.02; 12]),
+            ..Default::default()
         }
     }
 

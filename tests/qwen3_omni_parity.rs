@@ -1,0 +1,200 @@
+//! The Qwen3-Omni thinker (`qwen3_omni_moe`) against transformers (eager attention, float32) on
+//! the tiny checkpoints made by `scripts/make_qwen3_omni_fixtures.py` (an Instruct-like one with
+//! renormalised top-2 of 4 experts and 128 mel bins, a Thinking-like one with top-3 of 6 experts
+//! not renormalised and 80 mel bins; clips shorter than one encoder chunk, of whole chunks, and
+//! with a padded last chunk over many attention windows): the unpadded log-mel features, token
+//! ids, the encoder's rows after the convolutions and at its output, logits, attention
+//! probabilities, the experts the router chose for every prompt token in every layer, captured
+//! reductions and greedy generation.
+
+use crate::common;
+
+use auscult::model::{CaptureRequest, Checkpoint, DeviceKind, LayerCapture, Logits, Precision};
+use auscult::tensor_dump::Dump;
+use candle_core::{Device, Tensor};
+use common::parity_checks::{check_reductions, checked_input, reduced_rows, CheckedInput};
+use common::{fixture, max_abs_difference};
+
+const LOGITS_TOLERANCE: f32 = 1e-3;
+const ATTENTION_TOLERANCE: f32 = 1e-4;
+/// The front end computes in float64 and rounds once, as numpy does.
+const FEATURE_TOLERANCE: f32 = 1e-5;
+
+fn check_checkpoint(name: &str) {
+    let dir = fixture(name);
+    let mut checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
+    let text = &checkpoint.config.text_config;
+    let (layers, top_k) = (text.num_hidden_layers, text.num_experts_per_tok);
+    assert!(
+        top_k > 1 && text.num_experts > top_k,
+        "{name}: a real mixture"
+    );
+    for case in common::parity_cases(&dir) {
+        let label = format!("{name}/{}", case.file);
+        let reference = Dump::read(&dir.join(&case.file)).unwrap();
+        let CheckedInput {
+            input,
+            embeds,
+            audio_difference,
+        } = checked_input(&label, &checkpoint, &case, &reference, LOGITS_TOLERANCE);
+        let seq = input.input_ids.len();
+
+        // The front end pads nothing: the clip's own frames, every one valid.
+        let features = reference.f32("input_features").unwrap();
+        assert_eq!(input.mel.features.len(), features.len(), "{label}: frames");
+        assert!(input.mel.mask.iter().all(|&m| m == 1), "{label}: mask");
+        let feature_difference = max_abs_difference(&input.mel.features, &features);
+        assert!(
+            feature_difference <= FEATURE_TOLERANCE,
+            "{label}: log-mel differs by {feature_difference}"
+        );
+
+        // Teacher-forced forward with full attention.
+        let model = &mut checkpoint.model;
+        model.clear_kv_cache();
+        let (logits, captured) = model
+            .forward_embeds(&embeds, 0, &CaptureRequest::Full, Logits::All)
+            .unwrap();
+        let logits = logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let logits_difference = max_abs_difference(&logits, &reference.f32("logits").unwrap());
+        assert!(
+            logits_difference <= LOGITS_TOLERANCE,
+            "{label}: logits differ by {logits_difference}"
+        );
+        let mut attention_difference: f32 = 0.0;
+        for (layer, capture) in captured.iter().enumerate() {
+            let LayerCapture::Full(probs) = capture else {
+                panic!("{label}: layer {layer} captured no full attention");
+            };
+            let ours = probs.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let theirs = reference.f32(&format!("attn.{layer}")).unwrap();
+            let difference = max_abs_difference(&ours, &theirs);
+            assert!(
+                difference <= ATTENTION_TOLERANCE,
+                "{label}: layer {layer} attention differs by {difference}"
+            );
+            attention_difference = attention_difference.max(difference);
+        }
+
+        // Reduced capture over the prompt: the reductions, and the router's choices.
+        model.clear_kv_cache();
+        let request = CaptureRequest::Reduced {
+            audio_span: input.audio_span.clone(),
+            per_head_maps: true,
+            last_row_only: false,
+        };
+        let (_, captured) = model
+            .forward_embeds(&embeds, 0, &request, Logits::Last)
+            .unwrap();
+        let rows = reduced_rows(&label, captured);
+        let every_row: Vec<usize> = (0..seq).collect();
+        check_reductions(
+            &label,
+            &rows,
+            &reference,
+            &every_row,
+            seq,
+            input.audio_span.clone(),
+            ATTENTION_TOLERANCE,
+        );
+        assert_eq!(rows.top_k, top_k, "{label}: top_k");
+        let experts = rows.experts.as_ref().expect("a mixture of experts");
+        assert_eq!(experts.len(), seq * layers * top_k, "{label}: expert ids");
+        let mut differing = 0;
+        for layer in 0..layers {
+            let theirs = reference.i64(&format!("router_topk.{layer}")).unwrap();
+            for token in 0..seq {
+                let ours = &experts[(token * layers + layer) * top_k..][..top_k];
+                let theirs = &theirs[token * top_k..][..top_k];
+                if ours.iter().zip(theirs).any(|(&a, &b)| i64::from(a) != b) {
+                    differing += 1;
+                }
+            }
+        }
+        assert_eq!(
+            differing, 0,
+            "{label}: {differing} (token, layer) routings differ"
+        );
+        eprintln!(
+            "{label}: max |diff| log-mel {feature_difference:.2e}, audio rows {audio_difference:.2e}, logits {logits_difference:.2e}, attention {attention_difference:.2e}; routing equal for {seq} tokens x {layers} layers"
+        );
+
+        // Greedy generation of 24 tokens, with capture on, equals transformers' generate; its
+        // first row (the prompt's last) routes as the prompt pass did.
+        let expected: Vec<u32> = common::token_ids(&reference, "generated_ids");
+        common::check_greedy_generation(
+            &label,
+            &mut checkpoint,
+            &embeds,
+            input.audio_span.clone(),
+            &expected,
+            &rows.last_rows(1),
+        );
+    }
+}
+
+/// The encoder's packed rows after the convolutions and positions (before its layers), against
+/// the reference's: where a chunk-padding mistake would show first.
+fn check_encoder_stem(name: &str) {
+    let dir = fixture(name);
+    let checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
+    for case in common::parity_cases(&dir) {
+        let label = format!("{name}/{}", case.file);
+        let reference = Dump::read(&dir.join(&case.file)).unwrap();
+        let rate = checkpoint.processor.mel_config().sampling_rate;
+        let audio = auscult::audio::decode_file(&case.clip_path(), rate).unwrap();
+        let input = checkpoint
+            .processor
+            .prepare(&audio.samples, &case.prompt, case.system.as_deref())
+            .unwrap();
+        let mel = &input.mel;
+        let features =
+            Tensor::from_slice(&mel.features, (mel.n_mels, mel.frames), &Device::Cpu).unwrap();
+        let stem = checkpoint
+            .model
+            .encoder_stem(&features, input.valid_frames)
+            .unwrap()
+            .expect("an AuT encoder");
+        let ours = stem.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let theirs = reference.f32("audio_after_convs").unwrap();
+        assert_eq!(ours.len(), theirs.len(), "{label}: stem rows");
+        let difference = max_abs_difference(&ours, &theirs);
+        assert!(
+            difference <= 1e-4,
+            "{label}: encoder rows after the convolutions differ by {difference}"
+        );
+    }
+}
+
+#[test]
+fn instruct_layout_matches_transformers() {
+    check_encoder_stem("qwen3_omni/instruct");
+    check_checkpoint("qwen3_omni/instruct");
+}
+
+#[test]
+fn thinking_layout_matches_transformers() {
+    check_encoder_stem("qwen3_omni/thinking");
+    check_checkpoint("qwen3_omni/thinking");
+}
+
+/// transformers' `_get_feat_extract_output_lengths`, pinned in the fixture for frame counts from
+/// 1 to 30,000, against the processor's count.
+#[test]
+fn audio_token_counts_match_transformers() {
+    let dir = fixture("qwen3_omni/instruct");
+    let checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
+    let rate = checkpoint.config.audio_token_rate();
+    let text = std::fs::read_to_string(dir.join("cases.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let counts = json["audio_token_counts"].as_object().unwrap();
+    assert!(counts.len() >= 10);
+    for (frames, tokens) in counts {
+        let frames: usize = frames.parse().unwrap();
+        assert_eq!(
+            rate.count(frames) as u64,
+            tokens.as_u64().unwrap(),
+            "{frames} frames"
+        );
+    }
+}
