@@ -331,6 +331,20 @@ def greedy_generation_config(im_end, endoftext):
     )
 
 
+def write_hub_preprocessor_config(processor, path):
+    """The hub checkpoints' `preprocessor_config.json`: the image processor's and the feature
+    extractor's settings merged into one flat object (what transformers 4.x wrote, and what a
+    downloaded Qwen2.5-Omni or Qwen3-Omni has; transformers 5 writes the nested
+    processor_config.json instead). make_qwen2_5_omni_fixtures.py keeps its own copy of this
+    function (same bytes); make_qwen3_omni_fixtures.py uses this one."""
+    merged = {"processor_class": type(processor).__name__}
+    merged.update(processor.image_processor.to_dict())
+    merged.update(processor.feature_extractor.to_dict())
+    for key in ("mel_filters", "window"):
+        merged.pop(key, None)
+    write_json(path, dict(sorted(merged.items())), ensure_ascii=True)
+
+
 # ----------------------------------------------------------------------------------------------
 # reference cases
 

@@ -1,5 +1,5 @@
 //! Log-mel features exactly as Hugging Face's `WhisperFeatureExtractor` computes them, the input
-//! of Whisper-style audio encoders (Qwen2-Audio, Qwen2.5-Omni).
+//! of Whisper-style audio encoders (Qwen2-Audio, Qwen2.5-Omni, Qwen3-Omni).
 //!
 //! Pipeline, in the reference's order (`feature_extraction_whisper.py`, `audio_utils.py`):
 //! pad or cut to the window → centred STFT (reflect padding, periodic Hann) → power spectrum →

@@ -28,8 +28,9 @@ use clap::{Parser, Subcommand};
 
 /// Listen to what your audio-language model listens to.
 ///
-/// auscult inspects audio-language models (Qwen2-Audio, Qwen2.5-Omni): it plays a clip, runs the
-/// model, and shows how much each reasoning step attends to each moment of the audio.
+/// auscult inspects audio-language models (Qwen2-Audio, Qwen2.5-Omni, Qwen3-Omni): it plays a
+/// clip, runs the model, and shows how much each reasoning step attends to each moment of the
+/// audio.
 #[derive(Debug, Parser)]
 #[command(name = "auscult", version, about, long_about)]
 pub struct Cli {

@@ -315,7 +315,11 @@ fn too_big_message(
         .map(|(flag, bytes)| format!("{flag} needs {}", memory::gigabytes(*bytes)))
         .collect();
     let advice = if fitting.is_empty() {
-        let smallest = options.iter().min_by_key(|(_, b)| *b);
+        // Only a smaller option is worth naming: q8_0 is no advice to someone who asked for q4_k.
+        let smallest = options
+            .iter()
+            .filter(|(_, bytes)| *bytes < needed)
+            .min_by_key(|(_, b)| *b);
         match smallest {
             Some((flag, bytes)) => format!(
                 "nothing fits; the smallest, {flag}, needs {}",
