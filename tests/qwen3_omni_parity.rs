@@ -164,6 +164,7 @@ fn check_encoder_stem(name: &str) {
             difference <= 1e-4,
             "{label}: encoder rows after the convolutions differ by {difference}"
         );
+        eprintln!("{label}: max |diff| encoder rows after the convolutions {difference:.2e}");
     }
 }
 
