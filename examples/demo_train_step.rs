@@ -35,7 +35,11 @@ fn main() -> Result<()> {
     let linears = LinearLoader::dense(DType::F32);
     let mut model = AudioLm::load_with(&config, vb, Kernels::Differentiable, &linears, &linears)?;
     varmap.load(dir.path().join("model.safetensors"))?;
-    let processor = Processor::load(dir.path(), config.audio_token_index)?;
+    let processor = Processor::load(
+        dir.path(),
+        config.audio_token_index,
+        config.audio_token_rate(),
+    )?;
 
     for repeat in 0..3 {
         let started = Instant::now();

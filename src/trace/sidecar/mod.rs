@@ -166,6 +166,8 @@ mod tests {
             sink_mass: vec![0.2; 4],
             audio_map: vec![0.01; 6],
             head_maps: Some(vec![0.02; 12]),
+            experts: None,
+            top_k: 0,
         }
     }
 
