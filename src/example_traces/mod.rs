@@ -188,6 +188,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
             layers: spec.layers,
             heads: spec.heads,
             kv_heads: spec.heads,
+            experts: None,
         },
         audio: AudioIdentity {
             path: spec.clip_path.into(),

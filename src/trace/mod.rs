@@ -94,6 +94,20 @@ pub struct ModelIdentity {
     pub layers: usize,
     pub heads: usize,
     pub kv_heads: usize,
+    /// The decoder's mixture of experts; absent for a dense decoder (and in traces written before
+    /// it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experts: Option<ExpertsRecord>,
+}
+
+/// A mixture-of-experts decoder's routing, as the sidecar's `gen.experts` (and `prompt.experts`)
+/// ids read against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ExpertsRecord {
+    /// Experts in each sparse layer: the ids run from 0 to `count - 1`.
+    pub count: usize,
+    /// Experts the router picks for each token in each sparse layer.
+    pub top_k: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
