@@ -12,10 +12,12 @@
 //! label exports are `cafe`'s own files.) A trace is begun with `Trace::begin` and filled with
 //! `record_generation` and `record_attention`, by the runner and by the example traces alike.
 //! `steps` cuts a generation into steps; `metrics` computes the attention quantities over the
-//! sidecar's rows, `evidence_metrics` the causal ones.
+//! sidecar's rows, `evidence_metrics` the causal ones, `expert_metrics` a mixture-of-experts
+//! decoder's routing.
 
 mod evidence;
 pub mod evidence_metrics;
+pub mod expert_metrics;
 mod generation;
 mod labels;
 mod lines;
