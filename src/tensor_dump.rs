@@ -35,6 +35,16 @@ impl DumpTensor {
             bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
         }
     }
+
+    /// Small ids (a mixture of experts' choices): two bytes each.
+    pub fn u16(shape: Vec<usize>, values: &[u16]) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), values.len());
+        DumpTensor {
+            dtype: Dtype::U16,
+            shape,
+            bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
+    }
 }
 
 impl View for &DumpTensor {
@@ -131,6 +141,22 @@ impl Dump {
             .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
             .collect())
     }
+
+    pub fn u16(&self, name: &str) -> Result<Vec<u16>> {
+        let view = self.view(name)?;
+        if view.dtype() != Dtype::U16 {
+            bail!(
+                "{}: tensor {name} is {:?}, not U16",
+                self.path,
+                view.dtype()
+            );
+        }
+        Ok(view
+            .data()
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -144,13 +170,16 @@ mod tests {
         let tensors = [
             ("a", DumpTensor::f32(vec![2, 2], &[1.0, 2.0, 3.0, 4.5])),
             ("m", DumpTensor::i64(vec![3], &[1, 0, -7])),
+            ("e", DumpTensor::u16(vec![1, 3], &[17, 0, u16::MAX])),
         ];
         write_dump(&path, &tensors, HashMap::new()).unwrap();
         let dump = Dump::read(&path).unwrap();
         assert_eq!(dump.shape("a").unwrap(), vec![2, 2]);
         assert_eq!(dump.f32("a").unwrap(), vec![1.0, 2.0, 3.0, 4.5]);
         assert_eq!(dump.i64("m").unwrap(), vec![1, 0, -7]);
+        assert_eq!(dump.u16("e").unwrap(), vec![17, 0, u16::MAX]);
         assert!(dump.f32("m").is_err());
+        assert!(dump.u16("m").is_err());
         assert!(dump.f32("nope").is_err());
         assert!(!dir.path().join("x.safetensors.partial").exists());
     }

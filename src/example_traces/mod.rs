@@ -1,6 +1,7 @@
 //! Example traces that read like real ones: plausible reasoning about a known clip, CAFE labels,
-//! and attention that finds the event each step talks about and fades along the chain. Nothing
-//! here runs a model.
+//! and attention that finds the event each step talks about and fades along the chain (and, for a
+//! mixture-of-experts decoder, the experts a router would have picked: `experts`). Nothing here
+//! runs a model.
 //!
 //! They are what the inspector's snapshot tests, the benchmarks, the README's screenshots and the
 //! hand-made bundled traces in `assets/demo/` show: a story whose every number is known, which a
@@ -11,6 +12,7 @@
 //! for a seed.
 
 mod attention;
+mod experts;
 mod specs;
 
 /// Where the bundled hand-made example trace lives, relative to the repository.
@@ -18,6 +20,7 @@ pub const HAND_MADE_TRACE: &str = "assets/demo/demo-tones.json";
 /// Where the bundled hand-made traces file (three examples, as `batch` lays them out) lives.
 pub const HAND_MADE_SET: &str = "assets/demo/demo-set.jsonl";
 
+pub use experts::example_trace_with_experts;
 pub use specs::{demo_set_specs, duration_spec, order_spec, tones_spec};
 
 use crate::audio::MelConfig;
@@ -188,6 +191,7 @@ pub fn example_trace(spec: &ExampleSpec) -> (Trace, SidecarArrays) {
             layers: spec.layers,
             heads: spec.heads,
             kv_heads: spec.heads,
+            experts: None,
         },
         audio: AudioIdentity {
             path: spec.clip_path.into(),

@@ -293,7 +293,8 @@ mod tests {
             sink_mass: vec![0.0; t * l * h],
             audio_map: vec![0.0; t * l * a],
             head_maps: head_maps.then_some(maps),
-            ..Default::default()
+            experts: None,
+            top_k: 0,
         }
     }
 

@@ -18,8 +18,8 @@ use crate::model::{
     Timings,
 };
 use crate::trace::{
-    file_sha256, AudioIdentity, BenchmarkRecord, InputRecord, ModelIdentity, PromptRecord,
-    SidecarArrays, StepRules, StopReason, Trace, TraceStart,
+    file_sha256, AudioIdentity, BenchmarkRecord, ExpertsRecord, InputRecord, ModelIdentity,
+    PromptRecord, SidecarArrays, StepRules, StopReason, Trace, TraceStart,
 };
 
 mod evidence;
@@ -61,6 +61,10 @@ fn model_identity(checkpoint: &Checkpoint) -> Result<ModelIdentity> {
         layers: config.text_config.num_hidden_layers,
         heads: config.text_config.num_attention_heads,
         kv_heads: config.text_config.num_key_value_heads(),
+        experts: (config.text_config.num_experts > 0).then_some(ExpertsRecord {
+            count: config.text_config.num_experts,
+            top_k: config.text_config.num_experts_per_tok,
+        }),
     })
 }
 

@@ -300,7 +300,8 @@ mod tests {
             sink_mass,
             audio_map,
             head_maps: Some(head_maps),
-            ..Default::default()
+            experts: None,
+            top_k: 0,
         }
     }
 

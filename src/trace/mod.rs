@@ -12,10 +12,12 @@
 //! label exports are `cafe`'s own files.) A trace is begun with `Trace::begin` and filled with
 //! `record_generation` and `record_attention`, by the runner and by the example traces alike.
 //! `steps` cuts a generation into steps; `metrics` computes the attention quantities over the
-//! sidecar's rows, `evidence_metrics` the causal ones.
+//! sidecar's rows, `evidence_metrics` the causal ones, `expert_metrics` a mixture-of-experts
+//! decoder's routing.
 
 mod evidence;
 pub mod evidence_metrics;
+pub mod expert_metrics;
 mod generation;
 mod labels;
 mod lines;
@@ -94,6 +96,20 @@ pub struct ModelIdentity {
     pub layers: usize,
     pub heads: usize,
     pub kv_heads: usize,
+    /// The decoder's mixture of experts; absent for a dense decoder (and in traces written before
+    /// it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experts: Option<ExpertsRecord>,
+}
+
+/// A mixture-of-experts decoder's routing, as the sidecar's `gen.experts` (and `prompt.experts`)
+/// ids read against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ExpertsRecord {
+    /// Experts in each sparse layer: the ids run from 0 to `count - 1`.
+    pub count: usize,
+    /// Experts the router picks for each token in each sparse layer.
+    pub top_k: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -1,9 +1,12 @@
 //! The attention sidecar: `<trace stem>.attn.safetensors` beside the trace JSON.
 //!
-//! Tensors (all F32, row-major):
+//! Tensors (F32 unless said otherwise, row-major):
 //! - `gen.audio_ratio`, `gen.sink_mass` `[generated tokens, layers, heads]`
 //! - `gen.audio_map` `[generated tokens, layers, audio tokens]` (mean over heads)
 //! - `gen.head_maps` `[generated tokens, layers, heads, audio tokens]` (only with per-head maps)
+//! - `gen.experts` U16 `[generated tokens, layers, top k]`: the experts a mixture-of-experts
+//!   decoder's router chose, most probable first, 65535 (`NO_EXPERT`) in a dense layer (only for
+//!   such a decoder; the trace's `model.experts` says how many there are)
 //! - `prompt.*`, the same for prompt tokens (only with prompt capture)
 //! - `reliance.*` and `occlusion.*`, the causal evidence (only when measured: `evidence`)
 //!
@@ -56,6 +59,12 @@ fn push_rows(tensors: &mut Vec<(String, DumpTensor)>, prefix: &str, rows: &Atten
             DumpTensor::f32(vec![t, l, h, a], maps),
         ));
     }
+    if let Some(experts) = &rows.experts {
+        tensors.push((
+            format!("{prefix}.experts"),
+            DumpTensor::u16(vec![t, l, rows.top_k], experts),
+        ));
+    }
 }
 
 pub fn write_sidecar(path: &Path, arrays: &SidecarArrays) -> Result<()> {
@@ -95,6 +104,7 @@ fn read_rows(dump: &Dump, prefix: &str, path: &Path) -> Result<Option<AttentionR
         bail!("{file}: {map_name} has shape {map_shape:?}, not [rows, layers, audio tokens]");
     };
     let head_maps_name = format!("{prefix}.head_maps");
+    let (experts, top_k) = read_experts(dump, prefix, rows, layers, path)?;
     let arrays = AttentionRows {
         rows,
         layers,
@@ -108,8 +118,8 @@ fn read_rows(dump: &Dump, prefix: &str, path: &Path) -> Result<Option<AttentionR
         } else {
             None
         },
-        experts: None,
-        top_k: 0,
+        experts,
+        top_k,
     };
     // Every array must hold what the shapes say, or the metrics would index past its end.
     let per_head = rows * layers * heads;
@@ -140,6 +150,30 @@ fn read_rows(dump: &Dump, prefix: &str, path: &Path) -> Result<Option<AttentionR
     Ok(Some(arrays))
 }
 
+/// `{prefix}.experts` and its top k, when the sidecar has it (a mixture-of-experts decoder's);
+/// a shape other than `[rows, layers, k]` is refused, naming the file and the array.
+fn read_experts(
+    dump: &Dump,
+    prefix: &str,
+    rows: usize,
+    layers: usize,
+    path: &Path,
+) -> Result<(Option<Vec<u16>>, usize)> {
+    let name = format!("{prefix}.experts");
+    if !dump.has(&name) {
+        return Ok((None, 0));
+    }
+    let shape = dump.shape(&name)?;
+    let top_k = match shape.as_slice() {
+        &[r, l, k] if (r, l) == (rows, layers) && k > 0 => k,
+        _ => bail!(
+            "{}: {name} has shape {shape:?}, not [{rows} rows, {layers} layers, top k]",
+            path.display()
+        ),
+    };
+    Ok((Some(dump.u16(&name)?), top_k))
+}
+
 pub fn read_sidecar(path: &Path) -> Result<SidecarArrays> {
     let dump = Dump::read(path)?;
     let generated = read_rows(&dump, "gen", path)?
@@ -155,6 +189,7 @@ pub fn read_sidecar(path: &Path) -> Result<SidecarArrays> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::capture::NO_EXPERT;
 
     fn rows() -> AttentionRows {
         AttentionRows {
@@ -166,7 +201,17 @@ mod tests {
             sink_mass: vec![0.2; 4],
             audio_map: vec![0.01; 6],
             head_maps: Some(vec![0.02; 12]),
-            ..Default::default()
+            experts: None,
+            top_k: 0,
+        }
+    }
+
+    /// `rows()` from a mixture-of-experts decoder with top 2: one layer, two rows.
+    fn routed_rows() -> AttentionRows {
+        AttentionRows {
+            experts: Some(vec![17, 3, 120, 17]),
+            top_k: 2,
+            ..rows()
         }
     }
 
@@ -207,6 +252,78 @@ mod tests {
         assert!(
             error.contains("short.attn.safetensors")
                 && error.contains("gen.sink_mass holds 2 values"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn expert_ids_round_trip_as_two_bytes_each_and_dense_sidecars_stay_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("moe.attn.safetensors");
+        let prompt = AttentionRows {
+            experts: Some(vec![5, NO_EXPERT, 9, NO_EXPERT]),
+            ..routed_rows()
+        };
+        let arrays = SidecarArrays {
+            generated: routed_rows(),
+            prompt: Some(prompt),
+            evidence: None,
+        };
+        write_sidecar(&path, &arrays).unwrap();
+        assert_eq!(read_sidecar(&path).unwrap(), arrays);
+        let dump = Dump::read(&path).unwrap();
+        assert_eq!(dump.shape("gen.experts").unwrap(), vec![2, 1, 2]);
+        assert_eq!(dump.u16("prompt.experts").unwrap()[1], NO_EXPERT);
+
+        // A dense decoder's sidecar has no experts array and reads back without ids.
+        let dense = dir.path().join("dense.attn.safetensors");
+        let arrays = SidecarArrays {
+            generated: rows(),
+            prompt: None,
+            evidence: None,
+        };
+        write_sidecar(&dense, &arrays).unwrap();
+        assert!(!Dump::read(&dense).unwrap().has("gen.experts"));
+        let read = read_sidecar(&dense).unwrap();
+        assert_eq!((read.generated.experts, read.generated.top_k), (None, 0));
+    }
+
+    #[test]
+    fn expert_ids_of_the_wrong_shape_are_refused_naming_the_file_and_the_array() {
+        let dir = tempfile::tempdir().unwrap();
+        let wrong = [
+            ("rows", vec![3, 1, 2], vec![1u16; 6]),
+            ("layers", vec![2, 2, 2], vec![1; 8]),
+            ("rank", vec![2, 2], vec![1; 4]),
+            ("empty", vec![2, 1, 0], vec![]),
+        ];
+        for (what, shape, ids) in wrong {
+            let mut tensors = Vec::new();
+            push_rows(&mut tensors, "gen", &rows());
+            tensors.push(("gen.experts".into(), DumpTensor::u16(shape, &ids)));
+            let path = dir.path().join(format!("{what}.attn.safetensors"));
+            write(&path, &tensors);
+            let error = format!("{:#}", read_sidecar(&path).unwrap_err());
+            assert!(
+                error.contains(&format!("{what}.attn.safetensors"))
+                    && error.contains("gen.experts has shape")
+                    && error.contains("not [2 rows, 1 layers, top k]")
+                    && !error.contains('\n'),
+                "{what}: {error}"
+            );
+        }
+        // Ids stored as floats are refused too.
+        let mut tensors = Vec::new();
+        push_rows(&mut tensors, "gen", &rows());
+        tensors.push((
+            "gen.experts".into(),
+            DumpTensor::f32(vec![2, 1, 2], &[1.0; 4]),
+        ));
+        let path = dir.path().join("floats.attn.safetensors");
+        write(&path, &tensors);
+        let error = format!("{:#}", read_sidecar(&path).unwrap_err());
+        assert!(
+            error.contains("floats.attn.safetensors") && error.contains("gen.experts is F32"),
             "{error}"
         );
     }

@@ -1,12 +1,14 @@
 //! The views on fixture traces, checked for particular behaviour: what the main view shows and
-//! where, colour falling back to shades, the playhead and the played window, help, the list's
+//! where, colour falling back to shades, the experts a step was routed to, the playhead and the played window, help, the list's
 //! filters and search, the status line, and drawing states with little in them at every size.
 //! The fixtures and the screen snapshots are in `tests`.
 
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 
-use super::tests::{draw, events_state, set_state, sound_off, state, streaming, text};
+use super::tests::{
+    draw, events_state, experts_state, set_state, sound_off, state, streaming, text,
+};
 use super::*;
 use crate::example_traces::{example_trace, tones_spec};
 use crate::tui::layout::{regions, LEFT_COLUMN};
@@ -425,3 +427,50 @@ fn a_click_on_b_s_heatmap_puts_b_in_focus_on_that_step() {
     state.update(Action::NextStep);
     assert_eq!(state.step, 0, "the step keys now move B");
 }
+
+#[test]
+fn the_step_panel_lists_the_experts_of_the_step_in_the_layers_selected() {
+    let panel_line = |state: &Inspector, width: u16| {
+        let area = regions(state, Rect::new(0, 0, width, 24 * width / 80))
+            .unwrap()
+            .step_panel;
+        let text = text(&draw(state, Palette::TrueColor, width, 24 * width / 80));
+        let line = text
+            .lines()
+            .map(|l| {
+                l.chars()
+                    .skip(usize::from(area.x))
+                    .take(usize::from(area.width))
+            })
+            .map(|l| l.collect::<String>())
+            .find(|l| l.starts_with("experts "));
+        (line, usize::from(area.width))
+    };
+    let mut state = experts_state();
+    // All layers: the listening expert leads, the line fits the panel and says what is left out.
+    for width in [80, 160] {
+        let (line, room) = panel_line(&state, width);
+        let line = line.unwrap_or_else(|| panic!("no experts line at {width} columns"));
+        assert!(line.starts_with("experts L0–3, k 8/128  #"), "{line}");
+        assert!(line.trim_end().chars().count() < room, "{line}");
+        assert!(line.trim_end().ends_with('…'), "{line}");
+        let first = line.split("  ").nth(1).unwrap();
+        assert!(
+            LISTENING_FIRST.iter().any(|e| first.starts_with(e)),
+            "{line}"
+        );
+        if width == 160 {
+            assert!(line.contains("(×"), "{line}");
+        }
+    }
+    // One layer selected: the line says so.
+    state.update(Action::NextLayer);
+    let (line, _) = panel_line(&state, 80);
+    assert!(line.unwrap().starts_with("experts L0, k 8/128"));
+    // A dense trace has no experts line, and its panel is as it was.
+    let (line, _) = panel_line(&super::tests::state(), 80);
+    assert_eq!(line, None);
+}
+
+/// The synthetic router's listening experts, as the line names them.
+const LISTENING_FIRST: [&str; 3] = ["#17 ", "#3 ", "#88 "];

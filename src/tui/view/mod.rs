@@ -5,15 +5,16 @@
 //! strip with the playhead and its time axis, the clip's ground-truth events in a lane under the
 //! axis, the step × time heatmap (attention, or occlusion evidence) with each step's value bar
 //! and CAFE tag and the selected step's occlusion strip, the selected step's text with its
-//! tokens tinted by their own value, its reliance and labelled claims, the decay chart (an
-//! attention and a reliance curve when both exist), a status line, and for a traces file the
-//! example list. Two traces files compared (`compare`) show both sides of each item on one time
+//! tokens tinted by their own value, the experts it was routed to (a mixture of experts), its
+//! reliance and labelled claims, the decay chart (an attention and a reliance curve when both
+//! exist), a status line, and for a traces file the example list. Two traces files compared (`compare`) show both sides of each item on one time
 //! axis and one colour scale. The intervention view (the original continuation beside the one
 //! regenerated without the audio) and `?`'s help lay over it. Colour goes through `palette`; the
 //! numbers come from `values`.
 
 mod compare;
 mod decay;
+mod experts_line;
 mod header;
 mod heads;
 mod heatmap;

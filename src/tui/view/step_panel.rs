@@ -1,6 +1,7 @@
 //! The selected step: its full text with each token tinted by its own value under the chosen
 //! metric (how much that token looked at the audio, or relied on it, relative to the step's
-//! highest token), its reliance under each counterfactual measured (Δ, KL, flip share), what
+//! highest token), the experts its tokens were routed to (a mixture-of-experts decoder's:
+//! `experts_line`), its reliance under each counterfactual measured (Δ, KL, flip share), what
 //! became of the answer when the audio was hidden from the step on, then its labelled claims.
 
 use ratatui::buffer::Buffer;
@@ -10,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::intervention::answers;
-use super::{kind_letter, number, step_label, values};
+use super::{experts_line, kind_letter, number, step_label, values};
 use crate::trace::evidence_metrics::{EvidenceView, Reliance};
 use crate::trace::{Step, Trace};
 use crate::tui::keys::KeyTable;
@@ -58,6 +59,7 @@ pub(super) fn render(
         step,
         token_values.as_deref(),
     )];
+    lines.extend(experts_line::line(state, area.width));
     lines.extend(reliance_lines(state));
     lines.extend(intervention_line(state, keys));
     lines.extend(claim_lines(state, palette));

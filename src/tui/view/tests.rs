@@ -13,7 +13,9 @@ use ratatui::style::{Color, Style};
 
 use super::*;
 use crate::audio::decode_file;
-use crate::example_traces::{demo_set_specs, example_trace, tones_spec};
+use crate::example_traces::{
+    demo_set_specs, example_trace, example_trace_with_experts, tones_spec,
+};
 use crate::model::Counterfactual;
 use crate::tui::spectrogram::Spectrogram;
 use crate::tui::state::evidence_fixture::{with_evidence, INTERVENED_STEP};
@@ -34,6 +36,21 @@ fn example(spec: &crate::example_traces::ExampleSpec) -> Example {
 
 pub(super) fn state() -> Inspector {
     Inspector::new(vec![example(&tones_spec())])
+}
+
+/// The tones example as a mixture-of-experts decoder (top 8 of 128) would have made it, on
+/// step 1 (the first tone, where the listening experts lead).
+pub(super) fn experts_state() -> Inspector {
+    let experts = crate::trace::ExpertsRecord {
+        count: 128,
+        top_k: 8,
+    };
+    let (trace, arrays) = example_trace_with_experts(&tones_spec(), experts);
+    let mut example = Example::new(trace, Some(arrays.generated));
+    example.spectrogram = Some(spectrogram());
+    let mut state = Inspector::new(vec![example]);
+    state.step = 1;
+    state
 }
 
 /// The tones example with the fixture's evidence: reliance under silence and masked, occlusion,
@@ -240,6 +257,7 @@ fn snapshot_views(width: u16) -> Vec<(String, Inspector)> {
     views.push(("no-attention-no-clip".to_owned(), no_attention));
     views.push(("live-streaming".to_owned(), streaming()));
     views.push(("events".to_owned(), events_state()));
+    views.push(("experts".to_owned(), experts_state()));
     views.push(("labelling".to_owned(), labelling()));
     let mut typing = labelling();
     typing.update(Action::NextClaim);
