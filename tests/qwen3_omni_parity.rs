@@ -5,7 +5,7 @@
 //! with a padded last chunk over many attention windows): the unpadded log-mel features, token
 //! ids, the encoder's rows after the convolutions and at its output, logits, attention
 //! probabilities, the experts the router chose for every prompt token in every layer, captured
-//! reductions and greedy generation.
+//! reductions and greedy generation; and `run` end to end, the experts in the sidecar.
 
 use crate::common;
 
@@ -198,5 +198,60 @@ fn audio_token_counts_match_transformers() {
             tokens.as_u64().unwrap(),
             "{frames} frames"
         );
+    }
+}
+
+/// `run` on both Qwen3-Omni fixtures, end to end: transformers' greedy ids, the family and the
+/// routing's sizes in the trace, 13 audio tokens a second, and in the sidecar the experts every
+/// generated token was routed to in every layer, the first row as the teacher-forced pass routed
+/// the prompt's last token.
+#[test]
+fn run_records_the_experts_of_every_generated_token() {
+    use auscult::trace::{read_sidecar, sidecar_path, Trace};
+    use common::{parity_case, CommandLine};
+    let dir = tempfile::tempdir().unwrap();
+    for (name, experts, top_k, layers) in [("instruct", 4, 2, 2), ("thinking", 6, 3, 3)] {
+        let checkpoint = fixture(&format!("qwen3_omni/{name}"));
+        let index = 1;
+        let out = dir.path().join(format!("{name}.json"));
+        CommandLine::new("run")
+            .model(&checkpoint)
+            .case(&parity_case(&checkpoint, index))
+            .max_new_tokens(24)
+            .arg("--greedy")
+            .out(&out)
+            .succeeds();
+        let trace = Trace::read(&out).unwrap();
+        let reference = Dump::read(&checkpoint.join(format!("case_{index}.safetensors"))).unwrap();
+        assert_eq!(
+            trace.generation.ids,
+            common::token_ids(&reference, "generated_ids"),
+            "{name}"
+        );
+        assert_eq!(trace.model.model_type, "qwen3_omni_moe");
+        let record = trace.model.experts.expect("a mixture of experts");
+        assert_eq!((record.count, record.top_k), (experts, top_k), "{name}");
+        assert!((trace.audio.seconds_per_audio_token - 1.0 / 13.0).abs() < 1e-12);
+
+        let sidecar = read_sidecar(&sidecar_path(&out)).unwrap();
+        let rows = &sidecar.generated;
+        assert_eq!((rows.rows, rows.layers, rows.top_k), (24, layers, top_k));
+        let ids = rows.experts.as_ref().expect("expert ids in the sidecar");
+        assert_eq!(ids.len(), 24 * layers * top_k);
+        assert!(ids.iter().all(|&id| usize::from(id) < experts), "{name}");
+        // Row 0 is the prompt's last token (its logits chose the first generated token).
+        let last = reference.shape("input_ids").unwrap()[0] - 1;
+        for layer in 0..layers {
+            let theirs = reference.i64(&format!("router_topk.{layer}")).unwrap();
+            let theirs: Vec<u16> = theirs[last * top_k..(last + 1) * top_k]
+                .iter()
+                .map(|&id| id as u16)
+                .collect();
+            assert_eq!(
+                ids[layer * top_k..(layer + 1) * top_k],
+                theirs[..],
+                "{name} layer {layer}"
+            );
+        }
     }
 }
