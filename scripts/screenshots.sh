@@ -39,6 +39,9 @@ shot legend-100x30 100 30 "inspect assets/demo/demo-tones.json" '?' '?'
 shot list-100x30 100 30 "inspect assets/demo/demo-set.jsonl"
 shot docked-160x40 160 40 "inspect assets/demo/demo-set.jsonl" n n j j j
 shot small-80x24 80 24 "inspect assets/demo/demo-tones.json" j
+# Qwen3-Omni live on its tiny test checkpoint (random weights: the text is noise): the family in
+# the header, the experts line in the step panel.
+shot qwen3-omni-live-80x24 80 24 "inspect --model tests/fixtures/qwen3_omni/instruct --audio tests/fixtures/audio/mel/mid.wav --prompt 'Is the pitch rising or falling? Answer A or B.' --max-new-tokens 60"
 
 # Two traces files compared: the demo model asked 8 fresh items directly and with reasoning
 # (`demo eval` writes both; `demo compare` does the same and opens them).
