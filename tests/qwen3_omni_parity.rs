@@ -255,3 +255,26 @@ fn run_records_the_experts_of_every_generated_token() {
         }
     }
 }
+
+/// A clip shorter than one FFT window, which transformers' unpadded front end cannot take
+/// either, is refused in one line instead of becoming a token or two of padding.
+#[test]
+fn a_clip_shorter_than_one_fft_window_is_refused() {
+    let dir = fixture("qwen3_omni/instruct");
+    let checkpoint = Checkpoint::load(&dir, Precision::F32, DeviceKind::Cpu).unwrap();
+    let error = checkpoint
+        .processor
+        .prepare(&[0.1; 300], "What is it?", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("300 samples") && error.contains("400 samples"),
+        "{error}"
+    );
+    // One window is enough: 400 samples give 2 frames, one audio token.
+    let input = checkpoint
+        .processor
+        .prepare(&[0.1; 400], "What is it?", None)
+        .unwrap();
+    assert_eq!((input.valid_frames, input.audio_span.len()), (2, 1));
+}

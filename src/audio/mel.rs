@@ -182,8 +182,9 @@ impl MelExtractor {
     /// Features of the clip alone, neither padded nor cut: what the feature extractor gives one
     /// clip with `padding=True` (to the longest of the batch) and no truncation, as Qwen3-Omni's
     /// processor calls it. Its last frame's window reads the clip's own end, reflected, where a
-    /// padded extraction reads zeros. `samples.len() / hop` frames, all valid (a clip shorter
-    /// than one FFT is zero-padded to it first).
+    /// padded extraction reads zeros. `samples.len() / hop` frames, all valid, for clips of at
+    /// least one FFT window (`n_fft` samples); a shorter clip, for which transformers' reflect
+    /// padding fails, is zero-padded to one window first (`n_fft / hop` frames).
     pub fn extract_unpadded(&self, samples: &[f32]) -> LogMel {
         let length = samples.len().max(self.config.n_fft);
         let mut mel = self.extract_within(samples, length);

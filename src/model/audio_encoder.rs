@@ -1,6 +1,6 @@
 //! The Whisper-style audio encoder of Qwen2-Audio (`audio_tower.*`) and its projector, and the
-//! audio-token rate both families share (`MEL_FRAMES_PER_AUDIO_TOKEN`, `seconds_per_audio_token`,
-//! `audio_token_count`).
+//! audio-token rate it shares with Qwen2.5-Omni (`MEL_FRAMES_PER_AUDIO_TOKEN`,
+//! `seconds_per_audio_token`, `audio_token_count`; Qwen3-Omni's is in `audio_tokens`).
 //!
 //! Ports `Qwen2AudioEncoder` from transformers 5.x (`models/qwen2_audio/modeling_qwen2_audio.py`):
 //! two convolutions, learned positions, pre-LN self-attention layers with padded frames masked as

@@ -145,7 +145,12 @@ impl Checkpoint {
             per_head_maps: false,
             evidence: options.evidence,
         };
-        let window = mel.chunk_length as f64;
+        // A front end that pads nothing hears the whole clip, however long.
+        let window = if config.audio_token_rate().pads_to_window() {
+            mel.chunk_length as f64
+        } else {
+            options.audio_seconds.unwrap_or(mel.chunk_length as f64)
+        };
         let estimate_for =
             |dense, quantize| memory::estimate(&config, &entries, window, &plan(dense, quantize));
         let memory_estimate = estimate_for(precision, options.quantize);
@@ -245,11 +250,22 @@ impl Checkpoint {
     }
 
     /// Seconds of audio one audio token stands for, with this checkpoint's front end
-    /// (`seconds_per_audio_token`: 0.04 s for Whisper's).
+    /// (0.04 s for Qwen2-Audio and Qwen2.5-Omni, 1/13 s for Qwen3-Omni: `AudioTokenRate`).
     pub fn seconds_per_audio_token(&self) -> f64 {
         self.config
             .audio_token_rate()
             .seconds_per_token(self.processor.mel_config())
+    }
+
+    /// Seconds of a `clip_seconds` clip the model hears: the front end's window (a longer clip
+    /// is cut to it), or the whole clip where the front end neither pads nor cuts (Qwen3-Omni).
+    pub fn window_seconds(&self, clip_seconds: f64) -> f64 {
+        let window = self.processor.mel_config().chunk_length as f64;
+        if self.config.audio_token_rate().pads_to_window() {
+            window
+        } else {
+            clip_seconds
+        }
     }
 
     /// Encodes the clip of `input` and returns the prompt's embeddings (seq, hidden).

@@ -85,6 +85,21 @@ pub struct Processor {
     mel_source: Option<PathBuf>,
 }
 
+/// `tokenizer_config.json`'s `audio_token` (the named multimodal token transformers' Omni
+/// processors read), if the file names one.
+fn named_audio_token(dir: &Path) -> Result<Option<String>, ModelError> {
+    let path = dir.join("tokenizer_config.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&read_text(&path)?).map_err(|e| ModelError::config(&path, e))?;
+    Ok(value
+        .get("audio_token")
+        .and_then(|token| token.as_str())
+        .map(str::to_owned))
+}
+
 /// Reads `tokenizer.json`; the tokenizers library panics on some malformed files (a `decoder` or
 /// `normalizer` of the wrong shape), which comes back as an error here.
 fn load_tokenizer(path: &Path) -> Result<Tokenizer, ModelError> {
@@ -122,7 +137,12 @@ impl Processor {
         } else {
             ProcessorConfig::default()
         };
-        let audio_token = match processor.audio_token {
+        // As transformers: the processor's token, else the tokenizer's named `audio_token`
+        // (tokenizer_config.json), else the token config.json's id names.
+        let named = processor
+            .audio_token
+            .map_or_else(|| named_audio_token(dir), |token| Ok(Some(token)))?;
+        let audio_token = match named {
             Some(token) => token,
             None => tokenizer.id_to_token(audio_token_index).ok_or_else(|| {
                 ModelError::Tokenizer {
@@ -275,6 +295,17 @@ impl Processor {
         let mel = if self.audio_tokens.pads_to_window() {
             self.extractor.extract(samples)
         } else {
+            let config = self.extractor.config();
+            if samples.len() < config.n_fft {
+                return Err(ModelError::Input(format!(
+                    "the clip is {} samples ({:.1} ms) long; this model's front end, which does \
+                     not pad, needs at least one FFT window of {} samples ({:.0} ms)",
+                    samples.len(),
+                    samples.len() as f64 * 1000.0 / f64::from(config.sampling_rate),
+                    config.n_fft,
+                    config.n_fft as f64 * 1000.0 / f64::from(config.sampling_rate),
+                )));
+            }
             self.extractor.extract_unpadded(samples)
         };
         let valid_frames = mel.mask.iter().filter(|&&m| m != 0).count();

@@ -108,7 +108,7 @@ pub fn run_example(
             sha256: file_sha256(example.audio).with_context(|| "hashing the clip")?,
             duration_seconds: audio.duration_seconds(),
             sample_rate: mel_config.sampling_rate,
-            window_seconds: mel_config.chunk_length as f64,
+            window_seconds: checkpoint.window_seconds(audio.duration_seconds()),
             truncated: input.mel.truncated,
             seconds_per_audio_token: checkpoint.seconds_per_audio_token(),
         },

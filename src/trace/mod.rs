@@ -119,10 +119,12 @@ pub struct AudioIdentity {
     pub duration_seconds: f64,
     /// Rate the model hears (and the sample rate of the time axis).
     pub sample_rate: u32,
-    /// The encoder's window; a longer clip is cut to it.
+    /// The encoder's window; a longer clip is cut to it. A front end that neither pads nor cuts
+    /// (Qwen3-Omni's) hears the whole clip: its duration.
     pub window_seconds: f64,
     pub truncated: bool,
-    /// Seconds of audio per audio token (0.04 for Qwen2-Audio).
+    /// Seconds of audio per audio token (0.04 for Qwen2-Audio and Qwen2.5-Omni, 1/13 for
+    /// Qwen3-Omni).
     pub seconds_per_audio_token: f64,
 }
 

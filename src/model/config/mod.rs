@@ -92,6 +92,13 @@ impl ModelConfig {
             serde_json::from_value(settings).map_err(|e| ModelError::config(path, e))?;
         config.model_type = model_type;
         config.kind = kind;
+        if kind.family != Family::Qwen3Omni {
+            // transformers' Qwen2 attention has biases on q, k and v whatever the file says, and
+            // its MLP is dense: these fields mean nothing to these families.
+            let text = &mut config.text_config;
+            text.attention_bias = None;
+            text.num_experts = 0;
+        }
         if kind.family == Family::Qwen3Omni {
             config.text_config.qk_norm = true;
             config
@@ -203,10 +210,37 @@ impl ModelConfig {
         if self.kind.family == Family::Qwen3Omni {
             let n_window = audio.n_window.unwrap_or(0);
             let n_window_infer = audio.n_window_infer.unwrap_or(0);
-            if n_window == 0 || n_window_infer < 2 * n_window {
+            // transformers counts 13 tokens per chunk whatever n_window is, which only 100-frame
+            // chunks give: any other n_window disagrees with its own encoder.
+            if n_window != 50 {
                 return Err(format!(
-                    "audio_config.n_window {n_window} and n_window_infer {n_window_infer}: an \
-                     attention window must hold at least one chunk of 2 × n_window frames"
+                    "audio_config.n_window {n_window} is not supported (only 50: transformers \
+                     counts 13 audio tokens per chunk, which only 100-frame chunks give)"
+                ));
+            }
+            if n_window_infer < 2 * n_window {
+                return Err(format!(
+                    "audio_config.n_window_infer {n_window_infer}: an attention window must hold \
+                     at least one chunk of 2 × n_window = {} frames",
+                    2 * n_window
+                ));
+            }
+            if audio.d_model < 4 || !audio.d_model.is_multiple_of(2) {
+                return Err(format!(
+                    "audio_config.d_model {} must be even (sinusoidal positions)",
+                    audio.d_model
+                ));
+            }
+            if audio.max_source_positions < 13 {
+                return Err(format!(
+                    "audio_config.max_source_positions {} is shorter than a chunk's 13 rows",
+                    audio.max_source_positions
+                ));
+            }
+            if text.num_experts > usize::from(u16::MAX) {
+                return Err(format!(
+                    "text_config.num_experts {} is more than this build records (65,535)",
+                    text.num_experts
                 ));
             }
             if audio.downsample_hidden_size.unwrap_or(0) == 0 {
@@ -383,6 +417,52 @@ mod tests {
         )
         .unwrap_err();
         assert!(yarn.contains("rope_scaling"), "{yarn}");
+    }
+
+    #[test]
+    fn qwen3_omni_reads_the_thinker_with_its_own_defaults_and_limits() {
+        let full = |thinker: &str| {
+            load_text(&format!(
+                r#"{{"model_type": "qwen3_omni_moe", "thinker_config": {thinker}}}"#
+            ))
+        };
+        // Absent fields take Qwen3OmniMoe*Config's defaults, not Qwen2's.
+        let config = full(
+            r#"{"audio_token_id": 151675, "text_config": {"vocab_size": 152064,
+                "num_attention_heads": 32, "head_dim": 128}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.kind.family, Family::Qwen3Omni);
+        let text = &config.text_config;
+        assert_eq!((text.num_experts, text.num_experts_per_tok), (128, 8));
+        assert!(text.norm_topk_prob && text.qk_norm && text.is_sparse_layer(0));
+        assert_eq!(text.attention_biases(), (false, false));
+        assert_eq!(text.rope_theta(), 1e6);
+        assert_eq!(config.audio_config.n_window, Some(50));
+        assert_eq!(
+            config.audio_token_rate(),
+            AudioTokenRate::Chunked { chunk_frames: 100 }
+        );
+        // transformers counts 13 tokens a chunk: any n_window but 50 disagrees with it.
+        let window = full(
+            r#"{"audio_token_id": 1, "audio_config": {"n_window": 100},
+                "text_config": {"num_attention_heads": 32}}"#,
+        );
+        assert!(window.unwrap_err().contains("n_window 100"));
+        let experts = full(
+            r#"{"audio_token_id": 1, "text_config": {"num_experts": 4, "num_experts_per_tok": 5,
+                "num_attention_heads": 32}}"#,
+        );
+        assert!(experts.unwrap_err().contains("4 experts, 5 per token"));
+        // A Qwen2 family keeps its q/k/v biases and dense MLP whatever its file says.
+        let qwen2 = load_text(
+            r#"{"model_type": "qwen2_audio",
+                "text_config": {"attention_bias": false, "num_experts": 8}}"#,
+        )
+        .unwrap();
+        assert_eq!(qwen2.text_config.attention_biases(), (true, false));
+        assert!(!qwen2.text_config.is_sparse_layer(0));
+        assert!(!qwen2.text_config.qk_norm);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The step panel's routing line, for a mixture-of-experts decoder: the experts the selected
-//! step's tokens were routed to in the selected layers, most used first, each with its share of
+//! step's rows were routed to in the selected layers (row t is the position whose logits chose
+//! token t, as for attention: the token before it), most used first, each with its share of
 //! the routing slots (`trace::expert_metrics`) and, where the line has room, that share over
 //! the one uniform routing would give it: "experts L0–3, k 8/128  #17 55% (×8.7)  #3 50% …",
 //! or where that leaves too few, "… #17 55% #3 50% #88 41% …".
