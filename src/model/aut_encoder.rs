@@ -33,9 +33,10 @@ use super::omni_audio_encoder::sinusoids;
 const CHUNKS_PER_CONVOLUTION: usize = 64;
 
 /// Attention windows run through the layers at a time: bounds the layers' memory for long clips
-/// (16 windows of 104 tokens are 2 minutes of audio: 34 MB of scores a layer at the real size),
-/// which changes no value, since windows never see each other.
-const WINDOWS_PER_BATCH: usize = 16;
+/// (8 windows of 104 tokens are a minute of audio: 17 MB of scores a layer at the real size),
+/// which changes no value, since windows never see each other (the 31.5 s parity case's 15
+/// windows of 26 tokens run in two batches).
+const WINDOWS_PER_BATCH: usize = 8;
 
 pub struct AutEncoder {
     convs: [Conv2d; 3],

@@ -219,8 +219,8 @@ pub fn estimate(
         Family::Qwen3Omni => {
             let chunk_frames = 2 * audio.n_window.unwrap_or(50);
             let window = (13 * audio.n_window_infer.unwrap_or(800) / chunk_frames.max(1)) as u64;
-            // At most 16 windows go through the layers at a time (`aut_encoder`).
-            let windows = (audio_tokens as u64).div_ceil(window.max(1)).clamp(1, 16);
+            // At most 8 windows go through the layers at a time (`aut_encoder`).
+            let windows = (audio_tokens as u64).div_ceil(window.max(1)).clamp(1, 8);
             let attention =
                 3 * audio.encoder_attention_heads as u64 * windows * window * window * 4;
             let convolutions = 2
