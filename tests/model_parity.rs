@@ -10,12 +10,13 @@ use std::ops::ControlFlow;
 
 use auscult::audio::decode_file;
 use auscult::model::{
-    generate, CaptureOptions, CaptureRequest, Checkpoint, DeviceKind, GenerateOptions,
-    LayerCapture, Logits, Precision, Sampling,
+    generate, CaptureOptions, Checkpoint, DeviceKind, GenerateOptions, Precision, Sampling,
 };
 use auscult::tensor_dump::Dump;
-use common::parity_checks::{check_reductions, checked_input, reduced_rows, CheckedInput};
-use common::{fixture, max_abs_difference};
+use common::fixture;
+use common::parity_checks::{
+    check_full_forward, check_reductions, checked_input, reduced_prompt_rows, CheckedInput,
+};
 
 const LOGITS_TOLERANCE: f32 = 1e-3;
 const ATTENTION_TOLERANCE: f32 = 1e-4;
@@ -37,46 +38,20 @@ fn check_checkpoint(name: &str) {
 
         // Teacher-forced forward with full attention.
         let model = &mut checkpoint.model;
-        model.clear_kv_cache();
-        let (logits, captured) = model
-            .forward_embeds(&embeds, 0, &CaptureRequest::Full, Logits::All)
-            .unwrap();
-        let logits = logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let logits_difference = max_abs_difference(&logits, &reference.f32("logits").unwrap());
-        assert!(
-            logits_difference <= LOGITS_TOLERANCE,
-            "{label}: logits differ by {logits_difference}"
+        let (logits_difference, attention_difference) = check_full_forward(
+            &label,
+            model,
+            &embeds,
+            &reference,
+            (LOGITS_TOLERANCE, ATTENTION_TOLERANCE),
         );
-        let mut attention_difference: f32 = 0.0;
-        for (layer, capture) in captured.iter().enumerate() {
-            let LayerCapture::Full(probs) = capture else {
-                panic!("{label}: layer {layer} captured no full attention");
-            };
-            let ours = probs.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            let theirs = reference.f32(&format!("attn.{layer}")).unwrap();
-            let difference = max_abs_difference(&ours, &theirs);
-            assert!(
-                difference <= ATTENTION_TOLERANCE,
-                "{label}: layer {layer} attention differs by {difference}"
-            );
-            attention_difference = attention_difference.max(difference);
-        }
         // For the record (`cargo test --test all model_parity:: -- --nocapture`).
         eprintln!(
             "{label}: max |diff| audio rows {audio_difference:.2e}, logits {logits_difference:.2e}, attention {attention_difference:.2e}"
         );
 
         // Reduced capture over the prompt equals the reference attention reduced the same way.
-        model.clear_kv_cache();
-        let request = CaptureRequest::Reduced {
-            audio_span: input.audio_span.clone(),
-            per_head_maps: true,
-            last_row_only: false,
-        };
-        let (_, captured) = model
-            .forward_embeds(&embeds, 0, &request, Logits::Last)
-            .unwrap();
-        let rows = reduced_rows(&label, captured);
+        let rows = reduced_prompt_rows(&label, model, &embeds, input.audio_span.clone());
         // The reference keeps the attention of every query row.
         let every_row: Vec<usize> = (0..seq).collect();
         check_reductions(

@@ -9,10 +9,12 @@
 
 use crate::common;
 
-use auscult::model::{CaptureRequest, Checkpoint, DeviceKind, LayerCapture, Logits, Precision};
+use auscult::model::{Checkpoint, DeviceKind, Precision};
 use auscult::tensor_dump::Dump;
 use candle_core::{Device, Tensor};
-use common::parity_checks::{check_reductions, checked_input, reduced_rows, CheckedInput};
+use common::parity_checks::{
+    check_full_forward, check_reductions, checked_input, reduced_prompt_rows, CheckedInput,
+};
 use common::{fixture, max_abs_difference};
 
 const LOGITS_TOLERANCE: f32 = 1e-3;
@@ -52,42 +54,16 @@ fn check_checkpoint(name: &str) {
 
         // Teacher-forced forward with full attention.
         let model = &mut checkpoint.model;
-        model.clear_kv_cache();
-        let (logits, captured) = model
-            .forward_embeds(&embeds, 0, &CaptureRequest::Full, Logits::All)
-            .unwrap();
-        let logits = logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let logits_difference = max_abs_difference(&logits, &reference.f32("logits").unwrap());
-        assert!(
-            logits_difference <= LOGITS_TOLERANCE,
-            "{label}: logits differ by {logits_difference}"
+        let (logits_difference, attention_difference) = check_full_forward(
+            &label,
+            model,
+            &embeds,
+            &reference,
+            (LOGITS_TOLERANCE, ATTENTION_TOLERANCE),
         );
-        let mut attention_difference: f32 = 0.0;
-        for (layer, capture) in captured.iter().enumerate() {
-            let LayerCapture::Full(probs) = capture else {
-                panic!("{label}: layer {layer} captured no full attention");
-            };
-            let ours = probs.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            let theirs = reference.f32(&format!("attn.{layer}")).unwrap();
-            let difference = max_abs_difference(&ours, &theirs);
-            assert!(
-                difference <= ATTENTION_TOLERANCE,
-                "{label}: layer {layer} attention differs by {difference}"
-            );
-            attention_difference = attention_difference.max(difference);
-        }
 
         // Reduced capture over the prompt: the reductions, and the router's choices.
-        model.clear_kv_cache();
-        let request = CaptureRequest::Reduced {
-            audio_span: input.audio_span.clone(),
-            per_head_maps: true,
-            last_row_only: false,
-        };
-        let (_, captured) = model
-            .forward_embeds(&embeds, 0, &request, Logits::Last)
-            .unwrap();
-        let rows = reduced_rows(&label, captured);
+        let rows = reduced_prompt_rows(&label, model, &embeds, input.audio_span.clone());
         let every_row: Vec<usize> = (0..seq).collect();
         check_reductions(
             &label,

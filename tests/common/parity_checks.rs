@@ -1,11 +1,13 @@
 //! The comparisons every parity test makes against a transformers reference dump: the processor's
-//! prompt, ids and audio span; the audio rows; the captured attention reductions; and greedy
-//! generation. The forward passes themselves stay in each test, which knows what it runs.
+//! prompt, ids and audio span; the audio rows; the teacher-forced logits and attention; the
+//! captured attention reductions; and greedy generation.
 
 use std::ops::Range;
 
 use auscult::audio::decode_file;
-use auscult::model::{AttentionRows, Checkpoint, LayerCapture, PreparedInput};
+use auscult::model::{
+    AttentionRows, AudioLm, CaptureRequest, Checkpoint, LayerCapture, Logits, PreparedInput,
+};
 use auscult::tensor_dump::Dump;
 use candle_core::Tensor;
 
@@ -89,6 +91,63 @@ pub fn audio_rows_difference(
     let theirs = reference.f32("audio_embeds").unwrap();
     assert!(!theirs.is_empty(), "{label}: no audio rows");
     max_abs_difference(&ours, &theirs)
+}
+
+/// One teacher-forced pass over `embeds` keeping full attention: its logits and every layer's
+/// attention probabilities against the reference's `logits` and `attn.{layer}`, within the
+/// tolerances. Returns the largest differences (logits, attention).
+pub fn check_full_forward(
+    label: &str,
+    model: &mut AudioLm,
+    embeds: &Tensor,
+    reference: &Dump,
+    (logits_tolerance, attention_tolerance): (f32, f32),
+) -> (f32, f32) {
+    model.clear_kv_cache();
+    let (logits, captured) = model
+        .forward_embeds(embeds, 0, &CaptureRequest::Full, Logits::All)
+        .unwrap();
+    let logits = logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let logits_difference = max_abs_difference(&logits, &reference.f32("logits").unwrap());
+    assert!(
+        logits_difference <= logits_tolerance,
+        "{label}: logits differ by {logits_difference}"
+    );
+    let mut attention_difference: f32 = 0.0;
+    for (layer, capture) in captured.iter().enumerate() {
+        let LayerCapture::Full(probs) = capture else {
+            panic!("{label}: layer {layer} captured no full attention");
+        };
+        let ours = probs.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let theirs = reference.f32(&format!("attn.{layer}")).unwrap();
+        let difference = max_abs_difference(&ours, &theirs);
+        assert!(
+            difference <= attention_tolerance,
+            "{label}: layer {layer} attention differs by {difference}"
+        );
+        attention_difference = attention_difference.max(difference);
+    }
+    (logits_difference, attention_difference)
+}
+
+/// A pass over `embeds` capturing every prompt row reduced (with per-head maps), as attention
+/// rows.
+pub fn reduced_prompt_rows(
+    label: &str,
+    model: &mut AudioLm,
+    embeds: &Tensor,
+    audio_span: Range<usize>,
+) -> AttentionRows {
+    model.clear_kv_cache();
+    let request = CaptureRequest::Reduced {
+        audio_span,
+        per_head_maps: true,
+        last_row_only: false,
+    };
+    let (_, captured) = model
+        .forward_embeds(embeds, 0, &request, Logits::Last)
+        .unwrap();
+    reduced_rows(label, captured)
 }
 
 /// The per-layer reductions of a reduced capture, as attention rows.
