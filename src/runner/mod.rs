@@ -95,10 +95,10 @@ pub fn run_example(
 ) -> Result<(Trace, Option<SidecarArrays>)> {
     let mel_config = checkpoint.processor.mel_config().clone();
     let audio = decode_file(example.audio, mel_config.sampling_rate)?;
-    let input =
-        checkpoint
-            .processor
-            .prepare(&audio.samples, &example.prompt, example.system.as_deref())?;
+    let input = checkpoint
+        .processor
+        .prepare(&audio.samples, &example.prompt, example.system.as_deref())
+        .with_context(|| example.audio.display().to_string())?;
     let mut trace = Trace::begin(TraceStart {
         id: example.id.clone(),
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
