@@ -474,3 +474,31 @@ fn the_step_panel_lists_the_experts_of_the_step_in_the_layers_selected() {
 
 /// The synthetic router's listening experts, as the line names them.
 const LISTENING_FIRST: [&str; 3] = ["#17 ", "#3 ", "#88 "];
+
+#[test]
+fn tokens_without_text_say_so_instead_of_waiting_for_steps() {
+    let (trace, _) = example_trace(&tones_spec());
+    let mut textless = trace.clone();
+    textless.steps.clear();
+    textless.generation.text.clear();
+    let screen = text(&draw(
+        &Inspector::new(vec![Example::new(textless, None)]),
+        Palette::Monochrome,
+        80,
+        24,
+    ));
+    let tokens = trace.generation.ids.len();
+    assert!(
+        screen.contains(&format!("(no steps: {tokens} tokens, no text)")),
+        "{screen}"
+    );
+    let mut waiting = trace;
+    waiting.steps.clear();
+    let screen = text(&draw(
+        &Inspector::new(vec![Example::new(waiting, None)]),
+        Palette::Monochrome,
+        80,
+        24,
+    ));
+    assert!(screen.contains("(no steps yet)"), "{screen}");
+}

@@ -30,7 +30,14 @@ pub(super) fn render(
     };
     let trace = &example.trace;
     let Some(step) = trace.steps.get(state.step) else {
-        Paragraph::new("(no steps yet)")
+        let generated = trace.generation.ids.len();
+        let message = if generated > 0 && trace.generation.text.trim().is_empty() {
+            // A model that emits only ids its tokenizer has no text for (an untrained one).
+            format!("(no steps: {generated} tokens, no text)")
+        } else {
+            "(no steps yet)".to_owned()
+        };
+        Paragraph::new(message)
             .block(Block::new().borders(Borders::TOP))
             .render(area, buf);
         return;
