@@ -1,0 +1,12 @@
+"""auscult for Python: attention capture inside transformers' own generation.
+
+`auscult.capture` records, for every generated token and every decoder layer, what auscult's
+own runner records (per-head audio ratio, sink mass, the head-mean map over the audio span,
+optionally per-head maps, and the experts a mixture-of-experts router chose), as numpy arrays
+shaped like the sidecar's `gen.*` arrays. It needs the `torch` extra (`torch`,
+`transformers>=5.25`); importing this package does not.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
