@@ -30,6 +30,7 @@ mod model_bad_input;
 mod model_cli;
 mod model_parity;
 mod omni_cli;
+mod python_package;
 mod quantization_drift;
 mod qwen3_omni_parity;
 mod report_heads;

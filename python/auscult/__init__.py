@@ -7,6 +7,17 @@ shaped like the sidecar's `gen.*` arrays. It needs the `torch` extra (`torch`,
 `transformers>=5.25`); importing this package does not.
 """
 
+import json
+from importlib import resources
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "default_step_rules"]
+
+
+def default_step_rules() -> dict[str, Any]:
+    """The rules auscult cuts a chain of thought into steps by, as the crate's
+    `StepRules::default()` serialises them (a Rust test keeps the shipped file equal to it)."""
+    text = resources.files(__package__).joinpath("step_rules.default.json").read_text("utf-8")
+    return json.loads(text)
