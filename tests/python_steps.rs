@@ -483,7 +483,7 @@ fn random_rules(index: usize, rng: &mut SplitMix64) -> Option<Value> {
         "blank_lines",
         "line_breaks",
     ];
-    if index % 5 == 0 {
+    if index.is_multiple_of(5) {
         Some(json!({"long_paragraph_chars": 5 + rng.below(40)}))
     } else if index % 7 == 3 {
         let toggle = TOGGLES[rng.below(TOGGLES.len())];
@@ -636,7 +636,7 @@ fn steps_table(processor: &Processor) -> StepsTable {
     for index in 0..RANDOM_TEXTS {
         let text = random_text(&mut rng);
         // Half cut by the real tokenizer, half by hand.
-        let (how, pieces) = if index % 2 == 0 {
+        let (how, pieces) = if index.is_multiple_of(2) {
             ("tiny_a tokens", token_pieces(processor, &text))
         } else {
             ("random pieces", random_pieces(&text, &mut rng))

@@ -5,6 +5,10 @@ own runner records (per-head audio ratio, sink mass, the head-mean map over the 
 optionally per-head maps, and the experts a mixture-of-experts router chose), as numpy arrays
 shaped like the sidecar's `gen.*` arrays. It needs the `torch` extra (`torch`,
 `transformers>=5.25`); importing this package does not.
+
+`auscult.steps` cuts a generation's text pieces into reasoning steps by the crate's rules
+(`split_steps`, `load_rules`), and `auscult.text` turns generated ids into those pieces as the
+crate's runner does (`pieces_of`); neither needs torch.
 """
 
 import json
