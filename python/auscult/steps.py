@@ -47,6 +47,7 @@ STEP_KINDS = ("perception", "reasoning", "answer", "review", "other")
 
 _BOOL_FIELDS = ("tags", "step_markers", "list_items", "blank_lines", "line_breaks")
 _WORD_LIST_FIELDS = ("perception_cues", "inference_openers", "answer_cues")
+# In the declaration order of the crate's `StepRules`.
 _RULE_FIELDS = (
     *_BOOL_FIELDS,
     "long_paragraph_chars",
@@ -132,12 +133,27 @@ def _checked_field(name: str, value: Any) -> Any:
     )
 
 
-def overlay_rules(overrides: Mapping[str, Any] | None = None) -> StepRules:
+def overlay_rules(overrides: Mapping[str, Any] | Sequence[Any] | None = None) -> StepRules:
     """The default rules with `overrides`' fields in place of theirs, as the crate reads a
     partial rules file: fields left out keep their defaults; an unknown field or a value of
-    the wrong type is a ValueError naming the field."""
+    the wrong type is a ValueError naming the field.
+
+    Like the crate (serde reads a struct from a JSON array too), an array gives the first
+    fields in declaration order (`[false]` turns `tags` off)."""
     if overrides is None:
         return _default_rules()
+    return _overlaid(overrides)
+
+
+def _overlaid(overrides: Any) -> StepRules:
+    """`overlay_rules` of what a rules file holds (where `null` is refused, as serde does)."""
+    if _is_list(overrides):
+        if len(overrides) > len(_RULE_FIELDS):
+            raise ValueError(
+                f"step rules as an array hold at most {len(_RULE_FIELDS)} fields, "
+                f"found {len(overrides)}"
+            )
+        overrides = dict(zip(_RULE_FIELDS, overrides))
     if not isinstance(overrides, Mapping):
         raise ValueError(f"step rules must be a JSON object, found {overrides!r}")
     rules = _default_rules()
@@ -158,7 +174,7 @@ def load_rules(path: str | PathLike[str] | None = None) -> StepRules:
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from error
     try:
-        return overlay_rules(overrides)
+        return _overlaid(overrides)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from error
 

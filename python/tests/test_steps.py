@@ -137,11 +137,25 @@ def test_a_rules_file_with_an_unknown_or_mistyped_field_is_refused(
         load_rules(path)
 
 
+def test_rules_as_an_array_give_fields_in_order_as_serde_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text("[false, true, true, true, false, 12]", encoding="utf-8")
+    rules = load_rules(path)
+    expected = {**auscult.default_step_rules(), "tags": False, "line_breaks": False}
+    assert rules == {**expected, "long_paragraph_chars": 12}
+    path.write_text("[]", encoding="utf-8")
+    assert load_rules(path) == auscult.default_step_rules()
+    path.write_text(json.dumps([True] * 5 + [1, [], [], [], [], 1]), encoding="utf-8")
+    with pytest.raises(ValueError, match="at most 10"):
+        load_rules(path)
+
+
 def test_rules_that_are_not_an_object_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "rules.json"
-    path.write_text("[]", encoding="utf-8")
-    with pytest.raises(ValueError, match="object"):
-        load_rules(path)
+    for text in ("null", "true", '"tags"'):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ValueError, match="object"):
+            load_rules(path)
     with pytest.raises(ValueError, match="unknown field `tag`"):
         split_steps(["x"], {"tag": True})
 
