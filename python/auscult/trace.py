@@ -9,8 +9,8 @@ Rust crate does:
   out optional fields exactly where `skip_serializing_if` does;
 - `dumps(trace)` is `serde_json::to_string_pretty` (what `run` writes, no final newline) and
   `dumps(trace, pretty=False)` is `serde_json::to_string` (one line of a `batch` traces file);
-  floats are written as serde_json writes them (`ryu`'s shortest form: `1e-7`, `0.0001`,
-  `1e16`), the two `f32` fields (a sampler's `temperature` and `top_p`) in their shortest
+  floats are written as serde_json writes them (`zmij`'s shortest form: `1e-7`, `0.00001`,
+  `1e+16`, `-0.0`), the two `f32` fields (a sampler's `temperature` and `top_p`) in their shortest
   float32 form (`0.1`, not `0.10000000149011612`), NaN and infinities as `null`;
 - writes are whole or absent (`durable.rs`): a hidden `.auscult-*.partial` file beside the
   target, synced, renamed over it, and the folder synced; the sidecar is written before the
@@ -431,7 +431,7 @@ def _canonical_line(line: Mapping[str, Any]) -> dict[str, Any]:
 
 def _shortest_digits(value: float, single: bool) -> tuple[str, int]:
     """The shortest decimal digits that read back as `value` (as a float32 when `single`), and
-    the power of ten `k` with value = digits × 10^k: what `ryu` computes."""
+    the power of ten `k` with value = digits × 10^k (shortest round trip, as `zmij` finds)."""
     if single:
         text = np.format_float_scientific(np.float32(value), unique=True, trim="-")
     else:
@@ -447,8 +447,9 @@ def _shortest_digits(value: float, single: bool) -> tuple[str, int]:
 
 
 def format_float(value: float, single: bool = False) -> str:
-    """A finite float as serde_json writes it (`ryu::Buffer::format_finite`, the `f64` or, with
-    `single`, the `f32` layout); non-finite values are `null`."""
+    """A finite float as serde_json writes it (`zmij::Buffer::format_finite`, the `f64` or, with
+    `single`, the `f32` layout: fixed notation for decimal exponents -5..=15, or -6..=12 for
+    `f32`, else `d.ddde+N`/`de-N`); non-finite values are `null`."""
     if not math.isfinite(value):
         return "null"
     sign = "-" if math.copysign(1.0, value) < 0 else ""
@@ -457,17 +458,17 @@ def format_float(value: float, single: bool = False) -> str:
     digits, k = _shortest_digits(abs(value), single)
     length = len(digits)
     kk = length + k  # the decimal point's place: value = 0.digits × 10^kk
-    limit, low = (13, -6) if single else (16, -5)
+    limit, low = (13, -6) if single else (16, -5)  # scientific exponent kk - 1 in -6..=12, -5..=15
     if 0 <= k and kk <= limit:
         text = digits + "0" * k + ".0"
     elif 0 < kk <= limit:
         text = digits[:kk] + "." + digits[kk:]
     elif low < kk <= 0:
         text = "0." + "0" * (-kk) + digits
-    elif length == 1:
-        text = f"{digits}e{kk - 1}"
     else:
-        text = f"{digits[0]}.{digits[1:]}e{kk - 1}"
+        exponent = kk - 1
+        mantissa = digits if length == 1 else f"{digits[0]}.{digits[1:]}"
+        text = f"{mantissa}e{'+' if exponent >= 0 else '-'}{abs(exponent)}"
     return sign + text
 
 
