@@ -226,7 +226,12 @@ fn the_report_tables_the_python_reader_is_compared_with_are_the_report_s() {
         };
         let out = dir.path().join("report");
         let report = write_report(&[traces], &out, &options).unwrap();
-        assert!(report.traces >= 4, "{}: {} traces", case.name, report.traces);
+        assert!(
+            report.traces >= 4,
+            "{}: {} traces",
+            case.name,
+            report.traces
+        );
         if case.traces == VARIANT {
             assert_eq!(report.failed, 1);
             assert!(
