@@ -578,11 +578,12 @@ def load(
                 trace = {**trace, "labels": own}
             summary = _summarize(trace, path, selection, found_warnings)
             summaries.append(summary)
-            if summary.arrays is not None or _attention_matches(trace, path):
-                arrays = summary.arrays if summary.arrays is not None else _arrays(trace, path)
+            if summary.arrays is not None:
+                # As the report: every trace whose sidecar reads and fits it, even when its
+                # curves failed (a layer or head it does not have).
                 spans = event_spans(trace) if event_spans is not None else []
                 try:
-                    why = tally.add(arrays, trace, spans)
+                    why = tally.add(summary.arrays, trace, spans)
                 except MetricError as error:
                     why = str(error)
                 if why is not None:
@@ -591,27 +592,6 @@ def load(
         for line in found_warnings:
             warnings.warn(line, stacklevel=2)
     return Loaded(summaries, tally, failed, found_warnings, selection)
-
-
-def _arrays(trace: Mapping[str, Any], file: Path) -> Mapping[str, np.ndarray]:
-    return read_sidecar(file.parent / trace["attention"]["sidecar"])
-
-
-def _attention_matches(trace: Mapping[str, Any], file: Path) -> bool:
-    """Whether the trace's sidecar reads and fits it even though its curves failed (a bad
-    selection): the report still ranks its heads."""
-    if trace.get("attention") is None:
-        return False
-    try:
-        arrays = _arrays(trace, file)
-    except ValueError:
-        return False
-    span = trace["input"]["audio_span"]
-    return (
-        arrays["gen.audio_ratio"].shape[0] == len(trace["generation"]["ids"])
-        and arrays["gen.audio_ratio"].shape[1] == trace["model"]["layers"]
-        and arrays["gen.audio_map"].shape[2] == span[1] - span[0]
-    )
 
 
 def _loaded(source: Paths | Loaded, **options: Any) -> Loaded:

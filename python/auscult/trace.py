@@ -40,7 +40,9 @@ NO_EXPERT = 65535
 __all__ = [
     "TRACE_SCHEMA",
     "SIDECAR_SCHEMA",
+    "NO_EXPERT",
     "F32",
+    "format_float",
     "canonical",
     "canonical_failed",
     "dumps",
@@ -55,6 +57,7 @@ __all__ = [
     "append_line",
     "write_lines",
     "BatchWriter",
+    "read_trace",
     "read_traces",
     "read_traces_file",
     "TracesFile",
@@ -100,11 +103,9 @@ def _string(value: Any, where: str) -> str:
 
 
 def _unsigned(value: Any, where: str) -> int:
+    # serde_json refuses a float (even 3.0) where an integer goes.
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{where}: expected a non-negative integer, got {value!r}")
+        raise ValueError(f"{where}: expected a non-negative integer, got {value!r}")
     value = int(value)
     if value < 0:
         raise ValueError(f"{where}: expected a non-negative integer, got {value}")
@@ -593,7 +594,10 @@ def durable_write(path: str | os.PathLike[str], data: bytes) -> None:
         if isinstance(error, OSError):
             raise OSError(error.errno, f"{path}: cannot write ({error.strerror or error})") from error
         raise
-    _sync_folder(folder)
+    try:
+        _sync_folder(folder)
+    except OSError as error:
+        raise OSError(error.errno, f"{path}: cannot write ({error.strerror})") from error
 
 
 def write_trace(path: str | os.PathLike[str], trace: Mapping[str, Any]) -> None:
@@ -613,12 +617,15 @@ def write_run(
     arrays: Mapping[str, np.ndarray] | None,
 ) -> dict[str, Any]:
     """Writes a trace as `auscult run --out TRACE_PATH` does: the sidecar `<stem>.attn.safetensors`
-    beside it first (when there are arrays), then the trace, whose `attention.sidecar` is set to
-    the sidecar's file name. Returns the trace as written (canonical)."""
+    beside it first, then the trace, whose `attention` record describes the arrays and names the
+    sidecar's file; without arrays (capture off) `attention` is null and no sidecar is written.
+    The arrays are checked against the trace before anything is written. Returns the trace as
+    written (canonical)."""
     trace_path = Path(trace_path)
     if trace_path.is_dir():
         raise ValueError(f"{trace_path}: is a directory; give a file name")
     written = dict(trace)
+    written["attention"] = None
     if arrays is not None:
         sidecar = run_sidecar_path(trace_path)
         written["attention"] = _attention_record(sidecar.name, arrays)
@@ -691,7 +698,10 @@ def append_line(path: str | os.PathLike[str], trace: Mapping[str, Any]) -> None:
     with _open_for_append(path) as file:
         file.write(line)
         file.flush()
-        os.fdatasync(file.fileno()) if hasattr(os, "fdatasync") else os.fsync(file.fileno())
+        if hasattr(os, "fdatasync"):
+            os.fdatasync(file.fileno())
+        else:
+            os.fsync(file.fileno())
 
 
 def write_lines(path: str | os.PathLike[str], traces: list[Mapping[str, Any]]) -> None:

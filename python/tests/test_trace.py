@@ -155,7 +155,7 @@ def test_optional_fields_are_left_out_as_serde_skips_them() -> None:
 def test_written_traces_satisfy_the_json_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(SCHEMA.read_text("utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.validators.validator_for(schema)(schema)
     written = [json.loads(T.dumps(json.loads(line), pretty=False)) for line in example_lines()]
     written += [json.loads(line) for line in (DATA / "every_field.jsonl").read_text("utf-8").splitlines()]
     written.append(json.loads(T.dumps(json.loads((DATA / "sparse.input.json").read_text("utf-8")))))
