@@ -360,3 +360,75 @@ fn the_variant_traces_file_reads_as_its_lines_say() {
     assert_eq!(kinds, ["trace", "trace", "failed", "trace", "trace"]);
     assert_eq!(read.skipped.len(), 1, "{:?}", read.skipped);
 }
+
+/// The per-head map the heads test gives row `t`, layer `l`, head `h` at audio token `j`: a
+/// formula float32 computes alike in Rust and numpy, so pytest rebuilds the sidecars instead of
+/// the repository carrying them.
+fn formula_head_map(t: usize, l: usize, h: usize, j: usize) -> f32 {
+    ((t * 7 + l * 3 + h * 5 + j * 11) % 17) as f32 / 17.0
+}
+
+/// The heads' peak-in-event ranking: the example traces with per-head maps by
+/// `formula_head_map`, ranked by `auscult report`'s own code with the synthetic items' event
+/// spans, which are written beside the tables for pytest (the Python reader takes them as an
+/// argument rather than porting the synthetic items' truth).
+#[test]
+fn the_heads_ranking_with_per_head_maps_is_the_report_s() {
+    let mut differing = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    let examples = repo_path("assets/examples/traces.jsonl");
+    let traces = dir.path().join("traces.jsonl");
+    std::fs::copy(&examples, &traces).unwrap();
+    let mut spans = serde_json::Map::new();
+    for trace in read_traces(&examples).unwrap().finished() {
+        let record = trace.attention.as_ref().unwrap();
+        let mut arrays =
+            auscult::trace::read_sidecar(&repo_path("assets/examples").join(&record.sidecar))
+                .unwrap();
+        let rows = &mut arrays.generated;
+        let mut maps = Vec::new();
+        for t in 0..rows.rows {
+            for l in 0..rows.layers {
+                for h in 0..rows.heads {
+                    maps.extend((0..rows.audio_tokens).map(|j| formula_head_map(t, l, h, j)));
+                }
+            }
+        }
+        rows.head_maps = Some(maps);
+        let path = dir.path().join(&record.sidecar);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        auscult::trace::write_sidecar(&path, &arrays).unwrap();
+        spans.insert(
+            trace.id.clone(),
+            serde_json::to_value(synthetic_event_spans(&trace)).unwrap(),
+        );
+    }
+    let named = spans
+        .values()
+        .flat_map(|list| list.as_array().unwrap())
+        .filter(|span| !span.is_null())
+        .count();
+    assert!(named >= 4, "the examples' claims name events ({named})");
+    let spans = serde_json::to_string_pretty(&spans).unwrap() + "\n";
+    check(
+        &format!("{DATA}/report_examples/head_maps/event_spans.json"),
+        spans.as_bytes(),
+        &mut differing,
+    );
+    let options = ReportOptions {
+        bin_tokens: 16,
+        selection: Selection::default(),
+        labels: Vec::new(),
+        event_spans: synthetic_event_spans,
+    };
+    let out = dir.path().join("report");
+    let report = write_report(&[traces], &out, &options).unwrap();
+    assert!(report.heads.rows[0].peak_in_event.is_some());
+    let heads = std::fs::read(out.join("heads.csv")).unwrap();
+    check(
+        &format!("{DATA}/report_examples/head_maps/heads.csv"),
+        &heads,
+        &mut differing,
+    );
+    finish(differing, "python/tests/data/report_examples/head_maps/");
+}

@@ -226,3 +226,31 @@ def test_table_frames_read_back() -> None:
     frame = read.table_frame(read.heads(EXAMPLES))
     assert len(frame) == 16 and list(frame.columns)[:3] == ["layer", "head", "mean_audio_ratio"]
     assert frame["peak_in_event_share"].isna().all(), "no per-head maps: the peak is not measured"
+
+
+def formula_head_map(rows: int, layers: int, heads: int, audio: int) -> np.ndarray:
+    """`tests/python_report.rs`'s `formula_head_map` for every (row, layer, head, audio token)."""
+    t, l, h, j = np.meshgrid(np.arange(rows), np.arange(layers), np.arange(heads), np.arange(audio), indexing="ij")
+    return (((t * 7 + l * 3 + h * 5 + j * 11) % 17).astype(np.float32) / np.float32(17.0)).astype(np.float32)
+
+
+def test_the_heads_peak_in_event_ranking_is_the_report_s(tmp_path: Path) -> None:
+    """With per-head maps and the synthetic items' event spans (written by the Rust test), the
+    heads ranked by where their maps peak, byte for byte."""
+    from auscult.trace import write_sidecar
+
+    traces = tmp_path / "traces.jsonl"
+    traces.write_bytes(EXAMPLES.read_bytes())
+    for trace in read_traces(EXAMPLES):
+        arrays = dict(read_sidecar(sidecar_path(EXAMPLES, trace)))
+        rows, layers, heads = arrays["gen.audio_ratio"].shape
+        arrays["gen.head_maps"] = formula_head_map(rows, layers, heads, arrays["gen.audio_map"].shape[2])
+        target = sidecar_path(traces, trace)
+        target.parent.mkdir(exist_ok=True)
+        write_sidecar(target, arrays)
+    spans = json.loads((REPORTS / "head_maps" / "event_spans.json").read_text("utf-8"))
+    table = read.heads(traces, event_spans=lambda trace: spans[trace["id"]])
+    assert table == (REPORTS / "head_maps" / "heads.csv").read_text("utf-8")
+    assert table.splitlines()[1].endswith(",13"), "the ranking rests on the peaks"
+    without = read.heads(traces)
+    assert without.splitlines()[1].endswith(",,"), "no event spans: the peak is not measured"
