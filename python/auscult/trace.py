@@ -103,12 +103,22 @@ def _string(value: Any, where: str) -> str:
 
 
 def _unsigned(value: Any, where: str) -> int:
+    """A `u64` or `usize` (64 bits where auscult builds)."""
     # serde_json refuses a float (even 3.0) where an integer goes.
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{where}: expected a non-negative integer, got {value!r}")
     value = int(value)
     if value < 0:
         raise ValueError(f"{where}: expected a non-negative integer, got {value}")
+    if value > 0xFFFF_FFFF_FFFF_FFFF:
+        raise ValueError(f"{where}: {value} does not fit in 64 bits")
+    return value
+
+
+def _u32(value: Any, where: str) -> int:
+    value = _unsigned(value, where)
+    if value > 0xFFFF_FFFF:
+        raise ValueError(f"{where}: {value} does not fit in 32 bits")
     return value
 
 
@@ -221,7 +231,7 @@ _SAMPLE = [
 
 _STOP_REASON = _enum("stop_token", "max_new_tokens", "cancelled")
 _LABEL = _enum("matched", "hallucinated", "misused", "neutral")
-_STEP_KIND = _string  # `StepKind` names are the rules' business (`steps.py`); any string reads
+_STEP_KIND = _enum("perception", "reasoning", "answer", "review", "other")
 
 
 def _label_source(value: Any, where: str) -> str:
@@ -251,7 +261,7 @@ _AUDIO = [
     _Field("path", _string),
     _Field("sha256", _string),
     _Field("duration_seconds", _f64),
-    _Field("sample_rate", _unsigned),
+    _Field("sample_rate", _u32),
     _Field("window_seconds", _f64),
     _Field("truncated", _boolean),
     _Field("seconds_per_audio_token", _f64),
@@ -265,7 +275,7 @@ _PROMPT = [
     _Field("rendered", _string),
 ]
 
-_INPUT = [_Field("ids", _list(_unsigned)), _Field("audio_span", _pair(_unsigned))]
+_INPUT = [_Field("ids", _list(_u32)), _Field("audio_span", _pair(_unsigned))]
 
 _CAPTURE = [
     _Field("enabled", _boolean),
@@ -277,12 +287,12 @@ _PARAMS = [
     _Field("decoding", _decoding),
     _Field("max_new_tokens", _unsigned),
     _Field("min_new_tokens", _unsigned, 0),
-    _Field("stop_ids", _list(_unsigned)),
+    _Field("stop_ids", _list(_u32)),
     _Field("capture", _struct(_CAPTURE)),
 ]
 
 _GENERATION = [
-    _Field("ids", _list(_unsigned)),
+    _Field("ids", _list(_u32)),
     _Field("text", _string),
     _Field("piece_offsets", _list(_unsigned), list, _is_empty),
     _Field("stop_reason", _STOP_REASON),
@@ -355,7 +365,7 @@ _OCCLUSION = [
 
 # `Regeneration`, flattened into the two records below at its place.
 _REGENERATION = [
-    _Field("ids", _list(_unsigned)),
+    _Field("ids", _list(_u32)),
     _Field("text", _string),
     _Field("stop_reason", _STOP_REASON),
     _Field("answer", _optional(_struct(_ANSWER)), None, _is_none),

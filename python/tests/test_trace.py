@@ -129,6 +129,18 @@ def test_a_missing_or_mistyped_field_is_named() -> None:
     with pytest.raises(ValueError, match=r"input\.audio_span: expected 2 values"):
         T.canonical(trace)
     trace = first_example()
+    trace["generation"]["ids"][0] = 2**32
+    with pytest.raises(ValueError, match=r"generation\.ids\[0\]: 4294967296 does not fit in 32 bits"):
+        T.canonical(trace)
+    trace = first_example()
+    trace["steps"][0]["kind"] = "thinking"
+    with pytest.raises(ValueError, match=r"steps\[0\]\.kind: 'thinking' is not one of"):
+        T.canonical(trace)
+    trace = first_example()
+    trace["model"]["layers"] = 4.0
+    with pytest.raises(ValueError, match=r"model\.layers: expected a non-negative integer"):
+        T.canonical(trace)
+    trace = first_example()
     trace["labels"]["steps"][0]["source"] = "robot"
     with pytest.raises(ValueError, match=r"labels\.steps\[0\]\.source"):
         T.canonical(trace)
