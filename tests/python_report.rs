@@ -432,3 +432,78 @@ fn the_heads_ranking_with_per_head_maps_is_the_report_s() {
     );
     finish(differing, "python/tests/data/report_examples/head_maps/");
 }
+
+/// `count` float32 values `((seed + i) % 13) / 8`, exact in Rust and numpy alike.
+fn formula_values(seed: usize, count: usize) -> Vec<f32> {
+    (0..count).map(|i| ((seed + i) % 13) as f32 / 8.0).collect()
+}
+
+/// A sidecar with every group of arrays (generated rows with per-head maps and experts, prompt
+/// rows, reliance and occlusion), small and made of formulas pytest rebuilds: the Python writer
+/// must give these bytes and the Python reader these arrays.
+#[test]
+fn the_sidecar_with_every_array_the_python_writer_is_compared_with_is_the_crate_s() {
+    use auscult::model::{
+        ActualRows, AttentionRows, ComparedRows, Counterfactual, Evidence, OcclusionRows,
+    };
+    use auscult::trace::{write_sidecar, SidecarArrays};
+
+    let rows = |prefix_seed: usize, rows: usize, head_maps: bool, experts: bool| {
+        let (layers, heads, audio) = (2, 2, 4);
+        AttentionRows {
+            rows,
+            layers,
+            heads,
+            audio_tokens: audio,
+            audio_ratio: formula_values(prefix_seed, rows * layers * heads),
+            sink_mass: formula_values(prefix_seed + 1, rows * layers * heads),
+            audio_map: formula_values(prefix_seed + 2, rows * layers * audio),
+            head_maps: head_maps
+                .then(|| formula_values(prefix_seed + 3, rows * layers * heads * audio)),
+            experts: experts.then(|| {
+                (0..rows * layers * 2)
+                    .map(|i| if i % 5 == 4 { u16::MAX } else { i as u16 })
+                    .collect()
+            }),
+            top_k: if experts { 2 } else { 0 },
+        }
+    };
+    let tokens = 3;
+    let arrays = SidecarArrays {
+        generated: rows(0, tokens, true, true),
+        prompt: Some(rows(10, 5, false, false)),
+        evidence: Some(Evidence {
+            actual: ActualRows {
+                log_prob: formula_values(20, tokens),
+                top1: vec![4, 0, 70000],
+            },
+            counterfactuals: vec![(
+                Counterfactual::Silence,
+                ComparedRows {
+                    delta: formula_values(21, tokens),
+                    kl: formula_values(22, tokens),
+                    top1: vec![1, 2, 3],
+                },
+            )],
+            occlusion: Some(OcclusionRows {
+                tokens,
+                windows: 2,
+                delta: formula_values(23, tokens * 2),
+                kl: formula_values(24, tokens * 2),
+            }),
+        }),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("every_array.attn.safetensors");
+    write_sidecar(&path, &arrays).unwrap();
+    let mut differing = Vec::new();
+    check(
+        &format!("{DATA}/trace_examples/every_array.attn.safetensors"),
+        &std::fs::read(&path).unwrap(),
+        &mut differing,
+    );
+    finish(
+        differing,
+        "python/tests/data/trace_examples/every_array.attn.safetensors",
+    );
+}

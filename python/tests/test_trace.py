@@ -353,3 +353,53 @@ def test_reading_skips_bad_lines_with_a_warning_and_refuses_another_schema(tmp_p
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(T.read_traces(EXAMPLES)) == 4
+
+
+def formula_values(seed: int, count: int) -> np.ndarray:
+    """`tests/python_report.rs`'s `formula_values`: `((seed + i) % 13) / 8` in float32."""
+    return ((seed + np.arange(count)) % 13).astype(np.float32) / np.float32(8.0)
+
+
+def every_array() -> dict[str, np.ndarray]:
+    """The arrays of `every_array.attn.safetensors`, rebuilt from the Rust test's formulas."""
+    layers, heads, audio = 2, 2, 4
+    arrays: dict[str, np.ndarray] = {}
+    for prefix, seed, rows, with_maps in (("gen", 0, 3, True), ("prompt", 10, 5, False)):
+        arrays[f"{prefix}.audio_ratio"] = formula_values(seed, rows * layers * heads).reshape(rows, layers, heads)
+        arrays[f"{prefix}.sink_mass"] = formula_values(seed + 1, rows * layers * heads).reshape(rows, layers, heads)
+        arrays[f"{prefix}.audio_map"] = formula_values(seed + 2, rows * layers * audio).reshape(rows, layers, audio)
+        if with_maps:
+            arrays[f"{prefix}.head_maps"] = formula_values(seed + 3, rows * layers * heads * audio).reshape(
+                rows, layers, heads, audio
+            )
+    ids = np.arange(3 * layers * 2)
+    arrays["gen.experts"] = np.where(ids % 5 == 4, T.NO_EXPERT, ids).astype(np.uint16).reshape(3, layers, 2)
+    arrays["reliance.actual.log_prob"] = formula_values(20, 3)
+    arrays["reliance.actual.top1"] = np.array([4, 0, 70000], np.int64)
+    arrays["reliance.silence.delta"] = formula_values(21, 3)
+    arrays["reliance.silence.kl"] = formula_values(22, 3)
+    arrays["reliance.silence.top1"] = np.array([1, 2, 3], np.int64)
+    arrays["occlusion.delta"] = formula_values(23, 6).reshape(3, 2)
+    arrays["occlusion.kl"] = formula_values(24, 6).reshape(3, 2)
+    return arrays
+
+
+def test_a_sidecar_with_every_array_reads_and_writes_as_the_crate_s(tmp_path: Path) -> None:
+    rust_made = DATA / "every_array.attn.safetensors"
+    expected = every_array()
+    read = T.read_sidecar(rust_made)
+    assert sorted(read) == sorted(expected)
+    for name, array in expected.items():
+        assert read[name].dtype == array.dtype and read[name].shape == array.shape, name
+        np.testing.assert_array_equal(read[name], array)
+    ours = tmp_path / "every_array.attn.safetensors"
+    T.write_sidecar(ours, expected)
+    assert ours.read_bytes() == rust_made.read_bytes()
+
+
+def test_the_example_sidecars_written_again_are_byte_for_byte_the_crate_s(tmp_path: Path) -> None:
+    for trace in T.read_traces(EXAMPLES):
+        original = T.sidecar_path(EXAMPLES, trace)
+        again = tmp_path / original.name
+        T.write_sidecar(again, T.read_sidecar(original, trace))
+        assert again.read_bytes() == original.read_bytes(), original.name
