@@ -63,8 +63,9 @@ class Selection:
 def sequential_sum(values: np.ndarray, axis: int = -1) -> np.ndarray:
     """Float32 sum along `axis`, left to right, as Rust's `Iterator::sum::<f32>` adds."""
     values = np.asarray(values, dtype=np.float32)
-    if values.shape[axis] == 0:
-        return np.sum(values, axis=axis, dtype=np.float32) * np.float32(-0.0) + np.float32(-0.0)
+    if values.shape[axis] == 0:  # Rust's float sum starts from -0.0
+        shape = values.shape[:axis % values.ndim] + values.shape[axis % values.ndim + 1 :]
+        return np.full(shape, -0.0, dtype=np.float32)
     return np.take(np.add.accumulate(values, axis=axis, dtype=np.float32), -1, axis=axis)
 
 
@@ -170,8 +171,10 @@ class AttentionView:
         start, end = int(tokens[0]), int(tokens[1])
         if end <= start:
             return None
-        if end > self.rows:
-            raise MetricError(f"token {self.rows} is outside the {self.rows} captured rows")
+        if end > self.rows:  # the first row `token_value` would refuse
+            raise MetricError(
+                f"token {max(start, self.rows)} is outside the {self.rows} captured rows"
+            )
         values = self.token_values(metric, selection) if token_values is None else token_values
         total = _sum_from_zero(values[start:end])
         return np.float32(total / np.float32(end - start))
@@ -213,7 +216,9 @@ class AttentionView:
         range."""
         start, end = int(tokens[0]), int(tokens[1])
         if end > self.rows and end > start:
-            raise MetricError(f"token {self.rows} is outside the {self.rows} captured rows")
+            raise MetricError(
+                f"token {max(start, self.rows)} is outside the {self.rows} captured rows"
+            )
         maps = self.token_maps(selection) if token_maps is None else token_maps
         if end <= start:
             self._check_heads(selection.heads)

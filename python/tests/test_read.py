@@ -149,6 +149,10 @@ def test_bad_selections_raise_rust_s_messages() -> None:
         view.token_values("ratio", Selection(heads=5))
     with pytest.raises(MetricError, match=r"^token 9 is outside the 2 captured rows$"):
         view.token_value("ratio", 9)
+    with pytest.raises(MetricError, match=r"^token 2 is outside the 2 captured rows$"):
+        view.span_value("ratio", (1, 4))
+    with pytest.raises(MetricError, match=r"^token 3 is outside the 2 captured rows$"):
+        view.span_map((3, 4))
     no_maps = hand_rows()
     del no_maps["gen.head_maps"]
     with pytest.raises(MetricError, match="per-head audio maps were not captured"):
