@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
+from .metrics import METRICS as _METRICS
 from .metrics import AttentionView, MetricError, Selection
 from .trace import (
     _fill,
@@ -326,13 +327,12 @@ def _gather_labels(
         file_warnings: list[str] = []
         read = (_judge_labels if kind == "judge" else _export_labels)(path, text, file_warnings)
         before = sum(len(labels["steps"]) for labels in read.values())
+        def from_journal(label: Mapping[str, Any]) -> bool:
+            return any(_same_source(label["source"], source) for source in journal_sources)
+
         for labels in read.values():
-            labels["steps"] = [
-                s for s in labels["steps"] if not any(_same_source(s["source"], j) for j in journal_sources)
-            ]
-            labels["missed"] = [
-                m for m in labels["missed"] if not any(_same_source(m["source"], j) for j in journal_sources)
-            ]
+            labels["steps"] = [s for s in labels["steps"] if not from_journal(s)]
+            labels["missed"] = [m for m in labels["missed"] if not from_journal(m)]
         after = sum(len(labels["steps"]) for labels in read.values())
         if after < before:
             file_warnings.append(
@@ -437,7 +437,9 @@ class _HeadTally:
         ranked = []
         for i in range(layers * heads):
             mean = float(self.ratio_sum[i]) / max(self.tokens, 1)
-            peak = (int(self.peak_inside[i]), self.measured_claims) if self.measured_claims else None
+            peak = None
+            if self.measured_claims:
+                peak = (int(self.peak_inside[i]), self.measured_claims)
             ranked.append((i // heads, i % heads, mean, peak))
 
         def order(row: tuple[int, int, float, Any]) -> tuple[float, float, int, int]:
@@ -510,7 +512,8 @@ def _summarize(
     rows, layers = arrays["gen.audio_ratio"].shape[:2]
     audio_tokens = arrays["gen.audio_map"].shape[2]
     span = trace["input"]["audio_span"][1] - trace["input"]["audio_span"][0]
-    if (rows, layers, audio_tokens) != (len(trace["generation"]["ids"]), trace["model"]["layers"], span):
+    tokens = len(trace["generation"]["ids"])
+    if (rows, layers, audio_tokens) != (tokens, trace["model"]["layers"], span):
         warnings_out.append(
             f"{trace['id']}: {record['sidecar']} does not match its trace ({rows} rows, "
             f"{layers} layers, {audio_tokens} audio tokens; the trace has "
@@ -572,8 +575,12 @@ def load(
                 failed += 1
                 continue
             if trace["id"] in gathered:
-                own = trace.get("labels") or {"steps": [], "missed": [], "targets": None}
-                own = {"steps": list(own["steps"]), "missed": list(own["missed"]), "targets": own.get("targets")}
+                given = trace.get("labels") or {"steps": [], "missed": [], "targets": None}
+                own = {
+                    "steps": list(given["steps"]),
+                    "missed": list(given["missed"]),
+                    "targets": given.get("targets"),
+                }
                 _extend(own, gathered[trace["id"]])
                 trace = {**trace, "labels": own}
             summary = _summarize(trace, path, selection, found_warnings)
@@ -587,7 +594,9 @@ def load(
                 except MetricError as error:
                     why = str(error)
                 if why is not None:
-                    found_warnings.append(f"{trace['id']}: {why}; it is left out of the heads' ranking")
+                    found_warnings.append(
+                        f"{trace['id']}: {why}; it is left out of the heads' ranking"
+                    )
     if warn:
         for line in found_warnings:
             warnings.warn(line, stacklevel=2)
@@ -667,7 +676,9 @@ def step_decay(source: Paths | Loaded, **options: Any) -> str:
     for split, members in _splits(loaded.summaries):
         longest = max((len(s.steps) for s in members), default=0)
         for index in range(longest):
-            values = [(s.steps[index][2], s.steps[index][3]) for s in members if index < len(s.steps)]
+            values = [
+                (s.steps[index][2], s.steps[index][3]) for s in members if index < len(s.steps)
+            ]
             rows.append(_mean_point(split, index, values))
     return _csv(rows)
 
@@ -756,7 +767,9 @@ def heads(source: Paths | Loaded, **options: Any) -> str:
     loaded = _loaded(source, **options)
     rows = [["layer", "head", "mean_audio_ratio", "peak_in_event_share", "peak_in_event_n"]]
     for layer, head, mean, peak in loaded.head_tally.rows():
-        share, n = ("", "") if peak is None else (_fixed(peak[0] / max(peak[1], 1), 4), str(peak[1]))
+        share, n = "", ""
+        if peak is not None:
+            share, n = _fixed(peak[0] / max(peak[1], 1), 4), str(peak[1])
         rows.append([str(layer), str(head), _fixed(mean, 6), share, n])
     return _csv(rows)
 
@@ -791,7 +804,9 @@ def table_frame(text: str) -> Any:
 # DataFrames.
 
 
-def _label_columns(trace: Mapping[str, Any], step: int) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def _label_columns(
+    trace: Mapping[str, Any], step: int
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """A step's labels as records, and per column (`label:<source>`, `label`) its labels, one
     per claim in claim order, joined with "; "."""
     labels = trace.get("labels")
@@ -838,7 +853,7 @@ def read_steps(
         values: dict[str, np.ndarray] = {}
         if view is not None:
             try:
-                values = {m: view.token_values(m, loaded.selection) for m in ("ratio", "sink_corrected", "focus")}
+                values = {m: view.token_values(m, loaded.selection) for m in _METRICS}
             except MetricError:
                 values = {}
         for position, step in enumerate(trace["steps"]):
@@ -901,7 +916,7 @@ def read_tokens(
         trace = summary.trace
         view = AttentionView.of_trace(trace, summary.arrays)
         try:
-            values = {m: view.token_values(m, loaded.selection) for m in ("ratio", "sink_corrected", "focus")}
+            values = {m: view.token_values(m, loaded.selection) for m in _METRICS}
         except MetricError:
             continue
         text = trace["generation"]["text"].encode("utf-8")

@@ -238,7 +238,9 @@ def _label_source(value: Any, where: str) -> str:
     text = _string(value, where)
     kind = text.split(":", 1)[0]
     if kind not in ("auto", "judge", "human"):
-        raise ValueError(f"{where}: label source {text!r} is not auto, judge:<model> or human:<name>")
+        raise ValueError(
+            f"{where}: label source {text!r} is not auto, judge:<model> or human:<name>"
+        )
     return text
 
 
@@ -602,7 +604,8 @@ def durable_write(path: str | os.PathLike[str], data: bytes) -> None:
         except FileNotFoundError:
             pass
         if isinstance(error, OSError):
-            raise OSError(error.errno, f"{path}: cannot write ({error.strerror or error})") from error
+            reason = error.strerror or str(error)
+            raise OSError(error.errno, f"{path}: cannot write ({reason})") from error
         raise
     try:
         _sync_folder(folder)
@@ -888,7 +891,9 @@ def sidecar_path(trace_file: str | os.PathLike[str], trace: Mapping[str, Any]) -
 _ROW_GROUPS = ("gen", "prompt")
 
 
-def _validate_rows(arrays: Mapping[str, np.ndarray], prefix: str, file: str) -> tuple[int, ...] | None:
+def _validate_rows(
+    arrays: Mapping[str, np.ndarray], prefix: str, file: str
+) -> tuple[int, ...] | None:
     """`read_rows` of `sidecar/mod.rs`: the group's arrays agree with each other. Returns
     `(rows, layers, heads, audio tokens)`, or `None` without `<prefix>.audio_ratio`."""
     name = f"{prefix}.audio_ratio"
@@ -977,7 +982,9 @@ def _validate_evidence(arrays: Mapping[str, np.ndarray], tokens: int, file: str)
     if "occlusion.delta" in arrays:
         shape = arrays["occlusion.delta"].shape
         if len(shape) != 2:
-            raise ValueError(f"{file}: occlusion.delta has shape {list(shape)}, not [tokens, windows]")
+            raise ValueError(
+                f"{file}: occlusion.delta has shape {list(shape)}, not [tokens, windows]"
+            )
         if shape[0] != tokens:
             raise ValueError(
                 f"{file}: occlusion.delta has {shape[0]} rows; the sidecar has {tokens} "
@@ -1031,7 +1038,9 @@ def check_sidecar_against_trace(
     }
     for key, value in found.items():
         if key in record and record[key] != value:
-            raise ValueError(f"{file}: has {key} {value}, the trace's attention record {record[key]}")
+            raise ValueError(
+                f"{file}: has {key} {value}, the trace's attention record {record[key]}"
+            )
 
 
 def read_sidecar(
