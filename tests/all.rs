@@ -31,6 +31,7 @@ mod model_cli;
 mod model_parity;
 mod omni_cli;
 mod python_package;
+mod python_report;
 mod python_steps;
 mod quantization_drift;
 mod qwen3_omni_parity;
