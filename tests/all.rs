@@ -30,6 +30,7 @@ mod model_bad_input;
 mod model_cli;
 mod model_parity;
 mod omni_cli;
+mod python_made;
 mod python_package;
 mod python_report;
 mod python_steps;

@@ -1,14 +1,23 @@
-"""auscult for Python: attention capture inside transformers' own generation.
+"""auscult for Python: auscult traces from transformers' own generation, and traces into pandas.
 
-`auscult.capture` records, for every generated token and every decoder layer, what auscult's
-own runner records (per-head audio ratio, sink mass, the head-mean map over the audio span,
-optionally per-head maps, and the experts a mixture-of-experts router chose), as numpy arrays
-shaped like the sidecar's `gen.*` arrays. It needs the `torch` extra (`torch`,
-`transformers>=5.25`); importing this package does not.
+Making traces (the `capture` extra: torch, transformers >= 5.25, soundfile, soxr):
 
-`auscult.steps` cuts a generation's text pieces into reasoning steps by the crate's rules
-(`split_steps`, `load_rules`), and `auscult.text` turns generated ids into those pieces as the
-crate's runner does (`pieces_of`); neither needs torch.
+- `auscult.generate.run_example(model, processor, model_dir, audio, prompt, …)` runs one example
+  as `auscult run` does and returns the trace and its sidecar arrays; `auscult.trace.write_run`
+  writes them whole or not at all. `python -m auscult run --model DIR --audio CLIP --prompt …
+  --out T.json` does both from the command line.
+- `auscult.capture` is the capture underneath: for every generated token and decoder layer, the
+  per-head audio ratio, sink mass, head-mean map over the audio span (optionally per-head maps),
+  and a mixture-of-experts router's choices, reduced as each layer computes its attention.
+
+Reading traces (numpy; pandas for DataFrames, the `read` extra):
+
+- `auscult.read`: `read_steps`, `read_tokens`, `read_maps`, and the report's tables
+  (`step_decay`, `token_decay`, `heads`, `accuracy`, `cafe`) computed as `auscult report` does.
+- `auscult.trace`: traces and sidecars read, checked and written as the crate does.
+- `auscult.steps` and `auscult.text`: the crate's step rules and text pieces.
+
+Importing this package needs neither torch nor pandas.
 """
 
 import json

@@ -37,6 +37,7 @@ window and a batch or beams (also refused up front, with a clearer message).
 from __future__ import annotations
 
 import contextlib
+import copy
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
@@ -50,7 +51,7 @@ try:
     from transformers.masking_utils import eager_mask, sdpa_mask
 except ImportError as error:  # pragma: no cover - exercised only without the extra
     raise ImportError(
-        "auscult.capture needs torch and transformers>=5.25: pip install 'auscult[torch]'"
+        "auscult.capture needs torch and transformers>=5.25: pip install 'auscult[capture]'"
     ) from error
 
 __all__ = [
@@ -468,7 +469,14 @@ def capture_generate(
     prompt_len = input_ids.shape[1]
     with capture(model, audio_span, max_new_tokens, per_head_maps=per_head_maps, attention=attention) as state:
         with torch.no_grad():
-            out = model.generate(**inputs, max_new_tokens=max_new_tokens, **generate_kwargs)
+            config = generate_kwargs.pop("generation_config", None)
+            if config is not None:
+                # One source of settings: transformers deprecates a config plus loose arguments.
+                config = copy.deepcopy(config)
+                config.max_new_tokens = max_new_tokens
+                out = model.generate(**inputs, generation_config=config, **generate_kwargs)
+            else:
+                out = model.generate(**inputs, max_new_tokens=max_new_tokens, **generate_kwargs)
         sequences = out.sequences if hasattr(out, "sequences") else out
         ids = sequences[0, prompt_len:].cpu().numpy()
         return state.result(ids)
