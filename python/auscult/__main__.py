@@ -36,10 +36,7 @@ def load_model(model_dir: Path, dtype: str = "f32", device: str = "cpu") -> tupl
 
     started = time.perf_counter()
     config_path = model_dir / "config.json"
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{config_path}: cannot read the model's config ({error})") from error
+    config = _read_object(config_path)
     architectures = config.get("architectures") or []
     model_class = next(
         (getattr(transformers, name) for name in architectures if hasattr(transformers, name)), None
@@ -54,6 +51,16 @@ def load_model(model_dir: Path, dtype: str = "f32", device: str = "cpu") -> tupl
     model = generating_module(config.get("model_type", ""), model).to(device).eval()
     processor = transformers.AutoProcessor.from_pretrained(model_dir, local_files_only=True)
     return model, processor, time.perf_counter() - started
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot read it as JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: holds {type(value).__name__}, not a JSON object")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,26 +91,65 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace) -> None:
-    from .steps import load_rules
-    from .trace import run_sidecar_path, write_run
+def _check_inputs(args: argparse.Namespace) -> None:
+    """What can be refused from the arguments and file names alone, before anything loads."""
+    from .trace import run_sidecar_path
 
-    for path, what in ((args.audio, "clip"), (args.model / "config.json", "model's config")):
-        if not path.exists():
-            raise ValueError(f"{path}: no such file (the {what})")
+    if not args.model.is_dir():
+        raise ValueError(f"{args.model}: not a folder (--model takes a checkpoint folder)")
+    for name in ("config.json", "tokenizer.json"):
+        if not (args.model / name).is_file():
+            raise ValueError(f"{args.model / name}: no such file (the checkpoint needs its {name})")
+    _read_object(args.model / "config.json")
+    if not args.audio.is_file():
+        raise ValueError(f"{args.audio}: no such file (the clip)")
     if args.out.is_dir():
         raise ValueError(f"{args.out}: --out is a directory; give a file name")
     if args.out.suffix != ".json":
         raise ValueError(f"{args.out}: the trace is written as JSON; name it ….json")
+    if not args.out.resolve().parent.is_dir():
+        raise ValueError(f"{args.out.parent}: no such folder for --out")
     for target in (args.out, run_sidecar_path(args.out)):
         if target.exists() and target.resolve() == args.audio.resolve():
             raise ValueError(f"{target}: would overwrite the clip")
     if args.max_new_tokens < 1:
         raise ValueError("--max-new-tokens must be at least 1")
+    if args.min_new_tokens < 0:
+        raise ValueError("--min-new-tokens must be at least 0")
     if args.temperature is not None and not args.temperature > 0:
         raise ValueError(f"--temperature must be a positive number, got {args.temperature}")
-    rules = load_rules(args.step_rules)
-    from .generate import Greedy, Sample, run_example  # needs torch: after the cheap checks
+    if not 0 < args.top_p <= 1:
+        raise ValueError(f"--top-p must be in (0, 1], got {args.top_p}")
+    if args.top_k < 0:
+        raise ValueError(f"--top-k must be 0 (every token) or more, got {args.top_k}")
+    if args.step_rules is not None and not args.step_rules.is_file():
+        raise ValueError(f"{args.step_rules}: no such file (--step-rules)")
+
+
+def _run(args: argparse.Namespace) -> None:
+    from .audio import check_clip
+    from .steps import load_rules
+    from .trace import write_run
+
+    _check_inputs(args)
+    try:
+        rules = load_rules(args.step_rules)
+    except ValueError as error:
+        raise ValueError(f"{args.step_rules}: not valid step rules ({error})") from None
+    check_clip(args.audio)  # from its header: a bad clip is named before the model loads
+    try:
+        import torch
+
+        from .capture import CaptureError
+        from .generate import Greedy, Sample, run_example
+    except ImportError as error:
+        raise ImportError(
+            f"python -m auscult run needs the capture extra ({error}): pip install 'auscult[capture]'"
+        ) from None
+    try:
+        torch.device(args.device)
+    except RuntimeError:
+        raise ValueError(f"--device {args.device}: not a device torch knows (cpu, cuda, cuda:1, …)") from None
 
     decoding = (
         Greedy()
@@ -111,21 +157,31 @@ def _run(args: argparse.Namespace) -> None:
         else Sample(args.temperature, args.top_p, args.top_k, args.seed)
     )
     model, processor, load_seconds = load_model(args.model, args.dtype, args.device)
-    result = run_example(
-        model,
-        processor,
-        args.model,
-        args.audio,
-        args.prompt,
-        system=args.system,
-        max_new_tokens=args.max_new_tokens,
-        min_new_tokens=args.min_new_tokens,
-        decoding=decoding,
-        per_head_maps=args.per_head_maps,
-        attention=args.attention,
-        step_rules=rules,
-        load_seconds=load_seconds,
-    )
+    try:
+        result = run_example(
+            model,
+            processor,
+            args.model,
+            args.audio,
+            args.prompt,
+            system=args.system,
+            max_new_tokens=args.max_new_tokens,
+            min_new_tokens=args.min_new_tokens,
+            decoding=decoding,
+            per_head_maps=args.per_head_maps,
+            attention=args.attention,
+            step_rules=rules,
+            load_seconds=load_seconds,
+        )
+    except CaptureError as error:
+        raise ValueError(f"{args.model}: {error}") from None
+    audio = result.trace["audio"]
+    if audio["truncated"]:
+        print(
+            f"warning: {args.audio}: the clip is {audio['duration_seconds']:.2f} s long; the model "
+            f"heard only the first {audio['window_seconds']:g} s",
+            file=sys.stderr,
+        )
     write_run(args.out, result.trace, result.arrays)
     generation = result.trace["generation"]
     print(
@@ -134,14 +190,24 @@ def _run(args: argparse.Namespace) -> None:
     )
 
 
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        # "[Errno 2] …" is str(OSError); say the file and the reason.
+        where = f"{error.filename}: " if error.filename else ""
+        return where + error.strerror
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before transformers is imported: nothing is downloaded, whatever the environment says.
+    os.environ["HF_HUB_OFFLINE"] = "1"
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             _run(args)
     except (ValueError, OSError, RuntimeError, ImportError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -16,10 +16,11 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Clip", "load_clip", "file_sha256"]
+__all__ = ["Clip", "check_clip", "load_clip", "file_sha256"]
 
 
 @dataclass
@@ -59,23 +60,45 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     return np.ascontiguousarray(out[:wanted], dtype=np.float32)
 
 
+def _soundfile() -> Any:
+    try:
+        import soundfile
+    except ImportError as error:  # pragma: no cover - exercised only without the extra
+        raise ImportError("reading audio needs soundfile: pip install 'auscult[capture]'") from error
+    return soundfile
+
+
+def _unreadable(path: Path, error: Exception) -> ValueError:
+    return ValueError(
+        f"{path}: cannot read this audio file ({error}); soundfile reads WAV, FLAC, Ogg and MP3 "
+        "(convert AAC/M4A with ffmpeg, or run it with the auscult binary)"
+    )
+
+
+def check_clip(path: str | Path) -> None:
+    """Refuses a file soundfile cannot read or that holds no samples, from its header alone
+    (before a model loads)."""
+    soundfile = _soundfile()
+    path = Path(path)
+    try:
+        info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        raise _unreadable(path, error) from None
+    if info.frames == 0:
+        raise ValueError(f"{path}: the file holds no audio samples")
+
+
 def load_clip(path: str | Path, sample_rate: int) -> Clip:
     """Decodes `path`, mixes it to mono by the channel mean and resamples it to `sample_rate`.
 
     Raises `ValueError` naming the file when it cannot be read or holds no samples.
     """
-    try:
-        import soundfile
-    except ImportError as error:  # pragma: no cover - exercised only without the extra
-        raise ImportError("reading audio needs soundfile: pip install 'auscult[capture]'") from error
+    soundfile = _soundfile()
     path = Path(path)
     try:
         data, source_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
-        raise ValueError(
-            f"{path}: cannot read this audio file ({error}); soundfile reads WAV, FLAC, Ogg and "
-            "MP3 (convert AAC/M4A with ffmpeg, or run it with the auscult binary)"
-        ) from error
+        raise _unreadable(path, error) from None
     if data.shape[0] == 0:
         raise ValueError(f"{path}: the file holds no audio samples")
     mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]

@@ -35,7 +35,7 @@ from .families import audio_timing, processor_options
 from .steps import piece_offsets, split_steps
 from .text import pieces_of
 
-__all__ = ["Greedy", "Sample", "RunResult", "run_example", "audio_span_of", "stop_ids_of"]
+__all__ = ["Greedy", "Sample", "RunResult", "run_example", "audio_span_of", "stop_ids_of", "read_config"]
 
 _DTYPES = {"float32": "f32", "bfloat16": "bf16", "float16": "f16"}
 
@@ -64,12 +64,15 @@ class RunResult:
     captured: Captured
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_config(path: Path) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as file:
-            return json.load(file)
+            value = json.load(file)
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: cannot read it as JSON ({error})") from error
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: holds {type(value).__name__}, not a JSON object")
+    return value
 
 
 def _ids(value: Any) -> list[int]:
@@ -83,7 +86,7 @@ def stop_ids_of(model_dir: Path, config: dict[str, Any]) -> list[int]:
     the model settings' (a thinker's for the Omni layouts), else their text config's."""
     generation = model_dir / "generation_config.json"
     if generation.exists():
-        ids = _ids(_read_json(generation).get("eos_token_id"))
+        ids = _ids(read_config(generation).get("eos_token_id"))
         if ids:
             return ids
     settings = config.get("thinker_config", config)
@@ -208,8 +211,9 @@ def _decoding_record(decoding: Greedy | Sample) -> dict[str, Any]:
 def _generation_config(
     decoding: Greedy | Sample, max_new_tokens: int, min_new_tokens: int, stop_ids: list[int]
 ) -> Any:
-    """A fresh config holding only what the trace records (nothing from the checkpoint's own
-    `generation_config.json` beyond the stop ids: a repetition penalty has no place in a trace)."""
+    """A config holding only what the trace records (nothing from the checkpoint's own
+    `generation_config.json` beyond the stop ids, as auscult reads it: a repetition penalty has
+    no place in a trace); every other setting is transformers' default."""
     settings: dict[str, Any] = {
         "max_new_tokens": max_new_tokens,
         "min_new_tokens": min_new_tokens,
@@ -239,7 +243,7 @@ def _model_identity(model: Any, model_dir: Path, config: dict[str, Any]) -> dict
         "family": config.get("model_type", ""),
         "config_sha256": file_sha256(model_dir / "config.json"),
         "dtype": _DTYPES[dtype],
-        "device": "cpu" if parameter.device.type == "cpu" else "cuda",
+        "device": parameter.device.type,
         "layers": int(decoder_config.num_hidden_layers),
         "heads": int(decoder_config.num_attention_heads),
         "kv_heads": int(
@@ -284,9 +288,15 @@ def run_example(
     from tokenizers import Tokenizer
 
     model_dir = Path(model_dir)
-    config = _read_json(model_dir / "config.json")
+    config = read_config(model_dir / "config.json")
     model_type = config.get("model_type", "")
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    try:
+        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    except Exception as error:  # tokenizers raises a bare Exception
+        raise ValueError(
+            f"{model_dir / 'tokenizer.json'}: cannot read the tokenizer ({error}); auscult "
+            "decodes generated ids with the checkpoint's tokenizer.json"
+        ) from None
     extractor = getattr(processor, "feature_extractor", None)
     if extractor is None:
         raise CaptureError("the processor has no feature_extractor: is it an audio model's?")
@@ -324,6 +334,11 @@ def run_example(
             encoder.register_forward_pre_hook(clock.encoder_pre),
             encoder.register_forward_hook(clock.encoder_post),
         ]
+    # The run's settings replace the checkpoint's generation config for the call: transformers
+    # fills every setting a passed config leaves unset from `model.generation_config`, so a
+    # checkpoint's repetition penalty or beams would reach a run the trace calls greedy.
+    checkpoint_settings = model.generation_config
+    model.generation_config = _generation_config(decoding, max_new_tokens, min_new_tokens, stop_ids)
     try:
         captured = capture_generate(
             model,
@@ -332,10 +347,10 @@ def run_example(
             max_new_tokens,
             per_head_maps=per_head_maps,
             attention=attention,
-            generation_config=_generation_config(decoding, max_new_tokens, min_new_tokens, stop_ids),
             streamer=clock,
         )
     finally:
+        model.generation_config = checkpoint_settings
         for hook in hooks:
             hook.remove()
     generated = [int(i) for i in captured.ids.tolist()]

@@ -55,3 +55,39 @@ def test_a_non_positive_temperature_is_refused(capsys: pytest.CaptureFixture[str
     status, err = run(capsys, "--model", str(MODEL), "--audio", str(CLIP), "--prompt", "x",
                       "--out", str(tmp_path / "t.json"), "--temperature", "0")
     assert status == 1 and "--temperature must be a positive number" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--top-p", "1.5"], "--top-p must be in (0, 1], got 1.5"),
+        (["--top-k", "-3"], "--top-k must be 0 (every token) or more"),
+        (["--max-new-tokens", "0"], "--max-new-tokens must be at least 1"),
+        (["--step-rules", "/nonexistent/rules.json"], "rules.json: no such file (--step-rules)"),
+    ],
+)
+def test_settings_auscult_run_refuses_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, extra: list[str], message: str
+) -> None:
+    status, err = run(capsys, "--model", str(MODEL), "--audio", str(CLIP), "--prompt", "x",
+                      "--out", str(tmp_path / "t.json"), *extra)
+    assert status == 1 and message in err and err.count("\n") == 1
+
+
+def test_a_checkpoint_without_a_tokenizer_or_with_a_bad_config_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "config.json").write_text("[]")
+    status, err = run(capsys, "--model", str(tmp_path), "--audio", str(CLIP), "--prompt", "x",
+                      "--out", str(tmp_path / "t.json"))
+    assert status == 1 and "tokenizer.json: no such file" in err
+    (tmp_path / "tokenizer.json").write_text("{}")
+    status, err = run(capsys, "--model", str(tmp_path), "--audio", str(CLIP), "--prompt", "x",
+                      "--out", str(tmp_path / "t.json"))
+    assert status == 1 and "config.json: holds list, not a JSON object" in err
+
+
+def test_an_out_folder_that_does_not_exist_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, err = run(capsys, "--model", str(MODEL), "--audio", str(CLIP), "--prompt", "x",
+                      "--out", str(tmp_path / "no" / "t.json"))
+    assert status == 1 and "no such folder for --out" in err

@@ -115,3 +115,23 @@ def test_load_model_names_a_config_without_a_known_class(tmp_path: Path) -> None
     (tmp_path / "config.json").write_text(json.dumps({"architectures": ["NoSuchModel"]}))
     with pytest.raises(ValueError, match="NoSuchModel"):
         load_model(tmp_path)
+
+
+def test_the_checkpoint_s_own_generation_settings_do_not_reach_the_run(tmp_path: Path) -> None:
+    """A repetition penalty in generation_config.json is not auscult's to apply (`auscult run`
+    reads only the stop ids there): the greedy run is the committed one."""
+    import shutil
+
+    trace, _ = committed("tiny_a")
+    model_dir = tmp_path / "tiny_a"
+    shutil.copytree(REPO / trace["model"]["path"], model_dir)
+    settings = json.loads((model_dir / "generation_config.json").read_text())
+    settings.update(repetition_penalty=5.0, no_repeat_ngram_size=1, num_beams=2)
+    (model_dir / "generation_config.json").write_text(json.dumps(settings))
+    model, processor, _ = load_model(model_dir)
+    result = run_example(
+        model, processor, model_dir, REPO / trace["audio"]["path"], trace["prompt"]["text"],
+        max_new_tokens=24, per_head_maps=True,
+    )
+    assert result.trace["generation"]["ids"] == trace["generation"]["ids"]
+    assert model.generation_config.repetition_penalty == 5.0  # the model's own, put back
