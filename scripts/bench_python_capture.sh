@@ -17,9 +17,9 @@
 # line with ru_maxrss); then medians per configuration and whether each run's generated ids equal
 # the first (a) run's.
 # (a)'s peak is mostly glibc's heap, not tensors: the attentions it keeps are 609 MB at 512 tokens,
-# but the many small kept tensors interleaved with the growing KV cache's reallocations stop freed
-# blocks from being reused. Setting MALLOC_MMAP_THRESHOLD_=131072 in the environment (large blocks
-# mmapped, so freed at once) shows (a) at about the floor plus its attentions.
+# yet it peaks gigabytes above the floor. With MALLOC_MMAP_THRESHOLD_=131072 in the environment
+# (large blocks mmapped, so returned when freed) (a) peaks at about the floor plus its attentions;
+# presumably the many small kept tensors pin heap space that the growing KV cache cannot reuse.
 set -euo pipefail
 
 BENCH=${1:-${AUSCULT_BENCH_DIR:-$HOME/auscult-bench}}
