@@ -270,6 +270,8 @@ def _attention(
         out, probs = _own_eager(module)(
             module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
         )
+        if probs is None:
+            raise CaptureError(f"{type(module).__module__}'s eager attention returned no probabilities")
         state.record(layer, probs[0, :, -1:, :])
         return out, None
     out, _ = sdpa_attention_forward(

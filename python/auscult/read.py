@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 import numpy as np
 
 from .metrics import METRICS as _METRICS
-from .metrics import AttentionView, MetricError, Selection
+from .metrics import AttentionView, Heads, MetricError, Selection
 from .trace import (
     _fill,
     _LABELS,
@@ -413,7 +413,7 @@ class _HeadTally:
                 peak = _peak_frame(head_map)
                 if peak is not None and _frame_overlaps(peak, seconds, span):
                     inside[i] += 1
-        if self.shape is None:
+        if self.ratio_sum is None or self.peak_inside is None:
             self.shape = (layers, heads)
             self.ratio_sum = np.zeros(layers * heads, dtype=np.float64)
             self.peak_inside = np.zeros(layers * heads, dtype=np.int64)
@@ -421,7 +421,7 @@ class _HeadTally:
         flat = ratio.reshape(rows, layers * heads).astype(np.float64)
         stacked = np.concatenate([self.ratio_sum[None, :], flat], axis=0)
         self.ratio_sum = np.add.accumulate(stacked, axis=0)[-1]
-        self.peak_inside += inside
+        self.peak_inside = self.peak_inside + inside
         self.examples += 1
         self.examples_with_head_maps += int(has_maps)
         self.tokens += rows
@@ -431,7 +431,7 @@ class _HeadTally:
 
     def rows(self) -> list[tuple[int, int, float, tuple[int, int] | None]]:
         """(layer, head, mean audio ratio, (inside, n) or None), best first."""
-        if self.shape is None:
+        if self.shape is None or self.ratio_sum is None or self.peak_inside is None:
             return []
         layers, heads = self.shape
         ranked = []
@@ -530,9 +530,9 @@ def _summarize(
         warnings_out.append(f"{trace['id']}: {error}")
         return summary
     for position, step in enumerate(trace["steps"]):
-        tokens = (step["tokens"][0], min(step["tokens"][1], view.rows))
-        r = view.span_value("ratio", tokens, selection, ratio)
-        f = view.span_value("focus", tokens, selection, focus)
+        step_rows = (step["tokens"][0], min(step["tokens"][1], view.rows))
+        r = view.span_value("ratio", step_rows, selection, ratio)
+        f = view.span_value("focus", step_rows, selection, focus)
         if r is not None and f is not None:
             summary.steps.append((position, step["kind"], r, f))
     summary.token_ratio, summary.token_focus = ratio, focus
@@ -542,7 +542,7 @@ def _summarize(
 def load(
     paths: Paths,
     layers: Sequence[int] | None = None,
-    head: int | str | None = None,
+    head: Heads | None = None,
     labels: Sequence[PathLike] = (),
     event_spans: EventSpans | None = None,
     warn: bool = True,
@@ -777,7 +777,7 @@ def heads(source: Paths | Loaded, **options: Any) -> str:
 def report_tables(
     paths: Paths,
     layers: Sequence[int] | None = None,
-    head: int | str | None = None,
+    head: Heads | None = None,
     labels: Sequence[PathLike] = (),
     bin_tokens: int = 16,
     event_spans: EventSpans | None = None,
@@ -832,7 +832,7 @@ def _label_columns(
 def read_steps(
     paths: Paths,
     layers: Sequence[int] | None = None,
-    head: int | str | None = None,
+    head: Heads | None = None,
     labels: Sequence[PathLike] = (),
     loaded: Loaded | None = None,
 ) -> Any:
@@ -870,7 +870,7 @@ def read_steps(
             }
             for metric in ("ratio", "sink_corrected", "focus"):
                 value = None
-                if metric in values:
+                if metric in values and view is not None:
                     tokens = (step["tokens"][0], min(step["tokens"][1], view.rows))
                     value = view.span_value(metric, tokens, loaded.selection, values[metric])
                 row[metric] = np.float32(np.nan) if value is None else np.float32(value)
@@ -899,7 +899,7 @@ def read_steps(
 def read_tokens(
     paths: Paths,
     layers: Sequence[int] | None = None,
-    head: int | str | None = None,
+    head: Heads | None = None,
     loaded: Loaded | None = None,
 ) -> Any:
     """One row per generated token of every trace with attention: `trace`, `file`, `token`,
@@ -952,7 +952,7 @@ def read_maps(
     trace: Mapping[str, Any],
     sidecar: Mapping[str, np.ndarray] | PathLike,
     layers: Sequence[int] | None = None,
-    head: int | str | None = None,
+    head: Heads | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A trace's step maps, `[steps, audio tokens]` float32 (each step's mean map over its rows,
     `span_map`, zeros for a step without rows), and the time axis in seconds

@@ -363,7 +363,7 @@ def _segment_text(data: bytes, rules: StepRules) -> list[tuple[int, str | None]]
 
     limit = rules["long_paragraph_chars"]
     if limit > 0:
-        more = []
+        more: list[tuple[int, str | None]] = []
         for i, (start, tag) in enumerate(cuts):
             end = cuts[i + 1][0] if i + 1 < len(cuts) else len(data)
             paragraph = data[start:end]

@@ -201,7 +201,7 @@ def _fill(value: Mapping[str, Any], fields: list[_Field], where: str) -> dict[st
     return out
 
 
-def _string_map_of_f64(value: Any, where: str) -> dict[str, float]:
+def _string_map_of_f64(value: Any, where: str) -> dict[str, float | None]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{where}: expected an object, got {value!r}")
     # A BTreeMap: keys in byte order, which is code point order for UTF-8.
