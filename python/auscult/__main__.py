@@ -11,12 +11,13 @@ T.json` opens them. Errors are one line naming what is wrong, with exit status 1
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
+
+from .families import generating_module, read_config
 
 __all__ = ["main", "load_model"]
 
@@ -32,11 +33,9 @@ def load_model(model_dir: Path, dtype: str = "f32", device: str = "cpu") -> tupl
     import torch
     import transformers
 
-    from .families import generating_module
-
     started = time.perf_counter()
     config_path = model_dir / "config.json"
-    config = _read_object(config_path)
+    config = read_config(config_path)
     architectures = config.get("architectures") or []
     model_class = next(
         (getattr(transformers, name) for name in architectures if hasattr(transformers, name)), None
@@ -51,16 +50,6 @@ def load_model(model_dir: Path, dtype: str = "f32", device: str = "cpu") -> tupl
     model = generating_module(config.get("model_type", ""), model).to(device).eval()
     processor = transformers.AutoProcessor.from_pretrained(model_dir, local_files_only=True)
     return model, processor, time.perf_counter() - started
-
-
-def _read_object(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: cannot read it as JSON ({error})") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"{path}: holds {type(value).__name__}, not a JSON object")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,7 +89,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
     for name in ("config.json", "tokenizer.json"):
         if not (args.model / name).is_file():
             raise ValueError(f"{args.model / name}: no such file (the checkpoint needs its {name})")
-    _read_object(args.model / "config.json")
+    read_config(args.model / "config.json")
     if not args.audio.is_file():
         raise ValueError(f"{args.audio}: no such file (the clip)")
     if args.out.is_dir():

@@ -18,11 +18,13 @@ warning: pass `seconds_per_audio_token=` when the family is known).
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["AudioTiming", "audio_timing", "generating_module", "processor_options"]
+__all__ = ["AudioTiming", "audio_timing", "generating_module", "processor_options", "read_config"]
 
 #: Families whose front end pads (or cuts) every clip to one window, 4 mel frames a token.
 _POOLED = {"qwen2_audio", "qwen2_5_omni", "qwen2_5_omni_thinker"}
@@ -32,6 +34,19 @@ _FLAMINGO = {"audioflamingo3", "musicflamingo"}
 _CHUNKED = {"qwen3_omni_moe"}
 #: Families whose generating model is the `thinker` of the class `architectures` names.
 _THINKER = {"qwen2_5_omni", "qwen3_omni_moe"}
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """A checkpoint's JSON file (`config.json`, `generation_config.json`) as a dict; a file that
+    cannot be read, or holds something other than an object, is named in a `ValueError`."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            value = json.load(file)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot read it as JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: holds {type(value).__name__}, not a JSON object")
+    return value
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ the arrays within float32 rounding (tests/fixtures/python_made, checked by the R
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,11 +30,12 @@ from transformers.generation.streamers import BaseStreamer
 from . import __version__
 from .audio import Clip, file_sha256, load_clip
 from .capture import CaptureError, Captured, capture_generate
-from .families import audio_timing, processor_options
+from .families import audio_timing, processor_options, read_config
 from .steps import piece_offsets, split_steps
 from .text import pieces_of
+from .trace import attention_record
 
-__all__ = ["Greedy", "Sample", "RunResult", "run_example", "audio_span_of", "stop_ids_of", "read_config"]
+__all__ = ["Greedy", "Sample", "RunResult", "run_example", "audio_span_of", "stop_ids_of"]
 
 _DTYPES = {"float32": "f32", "bfloat16": "bf16", "float16": "f16"}
 
@@ -62,17 +62,6 @@ class RunResult:
     trace: dict[str, Any]
     arrays: dict[str, np.ndarray]
     captured: Captured
-
-
-def read_config(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as file:
-            value = json.load(file)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: cannot read it as JSON ({error})") from error
-    if not isinstance(value, dict):
-        raise ValueError(f"{path}: holds {type(value).__name__}, not a JSON object")
-    return value
 
 
 def _ids(value: Any) -> list[int]:
@@ -397,15 +386,8 @@ def run_example(
         },
         "steps": split_steps(pieces, step_rules),
         "timings": clock.timings(load_seconds),
-        "attention": {
-            "sidecar": "",
-            "layers": identity["layers"],
-            "heads": identity["heads"],
-            "audio_tokens": span[1] - span[0],
-            "generated_rows": len(generated),
-            "prompt_rows": 0,
-            "per_head_maps": per_head_maps,
-        },
+        # The sidecar's name is the writer's to give (`trace.write_run`).
+        "attention": attention_record("", arrays),
     }
     if not trace["generation"]["piece_offsets"]:
         del trace["generation"]["piece_offsets"]

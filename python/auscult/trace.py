@@ -45,6 +45,7 @@ __all__ = [
     "format_float",
     "canonical",
     "canonical_failed",
+    "attention_record",
     "dumps",
     "loads",
     "durable_write",
@@ -641,7 +642,7 @@ def write_run(
     written["attention"] = None
     if arrays is not None:
         sidecar = run_sidecar_path(trace_path)
-        written["attention"] = _attention_record(sidecar.name, arrays)
+        written["attention"] = attention_record(sidecar.name, arrays)
         check_sidecar_against_trace(arrays, written, sidecar)
         write_sidecar(sidecar, arrays)
     written = canonical(written)
@@ -649,7 +650,7 @@ def write_run(
     return written
 
 
-def _attention_record(sidecar_name: str, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+def attention_record(sidecar_name: str, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """The `attention` record of `arrays` (`Trace::record_attention`)."""
     ratio = np.asarray(arrays["gen.audio_ratio"])
     audio_map = np.asarray(arrays["gen.audio_map"])
@@ -748,7 +749,7 @@ class BatchWriter:
             name = batch_sidecar_name(index, str(trace["id"]))
             self.folder.mkdir(parents=True, exist_ok=True)
             relative = f"{self.folder.name}/{name}"
-            written["attention"] = _attention_record(relative, arrays)
+            written["attention"] = attention_record(relative, arrays)
             check_sidecar_against_trace(arrays, written, self.folder / name)
             write_sidecar(self.folder / name, arrays)
         written = canonical(written)
